@@ -1,0 +1,110 @@
+"""The `diwan` command line: thin wrappers over the engine and the app."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from engine import DiwanError, Engine, InvalidDefinition
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _engine() -> Engine:
+    return Engine()
+
+
+def _collect(paths) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.suffix in (".bpmn", ".dmn", ".form"))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise click.BadParameter(f"{p} does not exist")
+    return files
+
+
+def deploy_paths(engine: Engine, paths) -> None:
+    files = _collect(paths)
+    if not files:
+        click.echo("nothing to deploy")
+        return
+    try:
+        result = engine.deploy(files)
+    except InvalidDefinition as exc:
+        click.echo("deployment refused:", err=True)
+        for p in exc.errors:
+            click.echo(f"  {p['file'] or '-'}: {p['element'] or '-'}: {p['message']}", err=True)
+        sys.exit(1)
+    for d in result.definitions:
+        click.echo(f"process {d['key']} v{d['version']}")
+    for d in result.decisions:
+        click.echo(f"decision {d['key']} v{d['version']}")
+    for d in result.forms:
+        click.echo(f"form {d['key']} v{d['version']}")
+
+
+@click.group()
+def main() -> None:
+    """diwan: BPMN workflows for public administration."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database schema to the latest version."""
+    engine = _engine()
+    engine.upgrade_schema()
+    click.echo("database schema is up to date")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+def deploy(paths) -> None:
+    """Deploy BPMN, DMN and form files (files or folders), all or nothing."""
+    engine = _engine()
+    engine.upgrade_schema()
+    deploy_paths(engine, paths)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--deploy/--no-deploy", "deploy_bundled", default=True, show_default=True,
+              help="Deploy processes/bpmn and forms at start (identical files keep their version).")
+def serve(host: str, port: int, deploy_bundled: bool) -> None:
+    """Upgrade the schema and serve the app with gunicorn."""
+    import os
+
+    engine = _engine()
+    engine.upgrade_schema()
+    if deploy_bundled:
+        bundled = [p for p in (ROOT / "processes" / "bpmn", ROOT / "forms") if p.is_dir()]
+        if _collect(bundled):
+            deploy_paths(engine, bundled)
+    engine.dispose()
+    from gunicorn.app.base import BaseApplication
+
+    class _App(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", int(os.environ.get("DIWAN_WORKERS", "2")))
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            from api import create_app
+
+            return create_app()
+
+    _App().run()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,15 @@
+"""diwan's workflow engine: the public surface (re-exports only)."""
+from .clock import Clock, ManualClock, SystemClock
+from .connectors.registry import ConnectorCall, ConnectorRegistry, Delivery
+from .engine import Engine
+from .errors import (Conflict, DiwanError, Forbidden, InvalidData, InvalidDefinition, NotFound,
+                     ScriptError)
+from .settings import EngineSettings
+from .views import SYSTEM, Actor, DefinitionView, DeploymentView, EventView, InstanceView, Page, TaskView
+
+__all__ = [
+    "Actor", "Clock", "Conflict", "ConnectorCall", "ConnectorRegistry", "DefinitionView", "Delivery",
+    "DeploymentView", "DiwanError", "Engine", "EngineSettings", "EventView", "Forbidden", "InstanceView",
+    "InvalidData", "InvalidDefinition", "ManualClock", "NotFound", "Page", "SYSTEM", "ScriptError",
+    "SystemClock", "TaskView",
+]

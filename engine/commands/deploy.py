@@ -1,0 +1,166 @@
+"""Deploy: validate BPMN, DMN and form files together, then store them all or nothing."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+from ..db import definitions
+from ..definitions.constructs import unsupported_constructs
+from ..definitions.files import DeployedFile, read_file
+from ..definitions.spec_cache import build_spec, validation_problem
+from ..errors import InvalidDefinition, problem
+from ..views import DeploymentView
+from .base import Command, CommandContext, handles
+
+MAX_FILES = 200
+
+
+@dataclass(frozen=True)
+class Deploy(Command[DeploymentView]):
+    """Deploy files given as (filename, content bytes) pairs."""
+
+    files: tuple[tuple[str, bytes], ...] = ()
+
+
+@handles(Deploy)
+def deploy(cmd: Deploy, ctx: CommandContext) -> DeploymentView:
+    """Validate every file, then store new versions of what changed.
+
+    Raises InvalidDefinition (nothing stored) listing every problem with file and element.
+    """
+    if not cmd.files:
+        raise InvalidDefinition([problem(None, None, "no files to deploy")])
+    if len(cmd.files) > MAX_FILES:
+        raise InvalidDefinition([problem(None, None, f"at most {MAX_FILES} files per deployment")])
+    problems: list[dict] = []
+    files: list[DeployedFile] = []
+    seen_keys: dict[tuple[str, str], str] = {}
+    for filename, content in cmd.files:
+        f, issues = read_file(filename, content, unsupported_constructs)
+        problems += issues
+        if f is None:
+            continue
+        files.append(f)
+        for kind, key in _keys(f):
+            if (kind, key) in seen_keys:
+                problems.append(problem(filename, key, f"{kind} {key!r} is also declared in {seen_keys[kind, key]}"))
+            seen_keys[kind, key] = filename
+    if problems:
+        raise InvalidDefinition(problems)
+    problems += _check_processes(ctx, files)
+    if problems:
+        raise InvalidDefinition(problems)
+    return _store(ctx, cmd, files)
+
+
+def _keys(f: DeployedFile):
+    if f.kind == "bpmn":
+        return [("process", p.key) for p in f.processes]
+    if f.kind == "dmn":
+        return [("decision", d) for d, _ in f.decisions]
+    return [("form", f.form["id"])]
+
+
+def _check_processes(ctx: CommandContext, files: list[DeployedFile]) -> list[dict]:
+    """Parse every process with SpiffWorkflow and resolve forms, decisions, calls and connectors."""
+    engine, conn = ctx.engine, ctx.conn
+    forms = {f.form["id"] for f in files if f.kind == "form"}
+    dmn = [(f.filename, f.translated) for f in files if f.kind == "dmn"]
+    decisions = {d for f in files if f.kind == "dmn" for d, _ in f.decisions}
+    bpmn = [(f.filename, f.translated) for f in files if f.kind == "bpmn"]
+    processes = {p.key for f in files if f.kind == "bpmn" for p in f.processes}
+    problems = []
+    # References to what is already deployed join the parse.
+    for f in files:
+        for p in f.processes:
+            for ref in sorted(p.decisions - decisions):
+                row = definitions.latest(conn, "decision", ref)
+                if row is None:
+                    problems.append(problem(f.filename, ref, f"decision {ref!r} is not deployed"))
+                else:
+                    dmn.append((row.filename, engine._translated(row)))
+                    decisions.add(ref)
+            for ref in sorted(p.calls - processes):
+                row = definitions.latest(conn, "process", ref)
+                if row is None:
+                    problems.append(problem(f.filename, ref, f"called process {ref!r} is not deployed"))
+                else:
+                    bpmn.append((row.filename, engine._translated(row)))
+                    processes.add(ref)
+            for key in sorted(p.forms - forms):
+                if definitions.latest(conn, "form", key) is None:
+                    problems.append(problem(f.filename, _form_user(f, key), f"form {key!r} is not deployed"))
+    if problems:
+        return problems
+    for f in files:
+        for p in f.processes:
+            try:
+                built = build_spec(p.key, bpmn, dmn)
+            except ValidationException as exc:
+                problems.append(validation_problem(exc, f.filename))
+                continue
+            problems += _check_spec(engine, f.filename, built)
+    return problems
+
+
+def _form_user(f: DeployedFile, key: str) -> str | None:
+    from ..definitions.files import normalize_form_key
+    from ..definitions.translate import CAMUNDA
+
+    for node in f.translated.iter():
+        if isinstance(node.tag, str) and key in (
+            normalize_form_key(node.get(f"{{{CAMUNDA}}}formKey")), normalize_form_key(node.get(f"{{{CAMUNDA}}}formRef"))
+        ):
+            return node.get("id")
+    return None
+
+
+def _check_spec(engine, filename: str, built) -> list[dict]:
+    from ..runtime.service_task import ConnectorServiceTask
+
+    problems = []
+    for spec in [built.spec, *built.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, ConnectorServiceTask):
+                name = task_spec.connector_name()
+                if not name:
+                    problems.append(problem(filename, task_spec.bpmn_id,
+                                            "a service task needs camunda:topic naming a registered connector"))
+                elif name not in engine.connectors:
+                    problems.append(problem(filename, task_spec.bpmn_id, f"no connector named {name!r} is "
+                                            f"registered (known: {', '.join(engine.connectors.names()) or 'none'})"))
+    return problems
+
+
+def _store(ctx: CommandContext, cmd: Deploy, files: list[DeployedFile]) -> DeploymentView:
+    engine, conn, now = ctx.engine, ctx.conn, ctx.now
+    deployment_id = engine.new_id()
+    definitions.insert_deployment(conn, deployment_id, now, cmd.actor.username)
+    out = {"process": [], "decision": [], "form": []}
+    for f in files:
+        entries = []
+        if f.kind == "bpmn":
+            entries = [("process", p.key, p.name, p.meta()) for p in f.processes]
+        elif f.kind == "dmn":
+            entries = [("decision", d, n, {}) for d, n in f.decisions]
+        else:
+            entries = [("form", f.form["id"], f.form.get("name") or f.form["id"], {})]
+        for kind, key, name, meta in entries:
+            latest = definitions.latest(conn, kind, key)
+            if latest is not None and latest.content_hash == f.content_hash:
+                row_id, version = latest.id, latest.version
+            else:
+                row_id, version = engine.new_id(), (latest.version + 1 if latest else 1)
+                definitions.insert_definition(
+                    conn, id=row_id, kind=kind, key=key, version=version, name=name, filename=f.filename,
+                    content_hash=f.content_hash, source=f.text, meta=orjson.dumps(meta).decode(),
+                    deployment_id=deployment_id, deployed_at=now)
+            out[kind].append({"id": row_id, "key": key, "name": name, "version": version})
+    return DeploymentView(
+        id=deployment_id,
+        definitions=out["process"],
+        forms=[{"key": e["key"], "version": e["version"]} for e in out["form"]],
+        decisions=[{"key": e["key"], "version": e["version"]} for e in out["decision"]],
+    )

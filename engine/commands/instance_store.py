@@ -1,0 +1,240 @@
+"""Loading an instance into a WorkflowRun and saving it back: projections, audit, versioned write."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ..audit.hash_chain import GENESIS, event_hash, format_at
+from ..db import audit_events, instances, outbox, tasks, timers
+from ..errors import Conflict, NotFound
+from ..runtime import workflow_state
+from ..runtime.workflow_run import ReadyTask, WorkflowRun
+from .base import CommandContext
+
+
+@dataclass
+class LoadedInstance:
+    """An instance row (without the state blob) and its live run for one command."""
+
+    row: Any
+    run: WorkflowRun
+    built: Any
+    ready_before: dict[str, ReadyTask]
+    timers_before: dict[str, tuple[str, datetime]]
+    events: list[dict]
+    new: bool = False
+
+
+def dumps(value) -> str:
+    return orjson.dumps(value, default=workflow_state.to_json_value,
+                        option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def json_safe(value):
+    return orjson.loads(dumps(value))
+
+
+def load(ctx: CommandContext, instance_id: str, *, for_update: bool = True) -> LoadedInstance:
+    """Load an instance for a command (from the live cache when its version matches).
+
+    Raises:
+        NotFound: no such instance.
+    """
+    engine = ctx.engine
+    row = instances.head(ctx.conn, instance_id)
+    if row is None:
+        raise NotFound(f"instance {instance_id} not found")
+    built = engine._built_spec(ctx.conn, row.definition_id, orjson.loads(row.bindings))
+    run = engine.live.take(instance_id, row.version)
+    if run is None:
+        st = instances.state(ctx.conn, instance_id)
+        wf = workflow_state.load(st.state, built.spec, built.subprocess_specs)
+        run = WorkflowRun(wf, _variables(wf, st.data))
+    script_engine = engine._script_engine(ctx, instance_id, row.business_key)
+    run.attach(script_engine, engine.settings.max_steps)
+    return LoadedInstance(row, run, built, {t.id: t for t in run.ready_user_tasks()}, run.waiting_timers(), [])
+
+
+def _variables(wf, data_json) -> dict:
+    # The typed variables live in the workflow's own data (serialized with its types);
+    # the JSON column is the read model.
+    variables = wf.data.get("variables")
+    if variables is None:
+        variables = orjson.loads(data_json)
+    return variables
+
+
+def add_event(loaded: LoadedInstance, type_: str, actor: str, *, element_id: str | None = None,
+              task_id: str | None = None, payload: dict | None = None) -> None:
+    loaded.events.append({"type": type_, "actor": actor, "element_id": element_id, "task_id": task_id,
+                          "payload": payload or {}})
+
+
+def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = None,
+         completed_task: tuple[str, str] | None = None) -> dict:
+    """Sync projections, append audit events and write the state under the version check.
+
+    Args:
+        completed_task: (task id, actor) of the user task this command completed.
+
+    Returns:
+        The new instance row values (for the view).
+
+    Raises:
+        Conflict: another command changed the instance since it was loaded.
+    """
+    run, row, conn, now = loaded.run, loaded.row, ctx.conn, ctx.now
+    old_status = row.status if not loaded.new else None
+    events = list(loaded.events)
+    for e in run.events:
+        events.append({**e, "actor": "system"})
+    if status is None:
+        status = "completed" if run.is_completed() else (old_status if old_status in ("suspended",) else "running")
+
+    # Inbox projection.
+    ready_after = {t.id: t for t in run.ready_user_tasks()} if status in ("running", "suspended") else {}
+    new_rows, candidates = [], []
+    for tid, t in ready_after.items():
+        if tid in loaded.ready_before:
+            continue
+        task_row, cands = _task_row(ctx, loaded, t, now)
+        new_rows.append(task_row)
+        candidates += cands
+        events.append({"type": "task_ready", "actor": "system", "element_id": t.element_id, "task_id": tid,
+                       "payload": {"name": t.name, "candidate_groups": orjson.loads(task_row["candidate_groups"]),
+                                   "candidate_users": orjson.loads(task_row["candidate_users"]),
+                                   "assignee": task_row["assignee"], "form_key": t.form_key,
+                                   "due_at": format_at(task_row["due_at"]) if task_row["due_at"] else None}})
+    ended = []
+    for tid, t in loaded.ready_before.items():
+        if tid in ready_after:
+            continue
+        if completed_task and completed_task[0] == tid:
+            ended.append((tid, "completed", now, completed_task[1]))
+        else:
+            ended.append((tid, "cancelled", now, None))
+            events.append({"type": "task_cancelled", "actor": "system", "element_id": t.element_id,
+                           "task_id": tid, "payload": {}})
+    timers_after = run.waiting_timers() if status in ("running", "suspended") else {}
+    outbox_rows = [
+        {"id": ctx.engine.new_id(), "instance_id": row.id, "connector": e.connector, "element_id": e.element_id,
+         "payload": dumps(e.payload), "created_at": now, "status": "pending", "attempts": 0}
+        for e in run.engine.outbox]
+
+    if status != old_status and status == "completed":
+        events.append({"type": "instance_completed", "actor": "system", "element_id": None, "task_id": None,
+                       "payload": {}})
+
+    # Audit chain.
+    seq, prev = (0, GENESIS) if loaded.new else (row.last_seq, row.last_hash)
+    audit_rows = []
+    at = format_at(now)
+    for e in events:
+        seq += 1
+        body = {"seq": seq, "at": at, "type": e["type"], "actor": e["actor"], "element_id": e.get("element_id"),
+                "task_id": e.get("task_id"), "payload": json_safe(e.get("payload") or {}), "prev_hash": prev}
+        digest = event_hash(body, row.id)
+        audit_rows.append({**body, "instance_id": row.id, "at": now, "payload": dumps(body["payload"]),
+                           "hash": digest})
+        prev = digest
+
+    # The instance row, versioned.
+    run.compact()
+    run.wf.data["variables"] = run.variables
+    values = {
+        "status": status,
+        "data": dumps(run.variables),
+        "active_elements": dumps(run.active_elements() if status in ("running", "suspended", "failed") else []),
+        "state": workflow_state.dump(run.wf).decode(),
+        "last_seq": seq,
+        "last_hash": prev,
+        "ended_at": now if status in ("completed", "cancelled") else (row.ended_at if not loaded.new else None),
+    }
+    if loaded.new:
+        values["version"] = 1
+        instances.insert(conn, id=row.id, definition_id=row.definition_id, definition_key=row.definition_key,
+                         definition_version=row.definition_version, business_key=row.business_key,
+                         bindings=row.bindings, started_by=row.started_by, created_at=row.created_at, **values)
+    else:
+        values["version"] = row.version + 1
+        if not instances.update_versioned(conn, row.id, row.version, **values):
+            raise Conflict("the instance was changed by another command; retry")
+    # Rows that reference the instance, written after it.
+    tasks.end_many(conn, ended)
+    tasks.insert_many(conn, new_rows, candidates)
+    timers.sync(conn, row.id, loaded.timers_before, timers_after)
+    outbox.insert_many(conn, outbox_rows)
+    audit_events.append(conn, audit_rows)
+    version = values["version"]
+    ctx.after_commit.append(lambda: ctx.engine.live.put(row.id, version, run))
+    return values
+
+
+def _task_row(ctx: CommandContext, loaded: LoadedInstance, t: ReadyTask, now: datetime) -> tuple[dict, list]:
+    ext, variables = t.extensions, loaded.run.variables
+    groups = _names(ext.get("camunda:candidateGroups"), variables)
+    users = _names(ext.get("camunda:candidateUsers"), variables)
+    if not groups and not users and t.lane:
+        groups = [t.lane]
+    assignee = _single(ext.get("camunda:assignee"), variables)
+    due = _due(ext.get("camunda:dueDate"), variables, now, ctx.engine.tz)
+    priority = _single(ext.get("camunda:priority"), variables)
+    try:
+        priority = int(priority) if priority is not None else None
+    except ValueError:
+        priority = None
+    from ..definitions.files import normalize_form_key
+
+    row = {"id": t.id, "instance_id": loaded.row.id, "definition_key": loaded.row.definition_key,
+           "element_id": t.element_id, "name": t.name, "documentation": t.documentation, "lane": t.lane,
+           "candidate_groups": dumps(groups), "candidate_users": dumps(users), "assignee": assignee,
+           "form_key": normalize_form_key(t.form_key), "priority": priority, "due_at": due, "state": "ready",
+           "created_at": now, "claimed_at": now if assignee else None, "completed_at": None,
+           "completed_by": None}
+    cands = [{"task_id": t.id, "kind": "group", "name": g} for g in dict.fromkeys(groups)]
+    cands += [{"task_id": t.id, "kind": "user", "name": u} for u in dict.fromkeys(users)]
+    return row, cands
+
+
+def _resolve(text: str | None, variables: dict):
+    if text is None:
+        return None
+    text = text.strip()
+    if text.startswith("${") and text.endswith("}"):
+        return variables.get(text[2:-1].strip())
+    return text
+
+
+def _names(text: str | None, variables: dict) -> list[str]:
+    value = _resolve(text, variables)
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+def _single(text: str | None, variables: dict):
+    value = _resolve(text, variables)
+    return None if value in (None, "") else str(value)
+
+
+def _due(text: str | None, variables: dict, now: datetime, tz) -> datetime | None:
+    value = _resolve(text, variables)
+    if value in (None, ""):
+        return None
+    from ..runtime.timer_events import add_duration
+
+    if isinstance(value, datetime):
+        return value
+    value = str(value)
+    try:
+        if value.startswith("P"):
+            return add_duration(now, value, tz)
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else None
+    except Exception:
+        return None

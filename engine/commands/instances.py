@@ -1,0 +1,127 @@
+"""Instance commands: start, cancel, suspend, resume."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+
+from ..audit.hash_chain import GENESIS
+from ..db import definitions
+from ..errors import Conflict, InvalidData, NotFound
+from ..runtime.workflow_run import WorkflowRun
+from .base import Command, CommandContext, handles
+from .instance_store import LoadedInstance, add_event, json_safe, load, save
+
+
+@dataclass(frozen=True)
+class StartInstance(Command[dict]):
+    """Start an instance of the latest (or a given) version of process `key`."""
+
+    key: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    business_key: str | None = None
+    version: int | None = None
+    start_event: str | None = None  # a message start's id (set by message correlation)
+
+
+@handles(StartInstance)
+def start_instance(cmd: StartInstance, ctx: CommandContext) -> dict:
+    """Create the instance and run it to its first wait state.
+
+    Raises NotFound (no such process), InvalidData (start form), ScriptError (a step failed).
+    """
+    engine, conn = ctx.engine, ctx.conn
+    row = (definitions.by_version(conn, "process", cmd.key, cmd.version) if cmd.version
+           else definitions.latest(conn, "process", cmd.key))
+    if row is None:
+        raise NotFound(f"process {cmd.key!r} not found" + (f" in version {cmd.version}" if cmd.version else ""))
+    if not isinstance(cmd.data, dict):
+        raise InvalidData("data must be an object", errors={"data": ["Must be an object."]})
+    meta = orjson.loads(row.meta)
+    data = dict(cmd.data)
+    bindings = engine._bindings(conn, row)
+    if cmd.start_event is None:
+        if not meta.get("has_none_start"):
+            raise Conflict(f"process {cmd.key!r} has no none start event: it starts by a message")
+        form_key = meta.get("start_form_key")
+        if form_key:
+            data = engine._form_validator(conn, bindings, form_key).validate(data)
+    built = engine._built_spec(conn, row.id, bindings)
+    instance_id = engine.new_id()
+    head = SimpleNamespace(
+        id=instance_id, definition_id=row.id, definition_key=row.key, definition_version=row.version,
+        business_key=cmd.business_key, status=None, bindings=orjson.dumps(bindings).decode(), version=0,
+        last_seq=0, last_hash=GENESIS, started_by=cmd.actor.username, created_at=ctx.now, ended_at=None)
+    script_engine = engine._script_engine(ctx, instance_id, cmd.business_key)
+    run = WorkflowRun.create(built.spec, built.subprocess_specs, script_engine)
+    run.attach(script_engine, engine.settings.max_steps)
+    loaded = LoadedInstance(head, run, built, {}, {}, [], new=True)
+    add_event(loaded, "instance_started", cmd.actor.username, element_id=cmd.start_event, payload={
+        "definition_id": row.id, "definition_key": row.key, "definition_version": row.version,
+        "business_key": cmd.business_key, "bindings": bindings, "data": json_safe(data),
+        "start_event": cmd.start_event})
+    engine._run_step(lambda: run.start(data, cmd.start_event))
+    values = save(ctx, loaded, status=None)
+    return engine._instance_dict(head, values)
+
+
+@dataclass(frozen=True)
+class CancelInstance(Command[dict]):
+    """Cancel a running or suspended instance."""
+
+    instance_id: str = ""
+    reason: str | None = None
+
+
+@handles(CancelInstance)
+def cancel_instance(cmd: CancelInstance, ctx: CommandContext) -> dict:
+    """Cancel the instance: its tasks are cancelled, its timers removed. Raises NotFound, Conflict."""
+    loaded = _load_live(ctx, cmd.instance_id)
+    loaded.run.cancel()
+    add_event(loaded, "instance_cancelled", cmd.actor.username, payload={"reason": cmd.reason})
+    values = save(ctx, loaded, status="cancelled")
+    return ctx.engine._instance_dict(loaded.row, values)
+
+
+@dataclass(frozen=True)
+class SuspendInstance(Command[dict]):
+    """Suspend a running instance: nothing moves until it is resumed."""
+
+    instance_id: str = ""
+
+
+@handles(SuspendInstance)
+def suspend_instance(cmd: SuspendInstance, ctx: CommandContext) -> dict:
+    loaded = _load_live(ctx, cmd.instance_id)
+    if loaded.row.status == "suspended":
+        raise Conflict("the instance is already suspended")
+    add_event(loaded, "instance_suspended", cmd.actor.username)
+    values = save(ctx, loaded, status="suspended")
+    return ctx.engine._instance_dict(loaded.row, values)
+
+
+@dataclass(frozen=True)
+class ResumeInstance(Command[dict]):
+    """Resume a suspended instance."""
+
+    instance_id: str = ""
+
+
+@handles(ResumeInstance)
+def resume_instance(cmd: ResumeInstance, ctx: CommandContext) -> dict:
+    loaded = _load_live(ctx, cmd.instance_id)
+    if loaded.row.status != "suspended":
+        raise Conflict("the instance is not suspended")
+    add_event(loaded, "instance_resumed", cmd.actor.username)
+    ctx.engine._run_step(loaded.run.fire_timers)  # timers that fell due meanwhile fire now
+    values = save(ctx, loaded, status="completed" if loaded.run.is_completed() else "running")
+    return ctx.engine._instance_dict(loaded.row, values)
+
+
+def _load_live(ctx: CommandContext, instance_id: str) -> LoadedInstance:
+    loaded = load(ctx, instance_id)
+    if loaded.row.status in ("completed", "cancelled"):
+        raise Conflict(f"the instance has already ended ({loaded.row.status})")
+    return loaded

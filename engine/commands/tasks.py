@@ -1,0 +1,126 @@
+"""Task commands: claim, unclaim, complete."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from SpiffWorkflow.util.task import TaskState
+
+from ..db import tasks
+from ..errors import Conflict, Forbidden, InvalidData, NotFound
+from .base import Command, CommandContext, handles
+from .instance_store import add_event, json_safe, load, save
+
+
+def _ready_row(ctx: CommandContext, task_id: str):
+    row = tasks.get(ctx.conn, task_id)
+    if row is None:
+        raise NotFound(f"task {task_id} not found")
+    if row.state != "ready":
+        raise Conflict(f"the task is already {row.state}")
+    return row
+
+
+def _require_offered(row, actor) -> None:
+    if actor.is_admin:
+        return
+    if row.assignee is not None and row.assignee != actor.username:
+        raise Conflict(f"the task is claimed by {row.assignee}")
+    if not tasks.may_act(row, actor.username, actor.groups):
+        raise Forbidden("this task is not offered to you")
+
+
+@dataclass(frozen=True)
+class ClaimTask(Command[dict]):
+    """Assign a ready task to the acting user."""
+
+    task_id: str = ""
+
+
+@handles(ClaimTask)
+def claim_task(cmd: ClaimTask, ctx: CommandContext) -> dict:
+    """Claim a task. Again by the same user: no change. Raises NotFound, Forbidden, Conflict."""
+    row = _ready_row(ctx, cmd.task_id)
+    if row.assignee == cmd.actor.username:
+        return ctx.engine._task_view(ctx.conn, cmd.task_id)
+    if row.assignee is not None:
+        raise Conflict(f"the task is claimed by {row.assignee}")
+    _require_offered(row, cmd.actor)
+    loaded = load(ctx, row.instance_id)
+    _require_running(loaded)
+    tasks.set_assignee(ctx.conn, row.id, cmd.actor.username, ctx.now)
+    add_event(loaded, "task_claimed", cmd.actor.username, element_id=row.element_id, task_id=row.id,
+              payload={"assignee": cmd.actor.username})
+    save(ctx, loaded)
+    return ctx.engine._task_view(ctx.conn, cmd.task_id)
+
+
+@dataclass(frozen=True)
+class UnclaimTask(Command[dict]):
+    """Give a claimed task back to its candidates."""
+
+    task_id: str = ""
+
+
+@handles(UnclaimTask)
+def unclaim_task(cmd: UnclaimTask, ctx: CommandContext) -> dict:
+    """Unclaim (the assignee or an admin). Raises NotFound, Forbidden, Conflict."""
+    row = _ready_row(ctx, cmd.task_id)
+    if row.assignee is None:
+        return ctx.engine._task_view(ctx.conn, cmd.task_id)
+    if row.assignee != cmd.actor.username and not cmd.actor.is_admin:
+        raise Forbidden("only the assignee or an admin may unclaim this task")
+    loaded = load(ctx, row.instance_id)
+    _require_running(loaded)
+    tasks.set_assignee(ctx.conn, row.id, None, None)
+    add_event(loaded, "task_unclaimed", cmd.actor.username, element_id=row.element_id, task_id=row.id,
+              payload={"previous_assignee": row.assignee})
+    save(ctx, loaded)
+    return ctx.engine._task_view(ctx.conn, cmd.task_id)
+
+
+@dataclass(frozen=True)
+class CompleteTask(Command[dict]):
+    """Complete a ready user task with form data and run the instance on."""
+
+    task_id: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@handles(CompleteTask)
+def complete_task(cmd: CompleteTask, ctx: CommandContext) -> dict:
+    """Complete a task.
+
+    Raises NotFound, Forbidden (not offered to the actor), InvalidData (form rules),
+    Conflict (done, claimed by another, concurrent change), ScriptError (a step failed).
+    """
+    engine = ctx.engine
+    row = _ready_row(ctx, cmd.task_id)
+    _require_offered(row, cmd.actor)
+    if not isinstance(cmd.data, dict):
+        raise InvalidData("data must be an object", errors={"data": ["Must be an object."]})
+    loaded = load(ctx, row.instance_id)
+    _require_running(loaded)
+    bindings = orjson.loads(loaded.row.bindings)
+    data = (engine._form_validator(ctx.conn, bindings, row.form_key).validate(cmd.data)
+            if row.form_key else _no_form(cmd.data))
+    task = loaded.run.task(row.id)
+    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        raise Conflict("the task is no longer ready")
+    add_event(loaded, "task_completed", cmd.actor.username, element_id=row.element_id, task_id=row.id,
+              payload={"data": json_safe(data)})
+    changes = engine._run_step(lambda: loaded.run.complete_user_task(task, data))
+    loaded.events[-1]["payload"]["changes"] = json_safe(changes)
+    values = save(ctx, loaded, completed_task=(row.id, cmd.actor.username))
+    return engine._instance_dict(loaded.row, values)
+
+
+def _no_form(data: dict) -> dict:
+    # A task without a form takes any JSON object as variables (API clients, tests).
+    return dict(data)
+
+
+def _require_running(loaded) -> None:
+    if loaded.row.status != "running":
+        raise Conflict(f"the instance is {loaded.row.status}")

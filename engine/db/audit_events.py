@@ -1,0 +1,34 @@
+"""Table `audit_event`: the hash-chained, per-instance history, and its queries."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .base import Id, JsonText, Timestamp, metadata
+
+audit_event = sa.Table(
+    "audit_event",
+    metadata,
+    sa.Column("instance_id", Id, sa.ForeignKey("instance.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(150), nullable=False),
+    sa.Column("element_id", sa.String(255)),
+    sa.Column("task_id", Id),
+    sa.Column("payload", JsonText, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+INSERT = sa.insert(audit_event)
+
+
+def append(conn: Connection, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(INSERT, rows)
+
+
+def for_instance(conn: Connection, instance_id: str) -> list[sa.Row]:
+    return list(conn.execute(
+        sa.select(audit_event).where(audit_event.c.instance_id == instance_id).order_by(audit_event.c.seq)))

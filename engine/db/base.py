@@ -1,0 +1,62 @@
+"""Database plumbing: metadata with a naming convention, column types, connection set-up."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine as SAEngine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+# Column shapes used across tables.
+Id = sa.String(36)
+Timestamp = sa.DateTime(timezone=True)
+LongText = sa.Text()
+JsonText = sa.Text  # JSON stored as text: portable and fast to (de)serialize with orjson
+
+WRITE = {"diwan_write": True}
+
+
+def create_db_engine(url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10) -> SAEngine:
+    """Build the SQLAlchemy engine for `url` with diwan's connection settings.
+
+    SQLite: WAL journal, a busy timeout, foreign keys on, and write transactions opened
+    with `BEGIN IMMEDIATE` (so two writers never deadlock on a lock upgrade; a lock that
+    cannot be had within the timeout surfaces as an OperationalError, mapped to a
+    conflict by the command chain). Reads use a plain deferred `BEGIN`.
+    """
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _configure_sqlite(engine, sqlite_synchronous)
+    else:
+        engine = sa.create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    return engine
+
+
+def _configure_sqlite(engine: SAEngine, synchronous: str) -> None:
+    if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        raise ValueError(f"DIWAN_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {synchronous!r}")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if conn.get_execution_options().get("diwan_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,92 @@
+"""Tables `deployment` and `definition` (BPMN processes, DMN decisions, forms) and their queries."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .base import Id, JsonText, LongText, Timestamp, metadata
+
+deployment = sa.Table(
+    "deployment",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("deployed_at", Timestamp, nullable=False),
+    sa.Column("deployed_by", sa.String(150), nullable=False),
+)
+
+definition = sa.Table(
+    "definition",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("kind", sa.String(10), nullable=False),  # process | decision | form
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(500)),
+    sa.Column("filename", sa.String(500), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("source", LongText, nullable=False),  # the file's text (BPMN/DMN XML or form JSON)
+    sa.Column("meta", JsonText, nullable=False, default="{}"),  # start form key, references...
+    sa.Column("deployment_id", Id, sa.ForeignKey("deployment.id"), nullable=False),
+    sa.Column("deployed_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("kind", "key", "version"),
+    sa.Index("ix_definition_kind_key_hash", "kind", "key", "content_hash"),
+)
+
+
+def latest(conn: Connection, kind: str, key: str) -> sa.Row | None:
+    """The newest version of a definition, or None."""
+    return conn.execute(
+        sa.select(definition)
+        .where(definition.c.kind == kind, definition.c.key == key)
+        .order_by(definition.c.version.desc())
+        .limit(1)
+    ).first()
+
+
+def by_version(conn: Connection, kind: str, key: str, version: int) -> sa.Row | None:
+    return conn.execute(
+        sa.select(definition).where(
+            definition.c.kind == kind, definition.c.key == key, definition.c.version == version
+        )
+    ).first()
+
+
+def by_id(conn: Connection, definition_id: str) -> sa.Row | None:
+    return conn.execute(sa.select(definition).where(definition.c.id == definition_id)).first()
+
+
+def versions(conn: Connection, kind: str, key: str) -> list[sa.Row]:
+    return list(
+        conn.execute(
+            sa.select(definition)
+            .where(definition.c.kind == kind, definition.c.key == key)
+            .order_by(definition.c.version.desc())
+        )
+    )
+
+
+def latest_of_each(conn: Connection, kind: str) -> list[sa.Row]:
+    newest = (
+        sa.select(definition.c.key, sa.func.max(definition.c.version).label("v"))
+        .where(definition.c.kind == kind)
+        .group_by(definition.c.key)
+        .subquery()
+    )
+    return list(
+        conn.execute(
+            sa.select(definition)
+            .join(newest, sa.and_(definition.c.key == newest.c.key, definition.c.version == newest.c.v))
+            .where(definition.c.kind == kind)
+            .order_by(definition.c.key)
+        )
+    )
+
+
+def insert_deployment(conn: Connection, deployment_id: str, at: datetime, actor: str) -> None:
+    conn.execute(sa.insert(deployment).values(id=deployment_id, deployed_at=at, deployed_by=actor))
+
+
+def insert_definition(conn: Connection, **values) -> None:
+    conn.execute(sa.insert(definition).values(**values))

@@ -1,0 +1,110 @@
+"""Table `instance`: one row per process instance, with its stored workflow state, and its queries."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .base import Id, JsonText, LongText, Timestamp, metadata
+
+instance = sa.Table(
+    "instance",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("definition_id", Id, sa.ForeignKey("definition.id"), nullable=False),
+    sa.Column("definition_key", sa.String(255), nullable=False),
+    sa.Column("definition_version", sa.Integer, nullable=False),
+    sa.Column("business_key", sa.String(255)),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("bindings", JsonText, nullable=False),  # decision/form/process versions fixed at start
+    sa.Column("data", JsonText, nullable=False),  # the variables, as JSON (read model)
+    sa.Column("active_elements", JsonText, nullable=False),
+    sa.Column("state", LongText, nullable=False),  # SpiffWorkflow state without the spec
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("last_seq", sa.Integer, nullable=False),  # audit chain tail
+    sa.Column("last_hash", sa.String(64), nullable=False),
+    sa.Column("started_by", sa.String(150), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("ended_at", Timestamp),
+    sa.Index("ix_instance_key_status", "definition_key", "status"),
+    sa.Index("ix_instance_business_key", "business_key"),
+    sa.Index("ix_instance_created_at", "created_at"),
+)
+
+SELECT_FOR_COMMAND = sa.select(
+    instance.c.id,
+    instance.c.definition_id,
+    instance.c.definition_key,
+    instance.c.definition_version,
+    instance.c.business_key,
+    instance.c.status,
+    instance.c.bindings,
+    instance.c.version,
+    instance.c.last_seq,
+    instance.c.last_hash,
+    instance.c.started_by,
+    instance.c.created_at,
+    instance.c.ended_at,
+).where(instance.c.id == sa.bindparam("id"))
+
+SELECT_STATE = sa.select(instance.c.state, instance.c.data).where(instance.c.id == sa.bindparam("id"))
+
+UPDATE_VERSIONED = (
+    sa.update(instance)
+    .where(instance.c.id == sa.bindparam("b_id"), instance.c.version == sa.bindparam("b_version"))
+    .values(
+        status=sa.bindparam("status"),
+        data=sa.bindparam("data"),
+        active_elements=sa.bindparam("active_elements"),
+        state=sa.bindparam("state"),
+        version=sa.bindparam("version"),
+        last_seq=sa.bindparam("last_seq"),
+        last_hash=sa.bindparam("last_hash"),
+        ended_at=sa.bindparam("ended_at"),
+    )
+)
+
+
+def head(conn: Connection, instance_id: str) -> sa.Row | None:
+    """The instance row without its state blob."""
+    return conn.execute(SELECT_FOR_COMMAND, {"id": instance_id}).first()
+
+
+def state(conn: Connection, instance_id: str) -> sa.Row | None:
+    return conn.execute(SELECT_STATE, {"id": instance_id}).first()
+
+
+def update_versioned(conn: Connection, instance_id: str, expected_version: int, **values) -> bool:
+    """Write the instance if nobody else did since `expected_version`; False when someone did."""
+    result = conn.execute(UPDATE_VERSIONED, {"b_id": instance_id, "b_version": expected_version, **values})
+    return result.rowcount == 1
+
+
+def insert(conn: Connection, **values) -> None:
+    conn.execute(sa.insert(instance), values)
+
+
+def full(conn: Connection, instance_id: str) -> sa.Row | None:
+    cols = [c for c in instance.c if c.name != "state"]
+    return conn.execute(sa.select(*cols).where(instance.c.id == instance_id)).first()
+
+
+def page(conn: Connection, *, definition_key=None, status=None, business_key=None, ids=None,
+         page: int = 1, per_page: int = 50) -> tuple[list[sa.Row], int]:
+    cols = [c for c in instance.c if c.name != "state"]
+    cond = []
+    if definition_key:
+        cond.append(instance.c.definition_key == definition_key)
+    if status:
+        cond.append(instance.c.status == status)
+    if business_key:
+        cond.append(instance.c.business_key == business_key)
+    if ids is not None:
+        cond.append(instance.c.id.in_(ids))
+    where = sa.and_(sa.true(), *cond)
+    total = conn.execute(sa.select(sa.func.count()).select_from(instance).where(where)).scalar_one()
+    rows = conn.execute(
+        sa.select(*cols).where(where)
+        .order_by(instance.c.created_at.desc(), instance.c.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total

@@ -1,0 +1,34 @@
+"""Table `outbox`: effects of service tasks to deliver after their command committed."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .base import Id, JsonText, Timestamp, metadata
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", Id, primary_key=True),  # also the receiver's idempotency key
+    sa.Column("instance_id", Id, sa.ForeignKey("instance.id"), nullable=False),
+    sa.Column("connector", sa.String(255), nullable=False),
+    sa.Column("element_id", sa.String(255), nullable=False),
+    sa.Column("payload", JsonText, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # pending | delivered | failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("next_attempt_at", Timestamp),
+    sa.Column("delivered_at", Timestamp),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_outbox_status", "status", "next_attempt_at"),
+)
+
+
+def insert_many(conn: Connection, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(sa.insert(outbox), rows)
+
+
+def for_instance(conn: Connection, instance_id: str) -> list[sa.Row]:
+    return list(conn.execute(sa.select(outbox).where(outbox.c.instance_id == instance_id)
+                             .order_by(outbox.c.created_at, outbox.c.id)))

@@ -1,0 +1,137 @@
+"""Tables `task` (the inbox: one row per user task) and `task_candidate`, and the inbox queries."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .base import Id, JsonText, Timestamp, metadata
+
+task = sa.Table(
+    "task",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("instance_id", Id, sa.ForeignKey("instance.id"), nullable=False),
+    sa.Column("definition_key", sa.String(255), nullable=False),
+    sa.Column("element_id", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(500)),
+    sa.Column("documentation", sa.Text),
+    sa.Column("lane", sa.String(255)),
+    sa.Column("candidate_groups", JsonText, nullable=False),
+    sa.Column("candidate_users", JsonText, nullable=False),
+    sa.Column("assignee", sa.String(150)),
+    sa.Column("form_key", sa.String(255)),
+    sa.Column("priority", sa.Integer),
+    sa.Column("due_at", Timestamp),
+    sa.Column("state", sa.String(10), nullable=False),  # ready | completed | cancelled
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("claimed_at", Timestamp),
+    sa.Column("completed_at", Timestamp),
+    sa.Column("completed_by", sa.String(150)),
+    sa.Index("ix_task_state_assignee", "state", "assignee"),
+    sa.Index("ix_task_state_due", "state", "due_at"),
+    sa.Index("ix_task_instance", "instance_id", "state"),
+)
+
+# One row per (task, candidate): indexed lookups of "my groups' tasks" without JSON scans.
+task_candidate = sa.Table(
+    "task_candidate",
+    metadata,
+    sa.Column("task_id", Id, sa.ForeignKey("task.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(5), primary_key=True),  # group | user
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Index("ix_task_candidate_kind_name", "kind", "name"),
+)
+
+INSERT_TASK = sa.insert(task)
+INSERT_CANDIDATE = sa.insert(task_candidate)
+END_TASK = (
+    sa.update(task)
+    .where(task.c.id == sa.bindparam("b_id"), task.c.state == "ready")
+    .values(state=sa.bindparam("state"), completed_at=sa.bindparam("completed_at"),
+            completed_by=sa.bindparam("completed_by"))
+)
+SET_ASSIGNEE = (
+    sa.update(task).where(task.c.id == sa.bindparam("b_id"))
+    .values(assignee=sa.bindparam("assignee"), claimed_at=sa.bindparam("claimed_at"))
+)
+SELECT_READY_IDS = sa.select(task.c.id).where(task.c.instance_id == sa.bindparam("iid"), task.c.state == "ready")
+
+
+def get(conn: Connection, task_id: str) -> sa.Row | None:
+    return conn.execute(sa.select(task).where(task.c.id == task_id)).first()
+
+
+def ready_ids(conn: Connection, instance_id: str) -> set[str]:
+    return {r[0] for r in conn.execute(SELECT_READY_IDS, {"iid": instance_id})}
+
+
+def insert_many(conn: Connection, rows: list[dict], candidates: list[dict]) -> None:
+    if rows:
+        conn.execute(INSERT_TASK, rows)
+    if candidates:
+        conn.execute(INSERT_CANDIDATE, candidates)
+
+
+def end_many(conn: Connection, ended: Iterable[tuple[str, str, datetime, str | None]]) -> None:
+    """Mark ready tasks completed or cancelled: (task id, state, when, by whom)."""
+    params = [{"b_id": i, "state": s, "completed_at": at, "completed_by": by} for i, s, at, by in ended]
+    if params:
+        conn.execute(END_TASK, params)
+
+
+def set_assignee(conn: Connection, task_id: str, assignee: str | None, at: datetime | None) -> None:
+    conn.execute(SET_ASSIGNEE, {"b_id": task_id, "assignee": assignee, "claimed_at": at})
+
+
+def _visible(user: str | None, groups: Iterable[str]):
+    """Ready tasks assigned to `user`, or unassigned and offered to the user or one of `groups`."""
+    offered = sa.select(task_candidate.c.task_id).where(
+        sa.or_(
+            sa.and_(task_candidate.c.kind == "user", task_candidate.c.name == (user or "")),
+            sa.and_(task_candidate.c.kind == "group", task_candidate.c.name.in_(list(groups) or [""])),
+        )
+    )
+    return sa.or_(task.c.assignee == user, sa.and_(task.c.assignee.is_(None), task.c.id.in_(offered)))
+
+
+def page(conn: Connection, *, user: str | None, groups: Iterable[str], see_all: bool,
+         assigned_to_me: bool = False, candidate_group: str | None = None,
+         definition_key: str | None = None, instance_id: str | None = None,
+         overdue_at: datetime | None = None, page: int = 1, per_page: int = 50) -> tuple[list[sa.Row], int]:
+    """The inbox: ready tasks the user may act on, due date first (no due date last), then oldest."""
+    cond = [task.c.state == "ready"]
+    if assigned_to_me:
+        cond.append(task.c.assignee == user)
+    elif not see_all:
+        cond.append(_visible(user, groups))
+    if candidate_group:
+        cond.append(task.c.id.in_(sa.select(task_candidate.c.task_id).where(
+            task_candidate.c.kind == "group", task_candidate.c.name == candidate_group)))
+    if definition_key:
+        cond.append(task.c.definition_key == definition_key)
+    if instance_id:
+        cond.append(task.c.instance_id == instance_id)
+    if overdue_at is not None:
+        cond.append(task.c.due_at < overdue_at)
+    where = sa.and_(*cond)
+    total = conn.execute(sa.select(sa.func.count()).select_from(task).where(where)).scalar_one()
+    rows = conn.execute(
+        sa.select(task).where(where)
+        .order_by(task.c.due_at.is_(None), task.c.due_at, task.c.created_at, task.c.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def may_act(row: sa.Row, user: str, groups: Iterable[str]) -> bool:
+    """Whether `user` may claim/complete the task row (same rule as the inbox query)."""
+    import orjson
+
+    if row.assignee is not None:
+        return row.assignee == user
+    if user in orjson.loads(row.candidate_users):
+        return True
+    return bool(set(orjson.loads(row.candidate_groups)) & set(groups))

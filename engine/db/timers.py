@@ -1,0 +1,62 @@
+"""Table `timer`: one row per waiting timer with its due time, and its queries."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .base import Id, Timestamp, metadata
+
+timer = sa.Table(
+    "timer",
+    metadata,
+    sa.Column("id", Id, primary_key=True),  # the waiting SpiffWorkflow task's id
+    sa.Column("instance_id", Id, sa.ForeignKey("instance.id"), nullable=False),
+    sa.Column("element_id", sa.String(255), nullable=False),
+    sa.Column("due_at", Timestamp, nullable=False),
+    sa.Column("lease_owner", sa.String(100)),
+    sa.Column("lease_expires_at", Timestamp),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Index("ix_timer_due", "due_at"),
+    sa.Index("ix_timer_instance", "instance_id"),
+)
+
+SELECT_FOR_INSTANCE = sa.select(timer.c.id, timer.c.element_id, timer.c.due_at).where(
+    timer.c.instance_id == sa.bindparam("iid"))
+DELETE_ONE = sa.delete(timer).where(timer.c.id == sa.bindparam("b_id"))
+UPDATE_DUE = sa.update(timer).where(timer.c.id == sa.bindparam("b_id")).values(due_at=sa.bindparam("due_at"))
+
+
+def for_instance(conn: Connection, instance_id: str) -> dict[str, tuple[str, datetime]]:
+    return {r.id: (r.element_id, r.due_at) for r in conn.execute(SELECT_FOR_INSTANCE, {"iid": instance_id})}
+
+
+def sync(conn: Connection, instance_id: str, current: dict[str, tuple[str, datetime]],
+         wanted: dict[str, tuple[str, datetime]]) -> None:
+    """Make the instance's timer rows equal to `wanted` (task id -> (element, due))."""
+    gone = [{"b_id": i} for i in current if i not in wanted]
+    new = [{"id": i, "instance_id": instance_id, "element_id": e, "due_at": d, "attempts": 0}
+           for i, (e, d) in wanted.items() if i not in current]
+    moved = [{"b_id": i, "due_at": d} for i, (e, d) in wanted.items()
+             if i in current and _aware(current[i][1]) != d]
+    if gone:
+        conn.execute(DELETE_ONE, gone)
+    if new:
+        conn.execute(sa.insert(timer), new)
+    if moved:
+        conn.execute(UPDATE_DUE, moved)
+
+
+def next_due(conn: Connection, until: datetime | None = None) -> sa.Row | None:
+    """The earliest due timer (optionally due no later than `until`)."""
+    q = sa.select(timer).order_by(timer.c.due_at, timer.c.id).limit(1)
+    if until is not None:
+        q = q.where(timer.c.due_at <= until)
+    return conn.execute(q).first()
+
+
+def _aware(d: datetime) -> datetime:
+    from datetime import timezone
+
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)

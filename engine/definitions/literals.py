@@ -1,0 +1,527 @@
+"""Translation of Camunda Modeler literals (timers, JUEL conditions, FEEL unary tests) into Python expressions."""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from datetime import datetime
+from typing import NamedTuple
+
+
+class LiteralError(ValueError):
+    """A modeler literal that cannot be translated into a Python expression."""
+
+
+# --------------------------------------------------------------------------- tokens
+
+class _Tok(NamedTuple):
+    kind: str  # 'num' | 'str' | 'name' | 'op' | 'end'
+    text: str  # source text of the token
+    value: str = ""  # decoded value of a string literal
+
+
+_TOKEN_RE = re.compile(
+    r"""\s*(?:(?P<num>\d+(?:\.\d+)?)
+    |(?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+    |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
+    |(?P<op>\.\.|==|!=|<=|>=|&&|\|\||\S))""",
+    re.X | re.S,
+)
+_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t", "r": "\r"}
+
+
+def _unescape(literal: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        if match.group(1) not in _ESCAPES:
+            raise LiteralError(f"unsupported escape sequence '\\{match.group(1)}' in string {literal}")
+        return _ESCAPES[match.group(1)]
+
+    return re.sub(r"\\(.)", one, literal[1:-1], flags=re.S)
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    tokens, pos = [], 0
+    while m := _TOKEN_RE.match(text, pos):
+        kind = m.lastgroup or "op"
+        tok = m.group(kind)
+        if tok in ("'", '"'):
+            raise LiteralError(f"unterminated string literal in {text!r}")
+        tokens.append(_Tok(kind, tok, _unescape(tok) if kind == "str" else ""))
+        pos = m.end()
+    return tokens + [_Tok("end", "")]
+
+
+def _number(raw: str) -> str:
+    # Normalise so that e.g. '007' (a SyntaxError in Python) becomes '7'.
+    return repr(float(raw)) if "." in raw else str(int(raw))
+
+
+def _quote_free_repr(value: str) -> str:
+    """A Python string literal with no raw quote characters inside.
+
+    SpiffWorkflow's DMN engine substitutes '?' only outside quotes, and finds quotes with a
+    regex that cannot cope with a "'" inside a "..." literal; escaping quotes keeps it right.
+    """
+    body = "".join({"'": "\\x27", '"': "\\x22"}.get(c) or repr(c)[1:-1] for c in value)
+    return f"'{body}'"
+
+
+# --------------------------------------------------------------------------- expression parser
+
+class _Dialect(NamedTuple):
+    name: str
+    binary: tuple[dict[str, str], ...]  # precedence levels, lowest first: source op -> Python op
+    comparison_levels: frozenset[int]  # levels producing Python comparisons (which chain)
+    negations: frozenset[str]  # prefix negation operators
+    reserved: frozenset[str]
+    quotes: str  # accepted string delimiters
+    hint: str
+
+
+_CONSTANTS = {"true": "True", "false": "False", "null": "None"}
+_CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_JUEL = _Dialect(
+    "JUEL",
+    ({"||": "or", "or": "or"}, {"&&": "and", "and": "and"},
+     {"==": "==", "!=": "!=", "eq": "==", "ne": "!="},
+     {**_CMP, "lt": "<", "le": "<=", "gt": ">", "ge": ">="},
+     {"+": "+", "-": "-"}, {"*": "*", "/": "/", "%": "%", "div": "/", "mod": "%"}),
+    frozenset({2, 3}), frozenset({"!", "not"}),
+    frozenset("and or not eq ne lt gt le ge div mod empty instanceof true false null".split()),
+    "'\"", "only variables, literals, comparison, arithmetic, &&, ||, ! and empty are allowed",
+)
+_FEEL = _Dialect(
+    "FEEL",
+    ({"or": "or"}, {"and": "and"}, {"=": "==", "!=": "!="}, dict(_CMP),
+     {"+": "+", "-": "-"}, {"*": "*", "/": "/"}),
+    frozenset({2, 3}), frozenset(),
+    frozenset("and or not true false null in between instance of some every satisfies if then "
+              "else for return function".split()),
+    '"', "only names, numbers, \"strings\", true/false/null, comparison, and/or/not(...) "
+    "and arithmetic are allowed",
+)
+_FEEL_OUTPUT = _FEEL._replace(hint="only names, numbers, \"strings\", true/false/null and arithmetic "
+                                    "(+ - * /) are allowed in an output entry")
+_ARITHMETIC_LEVEL = 4  # index of '+ -' in both dialects: where output entries start parsing
+
+
+class _Parser:
+    """Recursive-descent translator; each rule returns (python_text, is_comparison)."""
+
+    def __init__(self, text: str, dialect: _Dialect) -> None:
+        self.text, self.d = text, dialect
+        self.toks, self.pos = _tokenize(text), 0
+
+    def peek(self, ahead: int = 0) -> _Tok:
+        return self.toks[min(self.pos + ahead, len(self.toks) - 1)]
+
+    def key(self, ahead: int = 0) -> str | None:
+        tok = self.peek(ahead)
+        return tok.text if tok.kind in ("op", "name") else None
+
+    def advance(self) -> _Tok:
+        tok = self.peek()
+        self.pos += tok.kind != "end"
+        return tok
+
+    def fail(self, tok: _Tok | None = None, hint: str | None = None) -> LiteralError:
+        tok = tok or self.peek()
+        if tok.kind == "end":
+            return LiteralError(f"unexpected end of {self.d.name} expression {self.text!r}")
+        index = next(i for i, t in enumerate(self.toks) if t is tok)
+        where = f"after {self.toks[index - 1].text!r}" if index else "at the start"
+        return LiteralError(f"unsupported {self.d.name} syntax {tok.text!r} {where} in "
+                            f"{self.text!r}: {hint or self.d.hint}")
+
+    def expect(self, text: str) -> None:
+        if self.key() != text:
+            raise self.fail()
+        self.advance()
+
+    def expect_end(self) -> None:
+        if self.peek().kind != "end":
+            raise self.fail()
+
+    def binary(self, level: int = 0) -> tuple[str, bool]:
+        if level == len(self.d.binary):
+            return self.unary()
+        left = self.binary(level + 1)
+        while (op := self.d.binary[level].get(self.key() or "")) is not None:
+            self.advance()
+            right = self.binary(level + 1)
+            # Python chains comparisons (a < b < c); JUEL/FEEL group them left to right.
+            # Otherwise the dialects' precedence matches Python's, so no other parens are needed.
+            cmp = level in self.d.comparison_levels
+            left = (f"{_wrap(left) if cmp else left[0]} {op} {_wrap(right) if cmp else right[0]}", cmp)
+        return left
+
+    def unary(self) -> tuple[str, bool]:
+        key = self.key()
+        if key in self.d.negations:
+            self.advance()
+            return f"(not {_wrap(self.unary())})", False
+        if key == "-":
+            self.advance()
+            return f"-{_wrap(self.unary())}", False
+        if key == "empty" and self.d is _JUEL:
+            self.advance()
+            x = _wrap(self.unary())
+            return f"({x} is None or {x} == '' or {x} == [] or {x} == {{}})", False
+        return self.primary()
+
+    def primary(self) -> tuple[str, bool]:
+        tok = self.advance()
+        if tok.kind == "num":
+            return _number(tok.text), False
+        if tok.kind == "str":
+            if tok.text[0] not in self.d.quotes:
+                raise self.fail(tok, "FEEL strings use double quotes")
+            return repr(tok.value), False
+        if tok.kind == "name":
+            if tok.text in _CONSTANTS:
+                return _CONSTANTS[tok.text], False
+            if tok.text == "not" and self.d is _FEEL and self.key() == "(":  # FEEL not(...)
+                self.advance()
+                inner = self.binary()
+                self.expect(")")
+                return f"(not {_wrap(inner)})", False
+            if tok.text in self.d.reserved or keyword.iskeyword(tok.text):
+                raise self.fail(tok, f"{tok.text!r} is a reserved word, not a variable name")
+            if self.key() == "(":
+                raise self.fail(self.peek(), f"function calls are not supported; {self.d.hint}")
+            return tok.text, False
+        if tok.text == "(":
+            inner, _ = self.binary()
+            self.expect(")")
+            return f"({inner})", False
+        raise self.fail(tok)
+
+    def translate(self, level: int = 0) -> str:
+        text, _ = self.binary(level)
+        self.expect_end()
+        return text
+
+
+def _wrap(expr: tuple[str, bool]) -> str:
+    return f"({expr[0]})" if expr[1] else expr[0]
+
+
+# --------------------------------------------------------------------------- conditions
+
+def condition_to_python(text: str) -> str:
+    """Translate a sequence-flow condition into a Python expression.
+
+    ``${...}`` is read as a JUEL expression from the simple subset (variables, numbers,
+    strings, true/false/null, comparison, arithmetic, &&/||/!, their keyword forms and
+    ``empty``); any other text must already be a Python expression.
+
+    Args:
+        text: The condition expression body as written in the diagram.
+
+    Returns:
+        Python source for an expression, to be evaluated with the instance variables.
+
+    Raises:
+        LiteralError: The text is empty, uses unsupported JUEL (method calls, ``#{}``,
+            ternaries, brackets, ...), mixes ``${}`` with other text, or is invalid Python.
+    """
+    s = text.strip()
+    if not s:
+        raise LiteralError("empty condition expression")
+    if "#{" in s:
+        raise LiteralError(f"deferred JUEL expressions '#{{...}}' are not supported: {s!r}")
+    if s.startswith("${") and s.endswith("}") and "${" not in s[2:]:
+        if not s[2:-1].strip():
+            raise LiteralError("empty JUEL expression '${}'")
+        return _Parser(s[2:-1].strip(), _JUEL).translate()
+    if "${" in s:
+        raise LiteralError(f"a JUEL expression must be the whole condition, e.g. ${{amount > 100}}: {s!r}")
+    try:
+        compile(s, "<condition>", "eval")
+    except SyntaxError as exc:
+        raise LiteralError(f"invalid Python expression {s!r}: {exc.msg}") from None
+    return s
+
+
+# --------------------------------------------------------------------------- timers
+
+_TIMER_KINDS = {"timeDate": "date-time", "timeDuration": "duration", "timeCycle": "repeating interval"}
+_EXAMPLES = {"timeDate": "2026-12-01T09:00:00+01:00", "timeDuration": "PT30M, P15D or P1Y2M3DT4H5M6S",
+             "timeCycle": "R3/PT1H, R/P1D or R5/2026-12-01T09:00:00+01:00/P1D"}
+_DURATION_RE = re.compile(
+    r"P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?")
+_DATE_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def parse_iso_duration(text: str) -> dict[str, int | float]:
+    """Parse an ISO 8601 duration such as ``P1Y2M3DT4H5M6S``, ``P2W`` or ``PT1.5S``.
+
+    Args:
+        text: The duration literal (upper-case designators; a fraction only on seconds).
+
+    Returns:
+        The components years, months, weeks, days, hours, minutes, seconds (0 when absent;
+        seconds may be a float).
+
+    Raises:
+        LiteralError: The text is not such a duration, or combines weeks with other parts.
+    """
+    m = _DURATION_RE.fullmatch(text)
+    if not m:
+        raise LiteralError(f"{text!r} is not a valid ISO 8601 duration (expected e.g. {_EXAMPLES['timeDuration']})")
+    parts: dict[str, int | float] = {}
+    for name, raw in m.groupdict().items():
+        raw = (raw or "0").replace(",", ".")
+        parts[name] = float(raw) if "." in raw else int(raw)
+    if m["weeks"] and any(m[k] for k in m.groupdict() if k != "weeks"):
+        raise LiteralError(f"{text!r}: an ISO 8601 duration in weeks cannot have other components")
+    return parts
+
+
+def _check_date_time(text: str) -> None:
+    if not _DATE_TIME_RE.fullmatch(text):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}(T[\d:.]+)?", text):
+            raise LiteralError(f"{text!r}: a date needs a UTC offset, e.g. 2026-12-01T09:00:00+01:00")
+        raise LiteralError(f"{text!r} is not a valid ISO 8601 date-time (expected e.g. {_EXAMPLES['timeDate']})")
+    try:
+        datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise LiteralError(f"{text!r} is not a valid date-time: {exc}") from None
+
+
+def parse_cycle(text: str) -> tuple[int | None, str | None, str]:
+    """Parse an ISO 8601 repeating interval ``R[n]/[start/]duration``.
+
+    Args:
+        text: The cycle literal, e.g. ``R3/PT1H``, ``R/P1D`` or ``R5/2026-12-01T09:00:00+01:00/P1D``.
+
+    Returns:
+        (repetitions, or None when unbounded; start date-time or None; duration).
+
+    Raises:
+        LiteralError: The text is not such a repeating interval.
+    """
+    parts = text.split("/")
+    if len(parts) not in (2, 3) or not re.fullmatch(r"R\d*", parts[0]):
+        raise LiteralError(f"{text!r} is not a valid ISO 8601 repeating interval "
+                           f"(expected e.g. {_EXAMPLES['timeCycle']})")
+    if parts[0] != "R" and int(parts[0][1:]) == 0:
+        raise LiteralError(f"{text!r}: the number of repetitions must be at least 1")
+    start = parts[1] if len(parts) == 3 else None
+    if start is not None:
+        _check_date_time(start)
+    parse_iso_duration(parts[-1])
+    return (int(parts[0][1:]) if parts[0] != "R" else None), start, parts[-1]
+
+
+def _literal_kind(s: str) -> str | None:
+    """The timer kind of an ISO literal; None if *s* does not look like one; raise if malformed."""
+    if re.match(r"R\d*(/|$)", s):  # 'R3' alone is a broken cycle, not a variable
+        parse_cycle(s)
+        return "timeCycle"
+    # 'P', 'PT' and identifiers such as 'PT5X' are broken durations, but 'PTime' may be a variable.
+    if s in ("P", "PT") or re.match(r"PT?\d", s):
+        parse_iso_duration(s)
+        return "timeDuration"
+    if re.match(r"\d{4}-", s):  # '2026-12-10' would otherwise compile as a subtraction
+        _check_date_time(s)
+        return "timeDate"
+    return None
+
+
+def timer_to_python(text: str, kind: str) -> str:
+    """Translate a timer event definition into a Python expression yielding its ISO string.
+
+    Accepted: an ISO 8601 literal matching *kind* (upper case, date-times with an offset),
+    ``${name}``, or a Python expression (a quoted string constant is validated like a literal).
+
+    Args:
+        text: The timer body as written in the diagram.
+        kind: ``"timeDate"``, ``"timeDuration"`` or ``"timeCycle"``.
+
+    Returns:
+        Python source: ``repr`` of the literal, the variable name, or the Python text.
+
+    Raises:
+        ValueError: *kind* is not one of the three timer kinds.
+        LiteralError: The text is empty, a malformed or mismatched ISO literal, a cron
+            expression, unsupported ``${...}`` content, or neither a literal nor Python.
+    """
+    if kind not in _TIMER_KINDS:
+        raise ValueError(f"unknown timer kind {kind!r}")
+    s = text.strip()
+    if not s:
+        raise LiteralError(f"empty {kind} timer")
+    if "${" in s or "#{" in s:
+        m = re.fullmatch(r"\$\{\s*([A-Za-z_]\w*)\s*\}", s)
+        if not m or keyword.iskeyword(m[1]):
+            raise LiteralError(f"only '${{variable}}' is supported in a timer, not {s!r}")
+        return m[1]
+    if re.fullmatch(r"[\d*?/,\-LW#A-Z]+(\s+[\d*?/,\-LW#A-Z]+){4,6}", s):
+        raise LiteralError(f"cron expressions are not supported: {s!r}; use an ISO 8601 "
+                           f"repeating interval such as {_EXAMPLES['timeCycle']}")
+    found = _literal_kind(s)
+    if found is None:
+        try:
+            body = ast.parse(s, mode="eval").body
+        except SyntaxError:
+            raise LiteralError(f"{s!r} is neither an ISO 8601 {_TIMER_KINDS[kind]} (e.g. "
+                               f"{_EXAMPLES[kind]}), '${{variable}}' nor a Python expression") from None
+        if not isinstance(body, ast.Constant):
+            return s
+        if not isinstance(body.value, str):
+            raise LiteralError(f"a timer must be an ISO 8601 string, not {s!r}")
+        found = _literal_kind(body.value)
+        if found is None:
+            raise LiteralError(f"{body.value!r} is not an ISO 8601 {_TIMER_KINDS[kind]} (e.g. {_EXAMPLES[kind]})")
+        result = s  # keep the quoted literal as written
+    else:
+        result = repr(s)
+    if found != kind:
+        raise LiteralError(f"{s!r} is an ISO 8601 {_TIMER_KINDS[found]}, but this is a {kind} "
+                           f"timer (expected e.g. {_EXAMPLES[kind]})")
+    return result
+
+
+# --------------------------------------------------------------------------- DMN / FEEL
+
+_FEEL_TEST_HINT = ("expected a FEEL unary test: a value (10, \"a\", name, true, null), a comparison "
+                   "(< 10, = \"a\", != x), an interval ([1..5], ]1..5[), a comma list, or not(...)")
+_FEEL_TESTS = _FEEL._replace(hint=_FEEL_TEST_HINT)
+
+
+def _feel_endpoint(p: _Parser, constants: bool) -> str:
+    """A literal or a name in a unary test, with strings safe for SpiffWorkflow's '?' rewrite."""
+    tok = p.advance()
+    sign = ""
+    if tok.text == "-" and p.peek().kind == "num":
+        sign, tok = "-", p.advance()
+    if tok.kind == "num":
+        return sign + _number(tok.text)
+    if tok.kind == "str" and tok.text[0] == '"':
+        return _quote_free_repr(tok.value)
+    if tok.kind == "name":
+        if constants and tok.text in _CONSTANTS:
+            return _CONSTANTS[tok.text]
+        if tok.text in _FEEL.reserved or keyword.iskeyword(tok.text):
+            raise p.fail(tok)
+        if p.key() == "(":
+            raise p.fail(p.peek(), "FEEL functions such as date(...) are not supported")
+        return tok.text
+    hint = "FEEL uses '=' for equality" if tok.text == "==" else None
+    raise p.fail(tok, "FEEL strings use double quotes" if tok.kind == "str" else hint)
+
+
+def _feel_unary_test(p: _Parser) -> str:
+    key = p.key()
+    if key in ("=", "!=", *_CMP):
+        p.advance()
+        value = _feel_endpoint(p, constants=key in ("=", "!="))
+        if value == "None":
+            return "? is None" if key == "=" else "? is not None"
+        return f"? {'==' if key == '=' else key} {value}"
+    if key in ("[", "]", "("):  # '(' opens an interval here: a cell cannot start with a group
+        p.advance()
+        low = _feel_endpoint(p, constants=False)
+        p.expect("..")
+        high = _feel_endpoint(p, constants=False)
+        close = p.advance()
+        if close.text not in ("]", "[", ")"):
+            raise p.fail(close, "an interval ends with ']', '[' or ')'")
+        return f"({low} {'<=' if key == '[' else '<'} ? {'<=' if close.text == ']' else '<'} {high})"
+    value = _feel_endpoint(p, constants=True)
+    return "? is None" if value == "None" else f"? == {value}"
+
+
+def feel_input_entry_to_python(text: str) -> str | None:
+    """Translate a DMN input entry (FEEL simple unary tests) into a SpiffWorkflow '?' test.
+
+    Python-style cells (``== 'x'``, ``in ('a', 'b')``, ``4 < ? < 6``) are refused on purpose:
+    dmn-js writes FEEL, and accepting both would make cells such as ``"a"`` ambiguous.
+
+    Args:
+        text: The cell text, e.g. ``< 10``, ``[1..5]``, ``"a","b"``, ``not("x")`` or ``-``.
+
+    Returns:
+        A Python expression in which ``?`` is the input value, or None for "any value".
+
+    Raises:
+        LiteralError: The cell uses FEEL beyond simple unary tests (functions, and/or,
+            arithmetic, ``==``, single-quoted strings, ...).
+    """
+    s = text.strip()
+    if s in ("", "-"):
+        return None
+    p = _Parser(s, _FEEL_TESTS)
+    negate = p.key() == "not" and p.key(1) == "("
+    if negate:
+        p.advance()
+        p.advance()
+    tests = [_feel_unary_test(p)]
+    while p.key() == ",":
+        p.advance()
+        tests.append(_feel_unary_test(p))
+    if negate:
+        p.expect(")")
+    p.expect_end()
+    body = " or ".join(tests)
+    return f"not ({body})" if negate else f"({body})" if len(tests) > 1 else body
+
+
+def feel_output_entry_to_python(text: str) -> str:
+    """Translate a DMN output entry (a FEEL literal or simple arithmetic) into Python.
+
+    Args:
+        text: The cell text, e.g. ``"approved"``, ``42``, ``true``, ``amount * 0.5``.
+
+    Returns:
+        Python source; ``"None"`` for an empty cell.
+
+    Raises:
+        LiteralError: The cell is not a literal, name or arithmetic over them.
+    """
+    s = text.strip()
+    return _Parser(s, _FEEL_OUTPUT).translate(_ARITHMETIC_LEVEL) if s else "None"
+
+
+def feel_input_expression_to_python(text: str) -> str:
+    """Translate a DMN input expression (a name or simple FEEL expression) into Python.
+
+    Args:
+        text: The column's input expression, e.g. ``amount``, ``age >= 18 and not(blocked)``.
+
+    Returns:
+        Python source for the expression (``=`` becomes ``==``).
+
+    Raises:
+        LiteralError: The expression is empty or uses unsupported FEEL.
+    """
+    s = text.strip()
+    if not s:
+        raise LiteralError("empty DMN input expression")
+    return _Parser(s, _FEEL).translate()
+
+
+def due_date_check(text: str) -> str:
+    """Check a `camunda:dueDate` and return its normalised form.
+
+    Accepted: an ISO 8601 date-time with a UTC offset (`2026-12-01T09:00:00+01:00`), an
+    ISO 8601 duration counted from the moment the task is created (`P3D`, a diwan
+    extension), or `${name}` naming a variable that holds either.
+
+    Raises:
+        LiteralError: anything else.
+    """
+    value = text.strip()
+    if value.startswith("${") and value.endswith("}"):
+        name = value[2:-1].strip()
+        if not name.isidentifier():
+            raise LiteralError("use ${variable}, an ISO 8601 date with offset, or a duration like P3D")
+        return "${" + name + "}"
+    if value.startswith("P"):
+        parse_iso_duration(value)
+        return value
+    _check_date_time(value)
+    return value

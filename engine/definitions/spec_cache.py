@@ -1,0 +1,69 @@
+"""Building SpiffWorkflow specs from deployed sources, and the in-memory cache of built specs."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+from ..errors import problem
+from .camunda_parser import DiwanParser
+
+
+@dataclass(frozen=True)
+class BuiltSpec:
+    """A process spec and the specs of its subprocesses and called processes (shared, read-only)."""
+
+    key: str
+    spec: object
+    subprocess_specs: dict
+
+
+def build_spec(key: str, bpmn: list[tuple[str, etree._Element]], dmn: list[tuple[str, etree._Element]]) -> BuiltSpec:
+    """Parse translated trees into the spec of process `key`.
+
+    Raises:
+        ValidationException: SpiffWorkflow's, naming file and element.
+    """
+    parser = DiwanParser()
+    for filename, root in bpmn:
+        parser.add_bpmn_xml(root, filename=filename)
+    for filename, root in dmn:
+        parser.add_dmn_xml(root, filename=filename)
+    spec = parser.get_spec(key)
+    subprocesses = parser.get_subprocess_specs(key)
+    for name, sub in subprocesses.items():
+        if sub is None:
+            raise ValidationException(f"the called process {name!r} is not deployed", file_name=bpmn[0][0])
+    return BuiltSpec(key, spec, subprocesses)
+
+
+def validation_problem(exc: ValidationException, default_file: str | None) -> dict:
+    """A deployment problem from SpiffWorkflow's ValidationException."""
+    message = exc.args[0] if exc.args else str(exc)
+    return problem(getattr(exc, "file_name", None) or default_file, getattr(exc, "id", None) or None, str(message))
+
+
+class SpecCache:
+    """Built specs by (definition id, bindings); parsing never happens per command."""
+
+    def __init__(self, max_entries: int = 256):
+        self._entries: OrderedDict[tuple, BuiltSpec] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_entries
+
+    def get(self, cache_key: tuple, build: Callable[[], BuiltSpec]) -> BuiltSpec:
+        with self._lock:
+            hit = self._entries.get(cache_key)
+            if hit is not None:
+                self._entries.move_to_end(cache_key)
+                return hit
+        built = build()
+        with self._lock:
+            self._entries[cache_key] = built
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return built

@@ -1,0 +1,173 @@
+"""Deploy-time translation pass over a parsed BPMN or DMN tree.
+
+What Camunda Modeler, bpmn-js and dmn-js write (JUEL conditions, ISO timer literals,
+FEEL unary tests, Camunda multi-instance attributes) is rewritten in place into what
+SpiffWorkflow evaluates (Python), and every script and expression is checked by the
+sandbox. Problems name the file and the element; nothing is left to fail at run time.
+"""
+from __future__ import annotations
+
+from lxml import etree
+
+from ..errors import problem
+from ..runtime.sandbox import UnsafeCode, check_code
+from . import literals
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+NS = {"bpmn": BPMN, "camunda": CAMUNDA}
+PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "text/x-python"}
+
+
+def _element_id(node: etree._Element) -> str | None:
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None
+
+
+def _check_expr(source: str, mode: str = "eval") -> str | None:
+    try:
+        check_code(source, mode)
+    except UnsafeCode as exc:
+        return str(exc)
+    return None
+
+
+def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
+    """Rewrite conditions, timers and Camunda multi-instance of a BPMN tree; check scripts.
+
+    Returns:
+        The problems found (empty when the tree is ready for SpiffWorkflow's parser).
+    """
+    problems: list[dict] = []
+
+    def fail(node, message):
+        problems.append(problem(filename, _element_id(node), message))
+
+    for node in root.iterfind(".//bpmn:conditionExpression", NS):
+        _rewrite(node, literals.condition_to_python, "condition", fail)
+    for tag in ("completionCondition", "loopCondition"):
+        for node in root.iterfind(f".//bpmn:{tag}", NS):
+            _rewrite(node, literals.condition_to_python, tag, fail)
+    for node in root.iterfind(".//bpmn:loopCardinality", NS):
+        _rewrite(node, _cardinality_to_python, "loop cardinality", fail)
+    for kind in ("timeDate", "timeDuration", "timeCycle"):
+        for node in root.iterfind(f".//bpmn:timerEventDefinition/bpmn:{kind}", NS):
+            _rewrite(node, lambda text, k=kind: literals.timer_to_python(text, k), "timer", fail)
+    for node in root.iterfind(".//bpmn:scriptTask", NS):
+        fmt = (node.get("scriptFormat") or "").strip().lower()
+        if fmt not in PYTHON_SCRIPT_FORMATS:
+            fail(node, f"script format {node.get('scriptFormat')!r} is not supported: scripts are Python")
+            continue
+        script = node.find("bpmn:script", NS)
+        if script is None or not (script.text or "").strip():
+            fail(node, "a script task needs a script")
+            continue
+        error = _check_expr(script.text, "exec")
+        if error:
+            fail(node, f"script refused: {error}")
+    for node in root.iterfind(".//bpmn:multiInstanceLoopCharacteristics", NS):
+        _camunda_multi_instance(node, fail)
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        due = node.get(f"{{{CAMUNDA}}}dueDate")
+        if due is not None:
+            try:
+                literals.due_date_check(due)
+            except literals.LiteralError as exc:
+                fail(node, f"camunda:dueDate {due!r}: {exc}")
+    return problems
+
+
+def _rewrite(node, translate, what: str, fail) -> None:
+    text = (node.text or "").strip()
+    if not text:
+        fail(node, f"empty {what}")
+        return
+    try:
+        python = translate(text)
+    except literals.LiteralError as exc:
+        fail(node, f"{what} {text!r}: {exc}")
+        return
+    error = _check_expr(python)
+    if error:
+        fail(node, f"{what} {text!r} refused: {error}")
+        return
+    node.text = python
+
+
+def _cardinality_to_python(text: str) -> str:
+    if text.startswith("${") and text.endswith("}"):
+        return literals.condition_to_python(text)
+    return text
+
+
+def _camunda_multi_instance(node, fail) -> None:
+    """`camunda:collection`/`camunda:elementVariable` -> standard loopDataInputRef/inputDataItem.
+
+    SpiffWorkflow's Camunda multi-instance task rewrites its (shared) spec at run time
+    (notes §2.6); the standard BPMN form does not, so we parse everything as standard.
+    """
+    collection = node.get(f"{{{CAMUNDA}}}collection")
+    element_var = node.get(f"{{{CAMUNDA}}}elementVariable")
+    if collection is None:
+        if element_var is not None:
+            fail(node, "camunda:elementVariable needs camunda:collection")
+        return
+    name = collection.strip()
+    if name.startswith("${") and name.endswith("}"):
+        name = name[2:-1].strip()
+    if not name.isidentifier():
+        fail(node, f"camunda:collection {collection!r}: name a variable holding a list (e.g. ${{children}})")
+        return
+    if node.find("bpmn:loopDataInputRef", NS) is not None or node.find("bpmn:loopCardinality", NS) is not None:
+        fail(node, "give either camunda:collection or loopCardinality/loopDataInputRef, not both")
+        return
+    ref = etree.SubElement(node, f"{{{BPMN}}}loopDataInputRef")
+    ref.text = name
+    if element_var:
+        if not element_var.isidentifier():
+            fail(node, f"camunda:elementVariable {element_var!r} is not a valid variable name")
+            return
+        etree.SubElement(node, f"{{{BPMN}}}inputDataItem", id=element_var, name=element_var)
+    for attr in ("collection", "elementVariable"):
+        del node.attrib[f"{{{CAMUNDA}}}{attr}"]
+
+
+def translate_dmn(root: etree._Element, filename: str) -> list[dict]:
+    """Rewrite FEEL input expressions, unary tests and output entries of every decision table."""
+    problems: list[dict] = []
+
+    def fail(node, message):
+        problems.append(problem(filename, _element_id(node), message))
+
+    for node in root.iter():
+        if not isinstance(node.tag, str) or not node.tag.endswith("}text"):
+            continue
+        parent = node.getparent()
+        kind = etree.QName(parent).localname
+        text = node.text or ""
+        try:
+            if kind == "inputExpression":
+                python = literals.feel_input_expression_to_python(text)
+            elif kind == "inputEntry":
+                python = literals.feel_input_entry_to_python(text)
+            elif kind == "outputEntry":
+                python = literals.feel_output_entry_to_python(text)
+            else:
+                continue
+        except literals.LiteralError as exc:
+            fail(parent, f"{kind} {text.strip()!r}: {exc}")
+            continue
+        if python is None:
+            node.text = "-"
+            continue
+        error = _check_expr(python.replace("?", "dmn_input"))
+        if error:
+            fail(parent, f"{kind} {text.strip()!r} refused: {error}")
+            continue
+        node.text = python
+    return problems

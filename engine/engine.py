@@ -1,0 +1,359 @@
+"""Engine: built once from settings; `execute(command)` is the only write path, plus read queries."""
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+from zoneinfo import ZoneInfo
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from .clock import Clock, SystemClock
+from .commands import deploy as _deploy_cmds  # noqa: F401  (registers handlers)
+from .commands import events as _event_cmds  # noqa: F401
+from .commands import instances as _instance_cmds
+from .commands import tasks as _task_cmds
+from .commands.base import HANDLERS, Command, CommandContext
+from .commands.deploy import Deploy
+from .commands.events import FireTimer
+from .connectors.registry import ConnectorRegistry
+from .db import audit_events, definitions, instances, tasks, timers
+from .db.base import WRITE, create_db_engine, metadata
+from .definitions import safe_xml
+from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
+from .definitions.translate import translate_bpmn, translate_dmn
+from .errors import Conflict, DiwanError, NotFound, ScriptError
+from .forms.form_schema import FormValidator
+from .runtime.live_cache import LiveCache
+from .runtime.script_engine import DiwanScriptEngine
+from .runtime.workflow_run import RunawayLoop, StepFailed
+from .settings import EngineSettings
+from .views import SYSTEM, Actor, DefinitionView, EventView, InstanceView, Page, TaskView
+
+log = logging.getLogger("diwan.engine")
+
+
+class Engine:
+    """The diwan workflow engine.
+
+    Args:
+        database_url: SQLAlchemy URL (default from `DIWAN_DATABASE_URL`, else SQLite `./diwan.db`).
+        clock: where "now" comes from (default: the wall clock).
+        settings: limits and defaults (default: `EngineSettings.from_env()`).
+        connectors: the service-task connector registry.
+    """
+
+    def __init__(self, database_url: str | None = None, *, clock: Clock | None = None,
+                 settings: EngineSettings | None = None, connectors: ConnectorRegistry | None = None):
+        self.settings = settings or EngineSettings.from_env(database_url=database_url)
+        if database_url and settings is not None and settings.database_url != database_url:
+            raise ValueError("give the database URL either directly or in settings, not both")
+        self.db = create_db_engine(self.settings.database_url, sqlite_synchronous=self.settings.sqlite_synchronous)
+        self.clock = clock or SystemClock()
+        self.tz = ZoneInfo(self.settings.timezone)
+        self.connectors = connectors or ConnectorRegistry()
+        self.specs = SpecCache()
+        self.live = LiveCache(self.settings.live_cache_size)
+        self._forms: dict[str, FormValidator] = {}
+        self._forms_lock = threading.Lock()
+
+    # -- schema -------------------------------------------------------------------------
+    def upgrade_schema(self) -> None:
+        """Bring the database schema to the latest migration (Alembic)."""
+        from .db.migrate import upgrade
+
+        upgrade(self.db)
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with self.db.connect() as conn:
+            conn.execute(sa.text("select 1"))
+
+    def dispose(self) -> None:
+        self.db.dispose()
+
+    # -- the command path ---------------------------------------------------------------
+    def execute(self, command: Command) -> Any:
+        """Run one command in one transaction; nothing is applied if it raises.
+
+        Raises:
+            DiwanError: NotFound, Forbidden, Conflict, InvalidData, InvalidDefinition, ScriptError.
+        """
+        handler = HANDLERS[type(command)]
+        ctx = None
+        try:
+            with self.db.connect().execution_options(**WRITE) as conn:
+                with conn.begin():
+                    ctx = CommandContext(conn, self.clock.now(), self)
+                    result = handler(command, ctx)
+        except DiwanError as exc:
+            log.info("%s refused: %s", type(command).__name__, exc.message)
+            raise
+        except (OperationalError, IntegrityError) as exc:
+            if _is_lock_or_race(exc):
+                raise Conflict("a concurrent change won; retry") from exc
+            raise
+        for callback in ctx.after_commit:
+            callback()
+        return result
+
+    def _run_step(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except StepFailed as exc:
+            raise ScriptError(exc.element, exc.message) from exc
+        except RunawayLoop as exc:
+            raise ScriptError(None, str(exc)) from exc
+
+    # -- thin public commands -----------------------------------------------------------
+    def deploy(self, files: Iterable[tuple[str, bytes]] | Iterable[str | Path], actor: Actor = SYSTEM):
+        """Deploy BPMN, DMN and form files (paths, or (filename, bytes) pairs), all or nothing."""
+        return self.execute(Deploy(actor, tuple(_file_pairs(files))))
+
+    def start(self, key: str, data: dict | None = None, business_key: str | None = None,
+              actor: Actor = SYSTEM, version: int | None = None) -> InstanceView:
+        return self.execute(_instance_cmds.StartInstance(actor, key, data or {}, business_key, version))
+
+    def complete_task(self, task_id: str, data: dict | None = None, actor: Actor = SYSTEM) -> InstanceView:
+        return self.execute(_task_cmds.CompleteTask(actor, task_id, data or {}))
+
+    def claim(self, task_id: str, actor: Actor) -> TaskView:
+        return self.execute(_task_cmds.ClaimTask(actor, task_id))
+
+    def unclaim(self, task_id: str, actor: Actor) -> TaskView:
+        return self.execute(_task_cmds.UnclaimTask(actor, task_id))
+
+    def cancel(self, instance_id: str, reason: str | None = None, actor: Actor = SYSTEM) -> InstanceView:
+        return self.execute(_instance_cmds.CancelInstance(actor, instance_id, reason))
+
+    def suspend(self, instance_id: str, actor: Actor = SYSTEM) -> InstanceView:
+        return self.execute(_instance_cmds.SuspendInstance(actor, instance_id))
+
+    def resume(self, instance_id: str, actor: Actor = SYSTEM) -> InstanceView:
+        return self.execute(_instance_cmds.ResumeInstance(actor, instance_id))
+
+    def fire_due_timers(self, limit: int = 10_000) -> int:
+        """Fire, one command each, every timer due on the engine clock, earliest first."""
+        fired = 0
+        while fired < limit:
+            with self.db.connect() as conn:
+                row = timers.next_due(conn, self.clock.now())
+            if row is None:
+                break
+            if self.execute(FireTimer(SYSTEM, row.id)) is None:
+                with self.db.begin() as conn:  # stale row: the instance moved on
+                    conn.execute(timers.timer.delete().where(timers.timer.c.id == row.id))
+            fired += 1
+        return fired
+
+    # -- reads (never through the command chain) ---------------------------------------
+    def get_instance(self, instance_id: str) -> InstanceView:
+        with self.db.connect() as conn:
+            row = instances.full(conn, instance_id)
+        if row is None:
+            raise NotFound(f"instance {instance_id} not found")
+        return _instance_view(row)
+
+    def list_instances(self, *, definition_key=None, status=None, business_key=None, ids=None,
+                       page: int = 1, per_page: int = 50) -> Page:
+        with self.db.connect() as conn:
+            rows, total = instances.page(conn, definition_key=definition_key, status=status,
+                                         business_key=business_key, ids=ids, page=page, per_page=per_page)
+        return Page([_instance_view(r) for r in rows], total, page, per_page)
+
+    def get_task(self, task_id: str) -> TaskView:
+        with self.db.connect() as conn:
+            return self._task_view(conn, task_id)
+
+    def list_tasks(self, user: str | None = None, groups: Iterable[str] = (), *, see_all: bool = False,
+                   assigned_to_me: bool = False, candidate_group: str | None = None,
+                   definition_key: str | None = None, instance_id: str | None = None, overdue: bool = False,
+                   page: int = 1, per_page: int = 50) -> Page:
+        """The inbox: ready tasks `user` may act on (all of them with `see_all`)."""
+        with self.db.connect() as conn:
+            rows, total = tasks.page(
+                conn, user=user, groups=list(groups), see_all=see_all, assigned_to_me=assigned_to_me,
+                candidate_group=candidate_group, definition_key=definition_key, instance_id=instance_id,
+                overdue_at=self.clock.now() if overdue else None, page=page, per_page=per_page)
+        return Page([_task_view(r) for r in rows], total, page, per_page)
+
+    def history(self, instance_id: str) -> list[EventView]:
+        with self.db.connect() as conn:
+            if instances.head(conn, instance_id) is None:
+                raise NotFound(f"instance {instance_id} not found")
+            rows = audit_events.for_instance(conn, instance_id)
+        return [EventView(r.seq, _utc(r.at), r.type, r.actor, r.element_id, r.task_id, orjson.loads(r.payload),
+                          r.prev_hash, r.hash) for r in rows]
+
+    def list_definitions(self) -> list[DefinitionView]:
+        with self.db.connect() as conn:
+            return [_definition_view(r) for r in definitions.latest_of_each(conn, "process")]
+
+    def get_definition(self, key: str, version: int | None = None, kind: str = "process") -> DefinitionView:
+        row = self._definition_row(key, version, kind)
+        return _definition_view(row)
+
+    def definition_versions(self, key: str, kind: str = "process") -> list[DefinitionView]:
+        with self.db.connect() as conn:
+            rows = definitions.versions(conn, kind, key)
+        if not rows:
+            raise NotFound(f"{kind} {key!r} not found")
+        return [_definition_view(r) for r in rows]
+
+    def definition_source(self, key: str, version: int | None = None, kind: str = "process") -> str:
+        return self._definition_row(key, version, kind).source
+
+    def form(self, key: str, version: int | None = None) -> dict:
+        return orjson.loads(self.definition_source(key, version, "form"))
+
+    def timers(self, instance_id: str | None = None) -> list[dict]:
+        with self.db.connect() as conn:
+            q = sa.select(timers.timer).order_by(timers.timer.c.due_at)
+            if instance_id:
+                q = q.where(timers.timer.c.instance_id == instance_id)
+            return [{"id": r.id, "instance_id": r.instance_id, "element_id": r.element_id,
+                     "due_at": _utc(r.due_at)} for r in conn.execute(q)]
+
+    # -- helpers for command handlers ---------------------------------------------------
+    def new_id(self) -> str:
+        return uuid.uuid4().hex
+
+    def _definition_row(self, key, version, kind):
+        with self.db.connect() as conn:
+            row = (definitions.by_version(conn, kind, key, version) if version is not None
+                   else definitions.latest(conn, kind, key))
+        if row is None:
+            raise NotFound(f"{kind} {key!r} not found" + (f" in version {version}" if version else ""))
+        return row
+
+    def _translated(self, row):
+        root = safe_xml.parse(row.source.encode("utf-8"))
+        problems = translate_dmn(root, row.filename) if row.kind == "decision" else translate_bpmn(root, row.filename)
+        if problems:  # deployed content passed these checks; only a code change could break them
+            raise ScriptError(None, f"stored definition {row.key} v{row.version} no longer translates: {problems}")
+        return root
+
+    def _bindings(self, conn, row) -> dict[str, str]:
+        """Versions of everything a process uses, fixed when an instance starts."""
+        bindings: dict[str, str] = {}
+        todo = [row]
+        while todo:
+            current = todo.pop()
+            meta = orjson.loads(current.meta)
+            for key in meta.get("decisions", []):
+                ref = definitions.latest(conn, "decision", key)
+                if ref is not None:
+                    bindings[f"decision:{key}"] = ref.id
+            for key in meta.get("forms", []):
+                ref = definitions.latest(conn, "form", key)
+                if ref is not None:
+                    bindings[f"form:{key}"] = ref.id
+            for key in meta.get("calls", []):
+                if f"process:{key}" not in bindings and key != row.key:
+                    ref = definitions.latest(conn, "process", key)
+                    if ref is not None:
+                        bindings[f"process:{key}"] = ref.id
+                        todo.append(ref)
+        return bindings
+
+    def _built_spec(self, conn, definition_id: str, bindings: dict[str, str]) -> BuiltSpec:
+        key = (definition_id, tuple(sorted(bindings.items())))
+
+        def build() -> BuiltSpec:
+            main = definitions.by_id(conn, definition_id)
+            bpmn, dmn, hashes = [(main.filename, self._translated(main))], [], {main.content_hash}
+            for name, ref_id in sorted(bindings.items()):
+                if name.startswith("form:"):
+                    continue
+                ref = definitions.by_id(conn, ref_id)
+                if ref.content_hash in hashes:
+                    continue
+                hashes.add(ref.content_hash)
+                (dmn if ref.kind == "decision" else bpmn).append((ref.filename, self._translated(ref)))
+            return build_spec(main.key, bpmn, dmn)
+
+        return self.specs.get(key, build)
+
+    def _form_validator(self, conn, bindings: dict[str, str], form_key: str) -> FormValidator:
+        ref_id = bindings.get(f"form:{form_key}")
+        row = definitions.by_id(conn, ref_id) if ref_id else definitions.latest(conn, "form", form_key)
+        if row is None:
+            raise NotFound(f"form {form_key!r} not found")
+        with self._forms_lock:
+            validator = self._forms.get(row.id)
+        if validator is None:
+            validator = FormValidator(orjson.loads(row.source))
+            with self._forms_lock:
+                self._forms[row.id] = validator
+        return validator
+
+    def _script_engine(self, ctx: CommandContext, instance_id: str, business_key: str | None) -> DiwanScriptEngine:
+        now = ctx.now
+        engine = DiwanScriptEngine(now=lambda: now, tz=self.tz, max_steps=self.settings.script_max_steps,
+                                   connectors=self.connectors)
+        engine.context = {"instance_id": instance_id, "business_key": business_key}
+        return engine
+
+    def _instance_dict(self, head, values: dict) -> InstanceView:
+        return InstanceView(
+            id=head.id, definition_key=head.definition_key, definition_version=head.definition_version,
+            business_key=head.business_key, status=values["status"], data=orjson.loads(values["data"]),
+            active_elements=orjson.loads(values["active_elements"]), created_at=_utc(head.created_at),
+            ended_at=_utc(values["ended_at"]), version=values["version"], started_by=head.started_by)
+
+    def _task_view(self, conn, task_id: str) -> TaskView:
+        row = tasks.get(conn, task_id)
+        if row is None:
+            raise NotFound(f"task {task_id} not found")
+        return _task_view(row)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _instance_view(row) -> InstanceView:
+    return InstanceView(
+        id=row.id, definition_key=row.definition_key, definition_version=row.definition_version,
+        business_key=row.business_key, status=row.status, data=orjson.loads(row.data),
+        active_elements=orjson.loads(row.active_elements), created_at=_utc(row.created_at),
+        ended_at=_utc(row.ended_at), version=row.version, started_by=row.started_by)
+
+
+def _task_view(row) -> TaskView:
+    return TaskView(
+        id=row.id, instance_id=row.instance_id, definition_key=row.definition_key, element_id=row.element_id,
+        name=row.name, state=row.state, candidate_groups=orjson.loads(row.candidate_groups),
+        candidate_users=orjson.loads(row.candidate_users), assignee=row.assignee, form_key=row.form_key,
+        due_at=_utc(row.due_at), created_at=_utc(row.created_at), documentation=row.documentation,
+        lane=row.lane, priority=row.priority, completed_at=_utc(row.completed_at), completed_by=row.completed_by)
+
+
+def _definition_view(row) -> DefinitionView:
+    meta = orjson.loads(row.meta)
+    return DefinitionView(row.id, row.key, row.name, row.version, _utc(row.deployed_at),
+                          meta.get("start_form_key"), row.kind)
+
+
+def _file_pairs(files) -> list[tuple[str, bytes]]:
+    out = []
+    for f in files:
+        if isinstance(f, tuple):
+            out.append((f[0], f[1]))
+        else:
+            p = Path(f)
+            out.append((p.name, p.read_bytes()))
+    return out
+
+
+def _is_lock_or_race(exc: Exception) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(s in text for s in ("database is locked", "unique", "duplicate key", "deadlock",
+                                   "could not serialize", "busy"))

@@ -1,0 +1,70 @@
+"""Keeping stored state bounded: prune the finished part of the task tree between commands.
+
+SpiffWorkflow's task tree grows with every loop iteration (notes §5, §6.1). The audit
+log is the history, so the tree only needs what the running part can still consult:
+the lowest common ancestor of every unfinished task, everything below it, and a few
+ancestors above it (a task's parent and a boundary split are read at run time). All
+else is finished, and joins, boundary events and inclusive gateways only look at tasks
+below that ancestor (they sit between a split and its join), so removing it is safe.
+"""
+from __future__ import annotations
+
+from SpiffWorkflow.util.task import TaskState
+
+KEEP_ANCESTORS = 3
+
+
+def compact(workflow) -> int:
+    """Prune the top workflow and its subprocesses; returns the number of tasks removed."""
+    removed = _compact_tree(workflow)
+    for sub in list(workflow.subprocesses.values()):
+        removed += _compact_tree(sub)
+    # Completed subprocesses whose calling task is gone are no longer reachable.
+    for task_id in [i for i, sp in workflow.subprocesses.items() if workflow.get_task_from_id(i) is None]:
+        workflow.subprocesses.pop(task_id, None)
+    return removed
+
+
+def _compact_tree(wf) -> int:
+    root = wf.task_tree
+    live = [t for t in wf.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+    if not live:
+        return 0
+    lca_path = _path(live[0])
+    for task in live[1:]:
+        path = _path(task)
+        n = 0
+        while n < len(lca_path) and n < len(path) and lca_path[n] is path[n]:
+            n += 1
+        lca_path = lca_path[:n]
+    # lca_path = [root, ..., lca]; keep root, the lca and KEEP_ANCESTORS above it.
+    cut = len(lca_path) - 1 - KEEP_ANCESTORS
+    if cut <= 1:
+        return 0
+    keep_from = lca_path[cut]
+    doomed = []
+    for ancestor in lca_path[1:cut]:
+        doomed.append(ancestor)
+    # Every finished sibling subtree hanging off the removed ancestors goes too.
+    stack = [c for a in lca_path[:cut] for c in a.children if c not in lca_path]
+    while stack:
+        t = stack.pop()
+        doomed.append(t)
+        stack.extend(t.children)
+    for t in doomed:
+        wf.tasks.pop(t.id, None)
+        manager = getattr(getattr(wf, "top_workflow", wf), "event_manager", None)
+        if manager is not None:
+            manager.remove_task(t)
+    root.children = [keep_from]
+    keep_from.parent = root
+    return len(doomed)
+
+
+def _path(task) -> list:
+    path = []
+    while task is not None:
+        path.append(task)
+        task = task.parent
+    path.reverse()
+    return path

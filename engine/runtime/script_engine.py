@@ -1,0 +1,186 @@
+"""The restricted script engine SpiffWorkflow runs scripts, conditions and decisions with.
+
+Attached to a workflow for the duration of one command (the serializer does not restore
+it, notes §3.4). It evaluates through the sandbox (checked, compiled, budgeted code over
+safe builtins), gives scripts the engine's recorded functions (`now`, `today`,
+`new_id`, `BpmnError`), and calls service-task connectors.
+"""
+from __future__ import annotations
+
+import uuid
+from copy import deepcopy
+from datetime import date, datetime
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from .sandbox import BudgetExceeded, compile_code, run_with_budget, script_globals
+
+
+class BpmnError(Exception):
+    """Raised by a script to throw a BPMN error, caught by error boundary events by its code."""
+
+    def __init__(self, code: str, message: str | None = None):
+        super().__init__(message or code)
+        self.code = str(code)
+        self.message = message
+
+
+class UncaughtBpmnError(SpiffWorkflowException):
+    """A BPMN error thrown by a script that no error event catches."""
+
+
+class Recorder:
+    """Collects the results of non-deterministic functions, per element, for the audit log."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str | None, str, Any]] = []
+
+    def record(self, element: str | None, fn: str, value: Any) -> Any:
+        self.calls.append((element, fn, value))
+        return value
+
+    def take(self, element: str | None) -> list[dict]:
+        mine = [{"fn": fn, "value": v} for e, fn, v in self.calls if e == element]
+        self.calls = [c for c in self.calls if c[0] != element]
+        return mine
+
+
+class DiwanScriptEngine(PythonScriptEngine):
+    """Sandboxed evaluation bound to one command's clock, zone, recorder and connectors."""
+
+    def __init__(self, *, now: Callable[[], datetime], tz: ZoneInfo, max_steps: int,
+                 connectors=None, recorder: Recorder | None = None):
+        super().__init__()
+        self.now = now
+        self.tz = tz
+        self.max_steps = max_steps
+        self.connectors = connectors
+        self.recorder = recorder or Recorder()
+        self.current_element: str | None = None
+        self.context: dict[str, Any] = {}
+        self.outbox: list = []
+
+    # -- functions offered to designers ------------------------------------------------
+    def _functions(self) -> dict[str, Any]:
+        rec, element = self.recorder, self.current_element
+
+        def now() -> datetime:
+            return rec.record(element, "now", self.now())
+
+        def today() -> date:
+            return rec.record(element, "today", self.now().astimezone(self.tz).date())
+
+        def new_id() -> str:
+            return rec.record(element, "new_id", uuid.uuid4().hex)
+
+        return {"now": now, "today": today, "new_id": new_id, "BpmnError": BpmnError}
+
+    # -- PythonScriptEngine interface ---------------------------------------------------
+    def validate(self, expression: str) -> None:
+        compile_code(expression, "eval")
+
+    def evaluate(self, task, expression, external_context=None):
+        self.current_element = getattr(task.task_spec, "bpmn_id", None)
+        try:
+            code = compile_code(expression, "eval")
+            env = script_globals(self._functions())
+            env.update(_variables_only(task.data))
+            if external_context:
+                env.update(external_context)
+            return run_with_budget(eval, code, env, max_steps=self.max_steps)
+        except SpiffWorkflowException as exc:
+            exc.add_note(f"Error evaluating expression '{expression}'")
+            raise
+        except Exception as exc:
+            raise WorkflowTaskException(
+                f"Error evaluating expression '{expression}': {_describe(exc)}", task=task, exception=exc
+            ) from exc
+
+    def execute(self, task, script, external_context=None):
+        self.current_element = getattr(task.task_spec, "bpmn_id", None)
+        functions = self._functions()
+        env = script_globals(functions)
+        reserved = set(env)
+        env.update(_variables_only(task.data))
+        if external_context:
+            env.update(external_context)
+            reserved |= set(external_context)
+        try:
+            code = compile_code(script, "exec")
+            run_with_budget(exec, code, env, max_steps=self.max_steps)
+        except BpmnError as err:
+            self._throw_error(task, err)
+            return True
+        except Exception as exc:
+            line = _script_line(exc)
+            where = f" (line {line})" if line else ""
+            raise WorkflowTaskException(f"{_describe(exc)}{where}", task=task, exception=exc) from exc
+        result = {
+            k: v for k, v in env.items()
+            if k not in reserved and not k.startswith("__") and not callable(v)
+        }
+        task.data.clear()
+        task.data.update(result)
+        return True
+
+    def call_connector(self, task, name: str, properties: dict) -> dict:
+        """Run the registered connector `name` for a service task; returns the variables it sets."""
+        self.current_element = task.task_spec.bpmn_id
+        if self.connectors is None:
+            raise WorkflowTaskException(f"no connector registry to run {name!r}", task=task)
+        return self.connectors.call(name, task, properties, self)
+
+    def _throw_error(self, task, err: BpmnError) -> None:
+        definition = ErrorEventDefinition(err.code, code=err.code)
+        event = BpmnEvent(definition, payload={"error_code": err.code, "error_message": err.message},
+                          target=task.workflow)
+        top = task.workflow.top_workflow
+        top.catch(event)
+        if any(e is event for e in top.bpmn_events):
+            top.bpmn_events.remove(event)
+            raise WorkflowTaskException(
+                f"BPMN error {err.code!r} was thrown but no error event catches it", task=task)
+
+
+def _variables_only(data: dict) -> dict:
+    # Names a designer cannot write are never passed in (a `__builtins__` key would
+    # replace the safe builtins).
+    return {k: v for k, v in data.items() if not k.startswith("__")}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, BudgetExceeded):
+        return str(exc)
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _script_line(exc: BaseException) -> int | None:
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<script>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def snapshot(data: dict) -> dict:
+    """A deep copy of variables, fast for the JSON-like values they usually hold."""
+    return {k: _copy(v) for k, v in data.items()}
+
+
+def _copy(v):
+    t = type(v)
+    if t in (str, int, float, bool) or v is None:
+        return v
+    if t is dict:
+        return {k: _copy(x) for k, x in v.items()}
+    if t is list:
+        return [_copy(x) for x in v]
+    return deepcopy(v)

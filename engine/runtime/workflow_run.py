@@ -1,0 +1,311 @@
+"""WorkflowRun: the only code that drives SpiffWorkflow (start, complete, fire, correlate, step).
+
+A run wraps one live `BpmnWorkflow` and the instance's variables. The engine keeps the
+variables itself (ARCHITECTURE.md, "Variables"): before a task runs its data is seeded
+from them, after it ran what it changed is written back, so a write on any branch is
+visible everywhere; a multi-instance item variable stays local to its instance. Every
+step leaves an audit record in `self.events` for the command to append.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    CallActivity,
+    EventBasedGateway,
+    ExclusiveGateway,
+    InclusiveGateway,
+    ParallelGateway,
+    TransactionSubprocess,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import spiff_fixes  # noqa: F401  (applies the workarounds on import)
+from .compaction import compact
+from .script_engine import DiwanScriptEngine, snapshot
+from .timer_events import due_time
+
+
+class RunawayLoop(RuntimeError):
+    """The command ran more engine steps than allowed without reaching a wait state."""
+
+
+class StepFailed(RuntimeError):
+    """A script, condition, decision or connector failed while the engine ran."""
+
+    def __init__(self, element: str | None, message: str):
+        super().__init__(f"{element}: {message}")
+        self.element = element
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A ready user (or manual) task, as the task table mirrors it."""
+
+    id: str
+    element_id: str
+    name: str | None
+    lane: str | None
+    documentation: str | None
+    extensions: dict
+    form_key: str | None
+
+
+_GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGateway)
+
+
+class WorkflowRun:
+    """One instance's live workflow and variables, driven by one command at a time."""
+
+    def __init__(self, workflow: BpmnWorkflow, variables: dict[str, Any]):
+        self.wf = workflow
+        self.variables = variables
+        self.events: list[dict] = []
+        self.max_steps = 10_000
+        self._steps = 0
+        self._seeded: dict[Any, dict] = {}
+
+    # -- life cycle ---------------------------------------------------------------------
+    @classmethod
+    def create(cls, spec, subprocess_specs, script_engine: DiwanScriptEngine) -> "WorkflowRun":
+        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+        return cls(wf, {})
+
+    def attach(self, script_engine: DiwanScriptEngine, max_steps: int) -> None:
+        """Bind the command's script engine (never restored by the serializer, notes §3.4)."""
+        self.wf.script_engine = script_engine
+        self.max_steps = max_steps
+        self._steps = 0
+        self.events = []
+
+    @property
+    def engine(self) -> DiwanScriptEngine:
+        return self.wf.script_engine
+
+    def start(self, data: dict, start_event: str | None = None) -> None:
+        """Start at the none start event (or at `start_event`, a message start's id)."""
+        self.variables.update(data)
+        first = self.wf.get_next_task(state=TaskState.READY)
+        first.run()  # the internal Start task: predicts every start event
+        for task in list(self.wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.FUTURE
+                                           | TaskState.LIKELY | TaskState.MAYBE)):
+            spec = task.task_spec
+            if task.parent is not first or spec.bpmn_id is None:
+                continue
+            is_message = isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
+            if (start_event is None and is_message) or (start_event is not None and spec.bpmn_id != start_event):
+                task.cancel()
+            elif start_event is not None:
+                task._set_internal_data(event_fired=True)
+                task._set_state(TaskState.READY)
+        self.step()
+
+    def complete_user_task(self, task, data: dict) -> dict:
+        """Complete a ready user task with validated form data; returns the variable changes."""
+        self._seed(task)
+        task.data.update(data)
+        task.run()
+        changes = self._write_back(task)
+        self.step()
+        return changes
+
+    def fire_timers(self) -> None:
+        """Let every timer due on the engine clock fire, then run on."""
+        self.wf.refresh_timers()
+        self.step()
+
+    def correlate(self, message_name: str, data: dict) -> int:
+        """Deliver a message to this instance's catch events; returns how many caught it."""
+        self.variables.update(data)
+        event = BpmnEvent(MessageEventDefinition(message_name), payload={})
+        caught = self.wf.event_manager.catch(event, internal=False)
+        if caught:
+            self.step()
+        return caught
+
+    def cancel(self) -> None:
+        self.wf.cancel()
+
+    def step(self) -> None:
+        """Run every ready automatic task until the instance waits (or ends)."""
+        try:
+            self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
+            # A timer that fell due in the final refresh is READY but was not run (notes §2.4).
+            while any(not t.task_spec.manual for t in self.wf.get_tasks(state=TaskState.READY)):
+                self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
+        except RunawayLoop:
+            raise
+        except WorkflowTaskException as exc:
+            raise StepFailed(_element_of(exc.task), _message(exc)) from exc
+        except SpiffWorkflowException as exc:
+            raise StepFailed(None, _message(exc)) from exc
+        errored = self.wf.get_tasks(state=TaskState.ERROR)
+        if errored:
+            raise StepFailed(errored[0].task_spec.bpmn_id, "the task failed")
+
+    def compact(self) -> int:
+        return compact(self.wf)
+
+    # -- step hooks: variables in, changes out ------------------------------------------
+    def _will_run(self, task) -> None:
+        self._steps += 1
+        if self._steps > self.max_steps:
+            raise RunawayLoop(
+                f"more than {self.max_steps} engine steps without reaching a wait state "
+                f"(last element {task.task_spec.bpmn_id or task.task_spec.name}): a loop without a "
+                "user task, timer or message?")
+        self._seed(task)
+
+    def _did_run(self, task) -> None:
+        spec = task.task_spec
+        changes = self._write_back(task)
+        if spec.bpmn_id is None:
+            return
+        payload: dict[str, Any] = {}
+        if changes:
+            payload["changes"] = changes
+        if isinstance(spec, _GATEWAYS) and len(spec.outputs) > 1:
+            payload["taken"] = sorted(c.task_spec.bpmn_id or c.task_spec.name for c in task.children
+                                      if c.has_state(TaskState.READY | TaskState.WAITING | TaskState.COMPLETED
+                                                     | TaskState.FUTURE | TaskState.LIKELY | TaskState.STARTED))
+        recorded = self.engine.recorder.take(spec.bpmn_id)
+        if recorded:
+            payload["recorded"] = recorded
+        if hasattr(spec, "dmnEngine"):
+            payload["decision"] = {k: task.data.get(k) for k in _decision_outputs(spec)}
+        self.events.append({"type": "element_completed", "element_id": spec.bpmn_id,
+                            "task_id": str(task.id), "payload": payload})
+
+    def _seed(self, task) -> None:
+        local = _locals(task)
+        task.data.update(self.variables)
+        task.data.update(local)
+        self._seeded[task.id] = snapshot(task.data)
+
+    def _write_back(self, task) -> dict:
+        before = self._seeded.pop(task.id, {})
+        local = set(_locals(task))
+        after = task.data
+        changes: dict[str, Any] = {}
+        for key, value in after.items():
+            if key in local or key.startswith("_"):
+                continue
+            if key not in before or before[key] != value:
+                changes[key] = value
+        for key in before:
+            if key not in after and key not in local and key in self.variables:
+                changes[key] = None
+                self.variables.pop(key, None)
+        for key, value in changes.items():
+            if key in after:
+                self.variables[key] = value
+        return changes
+
+    def absorb(self, task, names: list[str]) -> None:
+        """Take variables a task gathered outside the step hooks (multi-instance outputs)."""
+        for name in names:
+            if name in task.data:
+                self.variables[name] = task.data[name]
+
+    # -- projections --------------------------------------------------------------------
+    def ready_user_tasks(self) -> list[ReadyTask]:
+        out = []
+        for t in self.wf.get_tasks(state=TaskState.READY, manual=True):
+            spec = t.task_spec
+            form = getattr(spec, "form", None)
+            ext = dict(getattr(spec, "extensions", None) or {})
+            out.append(ReadyTask(str(t.id), spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation, ext,
+                                 getattr(form, "key", None) or ext.get("camunda:formRef")))
+        return out
+
+    def waiting_timers(self) -> dict[str, tuple[str, datetime]]:
+        """Waiting timers: task id -> (element id, due time)."""
+        out = {}
+        for t in self.wf.get_tasks(state=TaskState.WAITING):
+            definition = getattr(t.task_spec, "event_definition", None)
+            if definition is None or not hasattr(definition, "has_fired") and not hasattr(definition, "cycle_complete"):
+                continue
+            if t.task_spec.__class__.__name__ == "EventBasedGateway":
+                continue
+            due = due_time(t)
+            if due is not None:
+                out[str(t.id)] = (t.task_spec.bpmn_id, due)
+        return out
+
+    def active_elements(self) -> list[str]:
+        seen: list[str] = []
+        states = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+        for t in self.wf.get_tasks(state=states):
+            spec = t.task_spec
+            if spec.bpmn_id is None or isinstance(spec, (SubWorkflowTask, CallActivity, TransactionSubprocess,
+                                                          BoundaryEvent, LoopTask)):
+                continue
+            if isinstance(spec, _GATEWAYS):
+                if isinstance(spec, EventBasedGateway):
+                    for child in t.children:
+                        if child.task_spec.bpmn_id and child.task_spec.bpmn_id not in seen:
+                            seen.append(child.task_spec.bpmn_id)
+                continue
+            if t.state == TaskState.WAITING and not isinstance(spec, CatchingEvent):
+                continue
+            if spec.bpmn_id not in seen:
+                seen.append(spec.bpmn_id)
+        return seen
+
+    def is_completed(self) -> bool:
+        return self.wf.is_completed()
+
+    def task(self, task_id: str):
+        from uuid import UUID
+
+        try:
+            return self.wf.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError):
+            return None
+
+
+def _locals(task) -> dict:
+    """Multi-instance item variables visible to `task` (its own or an enclosing instance's)."""
+    out: dict = {}
+    t = task
+    while t is not None:
+        parent = t.parent
+        if "key_or_index" in t.internal_data and parent is not None:
+            item = getattr(parent.task_spec, "input_item", None)
+            if item is not None and item.bpmn_id not in out and item.bpmn_id in t.data:
+                out[item.bpmn_id] = t.data[item.bpmn_id]
+        if parent is None:
+            wf = t.workflow
+            parent_id = getattr(wf, "parent_task_id", None)
+            t = wf.top_workflow.get_task_from_id(parent_id) if parent_id is not None else None
+        else:
+            t = parent
+    return out
+
+
+def _decision_outputs(spec) -> list[str]:
+    try:
+        return [o.name for o in spec.dmnEngine.decision_table.outputs]
+    except AttributeError:
+        return []
+
+
+def _element_of(task) -> str | None:
+    return getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+
+
+def _message(exc: Exception) -> str:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    return text

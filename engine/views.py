@@ -1,0 +1,127 @@
+"""Plain, frozen views the engine hands out (never SpiffWorkflow objects)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who issues a command: a user with groups and roles, or `system`."""
+
+    username: str
+    groups: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles or self.username == "system"
+
+
+SYSTEM = Actor("system", roles=("admin",))
+
+
+def _dict(obj) -> dict[str, Any]:
+    return asdict(obj)
+
+
+@dataclass(frozen=True)
+class DefinitionView:
+    id: str
+    key: str
+    name: str | None
+    version: int
+    deployed_at: datetime
+    start_form_key: str | None = None
+    kind: str = "process"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass(frozen=True)
+class DeploymentView:
+    id: str
+    definitions: list[dict]
+    forms: list[dict]
+    decisions: list[dict]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: str
+    element_id: str | None
+    message: str
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    id: str
+    definition_key: str
+    definition_version: int
+    business_key: str | None
+    status: str
+    data: dict[str, Any]
+    active_elements: list[str]
+    created_at: datetime
+    ended_at: datetime | None
+    version: int
+    started_by: str
+    incidents: list[IncidentView] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    instance_id: str
+    definition_key: str
+    element_id: str
+    name: str | None
+    state: str
+    candidate_groups: list[str]
+    candidate_users: list[str]
+    assignee: str | None
+    form_key: str | None
+    due_at: datetime | None
+    created_at: datetime
+    documentation: str | None = None
+    lane: str | None = None
+    priority: int | None = None
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass(frozen=True)
+class EventView:
+    seq: int
+    at: datetime
+    type: str
+    actor: str
+    element_id: str | None
+    task_id: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
