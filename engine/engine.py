@@ -20,7 +20,7 @@ from .commands import instances as _instance_cmds
 from .commands import tasks as _task_cmds
 from .commands.base import HANDLERS, Command, CommandContext
 from .commands.deploy import Deploy
-from .commands.events import FireTimer
+from .commands.events import CorrelateMessage, FireTimer
 from .connectors.registry import ConnectorRegistry
 from .db import audit_events, definitions, instances, tasks, timers
 from .db.base import WRITE, create_db_engine, metadata
@@ -136,6 +136,11 @@ class Engine:
 
     def resume(self, instance_id: str, actor: Actor = SYSTEM) -> InstanceView:
         return self.execute(_instance_cmds.ResumeInstance(actor, instance_id))
+
+    def correlate(self, name: str, correlation_key: str, data: dict | None = None,
+                  actor: Actor = SYSTEM) -> list[str]:
+        """Deliver message `name` to the instances waiting for it under `correlation_key`."""
+        return self.execute(CorrelateMessage(actor, name, correlation_key, data or {}))
 
     def fire_due_timers(self, limit: int = 10_000) -> int:
         """Fire, one command each, every timer due on the engine clock, earliest first."""

@@ -1,12 +1,16 @@
-"""Event commands: fire a due timer."""
+"""Event commands: fire a due timer, correlate a message."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import orjson
 
 from ..audit.hash_chain import format_at
-from ..db import timers
+from ..db import definitions, subscriptions, timers
+from ..errors import InvalidData, NotFound
 from .base import Command, CommandContext, handles
-from .instance_store import add_event, load, save
+from .instance_store import add_event, json_safe, load, save
+from .instances import StartInstance, start_instance
 
 
 @dataclass(frozen=True)
@@ -30,3 +34,45 @@ def fire_timer(cmd: FireTimer, ctx: CommandContext) -> dict | None:
     ctx.engine._run_step(loaded.run.fire_timers)
     values = save(ctx, loaded)
     return ctx.engine._instance_dict(loaded.row, values)
+
+
+@dataclass(frozen=True)
+class CorrelateMessage(Command[list[str]]):
+    """Deliver a message to every instance waiting for it under a business key (API.md, Messages)."""
+
+    name: str = ""
+    correlation_key: str = ""
+    data: dict = field(default_factory=dict)
+
+
+@handles(CorrelateMessage)
+def correlate_message(cmd: CorrelateMessage, ctx: CommandContext) -> list[str]:
+    """Merge the data into each waiting instance and run it on; start one by a message start
+    event when none waits. Returns the ids of the instances reached.
+
+    Raises NotFound (nothing waits and no process starts by this message), InvalidData,
+    ScriptError (a step failed: nothing is changed in any instance).
+    """
+    if not isinstance(cmd.data, dict):
+        raise InvalidData("data must be an object", errors={"data": ["Must be an object."]})
+    reached = []
+    for instance_id in subscriptions.waiting_instances(ctx.conn, cmd.name, cmd.correlation_key):
+        loaded = load(ctx, instance_id)
+        if loaded.row.status != "running":
+            continue
+        add_event(loaded, "message_correlated", cmd.actor.username,
+                  payload={"name": cmd.name, "correlation_key": cmd.correlation_key, "data": json_safe(cmd.data)})
+        caught = ctx.engine._run_step(lambda run=loaded.run: run.correlate(cmd.name, cmd.data))
+        if caught:
+            save(ctx, loaded)
+            reached.append(instance_id)
+    if reached:
+        return reached
+    for row in definitions.latest_of_each(ctx.conn, "process"):
+        for start in orjson.loads(row.meta).get("message_starts", []):
+            if start["message"] == cmd.name:
+                view = start_instance(StartInstance(cmd.actor, row.key, dict(cmd.data), cmd.correlation_key,
+                                                    row.version, start["id"]), ctx)
+                return [view.id]
+    raise NotFound(f"no instance waits for message {cmd.name!r} with key {cmd.correlation_key!r}, "
+                   "and no process starts with it")

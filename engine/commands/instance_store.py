@@ -1,14 +1,14 @@
 """Loading an instance into a WorkflowRun and saving it back: projections, audit, versioned write."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
 
 from ..audit.hash_chain import GENESIS, event_hash, format_at
-from ..db import audit_events, instances, outbox, tasks, timers
+from ..db import audit_events, instances, outbox, subscriptions, tasks, timers
 from ..errors import Conflict, NotFound
 from ..runtime import workflow_state
 from ..runtime.workflow_run import ReadyTask, WorkflowRun
@@ -25,6 +25,7 @@ class LoadedInstance:
     ready_before: dict[str, ReadyTask]
     timers_before: dict[str, tuple[str, datetime]]
     events: list[dict]
+    messages_before: dict[str, tuple[str, str]] = field(default_factory=dict)
     new: bool = False
 
 
@@ -55,7 +56,8 @@ def load(ctx: CommandContext, instance_id: str, *, for_update: bool = True) -> L
         run = WorkflowRun(wf, _variables(wf, st.data))
     script_engine = engine._script_engine(ctx, instance_id, row.business_key)
     run.attach(script_engine, engine.settings.max_steps)
-    return LoadedInstance(row, run, built, {t.id: t for t in run.ready_user_tasks()}, run.waiting_timers(), [])
+    return LoadedInstance(row, run, built, {t.id: t for t in run.ready_user_tasks()}, run.waiting_timers(), [],
+                          run.waiting_messages())
 
 
 def _variables(wf, data_json) -> dict:
@@ -118,7 +120,9 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
             ended.append((tid, "cancelled", now, None))
             events.append({"type": "task_cancelled", "actor": "system", "element_id": t.element_id,
                            "task_id": tid, "payload": {}})
-    timers_after = run.waiting_timers() if status in ("running", "suspended") else {}
+    alive = status in ("running", "suspended")
+    timers_after = run.waiting_timers() if alive else {}
+    messages_after = run.waiting_messages() if alive else {}
     outbox_rows = [
         {"id": ctx.engine.new_id(), "instance_id": row.id, "connector": e.connector, "element_id": e.element_id,
          "payload": dumps(e.payload), "created_at": now, "status": "pending", "attempts": 0}
@@ -166,6 +170,7 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     tasks.end_many(conn, ended)
     tasks.insert_many(conn, new_rows, candidates)
     timers.sync(conn, row.id, loaded.timers_before, timers_after)
+    subscriptions.sync(conn, row.id, row.business_key, loaded.messages_before, messages_after)
     outbox.insert_many(conn, outbox_rows)
     audit_events.append(conn, audit_rows)
     version = values["version"]

@@ -44,8 +44,9 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     UserTaskParser,
 )
 
+from ..runtime.multi_instance import ReportingParallelMultiInstance, ReportingSequentialMultiInstance
 from ..runtime.service_task import ConnectorServiceTask
-from ..runtime.timer_events import EngineCycle, EngineDuration, EngineTimeDate
+from ..runtime.timer_events import EngineCycle, EngineDuration, EngineTimeDate, FirstEventWins
 
 CAMUNDA_ATTRIBUTES = (
     "assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority",
@@ -66,6 +67,8 @@ class CamundaAttributesMixin:
         return ext
 
     _add_multiinstance_task = TaskParser._add_multiinstance_task
+    PARALLEL_MI_CLASS = ReportingParallelMultiInstance
+    SEQUENTIAL_MI_CLASS = ReportingSequentialMultiInstance
 
 
 class EngineTimerMixin(CamundaAttributesMixin):
@@ -80,6 +83,11 @@ class EngineTimerMixin(CamundaAttributesMixin):
                 return cls(name, node.text, description=description)
         raise ValidationException("a timer needs a timeDate, timeDuration or timeCycle",
                                   node=self.node, file_name=self.filename)
+
+
+class FirstEventWinsGatewayParser(EngineTimerMixin, EventBasedGatewayParser):
+    def create_task(self):
+        return self._create_task(FirstEventWins())
 
 
 def _parser(*bases):
@@ -115,7 +123,7 @@ class DiwanParser(CamundaParser):
         full_tag("intermediateThrowEvent"): (_parser(EngineTimerMixin, IntermediateThrowEventParser),
                                              IntermediateThrowEvent),
         full_tag("boundaryEvent"): (_parser(EngineTimerMixin, BoundaryEventParser), BoundaryEvent),
-        full_tag("eventBasedGateway"): (_parser(EngineTimerMixin, EventBasedGatewayParser), EventBasedGateway),
+        full_tag("eventBasedGateway"): (FirstEventWinsGatewayParser, EventBasedGateway),
         full_tag("receiveTask"): (_parser(EngineTimerMixin, ReceiveTaskParser), ReceiveTask),
         full_tag("sendTask"): (_parser(EngineTimerMixin, SendTaskParser), SendTask),
     }

@@ -35,7 +35,7 @@ class ProcessInfo:
     forms: set[str] = field(default_factory=set)
     decisions: set[str] = field(default_factory=set)
     calls: set[str] = field(default_factory=set)
-    message_starts: list[str] = field(default_factory=list)
+    message_starts: list[dict] = field(default_factory=list)  # [{"id": start event, "message": name}]
     has_none_start: bool = False
 
     def meta(self) -> dict:
@@ -110,17 +110,20 @@ def _read_bpmn(filename, content, digest, root, constructs_check):
     problems = list(constructs_check(root, filename)) if constructs_check else []
     translated = deepcopy(root)
     problems += translate_bpmn(translated, filename)
-    processes = [_process_info(p) for p in translated.iterfind("bpmn:process", NS)]
+    messages = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:message", NS)}
+    processes = [_process_info(p, messages) for p in translated.iterfind("bpmn:process", NS)]
     if not processes:
         problems.append(problem(filename, None, "the file declares no process"))
     return DeployedFile(filename, "bpmn", content, digest, translated=translated, processes=processes), problems
 
 
-def _process_info(proc: etree._Element) -> ProcessInfo:
+def _process_info(proc: etree._Element, messages: dict[str, str]) -> ProcessInfo:
     info = ProcessInfo(proc.get("id"), proc.get("name"), None)
     for start in proc.iterfind("bpmn:startEvent", NS):
-        if start.find("bpmn:messageEventDefinition", NS) is not None:
-            info.message_starts.append(start.get("id"))
+        definition = start.find("bpmn:messageEventDefinition", NS)
+        if definition is not None:
+            ref = definition.get("messageRef")
+            info.message_starts.append({"id": start.get("id"), "message": messages.get(ref, start.get("name"))})
         elif len([c for c in start if isinstance(c.tag, str) and c.tag.endswith("EventDefinition")]) == 0:
             info.has_none_start = True
             info.start_form_key = _form_key(start) or info.start_form_key

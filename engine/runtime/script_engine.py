@@ -64,6 +64,7 @@ class DiwanScriptEngine(PythonScriptEngine):
         self.recorder = recorder or Recorder()
         self.current_element: str | None = None
         self.context: dict[str, Any] = {}
+        self.run = None  # the WorkflowRun this engine is attached to
         self.outbox: list = []
 
     # -- functions offered to designers ------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 from datetime import datetime, timedelta, timezone
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -116,6 +117,23 @@ class EngineCycle(CycleTimerEventDefinition):
                 child = my_task._add_child(output, TaskState.FUTURE)
                 child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
                 child.task_spec._update(child)
+
+
+class FirstEventWins(MultipleEventDefinition):
+    """An event-based gateway's events: the first one caught wins, alone.
+
+    SpiffWorkflow's definition re-checks every timer when a message is caught, so a
+    message arriving after a timer fell due (but before it fired) would take both
+    branches. Here the first event seen decides; a later timer firing finds the gateway
+    gone and does nothing.
+    """
+
+    def has_fired(self, my_task):
+        seen = my_task.internal_data.get("seen_events", [])
+        if seen and not self.parallel:
+            my_task.internal_data["seen_events"] = seen[:1]
+            return True
+        return super().has_fired(my_task)
 
 
 def _nth(value: dict, tz) -> datetime:

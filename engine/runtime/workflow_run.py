@@ -20,9 +20,11 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     ExclusiveGateway,
     InclusiveGateway,
     ParallelGateway,
+    StartEvent,
     TransactionSubprocess,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
@@ -86,6 +88,7 @@ class WorkflowRun:
     def attach(self, script_engine: DiwanScriptEngine, max_steps: int) -> None:
         """Bind the command's script engine (never restored by the serializer, notes §3.4)."""
         self.wf.script_engine = script_engine
+        script_engine.run = self
         self.max_steps = max_steps
         self._steps = 0
         self.events = []
@@ -94,23 +97,24 @@ class WorkflowRun:
     def engine(self) -> DiwanScriptEngine:
         return self.wf.script_engine
 
-    def start(self, data: dict, start_event: str | None = None) -> None:
-        """Start at the none start event (or at `start_event`, a message start's id)."""
+    def start(self, data: dict, start_event: str | None = None, message: str | None = None) -> None:
+        """Start at the none start event, or at the message start `start_event` catching `message`.
+
+        SpiffWorkflow readies every start event of the process; the ones that do not fit
+        the command are cancelled, so an instance never waits on a start event.
+        """
         self.variables.update(data)
-        first = self.wf.get_next_task(state=TaskState.READY)
-        first.run()  # the internal Start task: predicts every start event
-        for task in list(self.wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.FUTURE
-                                           | TaskState.LIKELY | TaskState.MAYBE)):
-            spec = task.task_spec
-            if task.parent is not first or spec.bpmn_id is None:
-                continue
-            is_message = isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
-            if (start_event is None and is_message) or (start_event is not None and spec.bpmn_id != start_event):
-                task.cancel()
-            elif start_event is not None:
-                task._set_internal_data(event_fired=True)
-                task._set_state(TaskState.READY)
+        if start_event is not None:
+            first = self.wf.get_next_task(state=TaskState.READY)
+            first.run()  # the internal Start task: predicts every start event
+            for task in list(self.wf.get_tasks()):
+                spec = task.task_spec
+                if isinstance(spec, StartEvent) and task.workflow is self.wf and spec.bpmn_id != start_event:
+                    task.cancel()
+        # With a none start, SpiffWorkflow's StartEventJoin cancels the other start events.
         self.step()
+        if message is not None and not self.correlate(message, {}):
+            raise StepFailed(start_event, f"the start event does not catch message {message!r}")
 
     def complete_user_task(self, task, data: dict) -> dict:
         """Complete a ready user task with validated form data; returns the variable changes."""
@@ -213,11 +217,11 @@ class WorkflowRun:
                 self.variables[key] = value
         return changes
 
-    def absorb(self, task, names: list[str]) -> None:
-        """Take variables a task gathered outside the step hooks (multi-instance outputs)."""
-        for name in names:
-            if name in task.data:
-                self.variables[name] = task.data[name]
+    def collected(self, task, name: str, value) -> None:
+        """A multi-instance task gathered an output into its collection (outside the hooks)."""
+        self.variables[name] = value
+        self.events.append({"type": "output_collected", "element_id": task.task_spec.bpmn_id,
+                            "task_id": str(task.id), "payload": {"changes": {name: value}}})
 
     # -- projections --------------------------------------------------------------------
     def ready_user_tasks(self) -> list[ReadyTask]:
@@ -235,13 +239,27 @@ class WorkflowRun:
         out = {}
         for t in self.wf.get_tasks(state=TaskState.WAITING):
             definition = getattr(t.task_spec, "event_definition", None)
-            if definition is None or not hasattr(definition, "has_fired") and not hasattr(definition, "cycle_complete"):
+            if definition is None:
                 continue
-            if t.task_spec.__class__.__name__ == "EventBasedGateway":
+            timers = [d for d in getattr(definition, "event_definitions", [definition])
+                      if isinstance(d, TimerEventDefinition)]
+            if not timers:
                 continue
             due = due_time(t)
             if due is not None:
-                out[str(t.id)] = (t.task_spec.bpmn_id, due)
+                out[str(t.id)] = (_catcher(t, timers[0]), due)
+        return out
+
+    def waiting_messages(self) -> dict[str, tuple[str, str]]:
+        """Waiting message catch events: task id -> (element id, message name)."""
+        out = {}
+        for t in self.wf.get_tasks(state=TaskState.WAITING):
+            definition = getattr(t.task_spec, "event_definition", None)
+            if definition is None:
+                continue
+            for d in getattr(definition, "event_definitions", [definition]):
+                if isinstance(d, MessageEventDefinition):
+                    out[str(t.id)] = (_catcher(t, d), d.name)
         return out
 
     def active_elements(self) -> list[str]:
@@ -274,6 +292,17 @@ class WorkflowRun:
             return self.wf.get_task_from_id(UUID(task_id))
         except (ValueError, KeyError):
             return None
+
+
+def _catcher(task, definition) -> str:
+    """The element that catches `definition` (an event-based gateway's branch, or the task)."""
+    spec = task.task_spec
+    if isinstance(spec, EventBasedGateway):
+        # The gateway holds its branches' definitions, in the order of its outputs.
+        for index, candidate in enumerate(spec.event_definition.event_definitions):
+            if candidate is definition:
+                return spec.outputs[index].bpmn_id
+    return spec.bpmn_id
 
 
 def _locals(task) -> dict:

@@ -18,7 +18,11 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 
 from .service_task import ConnectorServiceTask
-from .timer_events import EngineCycle, EngineDuration, EngineTimeDate
+from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+
+from .timer_events import EngineCycle, EngineDuration, EngineTimeDate, FirstEventWins
 
 
 class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
@@ -46,6 +50,9 @@ def _config():
     config[ConnectorServiceTask] = BpmnTaskSpecConverter
     for cls in (EngineTimeDate, EngineDuration, EngineCycle):
         config[cls] = TimerConditionalEventDefinitionConverter
+    config[FirstEventWins] = config[MultipleEventDefinition]
+    # Plain BPMN messages (our parser's): the Camunda config drops their converter.
+    config[MessageEventDefinition] = DEFAULT_CONFIG[MessageEventDefinition]
     return config
 
 
@@ -69,8 +76,13 @@ def dump(workflow) -> bytes:
     s = _serializer()
     dct = s.to_dict(workflow)
     dct["format"] = STATE_FORMAT
-    return orjson.dumps(dct, default=s.registry.convert, option=orjson.OPT_PASSTHROUGH_DATETIME
-                        | orjson.OPT_NON_STR_KEYS)
+    def default(obj):
+        converted = s.registry.convert(obj)
+        if converted is obj:
+            raise TypeError(f"a value of type {type(obj).__name__} cannot be stored in an instance")
+        return converted
+
+    return orjson.dumps(dct, default=default, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS)
 
 
 def load(blob: bytes | str, spec, subprocess_specs):
