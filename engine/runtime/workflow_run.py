@@ -181,7 +181,7 @@ class WorkflowRun:
         if changes:
             payload["changes"] = changes
         if isinstance(spec, _GATEWAYS) and len(spec.outputs) > 1:
-            payload["taken"] = sorted(c.task_spec.bpmn_id or c.task_spec.name for c in task.children
+            payload["taken"] = sorted(_element_name(c.task_spec) for c in task.children
                                       if c.has_state(TaskState.READY | TaskState.WAITING | TaskState.COMPLETED
                                                      | TaskState.FUTURE | TaskState.LIKELY | TaskState.STARTED))
         recorded = self.engine.recorder.take(spec.bpmn_id)
@@ -292,6 +292,13 @@ class WorkflowRun:
             return self.wf.get_task_from_id(UUID(task_id))
         except (ValueError, KeyError):
             return None
+
+
+def _element_name(spec) -> str:
+    """The diagram element behind a spec (a boundary split stands for its attached task)."""
+    if spec.bpmn_id is not None:
+        return spec.bpmn_id
+    return spec.name.removesuffix(".BoundaryEventSplit")
 
 
 def _catcher(task, definition) -> str:

@@ -1,0 +1,1 @@
+"""betsy BPMN execution-conformance tests, run through the engine."""
