@@ -11,7 +11,7 @@ from ..audit.hash_chain import GENESIS, event_hash, format_at
 from ..db import audit_events, instances, outbox, subscriptions, tasks, timers
 from ..errors import Conflict, NotFound
 from ..runtime import workflow_state
-from ..runtime.workflow_run import ReadyTask, WorkflowRun
+from ..runtime.workflow_run import Projection, ReadyTask, WorkflowRun
 from .base import CommandContext
 
 
@@ -56,8 +56,8 @@ def load(ctx: CommandContext, instance_id: str, *, for_update: bool = True) -> L
         run = WorkflowRun(wf, _variables(wf, st.data))
     script_engine = engine._script_engine(ctx, instance_id, row.business_key)
     run.attach(script_engine, engine.settings.max_steps)
-    return LoadedInstance(row, run, built, {t.id: t for t in run.ready_user_tasks()}, run.waiting_timers(), [],
-                          run.waiting_messages())
+    before = run.projection or run.project()
+    return LoadedInstance(row, run, built, before.ready, before.timers, [], before.messages)
 
 
 def _variables(wf, data_json) -> dict:
@@ -97,7 +97,9 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
         status = "completed" if run.is_completed() else (old_status if old_status in ("suspended",) else "running")
 
     # Inbox projection.
-    ready_after = {t.id: t for t in run.ready_user_tasks()} if status in ("running", "suspended") else {}
+    alive = status in ("running", "suspended")
+    after = run.project() if alive else Projection({}, {}, {}, [])
+    ready_after = after.ready
     new_rows, candidates = [], []
     for tid, t in ready_after.items():
         if tid in loaded.ready_before:
@@ -120,9 +122,7 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
             ended.append((tid, "cancelled", now, None))
             events.append({"type": "task_cancelled", "actor": "system", "element_id": t.element_id,
                            "task_id": tid, "payload": {}})
-    alive = status in ("running", "suspended")
-    timers_after = run.waiting_timers() if alive else {}
-    messages_after = run.waiting_messages() if alive else {}
+    timers_after, messages_after = after.timers, after.messages
     outbox_rows = [
         {"id": ctx.engine.new_id(), "instance_id": row.id, "connector": e.connector, "element_id": e.element_id,
          "payload": dumps(e.payload), "created_at": now, "status": "pending", "attempts": 0}
@@ -151,7 +151,7 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     values = {
         "status": status,
         "data": dumps(run.variables),
-        "active_elements": dumps(run.active_elements() if status in ("running", "suspended", "failed") else []),
+        "active_elements": dumps(after.active),
         "state": workflow_state.dump(run.wf).decode(),
         "last_seq": seq,
         "last_hash": prev,
@@ -174,6 +174,7 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     outbox.insert_many(conn, outbox_rows)
     audit_events.append(conn, audit_rows)
     version = values["version"]
+    run.projection = after
     ctx.after_commit.append(lambda: ctx.engine.live.put(row.id, version, run))
     return values
 

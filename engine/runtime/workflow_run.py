@@ -53,6 +53,16 @@ class StepFailed(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Projection:
+    """A run's state as the task, timer and subscription tables and the instance row mirror it."""
+
+    ready: dict[str, "ReadyTask"]
+    timers: dict[str, tuple[str, datetime]]
+    messages: dict[str, tuple[str, str]]
+    active: list[str]
+
+
+@dataclass(frozen=True)
 class ReadyTask:
     """A ready user (or manual) task, as the task table mirrors it."""
 
@@ -75,6 +85,7 @@ class WorkflowRun:
         self.wf = workflow
         self.variables = variables
         self.events: list[dict] = []
+        self.projection: Projection | None = None  # as saved by the last command
         self.max_steps = 10_000
         self._steps = 0
         self._seeded: dict[Any, dict] = {}
@@ -147,7 +158,7 @@ class WorkflowRun:
         try:
             self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
             # A timer that fell due in the final refresh is READY but was not run (notes §2.4).
-            while any(not t.task_spec.manual for t in self.wf.get_tasks(state=TaskState.READY)):
+            while any(not t.task_spec.manual for t in self._live(TaskState.READY)):
                 self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
         except RunawayLoop:
             raise
@@ -155,7 +166,7 @@ class WorkflowRun:
             raise StepFailed(_element_of(exc.task), _message(exc)) from exc
         except SpiffWorkflowException as exc:
             raise StepFailed(None, _message(exc)) from exc
-        errored = self.wf.get_tasks(state=TaskState.ERROR)
+        errored = list(self._live(TaskState.ERROR))
         if errored:
             raise StepFailed(errored[0].task_spec.bpmn_id, "the task failed")
 
@@ -223,64 +234,58 @@ class WorkflowRun:
         self.events.append({"type": "output_collected", "element_id": task.task_spec.bpmn_id,
                             "task_id": str(task.id), "payload": {"changes": {name: value}}})
 
-    # -- projections --------------------------------------------------------------------
-    def ready_user_tasks(self) -> list[ReadyTask]:
-        out = []
-        for t in self.wf.get_tasks(state=TaskState.READY, manual=True):
+    # -- projections ---------------------------------------------------------------------
+    def _live(self, states: int):
+        """Tasks in `states`, in the workflow and its subprocesses (a dict scan: the tree
+        iterator is the engine's hottest path otherwise)."""
+        for t in self.wf.tasks.values():
+            if t.state & states:
+                yield t
+        for sub in self.wf.subprocesses.values():
+            for t in sub.tasks.values():
+                if t.state & states:
+                    yield t
+
+    def project(self) -> Projection:
+        """What the tables mirror, in one pass: ready user tasks, timers, messages, active elements."""
+        ready: dict[str, ReadyTask] = {}
+        timers: dict[str, tuple[str, datetime]] = {}
+        messages: dict[str, tuple[str, str]] = {}
+        active: list[str] = []
+        for t in self._live(TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR):
             spec = t.task_spec
-            form = getattr(spec, "form", None)
-            ext = dict(getattr(spec, "extensions", None) or {})
-            out.append(ReadyTask(str(t.id), spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation, ext,
-                                 getattr(form, "key", None) or ext.get("camunda:formRef")))
-        return out
+            if t.state == TaskState.READY and spec.manual:
+                form = getattr(spec, "form", None)
+                ext = dict(getattr(spec, "extensions", None) or {})
+                ready[str(t.id)] = ReadyTask(str(t.id), spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation,
+                                             ext, getattr(form, "key", None) or ext.get("camunda:formRef"))
+            if t.state == TaskState.WAITING:
+                definition = getattr(spec, "event_definition", None)
+                for d in getattr(definition, "event_definitions", [definition]) if definition else ():
+                    if isinstance(d, TimerEventDefinition) and str(t.id) not in timers:
+                        due = due_time(t)
+                        if due is not None:
+                            timers[str(t.id)] = (_catcher(t, d), due)
+                    elif isinstance(d, MessageEventDefinition):
+                        messages[str(t.id)] = (_catcher(t, d), d.name)
+            for element in _active_elements(t):
+                if element not in active:
+                    active.append(element)
+        return Projection(ready, timers, messages, active)
+
+    def ready_user_tasks(self) -> list[ReadyTask]:
+        return list(self.project().ready.values())
 
     def waiting_timers(self) -> dict[str, tuple[str, datetime]]:
         """Waiting timers: task id -> (element id, due time)."""
-        out = {}
-        for t in self.wf.get_tasks(state=TaskState.WAITING):
-            definition = getattr(t.task_spec, "event_definition", None)
-            if definition is None:
-                continue
-            timers = [d for d in getattr(definition, "event_definitions", [definition])
-                      if isinstance(d, TimerEventDefinition)]
-            if not timers:
-                continue
-            due = due_time(t)
-            if due is not None:
-                out[str(t.id)] = (_catcher(t, timers[0]), due)
-        return out
+        return self.project().timers
 
     def waiting_messages(self) -> dict[str, tuple[str, str]]:
         """Waiting message catch events: task id -> (element id, message name)."""
-        out = {}
-        for t in self.wf.get_tasks(state=TaskState.WAITING):
-            definition = getattr(t.task_spec, "event_definition", None)
-            if definition is None:
-                continue
-            for d in getattr(definition, "event_definitions", [definition]):
-                if isinstance(d, MessageEventDefinition):
-                    out[str(t.id)] = (_catcher(t, d), d.name)
-        return out
+        return self.project().messages
 
     def active_elements(self) -> list[str]:
-        seen: list[str] = []
-        states = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
-        for t in self.wf.get_tasks(state=states):
-            spec = t.task_spec
-            if spec.bpmn_id is None or isinstance(spec, (SubWorkflowTask, CallActivity, TransactionSubprocess,
-                                                          BoundaryEvent, LoopTask)):
-                continue
-            if isinstance(spec, _GATEWAYS):
-                if isinstance(spec, EventBasedGateway):
-                    for child in t.children:
-                        if child.task_spec.bpmn_id and child.task_spec.bpmn_id not in seen:
-                            seen.append(child.task_spec.bpmn_id)
-                continue
-            if t.state == TaskState.WAITING and not isinstance(spec, CatchingEvent):
-                continue
-            if spec.bpmn_id not in seen:
-                seen.append(spec.bpmn_id)
-        return seen
+        return self.project().active
 
     def is_completed(self) -> bool:
         return self.wf.is_completed()
@@ -292,6 +297,21 @@ class WorkflowRun:
             return self.wf.get_task_from_id(UUID(task_id))
         except (ValueError, KeyError):
             return None
+
+
+def _active_elements(t) -> list[str]:
+    """Where a live task makes the instance wait or work (API.md, `active_elements`)."""
+    spec = t.task_spec
+    if spec.bpmn_id is None or isinstance(spec, (SubWorkflowTask, CallActivity, TransactionSubprocess,
+                                                  BoundaryEvent, LoopTask)):
+        return []
+    if isinstance(spec, EventBasedGateway):
+        return [c.task_spec.bpmn_id for c in t.children if c.task_spec.bpmn_id]
+    if isinstance(spec, _GATEWAYS):
+        return []
+    if t.state == TaskState.WAITING and not isinstance(spec, CatchingEvent):
+        return []
+    return [spec.bpmn_id]
 
 
 def _element_name(spec) -> str:
