@@ -1,0 +1,62 @@
+"""The `diwan` command line and the app's health route, on a real database."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from api import create_app
+from api.cli import main
+from engine import Engine, EngineSettings
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+@pytest.fixture
+def cli_env(database_url, monkeypatch):
+    monkeypatch.setenv("DIWAN_DATABASE_URL", database_url)
+    return database_url
+
+
+def test_cli__db_upgrade_then_deploy_and_redeploy(cli_env):
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    files = [str(FIXTURES / "with_forms.bpmn"), str(FIXTURES / "request.form"), str(FIXTURES / "decision_form.form")]
+    first = runner.invoke(main, ["deploy", *files])
+    assert first.exit_code == 0, first.output
+    assert "process with_forms v1" in first.output and "form request v1" in first.output
+    again = runner.invoke(main, ["deploy", *files])
+    assert "process with_forms v1" in again.output  # identical content keeps its version
+
+
+def test_cli__deploy_refusal_lists_file_and_element(cli_env, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text((FIXTURES / "representative.bpmn").read_text().replace("PT1H", "une heure"))
+    result = CliRunner().invoke(main, ["deploy", str(bad)])
+    assert result.exit_code == 1
+    assert "bad.bpmn: review_timeout:" in result.output
+
+
+def test_cli__deploy_a_folder(cli_env, tmp_path):
+    for name in ("loop.bpmn", "representative.bpmn"):
+        (tmp_path / name).write_bytes((FIXTURES / name).read_bytes())
+    result = CliRunner().invoke(main, ["deploy", str(tmp_path)])
+    assert result.exit_code == 0 and "process loop v1" in result.output and "process representative v1" in result.output
+
+
+def test_healthz__ok_and_definitions(database_url):
+    engine = Engine(settings=EngineSettings(database_url=database_url))
+    engine.deploy([FIXTURES / "loop.bpmn"])
+    client = create_app({"TESTING": True}, engine=engine).test_client()
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+    [definition] = client.get("/api/v1/process-definitions").get_json()
+    assert definition["key"] == "loop" and definition["version"] == 1
+    engine.dispose()
+
+
+def test_healthz__503_when_the_database_is_unreachable():
+    engine = Engine(settings=EngineSettings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    client = create_app({"TESTING": True}, engine=engine).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.get_json()["database"] == "unreachable"
