@@ -167,7 +167,8 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
         if not instances.update_versioned(conn, row.id, row.version, **values):
             raise Conflict("the instance was changed by another command; retry")
     # Rows that reference the instance, written after it.
-    tasks.end_many(conn, ended)
+    if tasks.end_many(conn, ended) != len(ended):
+        raise Conflict("a task was ended by a concurrent command; retry")
     tasks.insert_many(conn, new_rows, candidates)
     timers.sync(conn, row.id, loaded.timers_before, timers_after)
     subscriptions.sync(conn, row.id, row.business_key, loaded.messages_before, messages_after)

@@ -49,7 +49,8 @@ def claim_task(cmd: ClaimTask, ctx: CommandContext) -> dict:
     _require_offered(row, cmd.actor)
     loaded = load(ctx, row.instance_id)
     _require_running(loaded)
-    tasks.set_assignee(ctx.conn, row.id, cmd.actor.username, ctx.now)
+    if not tasks.set_assignee(ctx.conn, row.id, None, cmd.actor.username, ctx.now):
+        raise Conflict("the task was claimed or ended by a concurrent command")
     add_event(loaded, "task_claimed", cmd.actor.username, element_id=row.element_id, task_id=row.id,
               payload={"assignee": cmd.actor.username})
     save(ctx, loaded)
@@ -73,7 +74,8 @@ def unclaim_task(cmd: UnclaimTask, ctx: CommandContext) -> dict:
         raise Forbidden("only the assignee or an admin may unclaim this task")
     loaded = load(ctx, row.instance_id)
     _require_running(loaded)
-    tasks.set_assignee(ctx.conn, row.id, None, None)
+    if not tasks.set_assignee(ctx.conn, row.id, row.assignee, None, None):
+        raise Conflict("the task was changed by a concurrent command")
     add_event(loaded, "task_unclaimed", cmd.actor.username, element_id=row.element_id, task_id=row.id,
               payload={"previous_assignee": row.assignee})
     save(ctx, loaded)
@@ -102,6 +104,10 @@ def complete_task(cmd: CompleteTask, ctx: CommandContext) -> dict:
         raise InvalidData("data must be an object", errors={"data": ["Must be an object."]})
     loaded = load(ctx, row.instance_id)
     _require_running(loaded)
+    # Check again now that the instance's version is read: a claim or completion that
+    # commits after this point bumps the version, and our versioned write then fails.
+    row = _ready_row(ctx, cmd.task_id)
+    _require_offered(row, cmd.actor)
     bindings = orjson.loads(loaded.row.bindings)
     data = (engine._form_validator(ctx.conn, bindings, row.form_key).validate(cmd.data)
             if row.form_key else _no_form(cmd.data))

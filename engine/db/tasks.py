@@ -53,10 +53,10 @@ END_TASK = (
     .values(state=sa.bindparam("state"), completed_at=sa.bindparam("completed_at"),
             completed_by=sa.bindparam("completed_by"))
 )
-SET_ASSIGNEE = (
-    sa.update(task).where(task.c.id == sa.bindparam("b_id"))
-    .values(assignee=sa.bindparam("assignee"), claimed_at=sa.bindparam("claimed_at"))
-)
+_ASSIGN = sa.update(task).values(assignee=sa.bindparam("assignee"), claimed_at=sa.bindparam("claimed_at"))
+CLAIM = _ASSIGN.where(task.c.id == sa.bindparam("b_id"), task.c.state == "ready", task.c.assignee.is_(None))
+REASSIGN = _ASSIGN.where(task.c.id == sa.bindparam("b_id"), task.c.state == "ready",
+                         task.c.assignee == sa.bindparam("b_previous"))
 SELECT_READY_IDS = sa.select(task.c.id).where(task.c.instance_id == sa.bindparam("iid"), task.c.state == "ready")
 
 
@@ -75,15 +75,26 @@ def insert_many(conn: Connection, rows: list[dict], candidates: list[dict]) -> N
         conn.execute(INSERT_CANDIDATE, candidates)
 
 
-def end_many(conn: Connection, ended: Iterable[tuple[str, str, datetime, str | None]]) -> None:
-    """Mark ready tasks completed or cancelled: (task id, state, when, by whom)."""
+def end_many(conn: Connection, ended: Iterable[tuple[str, str, datetime, str | None]]) -> int:
+    """Mark ready tasks completed or cancelled: (task id, state, when, by whom).
+
+    Returns how many were still ready (a concurrent command may have ended one first).
+    """
     params = [{"b_id": i, "state": s, "completed_at": at, "completed_by": by} for i, s, at, by in ended]
-    if params:
-        conn.execute(END_TASK, params)
+    if not params:
+        return 0
+    return conn.execute(END_TASK, params).rowcount
 
 
-def set_assignee(conn: Connection, task_id: str, assignee: str | None, at: datetime | None) -> None:
-    conn.execute(SET_ASSIGNEE, {"b_id": task_id, "assignee": assignee, "claimed_at": at})
+def set_assignee(conn: Connection, task_id: str, previous: str | None, assignee: str | None,
+                 at: datetime | None) -> bool:
+    """Change the assignee if it still is `previous` and the task is ready; False otherwise."""
+    params = {"b_id": task_id, "assignee": assignee, "claimed_at": at}
+    if previous is None:
+        result = conn.execute(CLAIM, params)
+    else:
+        result = conn.execute(REASSIGN, {**params, "b_previous": previous})
+    return result.rowcount == 1
 
 
 def _visible(user: str | None, groups: Iterable[str]):
