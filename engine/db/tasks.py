@@ -60,8 +60,11 @@ REASSIGN = _ASSIGN.where(task.c.id == sa.bindparam("b_id"), task.c.state == "rea
 SELECT_READY_IDS = sa.select(task.c.id).where(task.c.instance_id == sa.bindparam("iid"), task.c.state == "ready")
 
 
+SELECT_ONE = sa.select(task).where(task.c.id == sa.bindparam("id"))
+
+
 def get(conn: Connection, task_id: str) -> sa.Row | None:
-    return conn.execute(sa.select(task).where(task.c.id == task_id)).first()
+    return conn.execute(SELECT_ONE, {"id": task_id}).first()
 
 
 def ready_ids(conn: Connection, instance_id: str) -> set[str]:
@@ -97,44 +100,61 @@ def set_assignee(conn: Connection, task_id: str, previous: str | None, assignee:
     return result.rowcount == 1
 
 
-def _visible(user: str | None, groups: Iterable[str]):
-    """Ready tasks assigned to `user`, or unassigned and offered to the user or one of `groups`."""
-    offered = sa.select(task_candidate.c.task_id).where(
-        sa.or_(
-            sa.and_(task_candidate.c.kind == "user", task_candidate.c.name == (user or "")),
-            sa.and_(task_candidate.c.kind == "group", task_candidate.c.name.in_(list(groups) or [""])),
-        )
-    )
-    return sa.or_(task.c.assignee == user, sa.and_(task.c.assignee.is_(None), task.c.id.in_(offered)))
+def _inbox_statement(flags: tuple[bool, ...]) -> sa.Select:
+    """The inbox query for one combination of filters, built once (SQLAlchemy caches its SQL)."""
+    assigned_to_me, see_all, by_group, by_key, by_instance, overdue = flags
+    cond = [task.c.state == "ready"]
+    if assigned_to_me:
+        cond.append(task.c.assignee == sa.bindparam("user"))
+    elif not see_all:
+        offered = sa.select(task_candidate.c.task_id).where(sa.or_(
+            sa.and_(task_candidate.c.kind == "user", task_candidate.c.name == sa.bindparam("user")),
+            sa.and_(task_candidate.c.kind == "group",
+                    task_candidate.c.name.in_(sa.bindparam("groups", expanding=True)))))
+        cond.append(sa.or_(task.c.assignee == sa.bindparam("user"),
+                           sa.and_(task.c.assignee.is_(None), task.c.id.in_(offered))))
+    if by_group:
+        cond.append(task.c.id.in_(sa.select(task_candidate.c.task_id).where(
+            task_candidate.c.kind == "group", task_candidate.c.name == sa.bindparam("candidate_group"))))
+    if by_key:
+        cond.append(task.c.definition_key == sa.bindparam("definition_key"))
+    if by_instance:
+        cond.append(task.c.instance_id == sa.bindparam("instance_id"))
+    if overdue:
+        cond.append(task.c.due_at < sa.bindparam("overdue_at"))
+    # The total rides along with each row (one round trip instead of two).
+    return (sa.select(task, sa.func.count().over().label("total")).where(*cond)
+            .order_by(task.c.due_at.is_(None), task.c.due_at, task.c.created_at, task.c.id)
+            .limit(sa.bindparam("limit")).offset(sa.bindparam("offset")))
+
+
+_INBOX: dict[tuple[bool, ...], sa.Select] = {}
 
 
 def page(conn: Connection, *, user: str | None, groups: Iterable[str], see_all: bool,
          assigned_to_me: bool = False, candidate_group: str | None = None,
          definition_key: str | None = None, instance_id: str | None = None,
          overdue_at: datetime | None = None, page: int = 1, per_page: int = 50) -> tuple[list[sa.Row], int]:
-    """The inbox: ready tasks the user may act on, due date first (no due date last), then oldest."""
-    cond = [task.c.state == "ready"]
-    if assigned_to_me:
-        cond.append(task.c.assignee == user)
-    elif not see_all:
-        cond.append(_visible(user, groups))
-    if candidate_group:
-        cond.append(task.c.id.in_(sa.select(task_candidate.c.task_id).where(
-            task_candidate.c.kind == "group", task_candidate.c.name == candidate_group)))
-    if definition_key:
-        cond.append(task.c.definition_key == definition_key)
-    if instance_id:
-        cond.append(task.c.instance_id == instance_id)
-    if overdue_at is not None:
-        cond.append(task.c.due_at < overdue_at)
-    where = sa.and_(*cond)
-    total = conn.execute(sa.select(sa.func.count()).select_from(task).where(where)).scalar_one()
-    rows = conn.execute(
-        sa.select(task).where(where)
-        .order_by(task.c.due_at.is_(None), task.c.due_at, task.c.created_at, task.c.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return list(rows), total
+    """The inbox: ready tasks the user may act on, due date first (no due date last), then oldest.
+
+    A task is the user's when it is assigned to them, or unassigned and offered to them
+    or to one of `groups` (candidate users, candidate groups or the lane).
+    """
+    flags = (assigned_to_me, see_all, bool(candidate_group), bool(definition_key), bool(instance_id),
+             overdue_at is not None)
+    stmt = _INBOX.get(flags)
+    if stmt is None:
+        stmt = _INBOX[flags] = _inbox_statement(flags)
+    params = {"user": user or "", "groups": list(groups) or [""], "candidate_group": candidate_group,
+              "definition_key": definition_key, "instance_id": instance_id, "overdue_at": overdue_at,
+              "limit": per_page, "offset": (page - 1) * per_page}
+    rows = conn.execute(stmt, params).all()
+    if rows:
+        return list(rows), rows[0].total
+    if page == 1:
+        return [], 0
+    first = conn.execute(stmt, {**params, "limit": 1, "offset": 0}).first()  # past the end: count anyway
+    return [], first.total if first else 0
 
 
 def may_act(row: sa.Row, user: str, groups: Iterable[str]) -> bool:

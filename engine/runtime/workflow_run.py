@@ -26,7 +26,9 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -76,6 +78,7 @@ class ReadyTask:
 
 
 _GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGateway)
+_WRITES_VARIABLES = (ScriptEngineTask, BusinessRuleTaskMixin)
 
 
 class WorkflowRun:
@@ -185,7 +188,10 @@ class WorkflowRun:
 
     def _did_run(self, task) -> None:
         spec = task.task_spec
-        changes = self._write_back(task)
+        # Only designer code changes variables. Joins merge stale branch copies and catch
+        # events apply the thrower's old data (SpiffWorkflow's per-token data): writing
+        # those back would undo later writes.
+        changes = self._write_back(task) if isinstance(spec, _WRITES_VARIABLES) else self._discard(task)
         if spec.bpmn_id is None:
             return
         payload: dict[str, Any] = {}
@@ -205,9 +211,13 @@ class WorkflowRun:
 
     def _seed(self, task) -> None:
         local = _locals(task)
-        task.data.update(self.variables)
+        task.data.update(snapshot(self.variables))  # copies: SpiffWorkflow merges data in place
         task.data.update(local)
         self._seeded[task.id] = snapshot(task.data)
+
+    def _discard(self, task) -> dict:
+        self._seeded.pop(task.id, None)
+        return {}
 
     def _write_back(self, task) -> dict:
         before = self._seeded.pop(task.id, {})

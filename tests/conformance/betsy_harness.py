@@ -45,7 +45,8 @@ NS = {"bpmn": BPMN_NS}
 CORPUS_ENV = "DIWAN_BETSY_CORPUS"
 _DEFAULT_CORPORA = (
     Path(__file__).resolve().parent / "betsy",
-    Path("/work/shared/conformance/betsy"),
+    # ../shared beside the repository (how sessions and CI lay it out).
+    Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "betsy",
 )
 BASELINE_FILE = "baseline_spiffworkflow_3.2.0.json"
 STEP = timedelta(milliseconds=250)  # virtual-clock step while a case waits (README: 250 ms)
@@ -79,7 +80,7 @@ class BetsyTest:
 
 def corpus_dir() -> Path | None:
     """The betsy corpus folder: `$DIWAN_BETSY_CORPUS`, else tests/conformance/betsy, else
-    /work/shared/conformance/betsy; None when none of them holds a manifest.json."""
+    ../shared/conformance/betsy; None when none of them holds a manifest.json."""
     env = os.environ.get(CORPUS_ENV)
     candidates = (Path(env),) if env else _DEFAULT_CORPORA
     for path in candidates:
@@ -229,6 +230,8 @@ class CaseResult:
 
 @dataclass
 class TestResult:
+    __test__ = False  # not a pytest test class
+
     test: BetsyTest
     cases: list[CaseResult]
     refusal: list[dict] | None = None  # InvalidDefinition problems when the deployment was refused

@@ -12,7 +12,8 @@ from engine.definitions.constructs import KNOWN_RUNTIME_GAPS, RULES, unsupported
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-BETSY = Path(os.environ.get("DIWAN_BETSY_DIR", "/work/shared/conformance/betsy"))
+BETSY = Path(os.environ.get("DIWAN_BETSY_DIR",
+                            Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "betsy"))
 
 # Tests that pass in the SpiffWorkflow baseline but that the checker refuses on purpose: each passes
 # only because betsy's case cannot see the fault. Every reason was reproduced on SpiffWorkflow 3.2.0
