@@ -35,26 +35,23 @@ definition = sa.Table(
 )
 
 
+_KIND_KEY = (definition.c.kind == sa.bindparam("kind"), definition.c.key == sa.bindparam("key"))
+LATEST = sa.select(definition).where(*_KIND_KEY).order_by(definition.c.version.desc()).limit(1)
+BY_VERSION = sa.select(definition).where(*_KIND_KEY, definition.c.version == sa.bindparam("version"))
+BY_ID = sa.select(definition).where(definition.c.id == sa.bindparam("id"))
+
+
 def latest(conn: Connection, kind: str, key: str) -> sa.Row | None:
     """The newest version of a definition, or None."""
-    return conn.execute(
-        sa.select(definition)
-        .where(definition.c.kind == kind, definition.c.key == key)
-        .order_by(definition.c.version.desc())
-        .limit(1)
-    ).first()
+    return conn.execute(LATEST, {"kind": kind, "key": key}).first()
 
 
 def by_version(conn: Connection, kind: str, key: str, version: int) -> sa.Row | None:
-    return conn.execute(
-        sa.select(definition).where(
-            definition.c.kind == kind, definition.c.key == key, definition.c.version == version
-        )
-    ).first()
+    return conn.execute(BY_VERSION, {"kind": kind, "key": key, "version": version}).first()
 
 
 def by_id(conn: Connection, definition_id: str) -> sa.Row | None:
-    return conn.execute(sa.select(definition).where(definition.c.id == definition_id)).first()
+    return conn.execute(BY_ID, {"id": definition_id}).first()
 
 
 def versions(conn: Connection, kind: str, key: str) -> list[sa.Row]:

@@ -79,8 +79,11 @@ def update_versioned(conn: Connection, instance_id: str, expected_version: int, 
     return result.rowcount == 1
 
 
+INSERT = sa.insert(instance)
+
+
 def insert(conn: Connection, **values) -> None:
-    conn.execute(sa.insert(instance), values)
+    conn.execute(INSERT, values)
 
 
 def full(conn: Connection, instance_id: str) -> sa.Row | None:

@@ -19,6 +19,7 @@ subscription = sa.Table(
 )
 
 SELECT_FOR_INSTANCE = sa.select(subscription.c.id).where(subscription.c.instance_id == sa.bindparam("iid"))
+INSERT = sa.insert(subscription)
 DELETE_ONE = sa.delete(subscription).where(subscription.c.id == sa.bindparam("b_id"))
 
 
@@ -31,7 +32,7 @@ def sync(conn: Connection, instance_id: str, business_key: str | None, before: d
     if gone:
         conn.execute(DELETE_ONE, gone)
     if new:
-        conn.execute(sa.insert(subscription), new)
+        conn.execute(INSERT, new)
 
 
 def _pairs(d: dict[str, tuple[str, str]]) -> set[tuple[str, str]]:

@@ -24,6 +24,7 @@ timer = sa.Table(
 
 SELECT_FOR_INSTANCE = sa.select(timer.c.id, timer.c.element_id, timer.c.due_at).where(
     timer.c.instance_id == sa.bindparam("iid"))
+INSERT = sa.insert(timer)
 DELETE_ONE = sa.delete(timer).where(timer.c.id == sa.bindparam("b_id"))
 UPDATE_DUE = sa.update(timer).where(timer.c.id == sa.bindparam("b_id")).values(due_at=sa.bindparam("due_at"))
 
@@ -43,7 +44,7 @@ def sync(conn: Connection, instance_id: str, current: dict[str, tuple[str, datet
     if gone:
         conn.execute(DELETE_ONE, gone)
     if new:
-        conn.execute(sa.insert(timer), new)
+        conn.execute(INSERT, new)
     if moved:
         conn.execute(UPDATE_DUE, moved)
 
