@@ -75,6 +75,30 @@ def deploy(paths) -> None:
 
 
 @main.command()
+@click.option("--drain", is_flag=True, help="Fire what is due, deliver what is pending, then exit.")
+def worker(drain: bool) -> None:
+    """Run the timer and outbox worker (any number may run against one database)."""
+    import signal
+    import threading
+
+    from engine.workers.scheduler import WorkerService
+
+    engine = _engine()
+    engine.upgrade_schema()
+    service = WorkerService(engine)
+    if drain:
+        click.echo(f"done: {service.run_once()}")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    service.start()
+    click.echo(f"worker {service.timers.owner} running")
+    stop.wait()
+    service.stop()
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--deploy/--no-deploy", "deploy_bundled", default=True, show_default=True,

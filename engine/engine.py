@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
@@ -17,23 +17,26 @@ from .clock import Clock, SystemClock
 from .commands import deploy as _deploy_cmds  # noqa: F401  (registers handlers)
 from .commands import events as _event_cmds  # noqa: F401
 from .commands import instances as _instance_cmds
+from .commands import incidents as _incident_cmds  # noqa: F401
 from .commands import tasks as _task_cmds
 from .commands.base import HANDLERS, Command, CommandContext
 from .commands.deploy import Deploy
-from .commands.events import CorrelateMessage, FireTimer
+from .commands.events import CorrelateMessage
+from .commands.incidents import RetryIncident
 from .connectors.registry import ConnectorRegistry
 from .db import audit_events, definitions, instances, tasks, timers
+from .db import incidents as incidents_db
 from .db.base import WRITE, create_db_engine, metadata
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
 from .definitions.translate import translate_bpmn, translate_dmn
-from .errors import Conflict, DiwanError, NotFound, ScriptError
+from .errors import Conflict, DiwanError, InvalidData, NotFound, ScriptError
 from .forms.form_schema import FormValidator
 from .runtime.live_cache import LiveCache
 from .runtime.script_engine import DiwanScriptEngine
 from .runtime.workflow_run import RunawayLoop, StepFailed
 from .settings import EngineSettings
-from .views import SYSTEM, Actor, DefinitionView, EventView, InstanceView, Page, TaskView
+from .views import SYSTEM, Actor, DefinitionView, EventView, IncidentView, InstanceView, Page, TaskView
 
 log = logging.getLogger("diwan.engine")
 
@@ -54,6 +57,11 @@ class Engine:
         if database_url and settings is not None and settings.database_url != database_url:
             raise ValueError("give the database URL either directly or in settings, not both")
         self.db = create_db_engine(self.settings.database_url, sqlite_synchronous=self.settings.sqlite_synchronous)
+        self.wall = SystemClock()  # leases and tokens count in real time
+        if clock is None and self.settings.clock == "manual":
+            from .db.clock import StoredClock
+
+            clock = StoredClock(self.db)
         self.clock = clock or SystemClock()
         self.tz = ZoneInfo(self.settings.timezone)
         self.connectors = connectors or ConnectorRegistry()
@@ -89,7 +97,7 @@ class Engine:
         try:
             with self.db.connect().execution_options(**WRITE) as conn:
                 with conn.begin():
-                    ctx = CommandContext(conn, self.clock.now(), self)
+                    ctx = CommandContext(conn, getattr(command, "at", None) or self.clock.now(), self)
                     result = handler(command, ctx)
         except DiwanError as exc:
             log.info("%s refused: %s", type(command).__name__, exc.message)
@@ -142,27 +150,62 @@ class Engine:
         """Deliver message `name` to the instances waiting for it under `correlation_key`."""
         return self.execute(CorrelateMessage(actor, name, correlation_key, data or {}))
 
-    def fire_due_timers(self, limit: int = 10_000) -> int:
+    def fire_due_timers(self, limit: int = 100_000) -> int:
         """Fire, one command each, every timer due on the engine clock, earliest first."""
-        fired = 0
-        while fired < limit:
-            with self.db.connect() as conn:
-                row = timers.next_due(conn, self.clock.now())
-            if row is None:
+        from .workers.timer_worker import TimerWorker
+
+        return TimerWorker(self).drain(limit)
+
+    def advance_clock(self, *, to: datetime | None = None, by: timedelta | None = None) -> tuple[datetime, int]:
+        """Move a manual clock forward, firing every timer due on the way, each at its own due
+        time and in due order (timers created by a firing fire too). Returns (now, fired).
+
+        Raises:
+            InvalidData: the clock is not manual, or the move goes back in time.
+        """
+        from .workers.timer_worker import TimerWorker
+
+        if not hasattr(self.clock, "set"):
+            raise InvalidData("the engine clock is not manual", errors={"clock": ["Not a manual clock."]})
+        now = self.clock.now()
+        target = to if to is not None else now + (by or timedelta(0))
+        if target.tzinfo is None:
+            raise InvalidData("the time needs a UTC offset", errors={"set": ["Needs a UTC offset."]})
+        if target < now:
+            raise InvalidData("the clock never goes back", errors={"set": ["Must not be before the current time."]})
+        worker, fired = TimerWorker(self), 0
+        while True:
+            rows = worker.claim(until=target, limit=1)
+            if not rows:
                 break
-            if self.execute(FireTimer(SYSTEM, row.id)) is None:
-                with self.db.begin() as conn:  # stale row: the instance moved on
-                    conn.execute(timers.timer.delete().where(timers.timer.c.id == row.id))
-            fired += 1
-        return fired
+            due = timers.aware(rows[0].due_at)
+            if due > self.clock.now():
+                self.clock.set(due)
+            fired += worker.fire(rows[0], at=max(due, self.clock.now()))
+        self.clock.set(target)
+        return self.clock.now(), fired
+
+    def incidents(self, instance_id: str | None = None, page: int = 1, per_page: int = 50) -> Page:
+        """Open incidents, oldest first (of one instance, or all)."""
+        with self.db.connect() as conn:
+            if instance_id:
+                rows = incidents_db.open_for_instance(conn, instance_id)
+                total = len(rows)
+            else:
+                rows, total = incidents_db.open_page(conn, page, per_page)
+        return Page([_incident_view(r) for r in rows], total, page, per_page)
+
+    def retry_incident(self, incident_id: str, actor: Actor = SYSTEM) -> InstanceView:
+        return self.execute(RetryIncident(actor, incident_id))
 
     # -- reads (never through the command chain) ---------------------------------------
     def get_instance(self, instance_id: str) -> InstanceView:
         with self.db.connect() as conn:
             row = instances.full(conn, instance_id)
-        if row is None:
-            raise NotFound(f"instance {instance_id} not found")
-        return _instance_view(row)
+            if row is None:
+                raise NotFound(f"instance {instance_id} not found")
+            open_incidents = incidents_db.open_for_instance(conn, instance_id) if row.status == "failed" else []
+        return _instance_view(row, [_incident_view(i) for i in open_incidents])
 
     def list_instances(self, *, definition_key=None, status=None, business_key=None, ids=None,
                        page: int = 1, per_page: int = 50) -> Page:
@@ -324,12 +367,16 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def _instance_view(row) -> InstanceView:
+def _incident_view(row) -> IncidentView:
+    return IncidentView(row.id, row.element_id, row.message, row.attempts, _utc(row.created_at))
+
+
+def _instance_view(row, incidents: list | None = None) -> InstanceView:
     return InstanceView(
         id=row.id, definition_key=row.definition_key, definition_version=row.definition_version,
         business_key=row.business_key, status=row.status, data=orjson.loads(row.data),
         active_elements=orjson.loads(row.active_elements), created_at=_utc(row.created_at),
-        ended_at=_utc(row.ended_at), version=row.version, started_by=row.started_by)
+        ended_at=_utc(row.ended_at), version=row.version, started_by=row.started_by, incidents=incidents or [])
 
 
 def _task_view(row) -> TaskView:

@@ -21,6 +21,11 @@ class EngineSettings:
         script_max_steps: Python lines one script or expression evaluation may run.
         live_cache_size: live workflow objects kept in memory (0 disables the cache).
         sqlite_synchronous: SQLite `PRAGMA synchronous` (NORMAL or FULL).
+        max_attempts: failed timer firings / deliveries before an incident.
+        retry_backoff_seconds: first retry delay; it doubles with each attempt.
+        lease_seconds: how long a worker's claim on a timer or outbox row lasts.
+        sweep_seconds: how often a worker looks for due work besides its wake-ups.
+        clock: `system` (wall clock) or `manual` (kept in the database; tests and demos).
     """
 
     database_url: str = "sqlite:///diwan.db"
@@ -29,6 +34,11 @@ class EngineSettings:
     script_max_steps: int = 1_000_000
     live_cache_size: int = 2_000
     sqlite_synchronous: str = "NORMAL"
+    max_attempts: int = 3
+    retry_backoff_seconds: float = 2.0
+    lease_seconds: float = 60.0
+    sweep_seconds: float = 30.0
+    clock: str = "system"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -41,6 +51,11 @@ class EngineSettings:
             "script_max_steps": int(_env("SCRIPT_MAX_STEPS", str(cls.script_max_steps))),
             "live_cache_size": int(_env("LIVE_CACHE_SIZE", str(cls.live_cache_size))),
             "sqlite_synchronous": _env("SQLITE_SYNCHRONOUS", cls.sqlite_synchronous).upper(),
+            "max_attempts": int(_env("MAX_ATTEMPTS", str(cls.max_attempts))),
+            "retry_backoff_seconds": float(_env("RETRY_BACKOFF_SECONDS", str(cls.retry_backoff_seconds))),
+            "lease_seconds": float(_env("LEASE_SECONDS", str(cls.lease_seconds))),
+            "sweep_seconds": float(_env("SWEEP_SECONDS", str(cls.sweep_seconds))),
+            "clock": _env("CLOCK", cls.clock).lower(),
         }
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})

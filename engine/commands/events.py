@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import orjson
 
@@ -15,22 +16,34 @@ from .instances import StartInstance, start_instance
 
 @dataclass(frozen=True)
 class FireTimer(Command[dict | None]):
-    """Fire one due timer of an instance (nothing happens if it already fired or moved on)."""
+    """Fire one due timer of an instance (nothing happens if it already fired or moved on).
+
+    `due_at` is the due time the caller claimed; a row whose due time has changed since (a
+    cycle that already fired) is stale. `at` fires at that engine time (the manual clock
+    fires each timer at its own due time); by default, at the engine clock's now.
+    """
 
     timer_id: str = ""
+    due_at: datetime | None = None
+    at: datetime | None = None
 
 
 @handles(FireTimer)
 def fire_timer(cmd: FireTimer, ctx: CommandContext) -> dict | None:
-    """Fire the timer at the command's instant and run the instance on. Returns None when stale."""
-    row = ctx.conn.execute(timers.timer.select().where(timers.timer.c.id == cmd.timer_id)).first()
-    if row is None:
+    """Fire the timer and run the instance on. Returns None when stale.
+
+    Raises ScriptError when a step fails (the caller retries, then records an incident).
+    """
+    row = ctx.conn.execute(timers.SELECT_ONE, {"id": cmd.timer_id}).first()
+    if row is None or timers.aware(row.due_at) > ctx.now:
+        return None
+    if cmd.due_at is not None and timers.aware(row.due_at) != timers.aware(cmd.due_at):
         return None
     loaded = load(ctx, row.instance_id)
     if loaded.row.status != "running":
         return None
     add_event(loaded, "timer_fired", "system", element_id=row.element_id, task_id=row.id,
-              payload={"due_at": format_at(timers._aware(row.due_at))})
+              payload={"due_at": format_at(timers.aware(row.due_at))})
     ctx.engine._run_step(loaded.run.fire_timers)
     values = save(ctx, loaded)
     return ctx.engine._instance_dict(loaded.row, values)

@@ -97,7 +97,7 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
         status = "completed" if run.is_completed() else (old_status if old_status in ("suspended",) else "running")
 
     # Inbox projection.
-    alive = status in ("running", "suspended")
+    alive = status in ("running", "suspended", "failed")
     after = run.project() if alive else Projection({}, {}, {}, [])
     ready_after = after.ready
     new_rows, candidates = [], []

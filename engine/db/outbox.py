@@ -18,6 +18,8 @@ outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("next_attempt_at", Timestamp),
+    sa.Column("lease_owner", sa.String(100)),
+    sa.Column("lease_expires_at", Timestamp),
     sa.Column("delivered_at", Timestamp),
     sa.Column("last_error", sa.Text),
     sa.Index("ix_outbox_status", "status", "next_attempt_at"),

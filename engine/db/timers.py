@@ -1,7 +1,7 @@
 """Table `timer`: one row per waiting timer with its due time, and its queries."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -18,15 +18,19 @@ timer = sa.Table(
     sa.Column("lease_owner", sa.String(100)),
     sa.Column("lease_expires_at", Timestamp),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
     sa.Index("ix_timer_due", "due_at"),
     sa.Index("ix_timer_instance", "instance_id"),
 )
 
+SELECT_ONE = sa.select(timer).where(timer.c.id == sa.bindparam("id"))
 SELECT_FOR_INSTANCE = sa.select(timer.c.id, timer.c.element_id, timer.c.due_at).where(
     timer.c.instance_id == sa.bindparam("iid"))
 INSERT = sa.insert(timer)
 DELETE_ONE = sa.delete(timer).where(timer.c.id == sa.bindparam("b_id"))
-UPDATE_DUE = sa.update(timer).where(timer.c.id == sa.bindparam("b_id")).values(due_at=sa.bindparam("due_at"))
+# A timer that moved on (the next occurrence of a cycle) is free to be claimed again.
+UPDATE_DUE = sa.update(timer).where(timer.c.id == sa.bindparam("b_id")).values(
+    due_at=sa.bindparam("due_at"), lease_owner=None, lease_expires_at=None, attempts=0)
 
 
 def for_instance(conn: Connection, instance_id: str) -> dict[str, tuple[str, datetime]]:
@@ -40,7 +44,7 @@ def sync(conn: Connection, instance_id: str, current: dict[str, tuple[str, datet
     new = [{"id": i, "instance_id": instance_id, "element_id": e, "due_at": d, "attempts": 0}
            for i, (e, d) in wanted.items() if i not in current]
     moved = [{"b_id": i, "due_at": d} for i, (e, d) in wanted.items()
-             if i in current and _aware(current[i][1]) != d]
+             if i in current and aware(current[i][1]) != d]
     if gone:
         conn.execute(DELETE_ONE, gone)
     if new:
@@ -57,7 +61,6 @@ def next_due(conn: Connection, until: datetime | None = None) -> sa.Row | None:
     return conn.execute(q).first()
 
 
-def _aware(d: datetime) -> datetime:
-    from datetime import timezone
-
+def aware(d: datetime) -> datetime:
+    """Datetimes read back from SQLite are naive UTC."""
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 06:59:17.472533
+Create Date: 2026-11-29 07:15:18.679987
 """
 from alembic import op
 import sqlalchemy as sa
@@ -21,6 +21,11 @@ def upgrade() -> None:
     sa.Column('deployed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('deployed_by', sa.String(length=150), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deployment'))
+    )
+    op.create_table('engine_clock',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('now', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_engine_clock'))
     )
     op.create_table('definition',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -80,6 +85,23 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['instance_id'], ['instance.id'], name=op.f('fk_audit_event_instance_id_instance')),
     sa.PrimaryKeyConstraint('instance_id', 'seq', name=op.f('pk_audit_event'))
     )
+    op.create_table('incident',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('instance_id', sa.String(length=36), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('source_id', sa.String(length=36), nullable=False),
+    sa.Column('element_id', sa.String(length=255), nullable=True),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['instance_id'], ['instance.id'], name=op.f('fk_incident_instance_id_instance')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident'))
+    )
+    with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.create_index('ix_incident_instance', ['instance_id'], unique=False)
+        batch_op.create_index('ix_incident_open', ['resolved_at', 'created_at'], unique=False)
+
     op.create_table('message_subscription',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('instance_id', sa.String(length=36), nullable=False),
@@ -103,6 +125,8 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lease_owner', sa.String(length=100), nullable=True),
+    sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['instance_id'], ['instance.id'], name=op.f('fk_outbox_instance_id_instance')),
@@ -146,6 +170,7 @@ def upgrade() -> None:
     sa.Column('lease_owner', sa.String(length=100), nullable=True),
     sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['instance_id'], ['instance.id'], name=op.f('fk_timer_instance_id_instance')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_timer'))
     )
@@ -192,6 +217,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_message_subscription_instance')
 
     op.drop_table('message_subscription')
+    with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.drop_index('ix_incident_open')
+        batch_op.drop_index('ix_incident_instance')
+
+    op.drop_table('incident')
     op.drop_table('audit_event')
     with op.batch_alter_table('instance', schema=None) as batch_op:
         batch_op.drop_index('ix_instance_key_status')
@@ -203,5 +233,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_definition_kind_key_hash')
 
     op.drop_table('definition')
+    op.drop_table('engine_clock')
     op.drop_table('deployment')
 

@@ -1,0 +1,139 @@
+"""Tables `user_account`, `user_role`, `user_group`, `api_token` and `login_attempt`, and their queries.
+
+The users table is `user_account`, not `user`: `user` is a reserved word in PostgreSQL.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .base import Id, Timestamp, metadata
+
+user_account = sa.Table(
+    "user_account",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("username", sa.String(150), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+user_role = sa.Table(
+    "user_role",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("role", sa.String(20), primary_key=True),
+)
+
+user_group = sa.Table(
+    "user_group",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("group_name", sa.String(255), primary_key=True),
+)
+
+# Bearer tokens (and, later, web sessions): only the sha256 of the token is stored.
+api_token = sa.Table(
+    "api_token",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(10), nullable=False),  # bearer | session
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp),
+    sa.Index("ix_api_token_expires_at", "expires_at"),
+)
+
+# Failed logins per username, counted in a sliding window to throttle guessing.
+login_attempt = sa.Table(
+    "login_attempt",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(150), nullable=False),
+    sa.Column("remote_addr", sa.String(64)),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Index("ix_login_attempt_username_at", "username", "at"),
+)
+
+
+def by_username(conn: Connection, username: str) -> sa.Row | None:
+    return conn.execute(sa.select(user_account).where(user_account.c.username == username)).first()
+
+
+def roles_and_groups(conn: Connection, user_id: str) -> tuple[list[str], list[str]]:
+    """The user's roles and groups, both sorted, in one round trip."""
+    rows = conn.execute(
+        sa.select(sa.literal("role").label("kind"), user_role.c.role.label("name"))
+        .where(user_role.c.user_id == user_id)
+        .union_all(sa.select(sa.literal("group").label("kind"), user_group.c.group_name.label("name"))
+                   .where(user_group.c.user_id == user_id))).all()
+    return (sorted(r.name for r in rows if r.kind == "role"), sorted(r.name for r in rows if r.kind == "group"))
+
+
+def insert_user(conn: Connection, *, user_id: str, username: str, password_hash: str, created_at: datetime,
+                roles: list[str], groups: list[str]) -> None:
+    conn.execute(sa.insert(user_account).values(id=user_id, username=username, password_hash=password_hash,
+                                                created_at=created_at))
+    if roles:
+        conn.execute(sa.insert(user_role), [{"user_id": user_id, "role": r} for r in roles])
+    if groups:
+        conn.execute(sa.insert(user_group), [{"user_id": user_id, "group_name": g} for g in groups])
+
+
+def set_password_hash(conn: Connection, user_id: str, password_hash: str) -> None:
+    conn.execute(sa.update(user_account).where(user_account.c.id == user_id).values(password_hash=password_hash))
+
+
+def page(conn: Connection, page: int, per_page: int) -> tuple[list[sa.Row], int]:
+    total = conn.execute(sa.select(sa.func.count()).select_from(user_account)).scalar_one()
+    rows = conn.execute(sa.select(user_account).order_by(user_account.c.username)
+                        .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
+
+
+def insert_token(conn: Connection, **values) -> None:
+    conn.execute(sa.insert(api_token).values(**values))
+
+
+def token_owner(conn: Connection, token_hash: str, now: datetime) -> sa.Row | None:
+    """The user holding a live (unrevoked, unexpired) token, with the token's expiry."""
+    return conn.execute(
+        sa.select(user_account.c.id, user_account.c.username, user_account.c.created_at, api_token.c.expires_at)
+        .join(api_token, api_token.c.user_id == user_account.c.id)
+        .where(api_token.c.token_hash == token_hash, api_token.c.revoked_at.is_(None),
+               api_token.c.expires_at > now)).first()
+
+
+def revoke_token(conn: Connection, token_hash: str, now: datetime) -> bool:
+    result = conn.execute(sa.update(api_token).where(api_token.c.token_hash == token_hash,
+                                                     api_token.c.revoked_at.is_(None)).values(revoked_at=now))
+    return result.rowcount == 1
+
+
+def delete_expired_tokens(conn: Connection, before: datetime) -> None:
+    conn.execute(sa.delete(api_token).where(api_token.c.expires_at < before))
+
+
+def failures_since(conn: Connection, username: str, since: datetime) -> tuple[int, datetime | None]:
+    """How many failed logins `username` had since `since`, and the oldest of them."""
+    row = conn.execute(sa.select(sa.func.count(), sa.func.min(login_attempt.c.at))
+                       .where(login_attempt.c.username == username, login_attempt.c.at >= since)).one()
+    return row[0], row[1]
+
+
+def record_failure(conn: Connection, username: str, remote_addr: str | None, at: datetime) -> None:
+    conn.execute(sa.insert(login_attempt).values(username=username, remote_addr=remote_addr, at=at))
+
+
+def forget_failures(conn: Connection, username: str | None = None, before: datetime | None = None) -> None:
+    """Delete failed logins of `username` (after a success), or every one older than `before`."""
+    stmt = sa.delete(login_attempt)
+    if username is not None:
+        stmt = stmt.where(login_attempt.c.username == username)
+    if before is not None:
+        stmt = stmt.where(login_attempt.c.at < before)
+    conn.execute(stmt)

@@ -1,0 +1,62 @@
+"""Claiming due work (timers, outbox rows) under a lease, on one database or many workers.
+
+One statement claims a batch: a conditional `UPDATE ... RETURNING` over due rows whose
+lease is free or expired; on PostgreSQL the inner select takes `FOR UPDATE SKIP LOCKED`,
+so concurrent workers never wait for, nor take, each other's rows. A worker that dies
+leaves leases that expire; another worker then claims those rows again. Leases count in
+real time (a worker's life), due times in engine time (the process's clock).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..db.outbox import outbox
+from ..db.timers import timer
+
+# Rows parked by a failure carry these owners: not claimable until the lease moment.
+BACKOFF = "backoff"
+INCIDENT = "incident"
+
+
+def _claim(conn: Connection, table, due_column, *, owner: str, due_before: datetime, wall: datetime,
+           lease: timedelta, limit: int, extra=()) -> list[sa.Row]:
+    free = sa.or_(table.c.lease_expires_at.is_(None), table.c.lease_expires_at < wall)
+    candidates = (sa.select(table.c.id).where(due_column <= due_before, free, *extra)
+                  .order_by(due_column, table.c.id).limit(limit))
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    stmt = (sa.update(table).where(table.c.id.in_(candidates.scalar_subquery()), free)
+            .values(lease_owner=owner, lease_expires_at=wall + lease)
+            .returning(*table.c))
+    return list(conn.execute(stmt))
+
+
+def claim_timers(conn: Connection, *, owner: str, now: datetime, wall: datetime, lease: timedelta,
+                 limit: int) -> list[sa.Row]:
+    """Claim up to `limit` timers due at engine time `now`, earliest first."""
+    return sorted(_claim(conn, timer, timer.c.due_at, owner=owner, due_before=now, wall=wall, lease=lease,
+                         limit=limit), key=lambda r: (r.due_at, r.id))
+
+
+def claim_outbox(conn: Connection, *, owner: str, wall: datetime, lease: timedelta, limit: int) -> list[sa.Row]:
+    """Claim up to `limit` pending outbox rows whose next attempt is due."""
+    due = sa.func.coalesce(outbox.c.next_attempt_at, outbox.c.created_at)
+    return sorted(_claim(conn, outbox, due, owner=owner, due_before=wall, wall=wall, lease=lease, limit=limit,
+                         extra=(outbox.c.status == "pending",)), key=lambda r: (r.created_at, r.id))
+
+
+def release_timer(conn: Connection, timer_id: str, owner: str) -> None:
+    """Give a claimed timer back at once (a concurrent command won: try again soon)."""
+    conn.execute(sa.update(timer).where(timer.c.id == timer_id, timer.c.lease_owner == owner)
+                 .values(lease_owner=None, lease_expires_at=None))
+
+
+def park_timer(conn: Connection, timer_id: str, *, attempts: int, error: str, until: datetime,
+               incident: bool) -> None:
+    """Record a failed firing: retry after `until`, or park it behind an incident."""
+    conn.execute(sa.update(timer).where(timer.c.id == timer_id).values(
+        attempts=attempts, last_error=error, lease_owner=INCIDENT if incident else BACKOFF,
+        lease_expires_at=datetime.max.replace(tzinfo=until.tzinfo) if incident else until))
