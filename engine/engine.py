@@ -94,10 +94,11 @@ class Engine:
         """
         handler = HANDLERS[type(command)]
         ctx = None
+        now = getattr(command, "at", None) or self.clock.now()  # before the write lock (StoredClock reads)
         try:
             with self.db.connect().execution_options(**WRITE) as conn:
                 with conn.begin():
-                    ctx = CommandContext(conn, getattr(command, "at", None) or self.clock.now(), self)
+                    ctx = CommandContext(conn, now, self)
                     result = handler(command, ctx)
         except DiwanError as exc:
             log.info("%s refused: %s", type(command).__name__, exc.message)
