@@ -127,7 +127,20 @@ def serve(host: str, port: int, deploy_bundled: bool) -> None:
 
             return create_app()
 
-    _App().run()
+    worker_process = None
+    if os.environ.get("DIWAN_WORKER", "on").lower() != "off":
+        # The timer and outbox worker runs beside gunicorn, as its own process (the same
+        # code as `diwan worker`; several servers on one PostgreSQL share the work safely).
+        import subprocess
+        import sys
+
+        worker_process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"])
+    try:
+        _App().run()
+    finally:
+        if worker_process is not None:
+            worker_process.terminate()
+            worker_process.wait(30)
 
 
 if __name__ == "__main__":  # pragma: no cover
