@@ -176,13 +176,15 @@ class Engine:
             raise InvalidData("the clock never goes back", errors={"set": ["Must not be before the current time."]})
         worker, fired = TimerWorker(self), 0
         while True:
-            rows = worker.claim(until=target, limit=1)
-            if not rows:
+            jobs = worker.claim(until=target, limit=1)
+            if not jobs:
                 break
-            due = timers.aware(rows[0].due_at)
-            if due > self.clock.now():
-                self.clock.set(due)
-            fired += worker.fire(rows[0], at=max(due, self.clock.now()))
+            job, *others = jobs  # the earliest (an instance timer or a timer start)
+            for other in others:
+                worker.release(other)
+            if job.due_at > self.clock.now():
+                self.clock.set(job.due_at)
+            fired += worker.fire(job, at=max(job.due_at, self.clock.now()))
         self.clock.set(target)
         return self.clock.now(), fired
 

@@ -47,6 +47,7 @@ def deploy(cmd: Deploy, ctx: CommandContext) -> DeploymentView:
             if (kind, key) in seen_keys:
                 problems.append(problem(filename, key, f"{kind} {key!r} is also declared in {seen_keys[kind, key]}"))
             seen_keys[kind, key] = filename
+    problems += [p for f in files for p in _check_timer_starts(f)]
     if problems:
         raise InvalidDefinition(problems)
     problems += _check_processes(ctx, files)
@@ -117,6 +118,11 @@ def _form_user(f: DeployedFile, key: str) -> str | None:
     return None
 
 
+def _check_timer_starts(f: DeployedFile) -> list[dict]:
+    return [problem(f.filename, t["id"], "a timer start event needs an ISO 8601 literal (its process has no "
+                    "variables yet when it starts)") for p in f.processes for t in p.timer_starts if not t["value"]]
+
+
 def _check_spec(engine, filename: str, built) -> list[dict]:
     from ..runtime.service_task import ConnectorServiceTask
 
@@ -132,6 +138,21 @@ def _check_spec(engine, filename: str, built) -> list[dict]:
                     problems.append(problem(filename, task_spec.bpmn_id, f"no connector named {name!r} is "
                                             f"registered (known: {', '.join(engine.connectors.names()) or 'none'})"))
     return problems
+
+
+def _schedule_timer_starts(ctx: CommandContext, definition_id: str, key: str, starts: list[dict]) -> None:
+    """A new version's timer start events replace the previous version's schedule."""
+    from ..db import timers
+    from ..runtime.schedules import occurrence
+
+    rows = []
+    for start in starts:
+        due = occurrence(start["kind"], start["value"], ctx.now, 0, ctx.engine.tz)
+        if due is not None:
+            rows.append({"id": ctx.engine.new_id(), "definition_id": definition_id, "definition_key": key,
+                         "element_id": start["id"], "kind": start["kind"], "value": start["value"], "occurrence": 0,
+                         "origin": ctx.now, "due_at": due, "attempts": 0})
+    timers.replace_start_timers(ctx.conn, key, rows)
 
 
 def _store(ctx: CommandContext, cmd: Deploy, files: list[DeployedFile]) -> DeploymentView:
@@ -157,6 +178,8 @@ def _store(ctx: CommandContext, cmd: Deploy, files: list[DeployedFile]) -> Deplo
                     conn, id=row_id, kind=kind, key=key, version=version, name=name, filename=f.filename,
                     content_hash=f.content_hash, source=f.text, meta=orjson.dumps(meta).decode(),
                     deployment_id=deployment_id, deployed_at=now)
+                if kind == "process":
+                    _schedule_timer_starts(ctx, row_id, key, meta.get("timer_starts", []))
             out[kind].append({"id": row_id, "key": key, "name": name, "version": version})
     return DeploymentView(
         id=deployment_id,

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
+import sqlalchemy as sa
 
 from ..audit.hash_chain import format_at
 from ..db import definitions, subscriptions, timers
@@ -89,3 +90,34 @@ def correlate_message(cmd: CorrelateMessage, ctx: CommandContext) -> list[str]:
                 return [view.id]
     raise NotFound(f"no instance waits for message {cmd.name!r} with key {cmd.correlation_key!r}, "
                    "and no process starts with it")
+
+
+@dataclass(frozen=True)
+class FireStartTimer(Command[str | None]):
+    """Start an instance by a timer start event and schedule the next start (cycles)."""
+
+    timer_id: str = ""
+    due_at: datetime | None = None
+    at: datetime | None = None
+
+
+@handles(FireStartTimer)
+def fire_start_timer(cmd: FireStartTimer, ctx: CommandContext) -> str | None:
+    """Returns the new instance's id (None when the schedule row is stale)."""
+    from ..runtime.schedules import occurrence
+
+    conn = ctx.conn
+    row = conn.execute(timers.SELECT_START, {"id": cmd.timer_id}).first()
+    if row is None or timers.aware(row.due_at) > ctx.now:
+        return None
+    if cmd.due_at is not None and timers.aware(row.due_at) != timers.aware(cmd.due_at):
+        return None
+    definition = definitions.by_id(conn, row.definition_id)
+    view = start_instance(StartInstance(cmd.actor, definition.key, {}, None, definition.version, row.element_id), ctx)
+    following = occurrence(row.kind, row.value, timers.aware(row.origin), row.occurrence + 1, ctx.engine.tz)
+    if following is None:
+        conn.execute(sa.delete(timers.process_timer).where(timers.process_timer.c.id == row.id))
+    else:
+        conn.execute(sa.update(timers.process_timer).where(timers.process_timer.c.id == row.id).values(
+            occurrence=row.occurrence + 1, due_at=following, lease_owner=None, lease_expires_at=None, attempts=0))
+    return view.id

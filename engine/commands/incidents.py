@@ -43,7 +43,7 @@ def record_failure(cmd: RecordFailure, ctx: CommandContext) -> str | None:
     give_up = attempts >= limit
     backoff = timedelta(seconds=settings.retry_backoff_seconds * 2 ** (attempts - 1))
     if cmd.kind == "timer":
-        leases.park_timer(conn, row.id, attempts=attempts, error=cmd.error, until=wall + backoff, incident=give_up)
+        leases.park(conn, "timer", row.id, attempts=attempts, error=cmd.error, until=wall + backoff, incident=give_up)
     else:
         conn.execute(sa.update(outbox.outbox).where(outbox.outbox.c.id == row.id).values(
             attempts=attempts, last_error=cmd.error, status="failed" if give_up else "pending",

@@ -63,8 +63,9 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> dict:
         "business_key": cmd.business_key, "bindings": bindings, "data": json_safe(data),
         "start_event": cmd.start_event})
     message = next((m["message"] for m in meta.get("message_starts", []) if m["id"] == cmd.start_event), None)
-    if cmd.start_event is not None and message is None:
-        raise NotFound(f"process {cmd.key!r} has no message start event {cmd.start_event!r}")
+    timed = any(t["id"] == cmd.start_event for t in meta.get("timer_starts", []))
+    if cmd.start_event is not None and message is None and not timed:
+        raise NotFound(f"process {cmd.key!r} has no message or timer start event {cmd.start_event!r}")
     engine._run_step(lambda: run.start(data, cmd.start_event, message))
     values = save(ctx, loaded, status=None)
     return engine._instance_dict(head, values)

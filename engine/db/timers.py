@@ -64,3 +64,37 @@ def next_due(conn: Connection, until: datetime | None = None) -> sa.Row | None:
 def aware(d: datetime) -> datetime:
     """Datetimes read back from SQLite are naive UTC."""
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
+
+# Timer start events: one row per scheduled start of a process (the latest version's).
+process_timer = sa.Table(
+    "process_timer",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("definition_id", Id, sa.ForeignKey("definition.id"), nullable=False),
+    sa.Column("definition_key", sa.String(255), nullable=False),
+    sa.Column("element_id", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(12), nullable=False),  # timeDate | timeDuration | timeCycle
+    sa.Column("value", sa.String(255), nullable=False),  # the ISO literal
+    sa.Column("occurrence", sa.Integer, nullable=False),  # how many starts so far
+    sa.Column("origin", Timestamp, nullable=False),  # when the schedule began (deployment)
+    sa.Column("due_at", Timestamp, nullable=False),
+    sa.Column("lease_owner", sa.String(100)),
+    sa.Column("lease_expires_at", Timestamp),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_process_timer_due", "due_at"),
+    sa.Index("ix_process_timer_key", "definition_key"),
+)
+
+SELECT_START = sa.select(process_timer).where(process_timer.c.id == sa.bindparam("id"))
+
+
+def start_timers_of(conn: Connection, key: str) -> list[sa.Row]:
+    return list(conn.execute(sa.select(process_timer).where(process_timer.c.definition_key == key)))
+
+
+def replace_start_timers(conn: Connection, key: str, rows: list[dict]) -> None:
+    conn.execute(sa.delete(process_timer).where(process_timer.c.definition_key == key))
+    if rows:
+        conn.execute(sa.insert(process_timer), rows)

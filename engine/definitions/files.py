@@ -36,12 +36,14 @@ class ProcessInfo:
     decisions: set[str] = field(default_factory=set)
     calls: set[str] = field(default_factory=set)
     message_starts: list[dict] = field(default_factory=list)  # [{"id": start event, "message": name}]
+    timer_starts: list[dict] = field(default_factory=list)  # [{"id", "kind", "value"}] (ISO literal)
     has_none_start: bool = False
 
     def meta(self) -> dict:
         return {"start_form_key": self.start_form_key, "forms": sorted(self.forms),
                 "decisions": sorted(self.decisions), "calls": sorted(self.calls),
-                "message_starts": self.message_starts, "has_none_start": self.has_none_start}
+                "message_starts": self.message_starts, "timer_starts": self.timer_starts,
+                "has_none_start": self.has_none_start}
 
 
 @dataclass
@@ -120,6 +122,12 @@ def _read_bpmn(filename, content, digest, root, constructs_check):
 def _process_info(proc: etree._Element, messages: dict[str, str]) -> ProcessInfo:
     info = ProcessInfo(proc.get("id"), proc.get("name"), None)
     for start in proc.iterfind("bpmn:startEvent", NS):
+        timer = start.find("bpmn:timerEventDefinition", NS)
+        if timer is not None:
+            for node in timer:
+                if isinstance(node.tag, str):
+                    info.timer_starts.append({"id": start.get("id"), "kind": etree.QName(node).localname,
+                                              "value": _literal(node.text)})
         definition = start.find("bpmn:messageEventDefinition", NS)
         if definition is not None:
             ref = definition.get("messageRef")
@@ -139,6 +147,17 @@ def _process_info(proc: etree._Element, messages: dict[str, str]) -> ProcessInfo
         if node.tag == f"{{{BPMN}}}callActivity" and node.get("calledElement"):
             info.calls.add(node.get("calledElement"))
     return info
+
+
+def _literal(python_text: str | None) -> str | None:
+    """The ISO literal a translated timer expression stands for (None when it is not one)."""
+    import ast
+
+    try:
+        value = ast.literal_eval((python_text or "").strip())
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _form_key(node) -> str | None:

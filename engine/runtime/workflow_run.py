@@ -112,7 +112,8 @@ class WorkflowRun:
         return self.wf.script_engine
 
     def start(self, data: dict, start_event: str | None = None, message: str | None = None) -> None:
-        """Start at the none start event, or at the message start `start_event` catching `message`.
+        """Start at the none start event, at the message start `start_event` catching `message`,
+        or at the timer start `start_event` (its schedule is kept by the engine).
 
         SpiffWorkflow readies every start event of the process; the ones that do not fit
         the command are cancelled, so an instance never waits on a start event.
@@ -123,8 +124,11 @@ class WorkflowRun:
             first.run()  # the internal Start task: predicts every start event
             for task in list(self.wf.get_tasks()):
                 spec = task.task_spec
-                if isinstance(spec, StartEvent) and task.workflow is self.wf and spec.bpmn_id != start_event:
-                    task.cancel()
+                if isinstance(spec, StartEvent) and task.workflow is self.wf:
+                    if spec.bpmn_id != start_event:
+                        task.cancel()
+                    elif message is None:  # a timer start: its schedule (the engine's) fired it
+                        task._set_internal_data(event_fired=True)
         # With a none start, SpiffWorkflow's StartEventJoin cancels the other start events.
         self.step()
         if message is not None and not self.correlate(message, {}):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..db.outbox import outbox
-from ..db.timers import timer
+from ..db.timers import process_timer, timer
 
 # Rows parked by a failure carry these owners: not claimable until the lease moment.
 BACKOFF = "backoff"
@@ -41,6 +41,13 @@ def claim_timers(conn: Connection, *, owner: str, now: datetime, wall: datetime,
                          limit=limit), key=lambda r: (r.due_at, r.id))
 
 
+def claim_start_timers(conn: Connection, *, owner: str, now: datetime, wall: datetime, lease: timedelta,
+                       limit: int) -> list[sa.Row]:
+    """Claim up to `limit` timer start events due at engine time `now`."""
+    return sorted(_claim(conn, process_timer, process_timer.c.due_at, owner=owner, due_before=now, wall=wall,
+                         lease=lease, limit=limit), key=lambda r: (r.due_at, r.id))
+
+
 def claim_outbox(conn: Connection, *, owner: str, wall: datetime, lease: timedelta, limit: int) -> list[sa.Row]:
     """Claim up to `limit` pending outbox rows whose next attempt is due."""
     due = sa.func.coalesce(outbox.c.next_attempt_at, outbox.c.created_at)
@@ -48,15 +55,21 @@ def claim_outbox(conn: Connection, *, owner: str, wall: datetime, lease: timedel
                          extra=(outbox.c.status == "pending",)), key=lambda r: (r.created_at, r.id))
 
 
-def release_timer(conn: Connection, timer_id: str, owner: str) -> None:
+def _table(kind: str):
+    return {"timer": timer, "start": process_timer}[kind]
+
+
+def release(conn: Connection, kind: str, row_id: str, owner: str) -> None:
     """Give a claimed timer back at once (a concurrent command won: try again soon)."""
-    conn.execute(sa.update(timer).where(timer.c.id == timer_id, timer.c.lease_owner == owner)
+    table = _table(kind)
+    conn.execute(sa.update(table).where(table.c.id == row_id, table.c.lease_owner == owner)
                  .values(lease_owner=None, lease_expires_at=None))
 
 
-def park_timer(conn: Connection, timer_id: str, *, attempts: int, error: str, until: datetime,
-               incident: bool) -> None:
+def park(conn: Connection, kind: str, row_id: str, *, attempts: int, error: str, until: datetime,
+         incident: bool) -> None:
     """Record a failed firing: retry after `until`, or park it behind an incident."""
-    conn.execute(sa.update(timer).where(timer.c.id == timer_id).values(
+    table = _table(kind)
+    conn.execute(sa.update(table).where(table.c.id == row_id).values(
         attempts=attempts, last_error=error, lease_owner=INCIDENT if incident else BACKOFF,
         lease_expires_at=datetime.max.replace(tzinfo=until.tzinfo) if incident else until))

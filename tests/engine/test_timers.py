@@ -141,3 +141,26 @@ def test_outbox__delivered_at_least_once_with_retries_then_incident(database_url
     with engine.db.connect() as conn:
         assert outbox.for_instance(conn, inst.id)[0].status == "delivered"
     engine.dispose()
+
+
+def test_timer_start_event__starts_instances_on_schedule_and_stays_on_the_day(database_url):
+    clock = ManualClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
+    engine = Engine(settings=EngineSettings(database_url=database_url), clock=clock)
+    engine.deploy(fixture_files("scheduled.bpmn"))
+    assert engine.list_instances().total == 0
+    _, fired = engine.advance_clock(to=datetime(2026, 6, 1, tzinfo=UTC))
+    assert fired == 3  # R3: three starts, then the schedule is over
+    starts = sorted(i.data["started_at"] for i in engine.list_instances().items)
+    # Jan 31, then the month ends clamp (Feb 28, during Ramadan: UTC+0), then Mar 31 (UTC+1 again).
+    assert starts == ["2026-01-31T07:00:00+00:00", "2026-02-28T08:00:00+00:00", "2026-03-31T07:00:00+00:00"]
+    assert {tuple(i.active_elements) for i in engine.list_instances().items} == {("report",)}
+    engine.dispose()
+
+
+def test_timer_start_event__needs_a_literal(engine):
+    body = fixture_files("scheduled.bpmn")[0][1].replace(b"R3/2026-01-31T08:00:00+01:00/P1M", b"${when}")
+    from engine import InvalidDefinition
+
+    with pytest.raises(InvalidDefinition) as err:
+        engine.deploy([("scheduled.bpmn", body)])
+    assert err.value.errors[0]["element"] == "every_month"

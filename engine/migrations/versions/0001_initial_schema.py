@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 07:15:18.679987
+Create Date: 2026-11-29 07:23:12.262138
 """
 from alembic import op
 import sqlalchemy as sa
@@ -70,6 +70,27 @@ def upgrade() -> None:
         batch_op.create_index('ix_instance_business_key', ['business_key'], unique=False)
         batch_op.create_index('ix_instance_created_at', ['created_at'], unique=False)
         batch_op.create_index('ix_instance_key_status', ['definition_key', 'status'], unique=False)
+
+    op.create_table('process_timer',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('definition_id', sa.String(length=36), nullable=False),
+    sa.Column('definition_key', sa.String(length=255), nullable=False),
+    sa.Column('element_id', sa.String(length=255), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('value', sa.String(length=255), nullable=False),
+    sa.Column('occurrence', sa.Integer(), nullable=False),
+    sa.Column('origin', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('lease_owner', sa.String(length=100), nullable=True),
+    sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['definition_id'], ['definition.id'], name=op.f('fk_process_timer_definition_id_definition')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_process_timer'))
+    )
+    with op.batch_alter_table('process_timer', schema=None) as batch_op:
+        batch_op.create_index('ix_process_timer_due', ['due_at'], unique=False)
+        batch_op.create_index('ix_process_timer_key', ['definition_key'], unique=False)
 
     op.create_table('audit_event',
     sa.Column('instance_id', sa.String(length=36), nullable=False),
@@ -223,6 +244,11 @@ def downgrade() -> None:
 
     op.drop_table('incident')
     op.drop_table('audit_event')
+    with op.batch_alter_table('process_timer', schema=None) as batch_op:
+        batch_op.drop_index('ix_process_timer_key')
+        batch_op.drop_index('ix_process_timer_due')
+
+    op.drop_table('process_timer')
     with op.batch_alter_table('instance', schema=None) as batch_op:
         batch_op.drop_index('ix_instance_key_status')
         batch_op.drop_index('ix_instance_created_at')
