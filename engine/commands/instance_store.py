@@ -15,6 +15,15 @@ from ..runtime.workflow_run import Projection, ReadyTask, WorkflowRun
 from .base import CommandContext
 
 
+class Head:
+    """An instance head read together with a task (columns prefixed `inst__`)."""
+
+    def __init__(self, row):
+        for name, value in row._mapping.items():
+            if name.startswith("inst__"):
+                setattr(self, name[len("inst__"):], value)
+
+
 @dataclass
 class LoadedInstance:
     """An instance row (without the state blob) and its live run for one command."""
@@ -38,14 +47,17 @@ def json_safe(value):
     return orjson.loads(dumps(value))
 
 
-def load(ctx: CommandContext, instance_id: str, *, for_update: bool = True) -> LoadedInstance:
+def load(ctx: CommandContext, instance_id: str, head=None) -> LoadedInstance:
     """Load an instance for a command (from the live cache when its version matches).
+
+    Args:
+        head: the instance's head row when the caller already read it.
 
     Raises:
         NotFound: no such instance.
     """
     engine = ctx.engine
-    row = instances.head(ctx.conn, instance_id)
+    row = head if head is not None else instances.head(ctx.conn, instance_id)
     if row is None:
         raise NotFound(f"instance {instance_id} not found")
     built = engine._built_spec(ctx.conn, row.definition_id, orjson.loads(row.bindings))

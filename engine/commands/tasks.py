@@ -10,11 +10,12 @@ from SpiffWorkflow.util.task import TaskState
 from ..db import tasks
 from ..errors import Conflict, Forbidden, InvalidData, NotFound
 from .base import Command, CommandContext, handles
-from .instance_store import add_event, json_safe, load, save
+from .instance_store import Head, add_event, json_safe, load, save
 
 
 def _ready_row(ctx: CommandContext, task_id: str):
-    row = tasks.get(ctx.conn, task_id)
+    """The task row with its instance's head (one statement, one snapshot)."""
+    row = tasks.with_instance(ctx.conn, task_id)
     if row is None:
         raise NotFound(f"task {task_id} not found")
     if row.state != "ready":
@@ -47,7 +48,7 @@ def claim_task(cmd: ClaimTask, ctx: CommandContext) -> dict:
     if row.assignee is not None:
         raise Conflict(f"the task is claimed by {row.assignee}")
     _require_offered(row, cmd.actor)
-    loaded = load(ctx, row.instance_id)
+    loaded = load(ctx, row.instance_id, Head(row))
     _require_running(loaded)
     if not tasks.set_assignee(ctx.conn, row.id, None, cmd.actor.username, ctx.now):
         raise Conflict("the task was claimed or ended by a concurrent command")
@@ -72,7 +73,7 @@ def unclaim_task(cmd: UnclaimTask, ctx: CommandContext) -> dict:
         return ctx.engine._task_view(ctx.conn, cmd.task_id)
     if row.assignee != cmd.actor.username and not cmd.actor.is_admin:
         raise Forbidden("only the assignee or an admin may unclaim this task")
-    loaded = load(ctx, row.instance_id)
+    loaded = load(ctx, row.instance_id, Head(row))
     _require_running(loaded)
     if not tasks.set_assignee(ctx.conn, row.id, row.assignee, None, None):
         raise Conflict("the task was changed by a concurrent command")
@@ -102,12 +103,8 @@ def complete_task(cmd: CompleteTask, ctx: CommandContext) -> dict:
     _require_offered(row, cmd.actor)
     if not isinstance(cmd.data, dict):
         raise InvalidData("data must be an object", errors={"data": ["Must be an object."]})
-    loaded = load(ctx, row.instance_id)
+    loaded = load(ctx, row.instance_id, Head(row))
     _require_running(loaded)
-    # Check again now that the instance's version is read: a claim or completion that
-    # commits after this point bumps the version, and our versioned write then fails.
-    row = _ready_row(ctx, cmd.task_id)
-    _require_offered(row, cmd.actor)
     bindings = orjson.loads(loaded.row.bindings)
     data = (engine._form_validator(ctx.conn, bindings, row.form_key).validate(cmd.data)
             if row.form_key else _no_form(cmd.data))

@@ -63,8 +63,25 @@ SELECT_READY_IDS = sa.select(task.c.id).where(task.c.instance_id == sa.bindparam
 SELECT_ONE = sa.select(task).where(task.c.id == sa.bindparam("id"))
 
 
+def _with_instance():
+    from .instances import instance
+
+    head = [c.label(f"inst__{c.name}") for c in instance.c if c.name not in ("state", "data", "active_elements")]
+    return sa.select(task, *head).join(instance, instance.c.id == task.c.instance_id).where(
+        task.c.id == sa.bindparam("id"))
+
+
+# A task and its instance's head in one statement: one snapshot, so a concurrent change
+# to either shows in the instance version, which the versioned write then checks.
+SELECT_WITH_INSTANCE = _with_instance()
+
+
 def get(conn: Connection, task_id: str) -> sa.Row | None:
     return conn.execute(SELECT_ONE, {"id": task_id}).first()
+
+
+def with_instance(conn: Connection, task_id: str) -> sa.Row | None:
+    return conn.execute(SELECT_WITH_INSTANCE, {"id": task_id}).first()
 
 
 def ready_ids(conn: Connection, instance_id: str) -> set[str]:
