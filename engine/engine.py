@@ -64,7 +64,11 @@ class Engine:
             clock = StoredClock(self.db)
         self.clock = clock or SystemClock()
         self.tz = ZoneInfo(self.settings.timezone)
-        self.connectors = connectors or ConnectorRegistry()
+        if connectors is None:
+            from .connectors.ministry import ministry_connectors
+
+            connectors = ministry_connectors()
+        self.connectors = connectors
         self.specs = SpecCache()
         self.live = LiveCache(self.settings.live_cache_size)
         self._forms: dict[str, FormValidator] = {}
@@ -347,7 +351,7 @@ class Engine:
         now = ctx.now
         engine = DiwanScriptEngine(now=lambda: now, tz=self.tz, max_steps=self.settings.script_max_steps,
                                    connectors=self.connectors)
-        engine.context = {"instance_id": instance_id, "business_key": business_key}
+        engine.context = {"instance_id": instance_id, "business_key": business_key, "connection": ctx.conn}
         return engine
 
     def _instance_dict(self, head, values: dict) -> InstanceView:

@@ -39,6 +39,8 @@ class ConnectorCall:
     variables: dict[str, Any]
     properties: dict[str, str]
     now: datetime
+    connection: Any = None  # the command's open transaction (diwan's own tables only)
+    tz: Any = None  # the engine's time zone (for calendar dates)
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ class ConnectorRegistry:
                 "variables": dict(task.data), "properties": dict(properties)}))
             return {}
         call = ConnectorCall(name, context.get("instance_id"), context.get("business_key"), element,
-                             dict(task.data), dict(properties), script_engine.now())
+                             dict(task.data), dict(properties), script_engine.now(), context.get("connection"),
+                             script_engine.tz)
         result = connector.fn(call) or {}
         if not isinstance(result, dict):
             raise TypeError(f"connector {name!r} must return a dict of variables, not {type(result).__name__}")

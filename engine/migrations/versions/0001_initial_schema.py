@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 07:23:12.262138
+Create Date: 2026-11-29 07:26:52.602233
 """
 from alembic import op
 import sqlalchemy as sa
@@ -27,6 +27,21 @@ def upgrade() -> None:
     sa.Column('now', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_engine_clock'))
     )
+    op.create_table('label_registry',
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('association', sa.String(length=500), nullable=False),
+    sa.Column('registration_number', sa.String(length=100), nullable=False),
+    sa.Column('country', sa.String(length=100), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=False),
+    sa.Column('expires_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('instance_id', sa.String(length=36), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('number', name=op.f('pk_label_registry'))
+    )
+    with op.batch_alter_table('label_registry', schema=None) as batch_op:
+        batch_op.create_index('ix_label_registry_registration', ['registration_number'], unique=False)
+
     op.create_table('definition',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
@@ -259,6 +274,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_definition_kind_key_hash')
 
     op.drop_table('definition')
+    with op.batch_alter_table('label_registry', schema=None) as batch_op:
+        batch_op.drop_index('ix_label_registry_registration')
+
+    op.drop_table('label_registry')
     op.drop_table('engine_clock')
     op.drop_table('deployment')
 
