@@ -95,7 +95,15 @@ def engine(database_url, clock, connectors):
     eng = Engine(settings=EngineSettings(database_url=database_url, timezone="Africa/Casablanca"),
                  clock=clock, connectors=connectors)
     yield eng
+    verify_every_instance(eng)
     eng.dispose()
+
+
+def verify_every_instance(engine: Engine) -> None:
+    """Every instance a test left must verify: intact chain, and a replay equal to the record."""
+    for inst in engine.list_instances(per_page=500).items:
+        result = engine.verify(inst.id)
+        assert result["chain_ok"] and result["replay_ok"], (inst.definition_key, inst.id, result)
 
 
 def fixture_files(*names: str) -> list[tuple[str, bytes]]:

@@ -144,6 +144,10 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
         events.append({"type": "instance_completed", "actor": "system", "element_id": None, "task_id": None,
                        "payload": {}})
 
+    # The command's last event says where it left the instance (time travel reads it).
+    if events:
+        events[-1] = {**events[-1], "payload": {**(events[-1].get("payload") or {}),
+                                                "after": {"status": status, "active_elements": after.active}}}
     # Audit chain.
     seq, prev = (0, GENESIS) if loaded.new else (row.last_seq, row.last_hash)
     audit_rows = []

@@ -113,8 +113,10 @@ def complete_task(cmd: CompleteTask, ctx: CommandContext) -> dict:
         raise Conflict("the task is no longer ready")
     add_event(loaded, "task_completed", cmd.actor.username, element_id=row.element_id, task_id=row.id,
               payload={"data": json_safe(data)})
-    changes = engine._run_step(lambda: loaded.run.complete_user_task(task, data))
+    changes, deleted = engine._run_step(lambda: loaded.run.complete_user_task(task, data))
     loaded.events[-1]["payload"]["changes"] = json_safe(changes)
+    if deleted:
+        loaded.events[-1]["payload"]["deleted"] = deleted
     values = save(ctx, loaded, completed_task=(row.id, cmd.actor.username))
     return engine._instance_dict(loaded.row, values)
 

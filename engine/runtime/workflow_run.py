@@ -92,6 +92,7 @@ class WorkflowRun:
         self.max_steps = 10_000
         self._steps = 0
         self._seeded: dict[Any, dict] = {}
+        self.last_deleted: list[str] = []
 
     # -- life cycle ---------------------------------------------------------------------
     @classmethod
@@ -104,6 +105,10 @@ class WorkflowRun:
         self.wf.script_engine = script_engine
         script_engine.run = self
         self.max_steps = max_steps
+        self.begin_command()
+
+    def begin_command(self) -> None:
+        """A new command: its own step budget and audit events."""
         self._steps = 0
         self.events = []
 
@@ -134,14 +139,16 @@ class WorkflowRun:
         if message is not None and not self.correlate(message, {}):
             raise StepFailed(start_event, f"the start event does not catch message {message!r}")
 
-    def complete_user_task(self, task, data: dict) -> dict:
-        """Complete a ready user task with validated form data; returns the variable changes."""
+    def complete_user_task(self, task, data: dict) -> tuple[dict, list[str]]:
+        """Complete a ready user task with validated form data; returns the variable changes
+        (set and deleted) the task made."""
         self._seed(task)
         task.data.update(data)
         task.run()
         changes = self._write_back(task)
+        deleted = list(self.last_deleted)
         self.step()
-        return changes
+        return changes, deleted
 
     def fire_timers(self) -> None:
         """Let every timer due on the engine clock fire, then run on."""
@@ -201,6 +208,8 @@ class WorkflowRun:
         payload: dict[str, Any] = {}
         if changes:
             payload["changes"] = changes
+        if self.last_deleted:
+            payload["deleted"] = self.last_deleted
         if isinstance(spec, _GATEWAYS) and len(spec.outputs) > 1:
             payload["taken"] = sorted(_element_name(c.task_spec) for c in task.children
                                       if c.has_state(TaskState.READY | TaskState.WAITING | TaskState.COMPLETED
@@ -221,6 +230,7 @@ class WorkflowRun:
 
     def _discard(self, task) -> dict:
         self._seeded.pop(task.id, None)
+        self.last_deleted = []
         return {}
 
     def _write_back(self, task) -> dict:
@@ -233,13 +243,11 @@ class WorkflowRun:
                 continue
             if key not in before or before[key] != value:
                 changes[key] = value
-        for key in before:
-            if key not in after and key not in local and key in self.variables:
-                changes[key] = None
-                self.variables.pop(key, None)
-        for key, value in changes.items():
-            if key in after:
-                self.variables[key] = value
+        deleted = [k for k in before if k not in after and k not in local and k in self.variables]
+        for key in deleted:
+            self.variables.pop(key, None)
+        self.variables.update(changes)
+        self.last_deleted = deleted
         return changes
 
     def collected(self, task, name: str, value) -> None:
