@@ -10,6 +10,7 @@ import pytest
 from engine import Actor, Engine, EngineSettings, ManualClock
 from engine.connectors.ministry import ministry_connectors
 from engine.connectors.transports import LogTransport
+from tests.conftest import verify_every_instance
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes" / "bpmn"
@@ -57,4 +58,5 @@ def harness(database_url):
     engine = Engine(settings=EngineSettings(database_url=database_url, retry_backoff_seconds=0), clock=clock,
                     connectors=ministry_connectors(transport))
     yield ProcessHarness(engine, clock, transport)
+    verify_every_instance(engine)  # every path's history replays exactly (audit)
     engine.dispose()
