@@ -265,18 +265,24 @@ class Engine:
         Returns:
             {"chain_ok", "replay_ok", "first_bad_seq", "detail"}.
         """
-        from .audit.hash_chain import first_break, format_at
         from .audit.replay import replay
 
-        events = [e.to_dict() for e in self.history(instance_id)]
-        exported = [{**e, "at": format_at(e["at"])} for e in events]
-        bad = first_break(exported, instance_id)
+        bad = self.verify_chain(instance_id)
         if bad is not None:
             return {"chain_ok": False, "replay_ok": False, "first_bad_seq": bad,
                     "detail": f"the hash chain breaks at event {bad}: an event was edited, removed, inserted or moved"}
-        result = replay(self, events)
+        result = replay(self, [e.to_dict() for e in self.history(instance_id)])
         return {"chain_ok": True, "replay_ok": result.ok, "first_bad_seq": result.first_bad_seq,
                 "detail": result.detail}
+
+    def verify_chain(self, instance_id: str) -> int | None:
+        """The seq of the first event whose hash or link is wrong, None when the chain is intact."""
+        from .audit.hash_chain import first_break_rows
+
+        with self.db.connect() as conn:
+            if instances.head(conn, instance_id) is None:
+                raise NotFound(f"instance {instance_id} not found")
+            return first_break_rows(audit_events.for_instance(conn, instance_id), instance_id)
 
     def anchor(self) -> dict:
         """The latest hash of every instance and one digest over them (to hand to a third party)."""

@@ -38,6 +38,33 @@ def canonical(event: dict[str, Any], instance_id: str) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def payload_text(payload: dict[str, Any]) -> str:
+    """The payload as stored: its own canonical JSON (so the chain can be checked without parsing)."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_text(instance_id: str, seq: int, at: str, type_: str, actor: str, element_id: str | None,
+                   task_id: str | None, payload: str, prev_hash: str) -> str:
+    """`canonical()` built from stored columns (the payload already canonical): the same text."""
+    d = json.dumps
+    return (f'{{"actor":{d(actor, ensure_ascii=False)},"at":{d(at)},"element_id":{d(element_id, ensure_ascii=False)},'
+            f'"instance_id":{d(instance_id)},"payload":{payload},"prev_hash":{d(prev_hash)},"seq":{seq},'
+            f'"task_id":{d(task_id, ensure_ascii=False)},"type":{d(type_, ensure_ascii=False)}}}')
+
+
+def first_break_rows(rows, instance_id: str) -> int | None:
+    """`first_break` over stored rows (seq, at, type, actor, element_id, task_id, payload text,
+    prev_hash, hash), without parsing payloads: the fast path for batch verification."""
+    prev, expected_seq = GENESIS, 1
+    for r in rows:
+        text = canonical_text(instance_id, r.seq, format_at(r.at), r.type, r.actor, r.element_id, r.task_id,
+                              r.payload, r.prev_hash)
+        if r.seq != expected_seq or r.prev_hash != prev or hashlib.sha256(text.encode()).hexdigest() != r.hash:
+            return r.seq if r.seq == expected_seq else expected_seq
+        prev, expected_seq = r.hash, expected_seq + 1
+    return None
+
+
 def event_hash(event: dict[str, Any], instance_id: str) -> str:
     return hashlib.sha256(canonical(event, instance_id).encode("utf-8")).hexdigest()
 

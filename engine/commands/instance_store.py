@@ -1,13 +1,14 @@
 """Loading an instance into a WorkflowRun and saving it back: projections, audit, versioned write."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
 
-from ..audit.hash_chain import GENESIS, event_hash, format_at
+from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text
 from ..db import audit_events, instances, outbox, subscriptions, tasks, timers
 from ..errors import Conflict, NotFound
 from ..runtime import workflow_state
@@ -154,11 +155,12 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     at = format_at(now)
     for e in events:
         seq += 1
-        body = {"seq": seq, "at": at, "type": e["type"], "actor": e["actor"], "element_id": e.get("element_id"),
-                "task_id": e.get("task_id"), "payload": json_safe(e.get("payload") or {}), "prev_hash": prev}
-        digest = event_hash(body, row.id)
-        audit_rows.append({**body, "instance_id": row.id, "at": now, "payload": dumps(body["payload"]),
-                           "hash": digest})
+        text = payload_text(json_safe(e.get("payload") or {}))
+        digest = hashlib.sha256(canonical_text(row.id, seq, at, e["type"], e["actor"], e.get("element_id"),
+                                               e.get("task_id"), text, prev).encode()).hexdigest()
+        audit_rows.append({"instance_id": row.id, "seq": seq, "at": now, "type": e["type"], "actor": e["actor"],
+                           "element_id": e.get("element_id"), "task_id": e.get("task_id"), "payload": text,
+                           "prev_hash": prev, "hash": digest})
         prev = digest
 
     # The instance row, versioned.
