@@ -152,3 +152,54 @@ def test_anchor__digest_over_every_instance(engine):
     assert anchor["instances"] == [{"instance_id": inst.id, "seq": engine.history(inst.id)[-1].seq,
                                     "hash": engine.history(inst.id)[-1].hash}]
     assert len(anchor["digest"]) == 64
+
+
+def _tamper(engine, sql: str, **params) -> None:
+    import sqlalchemy as sa
+
+    with engine.db.begin() as conn:
+        conn.execute(sa.text(sql), params)
+
+
+def _forget(engine, instance_id) -> None:
+    """Remove a deliberately tampered instance (the fixture replays every instance left)."""
+    for sql in ("delete from audit_event where instance_id = :i",
+                "delete from task_candidate where task_id in (select id from task where instance_id = :i)",
+                "delete from task where instance_id = :i", "delete from timer where instance_id = :i",
+                "delete from message_subscription where instance_id = :i", "delete from instance where id = :i"):
+        _tamper(engine, sql, i=instance_id)
+
+
+def test_tampering__each_kind_is_detected_at_its_seq(engine):
+    cases = {
+        "edited payload": ("update audit_event set payload = replace(payload, 'favorable', 'défavorable') "
+                           "where instance_id = :i and type = 'task_completed'", "task_completed"),
+        "edited actor": ("update audit_event set actor = 'mallory' where instance_id = :i and seq = 1", 1),
+        "edited hash": ("update audit_event set hash = :h where instance_id = :i and seq = 3", 3),
+        "deleted row": ("delete from audit_event where instance_id = :i and seq = 5", 5),
+        "inserted row": (None, 4),
+        "reordered rows": ("update audit_event set seq = case seq when 2 then 3 when 3 then 2 end "
+                           "where instance_id = :i and seq in (2, 3)", 2),
+    }
+    for name, (sql, expected) in cases.items():
+        inst = _run(engine)
+        events = engine.history(inst.id)
+        if isinstance(expected, str):
+            expected = next(e.seq for e in events if e.type == expected)
+        if name == "inserted row":  # make room at seq 4, forge an event there, close the gap
+            _tamper(engine, "update audit_event set seq = seq + 1000 where instance_id = :i and seq >= 4", i=inst.id)
+            _tamper(engine, "insert into audit_event (instance_id, seq, at, type, actor, element_id, task_id, "
+                            "payload, prev_hash, hash) select instance_id, 4, at, 'task_completed', 'mallory', "
+                            "element_id, task_id, '{}', hash, :h from audit_event where instance_id = :i and seq = 3",
+                    i=inst.id, h="e" * 64)
+            _tamper(engine, "update audit_event set seq = seq - 999 where instance_id = :i and seq >= 1000", i=inst.id)
+        elif name == "reordered rows":  # swap through a free seq (primary key)
+            _tamper(engine, "update audit_event set seq = 999 where instance_id = :i and seq = 2", i=inst.id)
+            _tamper(engine, "update audit_event set seq = 2 where instance_id = :i and seq = 3", i=inst.id)
+            _tamper(engine, "update audit_event set seq = 3 where instance_id = :i and seq = 999", i=inst.id)
+        else:
+            _tamper(engine, sql, i=inst.id, h="f" * 64)
+        assert engine.verify_chain(inst.id) == expected, name
+        result = engine.verify(inst.id)
+        assert result["chain_ok"] is False and result["first_bad_seq"] == expected, name
+        _forget(engine, inst.id)
