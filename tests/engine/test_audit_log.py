@@ -203,3 +203,12 @@ def test_tampering__each_kind_is_detected_at_its_seq(engine):
         result = engine.verify(inst.id)
         assert result["chain_ok"] is False and result["first_bad_seq"] == expected, name
         _forget(engine, inst.id)
+
+
+def test_replay__after_a_redeploy_uses_the_original_version(engine):
+    inst = _run(engine)
+    changed = fixture_files("representative.bpmn")[0][1].replace(b"'low' if amount &lt; 1000", b"'low' if amount &lt; 5")
+    assert engine.deploy([("representative.bpmn", changed)]).definitions[0]["version"] == 2
+    assert engine.verify(inst.id)["replay_ok"] is True
+    newer = engine.start("representative", {"amount": 10})
+    assert newer.data["risk"] == "high" and newer.definition_version == 2
