@@ -1,47 +1,55 @@
-"""diwan's HTTP layer: the Flask app factory (the REST API and pages grow here)."""
+"""diwan's HTTP layer: the Flask app factory (REST API v1, operations; the web pages come later)."""
 from __future__ import annotations
 
-import os
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, request
 
-from engine import DiwanError, Engine, EngineSettings
+from engine import Engine, EngineSettings
+from engine.access import InstanceAccess
+from engine.identity import UserStore, password_hasher
+
+from . import auth, config, docs, metrics, request_log, resources
+from .errors import error_response
+from .extensions import DiwanApi, current_engine
+
+__all__ = ["create_app", "current_engine"]
 
 
 def create_app(test_config: dict[str, Any] | None = None, engine: Engine | None = None) -> Flask:
-    """Build the app: defaults, then `DIWAN_*` variables, then `test_config`."""
+    """Build the app: defaults, then `DIWAN_*` variables, then `test_config`.
+
+    Args:
+        test_config: configuration overriding the environment (see api/config.py).
+        engine: the engine to serve (default: one built from the configuration).
+    """
     app = Flask(__name__)
-    app.config.from_mapping(DATABASE_URL=os.environ.get("DIWAN_DATABASE_URL", "sqlite:///diwan.db"))
-    app.config.from_prefixed_env("DIWAN")
-    if test_config:
-        app.config.update(test_config)
-    app.extensions["diwan"] = engine or Engine(settings=EngineSettings.from_env(
-        database_url=app.config["DATABASE_URL"]))
+    config.load(app, test_config)
+    engine = engine or Engine(settings=EngineSettings.from_env(database_url=app.config["DATABASE_URL"]))
+    app.secret_key = config.secret_key(app, engine.settings.database_url)
+    app.extensions["diwan"] = engine
+    app.extensions["diwan.users"] = UserStore(
+        engine.db, token_ttl=timedelta(hours=float(app.config["TOKEN_TTL_HOURS"])),
+        max_failures=int(app.config["LOGIN_MAX_FAILURES"]),
+        failure_window=timedelta(seconds=float(app.config["LOGIN_WINDOW_SECONDS"])),
+        hasher=password_hasher(app.config["PASSWORD_PROFILE"]))
+    app.extensions["diwan.access"] = InstanceAccess(engine.db)
 
-    @app.errorhandler(DiwanError)
-    def _diwan_error(exc: DiwanError):
-        status = {"not_found": 404, "forbidden": 403, "conflict": 409}.get(exc.code, 422)
-        return jsonify(exc.to_dict()), status
+    request_log.register(app)
+    metrics.register(app, engine)
+    auth.register(app)
+    app.before_request(_refuse_nul)
 
-    @app.get("/healthz")
-    def healthz():
-        """Liveness and database reachability."""
-        try:
-            current_engine().ping()
-        except Exception:
-            return jsonify({"status": "error", "database": "unreachable"}), 503
-        return jsonify({"status": "ok", "database": "ok"})
-
-    @app.get("/api/v1/process-definitions")
-    def process_definitions():
-        """Latest version of each deployed process."""
-        return jsonify([d.to_dict() for d in current_engine().list_definitions()])
-
+    api = DiwanApi(app, spec_kwargs={"info": {"description": "diwan's REST API v1 (see API.md)."}})
+    api.spec.components.security_scheme("bearerAuth", auth.BEARER_AUTH["bearerAuth"])
+    resources.register(api)
+    docs.register(app)
     return app
 
 
-def current_engine() -> Engine:
-    from flask import current_app
-
-    return current_app.extensions["diwan"]
+def _refuse_nul():
+    """NUL characters reach no database: refuse them in the path and query up front."""
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        return error_response(400, "bad_request", "NUL characters are not allowed in the path or query.")
+    return None

@@ -48,9 +48,13 @@ def test_cli__deploy_a_folder(cli_env, tmp_path):
 def test_healthz__ok_and_definitions(database_url):
     engine = Engine(settings=EngineSettings(database_url=database_url))
     engine.deploy([FIXTURES / "loop.bpmn"])
-    client = create_app({"TESTING": True}, engine=engine).test_client()
+    app = create_app({"TESTING": True, "PASSWORD_PROFILE": "CHEAPEST"}, engine=engine)
+    store = app.extensions["diwan.users"]
+    token = store.issue_token(store.create_user("dina", "design-pass", ["designer"])).token
+    client = app.test_client()
     assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
-    [definition] = client.get("/api/v1/process-definitions").get_json()
+    assert client.get("/api/v1/process-definitions").status_code == 401
+    [definition] = client.get("/api/v1/process-definitions", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert definition["key"] == "loop" and definition["version"] == 1
     engine.dispose()
 

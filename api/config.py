@@ -1,0 +1,83 @@
+"""Configuration: documented defaults, overridden by `DIWAN_*` variables, then by a test config.
+
+Every key below can be set as `DIWAN_<KEY>` (values are read as JSON when they parse,
+so `DIWAN_MAX_UPLOAD_MB=5` is a number).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy.engine import make_url
+
+DEFAULTS = {
+    # SQLAlchemy URL of the database (PostgreSQL: postgresql+psycopg://user@host/db).
+    "DATABASE_URL": "sqlite:///diwan.db",
+    # Signs web sessions; required unless the database is a SQLite file, where one is
+    # generated and kept beside it (`<database>.secret`).
+    "SECRET_KEY": None,
+    # Largest request body (uploads included), in MiB: bigger ones get 413.
+    "MAX_UPLOAD_MB": 10,
+    # Lifetime of a bearer token, in hours.
+    "TOKEN_TTL_HOURS": 12,
+    # Failed logins of one username allowed within LOGIN_WINDOW_SECONDS; more get 429.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_WINDOW_SECONDS": 900,
+    # argon2 parameters: a profile name of argon2.profiles (CHEAPEST is for tests only).
+    "PASSWORD_PROFILE": "RFC_9106_LOW_MEMORY",
+    # Folder holding swagger-ui-dist's files (swagger-ui-bundle.js, swagger-ui.css) for /api/docs.
+    "DOCS_ASSETS": None,
+    # Level of the JSON-lines logs on stderr (request logs are INFO).
+    "LOG_LEVEL": "INFO",
+    # flask-smorest: the OpenAPI document at /api/v1/openapi.json.
+    "API_TITLE": "diwan",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+
+
+def load(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then `DIWAN_*` variables, then `test_config`; derived Flask settings."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("DIWAN")
+    if test_config:
+        app.config.update(test_config)
+    app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
+    app.config["JSON_SORT_KEYS"] = False
+
+
+def secret_key(app: Flask, database_url: str) -> str:
+    """`SECRET_KEY`, or one kept beside a SQLite database file, or (testing) a throwaway one.
+
+    Raises:
+        RuntimeError: no key is configured and the database is not a SQLite file.
+    """
+    if app.config.get("SECRET_KEY"):
+        return str(app.config["SECRET_KEY"])
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database + ".secret")
+        if not path.exists():
+            _write_once(path, secrets.token_hex(32))
+        return path.read_text().strip()
+    if app.testing:
+        return secrets.token_hex(32)
+    raise RuntimeError("DIWAN_SECRET_KEY is required when the database is not a SQLite file")
+
+
+def _write_once(path: Path, text: str) -> None:
+    """Create `path` with `text` (mode 0600) unless another process got there first."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    try:
+        os.link(tmp, path)  # atomic: fails when the file exists
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()

@@ -1,0 +1,1 @@
+"""marshmallow schemas: what the API reads and writes, one module per resource."""

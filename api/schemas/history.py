@@ -1,0 +1,25 @@
+"""History: the hash-chained events of an instance."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class HistoryArgsSchema(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]),
+                           metadata={"description": "csv: the same rows as CSV (auditor, admin)."})
+
+
+class EventSchema(Schema):
+    seq = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    type = fields.String(required=True)
+    actor = fields.String(required=True)
+    element_id = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    payload = fields.Dict(required=True)
+    prev_hash = fields.String(required=True)
+    hash = fields.String(required=True)
+
+
+class HistorySchema(Schema):
+    events = fields.List(fields.Nested(EventSchema), required=True)

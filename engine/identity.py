@@ -1,0 +1,229 @@
+"""UserStore: users with roles and groups, argon2 passwords, throttled logins and bearer tokens."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Iterable
+
+import argon2
+from argon2 import PasswordHasher
+from sqlalchemy.engine import Engine as SAEngine
+from sqlalchemy.exc import IntegrityError
+
+from .clock import Clock, SystemClock
+from .db import users
+from .errors import Conflict, DiwanError, InvalidData, NotFound
+from .views import Actor
+
+ROLES = ("admin", "designer", "clerk", "auditor")
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,149}")
+GROUP = re.compile(r"[\w.@-]{1,255}")
+RESERVED_USERNAMES = {"system"}  # the engine's own actor: an admin for everything it does
+MIN_PASSWORD, MAX_PASSWORD = 8, 1024
+
+
+class Unauthorized(DiwanError):
+    """Invalid credentials."""
+
+    code = "unauthorized"
+
+
+class TooManyRequests(DiwanError):
+    """Too many failed logins: try again later."""
+
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"Too many failed logins: try again in {retry_after} s.")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class UserView:
+    username: str
+    roles: tuple[str, ...]
+    groups: tuple[str, ...]
+    created_at: datetime
+
+    @property
+    def actor(self) -> Actor:
+        """The engine actor for this user's commands."""
+        return Actor(self.username, self.groups, self.roles)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    user: UserView
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def password_hasher(profile: str = "RFC_9106_LOW_MEMORY") -> PasswordHasher:
+    """An argon2 hasher for a named `argon2.profiles` profile (`CHEAPEST` for tests only)."""
+    parameters = getattr(argon2.profiles, profile, None) if profile.isupper() else None
+    if parameters is None:
+        raise ValueError(f"unknown argon2 profile {profile!r}: RFC_9106_LOW_MEMORY, RFC_9106_HIGH_MEMORY, ...")
+    return PasswordHasher.from_parameters(parameters)
+
+
+class UserStore:
+    """Users, their credentials and tokens, kept in the engine's database.
+
+    Tokens and throttling use the real clock even when the engine runs on a manual one
+    (API.md: tokens and sessions expire on the real clock).
+
+    Args:
+        db: the SQLAlchemy engine (`Engine.db`).
+        token_ttl: how long a bearer token lives.
+        max_failures: failed logins of one username allowed within `failure_window`;
+            the next attempt is refused (`TooManyRequests`) until the window has passed.
+        hasher: the argon2 password hasher.
+        clock: the real clock (tests may pass a manual one).
+    """
+
+    def __init__(self, db: SAEngine, *, token_ttl: timedelta = timedelta(hours=12), max_failures: int = 5,
+                 failure_window: timedelta = timedelta(minutes=15), hasher: PasswordHasher | None = None,
+                 clock: Clock | None = None):
+        self.db = db
+        self.token_ttl = token_ttl
+        self.max_failures = max_failures
+        self.failure_window = failure_window
+        self.hasher = hasher or password_hasher()
+        self.clock = clock or SystemClock()
+        self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
+
+    # -- users ---------------------------------------------------------------------------
+    def create_user(self, username: str, password: str, roles: Iterable[str], groups: Iterable[str] = ()) -> UserView:
+        """Create a user.
+
+        Raises:
+            InvalidData: a bad username, password, role or group (`errors` by field).
+            Conflict: the username is taken.
+        """
+        roles, groups = sorted(set(roles)), sorted(set(groups))
+        _check_user(username, password, roles, groups)
+        now = self.clock.now()
+        try:
+            with self.db.begin() as conn:
+                if users.by_username(conn, username) is not None:
+                    raise Conflict(f"the username {username!r} is taken")
+                users.insert_user(conn, user_id=uuid.uuid4().hex, username=username,
+                                  password_hash=self.hasher.hash(password), created_at=now, roles=roles, groups=groups)
+        except IntegrityError as exc:  # a concurrent creation of the same name won
+            raise Conflict(f"the username {username!r} is taken") from exc
+        return UserView(username, tuple(roles), tuple(groups), now)
+
+    def get_user(self, username: str) -> UserView:
+        """Raises NotFound."""
+        with self.db.connect() as conn:
+            row = users.by_username(conn, username)
+            if row is None:
+                raise NotFound(f"user {username!r} not found")
+            return _view(conn, row)
+
+    def list_users(self, page: int = 1, per_page: int = 50) -> tuple[list[UserView], int]:
+        with self.db.connect() as conn:
+            rows, total = users.page(conn, page, per_page)
+            return [_view(conn, r) for r in rows], total
+
+    # -- logins and tokens ---------------------------------------------------------------
+    def authenticate(self, username: str, password: str, remote_addr: str | None = None) -> UserView:
+        """Check a username and password.
+
+        Raises:
+            TooManyRequests: too many failures for this username lately (checked first).
+            Unauthorized: unknown user or wrong password (recorded as a failure).
+        """
+        if "\x00" in username or "\x00" in password:  # no database accepts NUL in text
+            raise Unauthorized("wrong username or password")
+        now = self.clock.now()
+        key = username[:150]
+        with self.db.connect() as conn:
+            failures, oldest = users.failures_since(conn, key, now - self.failure_window)
+            if failures >= self.max_failures:
+                retry = (_utc(oldest) + self.failure_window - now).total_seconds() if oldest else 1
+                raise TooManyRequests(max(1, int(retry) + 1))
+            row = users.by_username(conn, username)
+        if not self._verify(row.password_hash if row else None, password):
+            with self.db.begin() as conn:
+                users.forget_failures(conn, before=now - self.failure_window)
+                users.record_failure(conn, key, (remote_addr or "")[:64] or None, now)
+            raise Unauthorized("wrong username or password")
+        with self.db.begin() as conn:
+            if failures:
+                users.forget_failures(conn, key)
+            if self.hasher.check_needs_rehash(row.password_hash):
+                users.set_password_hash(conn, row.id, self.hasher.hash(password))
+            return _view(conn, row)
+
+    def issue_token(self, user: UserView, kind: str = "bearer") -> IssuedToken:
+        """A new random token (32 bytes) for `user`; only its sha256 is stored."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        expires_at = now + self.token_ttl
+        with self.db.begin() as conn:
+            row = users.by_username(conn, user.username)
+            if row is None:
+                raise NotFound(f"user {user.username!r} not found")
+            users.delete_expired_tokens(conn, now - timedelta(days=1))
+            users.insert_token(conn, id=uuid.uuid4().hex, user_id=row.id, token_hash=hash_token(token), kind=kind,
+                               created_at=now, expires_at=expires_at)
+        return IssuedToken(token, expires_at, user)
+
+    def login(self, username: str, password: str, remote_addr: str | None = None) -> IssuedToken:
+        """Authenticate, then issue a bearer token. Raises TooManyRequests, Unauthorized."""
+        return self.issue_token(self.authenticate(username, password, remote_addr))
+
+    def resolve(self, token: str) -> UserView | None:
+        """The user holding a live token, or None (unknown, expired or revoked)."""
+        if not token or len(token) > 200:
+            return None
+        with self.db.connect() as conn:
+            row = users.token_owner(conn, hash_token(token), self.clock.now())
+            return _view(conn, row) if row is not None else None
+
+    def revoke(self, token: str) -> bool:
+        """Revoke a token (logout); False when it was not live."""
+        with self.db.begin() as conn:
+            return users.revoke_token(conn, hash_token(token), self.clock.now())
+
+    def _verify(self, password_hash: str | None, password: str) -> bool:
+        try:  # an unknown user costs the same time as a known one
+            return self.hasher.verify(password_hash or self._dummy_hash, password) and password_hash is not None
+        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+            return False
+
+
+def _check_user(username: str, password: str, roles: list[str], groups: list[str]) -> None:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):
+        errors["username"] = ["1 to 150 characters: letters, digits and . _ @ -, starting with a letter or digit."]
+    elif username.lower() in RESERVED_USERNAMES:
+        errors["username"] = [f"{username!r} is reserved."]
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD or "\x00" in password:
+        errors["password"] = [f"{MIN_PASSWORD} to {MAX_PASSWORD} characters."]
+    if not roles:
+        errors["roles"] = ["At least one role."]
+    elif unknown := [r for r in roles if r not in ROLES]:
+        errors["roles"] = [f"Unknown role {r!r}: one of {', '.join(ROLES)}." for r in unknown]
+    if bad := [g for g in groups if not isinstance(g, str) or not GROUP.fullmatch(g)]:
+        errors["groups"] = [f"Invalid group {g!r}: letters, digits and . _ @ -." for g in bad]
+    if errors:
+        raise InvalidData("invalid user", errors=errors)
+
+
+def _view(conn, row) -> UserView:
+    roles, groups = users.roles_and_groups(conn, row.id)
+    return UserView(row.username, tuple(roles), tuple(groups), _utc(row.created_at))
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)

@@ -1,0 +1,130 @@
+"""Every route x every role (admin, designer, clerk, auditor, anonymous): the status each gets."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from engine import SYSTEM, Actor
+from tests.api.conftest import PASSWORD, USERS
+from tests.conftest import FIXTURES
+
+ROLES = ("admin", "designer", "clerk", "auditor", None)
+AMINA = Actor("amina", ("clerks", "bureau_ordre"), ("clerk",))
+
+
+def _loop(engine, **_):
+    """A running `loop` instance started by the system, its task offered to `clerks` (amina's group)."""
+    instance = engine.start("loop", {"count": 0, "limit": 1}, actor=SYSTEM)
+    task = engine.list_tasks(see_all=True, instance_id=instance.id).items[0]
+    return {"id": instance.id, "task": task.id}
+
+
+def _claimed(engine, **_):
+    ids = _loop(engine)
+    engine.claim(ids["task"], AMINA)
+    return ids
+
+
+def _suspended(engine, **_):
+    ids = _loop(engine)
+    engine.suspend(ids["id"])
+    return ids
+
+
+def _waiting(engine, who, **_):
+    engine.start("ebg", business_key=f"M-{who}", actor=SYSTEM)
+    return {"key": f"M-{who}"}
+
+
+def _nothing(engine, **_):
+    return {}
+
+
+def _login_body(who):
+    return {"json": {"username": USERS[who or "clerk"][0], "password": PASSWORD}}
+
+
+def _new_user(who):
+    return {"json": {"username": f"new-{who}", "password": "new-password", "roles": ["clerk"]}}
+
+
+def _upload(_who):
+    return {"content_type": "multipart/form-data",
+            "data": {"files": [(io.BytesIO((FIXTURES / "branches.bpmn").read_bytes()), "branches.bpmn")]}}
+
+
+def _message(_who):
+    return {"json": {"name": "reply", "correlation_key": "{key}"}}
+
+
+ALL = dict.fromkeys(("admin", "designer", "clerk", "auditor"), 200)
+READERS = {"admin": 200, "designer": 403, "clerk": 200, "auditor": 200}
+WORKERS = {"admin": 200, "designer": 403, "clerk": 200, "auditor": 403}
+ADMIN = {"admin": 200, "designer": 403, "clerk": 403, "auditor": 403}
+
+# (method, path, prepare, request kwargs, {role: status}; anonymous gets 401 unless "anon" says otherwise)
+ROUTES = [
+    ("post", "/api/v1/auth/token", _nothing, _login_body, {**ALL, "anon": 200}),
+    ("post", "/api/v1/auth/logout", _nothing, None, dict.fromkeys(ALL, 204)),
+    ("get", "/api/v1/auth/me", _nothing, None, ALL),
+    ("get", "/api/v1/users", _nothing, None, ADMIN),
+    ("post", "/api/v1/users", _nothing, _new_user, {**ADMIN, "admin": 201}),
+    ("post", "/api/v1/deployments", _nothing, _upload, {"admin": 201, "designer": 201, "clerk": 403, "auditor": 403}),
+    ("get", "/api/v1/process-definitions", _nothing, None, ALL),
+    ("get", "/api/v1/process-definitions/loop", _nothing, None, ALL),
+    ("get", "/api/v1/process-definitions/loop/versions", _nothing, None, ALL),
+    ("get", "/api/v1/process-definitions/loop/xml", _nothing, None, ALL),
+    ("get", "/api/v1/decisions/cofinancing_rate/xml", _nothing, None, ALL),
+    ("get", "/api/v1/forms/request", _nothing, None, ALL),
+    ("post", "/api/v1/process-definitions/loop/start", _nothing, lambda w: {"json": {"data": {"count": 0, "limit": 1}}},
+     {**WORKERS, "admin": 201, "clerk": 201}),
+    ("get", "/api/v1/process-instances", _nothing, None, READERS),
+    ("get", "/api/v1/process-instances/{id}", _loop, None, READERS),
+    ("post", "/api/v1/process-instances/{id}/cancel", _loop, lambda w: {"json": {"reason": "test"}}, ADMIN),
+    ("post", "/api/v1/process-instances/{id}/suspend", _loop, None, ADMIN),
+    ("post", "/api/v1/process-instances/{id}/resume", _suspended, None, ADMIN),
+    ("get", "/api/v1/process-instances/{id}/history", _loop, None, READERS),
+    ("get", "/api/v1/process-instances/{id}/history?format=csv", _loop, None, {**READERS, "clerk": 403}),
+    ("get", "/api/v1/tasks", _nothing, None, READERS),
+    ("get", "/api/v1/tasks/{task}", _loop, None, READERS),
+    ("post", "/api/v1/tasks/{task}/claim", _loop, None, WORKERS),
+    ("post", "/api/v1/tasks/{task}/unclaim", _claimed, None, WORKERS),
+    ("post", "/api/v1/tasks/{task}/complete", _loop, lambda w: {"json": {"data": {}}}, WORKERS),
+    ("post", "/api/v1/messages", _waiting, _message, WORKERS),
+    ("get", "/healthz", _nothing, None, {**ALL, "anon": 200}),
+    ("get", "/metrics", _nothing, None, {**ALL, "anon": 200}),
+    ("get", "/api/v1/openapi.json", _nothing, None, {**ALL, "anon": 200}),
+]
+
+
+@pytest.mark.parametrize("method, path, prepare, kwargs, expected", ROUTES,
+                         ids=[f"{m.upper()} {p}" for m, p, *_ in ROUTES])
+def test_roles__route_by_role(call, deployed, method, path, prepare, kwargs, expected):
+    got, want = {}, {}
+    for who in ROLES:
+        ids = prepare(deployed, who=who)
+        extra = kwargs(who) if kwargs else {}
+        if "json" in extra:
+            extra["json"] = {k: v.format(**ids) if isinstance(v, str) else v for k, v in extra["json"].items()}
+        response = call(method, path.format(**ids), who, **extra)
+        got[who or "anon"] = response.status_code
+        want[who or "anon"] = expected.get(who or "anon", 401)
+    assert got == want
+
+
+def test_roles__every_api_route_is_in_the_matrix(app):
+    covered = {(m.upper(), p.split("?")[0]) for m, p, *_ in ROUTES}
+    placeholders = {"<key>": "loop", "<instance_id>": "{id}", "<task_id>": "{task}"}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1") or rule.rule == "/api/v1/openapi.json":
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            path = rule.rule
+            for name, value in placeholders.items():
+                path = path.replace(name, value)
+            if path.startswith("/api/v1/decisions/"):
+                path = path.replace("loop", "cofinancing_rate")
+            if path.startswith("/api/v1/forms/"):
+                path = path.replace("loop", "request")
+            assert (method, path) in covered, f"{method} {rule.rule} is missing from the roles matrix"
