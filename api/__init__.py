@@ -43,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None, engine: Engine | None 
 
     api = DiwanApi(app, spec_kwargs={"info": {"description": "diwan's REST API v1 (see API.md)."}})
     api.spec.components.security_scheme("bearerAuth", auth.BEARER_AUTH["bearerAuth"])
-    resources.register(api)
+    resources.register(api, manual_clock=hasattr(engine.clock, "set"))
     docs.register(app)
     return app
 

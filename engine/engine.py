@@ -426,7 +426,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def _incident_view(row) -> IncidentView:
-    return IncidentView(row.id, row.element_id, row.message, row.attempts, _utc(row.created_at))
+    return IncidentView(row.id, row.element_id, row.message, row.attempts, _utc(row.created_at), row.instance_id)
 
 
 def _instance_view(row, incidents: list | None = None) -> InstanceView:

@@ -58,6 +58,7 @@ class IncidentView:
     message: str
     attempts: int
     created_at: datetime
+    instance_id: str | None = None
 
 
 @dataclass(frozen=True)

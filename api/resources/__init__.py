@@ -3,17 +3,16 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import auth, definitions, deployments, history, instances, messages, operations, tasks, users
+from . import (audit, auth, clock, definitions, deployments, history, incidents, instances, messages, operations,
+               tasks, users)
 
 BLUEPRINTS = [
     auth.blp, users.blp, deployments.blp, definitions.blp, instances.blp, tasks.blp, messages.blp,
-    history.blp, operations.blp,
-    # Still to come with their engine features: incidents.blp (GET /api/v1/incidents,
-    # POST /api/v1/incidents/{id}/retry, admin) and clock.blp (POST /api/v1/admin/clock,
-    # admin, registered only with DIWAN_CLOCK=manual). Protect them with auth.requires("admin").
+    history.blp, audit.blp, incidents.blp, operations.blp,
 ]
 
 
-def register(api: Api) -> None:
-    for blueprint in BLUEPRINTS:
+def register(api: Api, manual_clock: bool = False) -> None:
+    """Register every blueprint; the clock route only exists with a manual clock (API.md, Time)."""
+    for blueprint in BLUEPRINTS + ([clock.blp] if manual_clock else []):
         api.register_blueprint(blueprint)

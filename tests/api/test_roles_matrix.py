@@ -37,6 +37,10 @@ def _waiting(engine, who, **_):
     return {"key": f"M-{who}"}
 
 
+def _no_incident(engine, **_):
+    return {"incident": "no-such-incident"}
+
+
 def _nothing(engine, **_):
     return {}
 
@@ -62,6 +66,7 @@ ALL = dict.fromkeys(("admin", "designer", "clerk", "auditor"), 200)
 READERS = {"admin": 200, "designer": 403, "clerk": 200, "auditor": 200}
 WORKERS = {"admin": 200, "designer": 403, "clerk": 200, "auditor": 403}
 ADMIN = {"admin": 200, "designer": 403, "clerk": 403, "auditor": 403}
+AUDITORS = {"admin": 200, "designer": 403, "clerk": 403, "auditor": 200}
 
 # (method, path, prepare, request kwargs, {role: status}; anonymous gets 401 unless "anon" says otherwise)
 ROUTES = [
@@ -86,6 +91,11 @@ ROUTES = [
     ("post", "/api/v1/process-instances/{id}/resume", _suspended, None, ADMIN),
     ("get", "/api/v1/process-instances/{id}/history", _loop, None, READERS),
     ("get", "/api/v1/process-instances/{id}/history?format=csv", _loop, None, {**READERS, "clerk": 403}),
+    ("get", "/api/v1/process-instances/{id}/state?at_seq=1", _loop, None, AUDITORS),
+    ("post", "/api/v1/process-instances/{id}/verify", _loop, None, AUDITORS),
+    ("get", "/api/v1/incidents", _nothing, None, ADMIN),
+    ("post", "/api/v1/incidents/{incident}/retry", _no_incident, None, {**ADMIN, "admin": 404}),
+    ("post", "/api/v1/admin/clock", _nothing, lambda w: {"json": {"advance": "PT1M"}}, ADMIN),
     ("get", "/api/v1/tasks", _nothing, None, READERS),
     ("get", "/api/v1/tasks/{task}", _loop, None, READERS),
     ("post", "/api/v1/tasks/{task}/claim", _loop, None, WORKERS),
@@ -115,7 +125,7 @@ def test_roles__route_by_role(call, deployed, method, path, prepare, kwargs, exp
 
 def test_roles__every_api_route_is_in_the_matrix(app):
     covered = {(m.upper(), p.split("?")[0]) for m, p, *_ in ROUTES}
-    placeholders = {"<key>": "loop", "<instance_id>": "{id}", "<task_id>": "{task}"}
+    placeholders = {"<key>": "loop", "<instance_id>": "{id}", "<task_id>": "{task}", "<incident_id>": "{incident}"}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1") or rule.rule == "/api/v1/openapi.json":
             continue
