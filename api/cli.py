@@ -128,6 +128,52 @@ def users_create(name: str, password: str, roles, groups) -> None:
                + (f"; groups {', '.join(user.groups)}" if user.groups else ""))
 
 
+@main.group()
+def audit() -> None:
+    """Verify instance histories; anchor them."""
+
+
+@audit.command("verify")
+@click.option("--all", "everything", is_flag=True, help="Verify every instance.")
+@click.option("--instance", "instance_ids", multiple=True, help="An instance id (repeatable).")
+def audit_verify(everything: bool, instance_ids) -> None:
+    """Recompute each hash chain and replay each instance; exit 1 on any failure."""
+    if not everything and not instance_ids:
+        raise click.UsageError("give --all or --instance ID")
+    engine = _engine()
+    if everything:
+        instance_ids, page = [], 1
+        while True:
+            batch = engine.list_instances(page=page, per_page=500)
+            instance_ids += [i.id for i in batch.items]
+            if page * 500 >= batch.total:
+                break
+            page += 1
+    failures = 0
+    for instance_id in instance_ids:
+        try:
+            result = engine.verify(instance_id)
+        except DiwanError as exc:
+            click.echo(f"{instance_id}: {exc.message}", err=True)
+            failures += 1
+            continue
+        if not (result["chain_ok"] and result["replay_ok"]):
+            failures += 1
+            click.echo(f"FAIL {instance_id}: chain_ok={result['chain_ok']} replay_ok={result['replay_ok']} "
+                       f"first_bad_seq={result['first_bad_seq']}: {result['detail']}")
+    click.echo(f"verified {len(instance_ids)} instance(s): {len(instance_ids) - failures} ok, {failures} failed")
+    if failures:
+        sys.exit(1)
+
+
+@audit.command("anchor")
+def audit_anchor() -> None:
+    """Print the latest hash of every instance and one digest over them (JSON)."""
+    import json
+
+    click.echo(json.dumps(_engine().anchor(), indent=2))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

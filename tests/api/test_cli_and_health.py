@@ -64,3 +64,34 @@ def test_healthz__503_when_the_database_is_unreachable():
     client = create_app({"TESTING": True}, engine=engine).test_client()
     response = client.get("/healthz")
     assert response.status_code == 503 and response.get_json()["database"] == "unreachable"
+
+
+def test_cli__audit_verify_and_anchor(cli_env):
+    import json
+
+    import sqlalchemy as sa
+
+    from engine import Engine, EngineSettings
+
+    engine = Engine(settings=EngineSettings(database_url=cli_env))
+    engine.deploy([FIXTURES / "loop.bpmn"])
+    good = engine.start("loop", {"count": 0, "limit": 2})
+    bad = engine.start("loop", {"count": 0, "limit": 2})
+    runner = CliRunner()
+    ok = runner.invoke(main, ["audit", "verify", "--all"])
+    assert ok.exit_code == 0 and "verified 2 instance(s): 2 ok, 0 failed" in ok.output
+    anchor = json.loads(runner.invoke(main, ["audit", "anchor"]).output)
+    assert {a["instance_id"] for a in anchor["instances"]} == {good.id, bad.id} and len(anchor["digest"]) == 64
+    with engine.db.begin() as conn:
+        conn.execute(sa.text("update audit_event set payload = '{}' where instance_id = :i and seq = 1"), {"i": bad.id})
+    failed = runner.invoke(main, ["audit", "verify", "--instance", good.id, "--instance", bad.id])
+    assert failed.exit_code == 1
+    assert f"FAIL {bad.id}: chain_ok=False" in failed.output and "first_bad_seq=1" in failed.output
+    assert "1 ok, 1 failed" in failed.output
+    with engine.db.begin() as conn:  # let the suite's final check pass
+        conn.execute(sa.text("delete from audit_event where instance_id = :i"), {"i": bad.id})
+        conn.execute(sa.text("delete from task_candidate where task_id in (select id from task where instance_id = :i)"),
+                     {"i": bad.id})
+        conn.execute(sa.text("delete from task where instance_id = :i"), {"i": bad.id})
+        conn.execute(sa.text("delete from instance where id = :i"), {"i": bad.id})
+    engine.dispose()
