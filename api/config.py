@@ -28,7 +28,8 @@ DEFAULTS = {
     # argon2 parameters: a profile name of argon2.profiles (CHEAPEST is for tests only).
     "PASSWORD_PROFILE": "RFC_9106_LOW_MEMORY",
     # Folder holding swagger-ui-dist's files (swagger-ui-bundle.js, swagger-ui.css) for /api/docs.
-    "DOCS_ASSETS": None,
+    # swagger-ui-dist, installed from package.json by scripts/setup-venv.
+    "DOCS_ASSETS": str(Path(__file__).resolve().parent.parent / "node_modules" / "swagger-ui-dist"),
     # Level of the JSON-lines logs on stderr (request logs are INFO).
     "LOG_LEVEL": "INFO",
     # flask-smorest: the OpenAPI document at /api/v1/openapi.json.

@@ -71,8 +71,17 @@ def test_metrics__requests_commands_timers_and_open_tasks(call, deployed, clock,
     assert 'diwan_commands_total{command="StartInstance",outcome="not_found"} 1.0' in text
 
 
+def test_docs__the_installed_swagger_ui_by_default(engine):
+    # scripts/setup-venv installs swagger-ui-dist from package.json (npm, no CDN).
+    client = create_app(dict(TEST_CONFIG), engine=engine).test_client()
+    assert client.get("/api/docs").status_code == 200
+    bundle = client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.data) > 100_000
+
+
 def test_docs__served_from_the_configured_assets(engine, tmp_path):
-    missing = create_app(dict(TEST_CONFIG), engine=engine).test_client().get("/api/docs")
+    missing = create_app({**TEST_CONFIG, "DOCS_ASSETS": str(tmp_path / "none")},
+                         engine=engine).test_client().get("/api/docs")
     assert missing.status_code == 404 and "DIWAN_DOCS_ASSETS" in missing.get_json()["message"]
     (tmp_path / "swagger-ui-bundle.js").write_text("window.SwaggerUIBundle = function () {};")
     (tmp_path / "swagger-ui.css").write_text("body {}")
