@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import os
 import time
-from functools import wraps
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from engine import DiwanError, Engine
+from engine import Engine
 
 
 class OpenTasksCollector:
@@ -44,33 +43,18 @@ class Metrics:
         self.registry.register(self.open_tasks)
 
     def count_commands(self) -> None:
-        """Count every command this process runs through `engine.execute`.
-
-        The engine has no command listener yet, so the instance's `execute` is wrapped.
-        """
+        """Count every command this process runs (the engine's command listener)."""
         engine = self.engine
-        if getattr(engine.execute, "_diwan_counted", False):
+        if getattr(engine, "_diwan_metrics", None) is self:
             return
-        execute = engine.execute
+        engine._diwan_metrics = self
 
-        @wraps(execute)
-        def counted(command):
-            name = type(command).__name__
-            try:
-                result = execute(command)
-            except DiwanError as exc:
-                self.commands.labels(name, exc.code).inc()
-                raise
-            except Exception:
-                self.commands.labels(name, "error").inc()
-                raise
-            self.commands.labels(name, "ok").inc()
-            if name == "FireTimer" and result is not None:
+        def counted(name: str, outcome: str, result) -> None:
+            self.commands.labels(name, outcome).inc()
+            if name == "FireTimer" and outcome == "ok" and result is not None:
                 self.timers_fired.inc()
-            return result
 
-        counted._diwan_counted = True
-        engine.execute = counted
+        engine.on_command(counted)
 
     def exposition(self) -> Response:
         registry = self.registry

@@ -71,6 +71,7 @@ class Engine:
         self.connectors = connectors
         self.specs = SpecCache()
         self.live = LiveCache(self.settings.live_cache_size)
+        self._listeners: list[Callable[[str, str, Any], None]] = []
         self._forms: dict[str, FormValidator] = {}
         self._forms_lock = threading.Lock()
 
@@ -106,14 +107,35 @@ class Engine:
                     result = handler(command, ctx)
         except DiwanError as exc:
             log.info("%s refused: %s", type(command).__name__, exc.message)
+            self._notify(command, exc.code, None)
             raise
         except (OperationalError, IntegrityError) as exc:
             if _is_lock_or_race(exc):
+                self._notify(command, "conflict", None)
                 raise Conflict("a concurrent change won; retry") from exc
+            self._notify(command, "error", None)
+            raise
+        except Exception:
+            self._notify(command, "error", None)
             raise
         for callback in ctx.after_commit:
             callback()
+        self._notify(command, "ok", result)
         return result
+
+    def on_command(self, listener: Callable[[str, str, Any], None]) -> None:
+        """Call `listener(command name, outcome, result)` after every command (metrics, logs).
+
+        `outcome` is `ok`, an error code (`conflict`, `not_found`, ...) or `error`.
+        """
+        self._listeners.append(listener)
+
+    def _notify(self, command: Command, outcome: str, result: Any) -> None:
+        for listener in self._listeners:
+            try:
+                listener(type(command).__name__, outcome, result)
+            except Exception:  # noqa: BLE001 - a listener never breaks a command
+                log.exception("command listener failed")
 
     def _run_step(self, fn: Callable[[], Any]) -> Any:
         try:
