@@ -1,6 +1,8 @@
 """Database plumbing: metadata with a naming convention, column types, connection set-up."""
 from __future__ import annotations
 
+from datetime import timezone
+
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine as SAEngine
@@ -15,9 +17,33 @@ NAMING_CONVENTION = {
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
+class UTCDateTime(sa.TypeDecorator):
+    """An aware timestamp, stored in UTC on every database (SQLite keeps naive UTC text).
+
+    Without it SQLite would store an aware value's wall time, so a +01:00 time and a UTC
+    time would compare wrongly; values read back are always aware UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: diwan stores aware times only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
 # Column shapes used across tables.
 Id = sa.String(36)
-Timestamp = sa.DateTime(timezone=True)
+Timestamp = UTCDateTime()
 LongText = sa.Text()
 JsonText = sa.Text  # JSON stored as text: portable and fast to (de)serialize with orjson
 

@@ -19,8 +19,12 @@ def compact(workflow) -> int:
     removed = _compact_tree(workflow)
     for sub in list(workflow.subprocesses.values()):
         removed += _compact_tree(sub)
-    # Completed subprocesses whose calling task is gone are no longer reachable.
-    for task_id in [i for i, sp in workflow.subprocesses.items() if workflow.get_task_from_id(i) is None]:
+    # Completed subprocesses whose calling task is gone are no longer reachable. (A lookup
+    # by id would raise TaskNotFoundException for them, so test the task dictionaries.)
+    known = set(workflow.tasks)
+    for sub in workflow.subprocesses.values():
+        known.update(sub.tasks)
+    for task_id in [i for i in workflow.subprocesses if i not in known]:
         workflow.subprocesses.pop(task_id, None)
     return removed
 

@@ -50,3 +50,14 @@ def test_loop__with_parallel_branches_and_boundary_timers_stays_correct(engine, 
     assert after.data["rounds"] == 60 and after.data["reminders"] == 30
     assert engine.timers(inst.id) == []
     assert max(sizes[10:]) <= sizes[5] * 1.3
+
+
+def test_compaction__after_an_embedded_subprocess(engine):
+    # The pruned subprocess's calling task used to make every later command fail.
+    engine.deploy(fixture_files("subprocess_then_steps.bpmn"))
+    inst = engine.start("sub_then_steps", {}, actor=CLERK)
+    for element in "abcde":
+        [task] = engine.list_tasks(see_all=True, instance_id=inst.id).items
+        assert task.element_id == element
+        after = engine.complete_task(task.id, {}, actor=CLERK)
+    assert after.status == "completed" and after.data == {"inside_done": True}

@@ -164,3 +164,12 @@ def test_timer_start_event__needs_a_literal(engine):
     with pytest.raises(InvalidDefinition) as err:
         engine.deploy([("scheduled.bpmn", body)])
     assert err.value.errors[0]["element"] == "every_month"
+
+
+def test_advance_clock__a_target_with_an_offset_is_the_same_instant(timer_engine, clock):
+    inst = timer_engine.start("chain", {})
+    first_due = clock.now() + timedelta(minutes=10)
+    just_before = (first_due - timedelta(minutes=1)).astimezone(timezone(timedelta(hours=1)))
+    now, fired = timer_engine.advance_clock(to=just_before)
+    assert fired == 0 and now == first_due - timedelta(minutes=1)
+    assert timer_engine.get_instance(inst.id).status == "running"
