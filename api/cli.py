@@ -128,6 +128,30 @@ def users_create(name: str, password: str, roles, groups) -> None:
                + (f"; groups {', '.join(user.groups)}" if user.groups else ""))
 
 
+@main.command()
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has instances.")
+def demo(if_empty: bool) -> None:
+    """Create demo users (every group and role) and instances of each process (demo only)."""
+    from engine.demo import DEMO_PASSWORD, DEMO_USERS, create_demo
+    from engine.identity import UserStore
+
+    engine = _engine()
+    engine.upgrade_schema()
+    if engine.list_instances(per_page=1).total:
+        if if_empty:
+            click.echo("demo: the database already has instances, nothing to do")
+            return
+        click.echo("refused: the database already has instances (the demo only runs on a fresh database)", err=True)
+        sys.exit(1)
+    bundled = [p for p in (ROOT / "processes" / "bpmn", ROOT / "forms") if p.is_dir()]
+    if _collect(bundled):
+        deploy_paths(engine, bundled)
+    created = create_demo(engine, UserStore(engine.db))
+    for key, count in created.items():
+        click.echo(f"demo: {count} instance(s) of {key}")
+    click.echo(f"demo users (password {DEMO_PASSWORD}): " + ", ".join(u for u, _, _ in DEMO_USERS))
+
+
 @main.group()
 def audit() -> None:
     """Verify instance histories; anchor them."""
