@@ -1,0 +1,142 @@
+"""API throughput through real HTTP: gunicorn (2 workers) on SQLite and on PostgreSQL.
+
+4 client threads each run, over and over: start an instance of a simple process
+(start -> script -> user task -> end), find its task, complete it. Prints instances/s
+and p50/p99 latency per call; last line `api instances/s: N` (SQLite).
+
+Usage: .venv/bin/python bench/api_throughput.py [--seconds 20] [--pg postgresql+psycopg://postgres@127.0.0.1/db]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BPMN = b"""<?xml version="1.0"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+ xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+<bpmn:process id="simple" isExecutable="true"><bpmn:startEvent id="s"/>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="calc"/>
+<bpmn:scriptTask id="calc"><bpmn:script>total = amount * 2</bpmn:script></bpmn:scriptTask>
+<bpmn:sequenceFlow id="f2" sourceRef="calc" targetRef="review"/>
+<bpmn:userTask id="review" name="Examiner" camunda:candidateGroups="bench"/>
+<bpmn:sequenceFlow id="f3" sourceRef="review" targetRef="e"/><bpmn:endEvent id="e"/></bpmn:process>
+</bpmn:definitions>"""
+THREADS = 4
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _call(port, method, path, token=None, body=None, content_type="application/json"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers["Content-Type"] = content_type
+    t0 = time.perf_counter()
+    conn.request(method, path, body=data, headers=headers)
+    response = conn.getresponse()
+    payload = response.read()
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    return response.status, (json.loads(payload) if payload else None), elapsed
+
+
+def run(url: str, seconds: float) -> tuple[float, dict[str, list[float]]]:
+    from engine import Engine, EngineSettings
+    from engine.identity import UserStore
+
+    engine = Engine(settings=EngineSettings(database_url=url))
+    engine.upgrade_schema()
+    engine.deploy([("simple.bpmn", BPMN)])
+    users = UserStore(engine.db)
+    users.create_user("bench", "bench-password", ["clerk", "admin"], ["bench"])
+    engine.dispose()
+    port = _free_port()
+    env = {**os.environ, "DIWAN_DATABASE_URL": url, "DIWAN_WORKER": "off", "DIWAN_WORKERS": "2",
+           "DIWAN_SECRET_KEY": "bench", "DIWAN_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--no-deploy"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                if _call(port, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        status, body, _ = _call(port, "POST", "/api/v1/auth/token", body={"username": "bench",
+                                                                          "password": "bench-password"})
+        token = body["token"]
+        latencies: dict[str, list[float]] = {"start": [], "tasks": [], "complete": []}
+        done = [0]
+        lock = threading.Lock()
+        stop = time.perf_counter() + seconds
+
+        def client():
+            while time.perf_counter() < stop:
+                s, inst, t1 = _call(port, "POST", "/api/v1/process-definitions/simple/start", token,
+                                    {"data": {"amount": 21}})
+                assert s == 201, inst
+                s, page, t2 = _call(port, "GET", f"/api/v1/tasks?instance_id={inst['id']}", token)
+                s, out, t3 = _call(port, "POST", f"/api/v1/tasks/{page['items'][0]['id']}/complete", token,
+                                   {"data": {}})
+                assert s == 200 and out["status"] == "completed", out
+                with lock:
+                    latencies["start"].append(t1)
+                    latencies["tasks"].append(t2)
+                    latencies["complete"].append(t3)
+                    done[0] += 1
+
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return done[0] / (time.perf_counter() - t0), latencies
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def report(name: str, rate: float, latencies: dict[str, list[float]]) -> None:
+    parts = []
+    for call, values in latencies.items():
+        values = sorted(values)
+        p99 = values[max(int(len(values) * 0.99) - 1, 0)]
+        parts.append(f"{call} p50 {statistics.median(values) * 1000:.1f} ms / p99 {p99 * 1000:.1f} ms")
+    print(f"{name}: {rate:.0f} instances/s; " + "; ".join(parts))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--pg", default=None, help="PostgreSQL URL of an empty database")
+    args = ap.parse_args()
+    if args.pg:
+        report("postgresql, gunicorn 2 workers, 4 clients", *run(args.pg, args.seconds))
+    with tempfile.TemporaryDirectory() as tmp:
+        rate, latencies = run(f"sqlite:///{tmp}/api.db", args.seconds)
+    report("sqlite, gunicorn 2 workers, 4 clients", rate, latencies)
+    print(f"api instances/s: {rate:.0f}")
+
+
+if __name__ == "__main__":
+    main()
