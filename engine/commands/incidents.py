@@ -86,7 +86,8 @@ def retry_incident(cmd: RetryIncident, ctx: CommandContext) -> dict:
             attempts=0, lease_owner=None, lease_expires_at=None))
     else:
         conn.execute(sa.update(outbox.outbox).where(outbox.outbox.c.id == row.source_id).values(
-            attempts=0, status="pending", next_attempt_at=None, lease_owner=None, lease_expires_at=None))
+            attempts=0, status="pending", next_attempt_at=ctx.engine.wall.now(), lease_owner=None,
+            lease_expires_at=None))
     loaded = load(ctx, row.instance_id)
     add_event(loaded, "incident_retried", cmd.actor.username, element_id=row.element_id,
               payload={"incident_id": row.id})

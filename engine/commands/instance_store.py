@@ -138,7 +138,9 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     timers_after, messages_after = after.timers, after.messages
     outbox_rows = [
         {"id": ctx.engine.new_id(), "instance_id": row.id, "connector": e.connector, "element_id": e.element_id,
-         "payload": dumps(e.payload), "created_at": now, "status": "pending", "attempts": 0}
+         "payload": dumps(e.payload), "created_at": now, "status": "pending", "attempts": 0,
+         # Deliveries are due in real time (the engine clock may be a manual one, ahead of it).
+         "next_attempt_at": ctx.engine.wall.now()}
         for e in run.engine.outbox]
 
     if status != old_status and status == "completed":

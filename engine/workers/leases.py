@@ -50,8 +50,7 @@ def claim_start_timers(conn: Connection, *, owner: str, now: datetime, wall: dat
 
 def claim_outbox(conn: Connection, *, owner: str, wall: datetime, lease: timedelta, limit: int) -> list[sa.Row]:
     """Claim up to `limit` pending outbox rows whose next attempt is due."""
-    due = sa.func.coalesce(outbox.c.next_attempt_at, outbox.c.created_at)
-    return sorted(_claim(conn, outbox, due, owner=owner, due_before=wall, wall=wall, lease=lease, limit=limit,
+    return sorted(_claim(conn, outbox, outbox.c.next_attempt_at, owner=owner, due_before=wall, wall=wall, lease=lease, limit=limit,
                          extra=(outbox.c.status == "pending",)), key=lambda r: (r.created_at, r.id))
 
 

@@ -173,3 +173,16 @@ def test_advance_clock__a_target_with_an_offset_is_the_same_instant(timer_engine
     now, fired = timer_engine.advance_clock(to=just_before)
     assert fired == 0 and now == first_due - timedelta(minutes=1)
     assert timer_engine.get_instance(inst.id).status == "running"
+
+
+def test_outbox__an_effect_made_while_the_manual_clock_is_ahead_is_delivered(database_url, connectors):
+    delivered = []
+    registry = ConnectorRegistry()
+    registry.value("issue_number")(lambda call: {"number": "N-1"})
+    registry.effect("notify")(lambda delivery: delivered.append(delivery.idempotency_key))
+    clock = ManualClock(datetime.now(UTC) + timedelta(days=3 * 365))
+    engine = Engine(settings=EngineSettings(database_url=database_url), clock=clock, connectors=registry)
+    engine.deploy(fixture_files("services.bpmn"))
+    engine.start("services", {"fail_on_first": False})
+    assert OutboxWorker(engine).drain() == 1 and len(delivered) == 1
+    engine.dispose()
