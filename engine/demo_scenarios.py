@@ -40,3 +40,41 @@ def complaints(ctx: DemoContext) -> int:
                                                    "inadmissibility_reason": "Relève de la compétence du "
                                                    "ministère de l'Éducation nationale."})
     return len(ids)
+
+
+ASSOCIATIONS = [
+    ("Solidarité Rif-Bruxelles", "Belgique", "0456.789.123", 7, "main"),
+    ("Association Atlas Solidarité", "France", "W751234567", 12, "main"),
+    ("Amicale des Marocains de Turin", "Italie", "TO-2015-0442", 9, "secondary"),
+    ("Jeunesse Maroc-Montréal", "Canada", "1171234567", 3, "main"),
+]
+FIELD_REPORT = {"field_visit_date": "2026-03-10", "activities_verified": True, "field_assessment": "favourable",
+                "field_report": "Visite des locaux : activités vérifiées, bénévoles rencontrés."}
+FINANCIAL_REVIEW = {"accounts_consistent": True, "financial_opinion": "favourable",
+                    "financial_report": "Comptes certifiés, ressources diversifiées."}
+
+
+@scenario("association_labelling")
+def labels(ctx: DemoContext) -> int:
+    engine = ctx.engine
+    bureau = ctx.clerk_of("bureau_ordre")
+    ids = []
+    for n, (name, country, registration, years, activity) in enumerate(ASSOCIATIONS, start=1):
+        data = {"association_name": name, "country": country, "registration_number": registration,
+                "years_of_existence": years, "members": 40 + 20 * n, "annual_budget": 150000.0 * n,
+                "fields_of_action": ["social_action", "education"], "social_activity": activity,
+                "activities_description": "Soutien scolaire et accompagnement social des familles.",
+                "governance_documents": True, "audited_accounts": n != 3, "contact_name": f"Contact {n}",
+                "email": f"association{n}@example.org"}
+        ids.append(engine.start("association_labelling", data, business_key=f"LAB-2026-{n:03d}", actor=bureau).id)
+    # 1: completeness check. 2: granted (label issued, its life followed). 3: with the consulate and the
+    # financial service. 4: waiting for documents.
+    ctx.complete(ids[1], "verifier_completude", {"completeness": "complete"})
+    ctx.complete(ids[1], "evaluer_terrain", FIELD_REPORT)
+    ctx.complete(ids[1], "examiner_finances", FINANCIAL_REVIEW)
+    ctx.complete(ids[1], "statuer_labellisation", {"decision": "grant",
+                                                   "decision_reason": "Action sociale vérifiée et bien gérée."})
+    ctx.complete(ids[2], "verifier_completude", {"completeness": "complete"})
+    ctx.complete(ids[3], "verifier_completude", {"completeness": "incomplete",
+                                                 "missing_documents": "Procès-verbal de la dernière assemblée"})
+    return len(ids)
