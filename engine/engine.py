@@ -26,7 +26,7 @@ from .commands.incidents import RetryIncident
 from .connectors.registry import ConnectorRegistry
 from .db import audit_events, definitions, instances, tasks, timers
 from .db import incidents as incidents_db
-from .db.base import WRITE, create_db_engine, metadata
+from .db.base import WRITE, create_db_engine
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
 from .definitions.translate import translate_bpmn, translate_dmn

@@ -355,15 +355,17 @@ def _catcher(task, definition) -> str:
 
 
 def _locals(task) -> dict:
-    """Multi-instance item variables visible to `task` (its own or an enclosing instance's)."""
+    """Multi-instance item variables of `task` (its own or an enclosing instance's)."""
     out: dict = {}
     t = task
     while t is not None:
         parent = t.parent
         if "key_or_index" in t.internal_data and parent is not None:
-            item = getattr(parent.task_spec, "input_item", None)
-            if item is not None and item.bpmn_id not in out and item.bpmn_id in t.data:
-                out[item.bpmn_id] = t.data[item.bpmn_id]
+            # The item a multi-instance instance works on, and the output item it produces,
+            # are its own: the collection, not each output, becomes an instance variable.
+            for item in (getattr(parent.task_spec, "input_item", None), getattr(parent.task_spec, "output_item", None)):
+                if item is not None and item.bpmn_id not in out and item.bpmn_id in t.data:
+                    out[item.bpmn_id] = t.data[item.bpmn_id]
         if parent is None:
             wf = t.workflow
             parent_id = getattr(wf, "parent_task_id", None)

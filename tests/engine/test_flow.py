@@ -125,7 +125,8 @@ def test_multi_instance__one_task_per_item_local_item_and_collected_outputs(engi
     assert "child" not in after.data  # the item variable stays local
     evaluations = ready_list(engine, inst.id)
     assert len(evaluations) == 2
-    engine.complete_task(evaluations[0].id, {"score": 12}, actor=ANY)
+    after_first = engine.complete_task(evaluations[0].id, {"score": 12}, actor=ANY)
+    assert "score" not in after_first.data and after_first.data["scores"] == [12]  # outputs stay local too
     done = engine.complete_task(evaluations[1].id, {"score": 16}, actor=ANY)
     assert done.status == "completed"
     assert sorted(done.data["scores"]) == [12, 16]
