@@ -78,3 +78,45 @@ def labels(ctx: DemoContext) -> int:
     ctx.complete(ids[3], "verifier_completude", {"completeness": "incomplete",
                                                  "missing_documents": "Procès-verbal de la dernière assemblée"})
     return len(ids)
+
+
+PROJECTS = [
+    ("Soutien scolaire en arabe et en amazighe à Gennevilliers", "education", "France", 120, 300000, 200000),
+    ("Caravane médicale Rif–Bruxelles", "sante", "Belgique", 400, 500000, 250000),
+    ("Festival des cultures marocaines de Turin", "culture", "Italie", 2000, 180000, 90000),
+    ("Incubateur de jeunes entrepreneurs MRE", "economie", "Canada", 35, 400000, 150000),
+]
+
+
+@scenario("grant_cofinancing")
+def grants(ctx: DemoContext) -> int:
+    from .db import labels as label_db
+
+    engine = ctx.engine
+    bureau = ctx.clerk_of("bureau_ordre")
+    with engine.db.connect() as conn:
+        valid = [row.number for row in label_db.all_labels(conn)]
+    label = valid[0] if valid else "MDM-LBL-2026-00000"
+    ids = []
+    for n, (title, category, country, beneficiaries, budget, requested) in enumerate(PROJECTS, start=1):
+        data = {"label_number": label if n != 4 else "MDM-LBL-1999-99999", "contact_name": f"Responsable {n}",
+                "email": f"projet{n}@example.org", "project_title": title, "project_category": category,
+                "country": country, "beneficiaries": beneficiaries,
+                "project_summary": "Projet porté par une association labellisée au profit des Marocains du monde.",
+                "total_budget": budget, "amount_requested": requested, "duration_months": 12}
+        ids.append(engine.start("grant_cofinancing", data, business_key=f"COF-2026-{n:04d}", actor=bureau).id)
+    # 1: two evaluations pending. 2: evaluated, with the committee. 3: approved, awaiting the signed
+    # convention. 4: refused (the label is not in the registry).
+    evaluators = [a for a in ctx.actors.values() if "evaluateurs" in a.groups]
+    for instance_id in ids[1:3]:
+        tasks = [t for t in engine.list_tasks(see_all=True, instance_id=instance_id).items
+                 if t.element_id == "evaluer_projet"]
+        for task, evaluator, value in zip(tasks, evaluators, (14, 16.5)):
+            engine.claim(task.id, evaluator)
+            engine.complete_task(task.id, {"score": {"value": value, "comments": "Projet pertinent, équipe expérimentée et budget réaliste."}},
+                                 actor=evaluator)
+    instance = engine.get_instance(ids[2])
+    ctx.complete(ids[2], "decider_financement", {"committee_decision": "approve",
+                                                 "approved_amount": instance.data["max_amount"],
+                                                 "committee_comments": "Projet solide et bien budgété."})
+    return len(ids)
