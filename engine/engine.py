@@ -259,11 +259,13 @@ class Engine:
                 overdue_at=self.clock.now() if overdue else None, page=page, per_page=per_page)
         return Page([_task_view(r) for r in rows], total, page, per_page)
 
-    def history(self, instance_id: str) -> list[EventView]:
+    def history(self, instance_id: str, *, types: Iterable[str] | None = None, actor: str | None = None,
+                since: datetime | None = None, until: datetime | None = None) -> list[EventView]:
+        """An instance's hash-chained events in order (optionally filtered by type, actor, time)."""
         with self.db.connect() as conn:
             if instances.head(conn, instance_id) is None:
                 raise NotFound(f"instance {instance_id} not found")
-            rows = audit_events.for_instance(conn, instance_id)
+            rows = audit_events.for_instance(conn, instance_id, types=types, actor=actor, since=since, until=until)
         return [EventView(r.seq, _utc(r.at), r.type, r.actor, r.element_id, r.task_id, orjson.loads(r.payload),
                           r.prev_hash, r.hash) for r in rows]
 

@@ -30,12 +30,14 @@ class HistoryResource(MethodView):
         """Get an instance's history: its events in order, hash-chained
 
         `?format=csv` exports the same rows as CSV (auditor, admin); `payload` is then
-        the canonical JSON (sorted keys).
+        the canonical JSON (sorted keys). `type` (repeatable), `actor`, `since` and `until`
+        filter the events (a filtered list keeps each event's hashes, but its chain has gaps).
         """
         if args["format"] == "csv" and not has_role("admin", "auditor"):
             raise Forbidden("The CSV export is for auditors and admins.")
         require_readable(instance_id)
-        events = current_engine().history(instance_id)
+        events = current_engine().history(instance_id, types=args["type"], actor=args["actor"], since=args["since"],
+                                          until=args["until"])
         if args["format"] == "csv":
             return _csv(instance_id, events)
         return {"events": events}

@@ -7,6 +7,12 @@ from marshmallow import Schema, fields, validate
 class HistoryArgsSchema(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]),
                            metadata={"description": "csv: the same rows as CSV (auditor, admin)."})
+    type = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=None,
+                       metadata={"description": "Only events of these types (repeatable)."})
+    actor = fields.String(load_default=None, validate=validate.Length(min=1, max=150),
+                          metadata={"description": "Only events by this actor (`system` for engine-made ones)."})
+    since = fields.AwareDateTime(load_default=None, metadata={"description": "Only events at or after this time."})
+    until = fields.AwareDateTime(load_default=None, metadata={"description": "Only events at or before this time."})
 
 
 class EventSchema(Schema):

@@ -29,6 +29,16 @@ def append(conn: Connection, rows: list[dict]) -> None:
         conn.execute(INSERT, rows)
 
 
-def for_instance(conn: Connection, instance_id: str) -> list[sa.Row]:
-    return list(conn.execute(
-        sa.select(audit_event).where(audit_event.c.instance_id == instance_id).order_by(audit_event.c.seq)))
+def for_instance(conn: Connection, instance_id: str, *, types=None, actor: str | None = None,
+                 since=None, until=None) -> list[sa.Row]:
+    """An instance's events in seq order, optionally only of some types, by one actor, or within times."""
+    q = sa.select(audit_event).where(audit_event.c.instance_id == instance_id)
+    if types:
+        q = q.where(audit_event.c.type.in_(list(types)))
+    if actor:
+        q = q.where(audit_event.c.actor == actor)
+    if since is not None:
+        q = q.where(audit_event.c.at >= since)
+    if until is not None:
+        q = q.where(audit_event.c.at <= until)
+    return list(conn.execute(q.order_by(audit_event.c.seq)))

@@ -65,3 +65,24 @@ def test_history__clerks_read_only_instances_they_may_read_and_no_csv(call, depl
     assert call("get", f"{path}?format=csv", "clerk").status_code == 403
     assert call("get", f"{path}?format=xml", "admin").status_code == 422
     assert call("get", "/api/v1/process-instances/nope/history", "admin").status_code == 404
+
+
+def test_history__filters_by_type_actor_and_time(call, deployed, clock):
+    from datetime import timedelta
+    from urllib.parse import quote
+
+    instance_id = _completed_loop(call)
+    base = f"/api/v1/process-instances/{instance_id}/history"
+    everything = call("get", base, "auditor").get_json()["events"]
+    by_type = call("get", base + "?type=task_completed&type=instance_started", "auditor").get_json()["events"]
+    assert [e["type"] for e in by_type] == ["instance_started", "task_completed"]
+    by_actor = call("get", base + "?actor=amina", "auditor").get_json()["events"]
+    assert by_actor and {e["actor"] for e in by_actor} == {"amina"}
+    assert len(by_actor) < len(everything)
+    later = quote((clock.now() + timedelta(seconds=1)).isoformat())
+    assert call("get", base + f"?since={later}", "auditor").get_json()["events"] == []
+    assert len(call("get", base + f"?until={later}", "auditor").get_json()["events"]) == len(everything)
+    csv_rows = call("get", base + "?format=csv&type=task_completed", "auditor").get_data(as_text=True).splitlines()
+    assert len(csv_rows) == 2  # header + one row
+    assert call("get", base + "?since=yesterday", "auditor").status_code == 422
+    assert call("get", base + "?since=2026-03-02T09:00:00", "auditor").status_code == 422  # no offset
