@@ -120,3 +120,34 @@ def grants(ctx: DemoContext) -> int:
                                                  "approved_amount": instance.data["max_amount"],
                                                  "committee_comments": "Projet solide et bien budgété."})
     return len(ids)
+
+
+def _returnee(last, first, country, reason, needs, children, n):
+    return {"last_name": last, "first_name": first, "birth_date": "1980-01-15", "id_number": f"BK4829{n:02d}",
+            "return_date": "2026-02-20", "host_country": country, "return_reason": reason,
+            "settlement_city": "Fès", "family_situation": "married", "household_size": 2 + len(children),
+            "children": children, "needs": needs, "email": f"retour{n}@example.org", "data_consent": True}
+
+
+@scenario("returnee_reintegration")
+def returnees(ctx: DemoContext) -> int:
+    engine = ctx.engine
+    social = ctx.clerk_of("assistants_sociaux")
+    children = [{"child_name": "Yasmine Benali", "child_age": 9}, {"child_name": "Adam Benali", "child_age": 15}]
+    first = engine.start("returnee_reintegration", _returnee("Benali", "Rachid", "Italie", "voluntary",
+                                                             ["employment", "schooling"], children, 1),
+                         business_key="REI-2026-0001", actor=social).id
+    second = engine.start("returnee_reintegration", _returnee("Tazi", "Samira", "Espagne", "retirement",
+                                                              ["housing", "administrative"], [], 2),
+                          business_key="REI-2026-0002", actor=social).id
+    [crisis] = engine.correlate("rapatriement_crise", "CRISE-2026-001", {
+        **_returnee("Alaoui", "Hamid", "Libye", "crisis_repatriation", ["employment", "administrative"], [], 3)})
+    # 1: tracks under way (employment, one schooling task per child). 2: waiting for the needs
+    # assessment. 3 (crisis repatriation, started by the crisis unit's message): assessment pending.
+    ctx.complete(first, "evaluer_besoins", {
+        "last_name": "Benali", "first_name": "Rachid", "return_date": "2026-02-20", "host_country": "Italie",
+        "return_reason": "voluntary", "family_situation": "married", "children": children,
+        "needs": ["employment", "schooling"], "email": "retour1@example.org", "case_priority": "normal",
+        "case_plan": "Inscription à l'ANAPEC de Fès et scolarisation des deux enfants à la rentrée."})
+    del second, crisis
+    return 3

@@ -147,7 +147,7 @@ class Engine:
 
     # -- thin public commands -----------------------------------------------------------
     def deploy(self, files: Iterable[tuple[str, bytes]] | Iterable[str | Path], actor: Actor = SYSTEM):
-        """Deploy BPMN, DMN and form files (paths, or (filename, bytes) pairs), all or nothing."""
+        """Deploy BPMN, DMN and form files (paths, folders, or (filename, bytes) pairs), all or nothing."""
         return self.execute(Deploy(actor, tuple(_file_pairs(files))))
 
     def start(self, key: str, data: dict | None = None, business_key: str | None = None,
@@ -476,14 +476,19 @@ def _definition_view(row) -> DefinitionView:
                           meta.get("start_form_key"), row.kind)
 
 
+DEPLOYABLE = (".bpmn", ".dmn", ".form")
+
+
 def _file_pairs(files) -> list[tuple[str, bytes]]:
+    """(filename, bytes) pairs from pairs, file paths and folders (their .bpmn, .dmn and .form files)."""
     out = []
     for f in files:
         if isinstance(f, tuple):
             out.append((f[0], f[1]))
-        else:
-            p = Path(f)
-            out.append((p.name, p.read_bytes()))
+            continue
+        p = Path(f)
+        paths = sorted(x for x in p.rglob("*") if x.suffix in DEPLOYABLE) if p.is_dir() else [p]
+        out += [(x.name, x.read_bytes()) for x in paths]
     return out
 
 

@@ -204,8 +204,9 @@ def _task_row(ctx: CommandContext, loaded: LoadedInstance, t: ReadyTask, now: da
     ext, variables = t.extensions, loaded.run.variables
     groups = _names(ext.get("camunda:candidateGroups"), variables)
     users = _names(ext.get("camunda:candidateUsers"), variables)
-    if not groups and not users and t.lane:
-        groups = [t.lane]
+    lane = loaded.built.lanes.get(t.element_id, t.lane)
+    if not groups and not users and lane:
+        groups = [lane]
     assignee = _single(ext.get("camunda:assignee"), variables)
     due = _due(ext.get("camunda:dueDate"), variables, now, ctx.engine.tz)
     priority = _single(ext.get("camunda:priority"), variables)
@@ -216,7 +217,7 @@ def _task_row(ctx: CommandContext, loaded: LoadedInstance, t: ReadyTask, now: da
     from ..definitions.files import normalize_form_key
 
     row = {"id": t.id, "instance_id": loaded.row.id, "definition_key": loaded.row.definition_key,
-           "element_id": t.element_id, "name": t.name, "documentation": t.documentation, "lane": t.lane,
+           "element_id": t.element_id, "name": t.name, "documentation": t.documentation, "lane": lane,
            "candidate_groups": dumps(groups), "candidate_users": dumps(users), "assignee": assignee,
            "form_key": normalize_form_key(t.form_key), "priority": priority, "due_at": due, "state": "ready",
            "created_at": now, "claimed_at": now if assignee else None, "completed_at": None,

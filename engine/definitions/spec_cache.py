@@ -20,6 +20,7 @@ class BuiltSpec:
     key: str
     spec: object
     subprocess_specs: dict
+    lanes: dict  # element id -> lane name, as the diagram's lane sets say
 
 
 def build_spec(key: str, bpmn: list[tuple[str, etree._Element]], dmn: list[tuple[str, etree._Element]]) -> BuiltSpec:
@@ -38,7 +39,20 @@ def build_spec(key: str, bpmn: list[tuple[str, etree._Element]], dmn: list[tuple
     for name, sub in subprocesses.items():
         if sub is None:
             raise ValidationException(f"the called process {name!r} is not deployed", file_name=bpmn[0][0])
-    return BuiltSpec(key, spec, subprocesses)
+    return BuiltSpec(key, spec, subprocesses, _lanes(root for _, root in bpmn))
+
+
+def _lanes(roots) -> dict[str, str]:
+    """Element id -> lane name. SpiffWorkflow 3.2 gives every task inside an embedded
+    subprocess the subprocess's own lane (SubWorkflowParser passes its lane down), so the
+    engine reads the lanes' flowNodeRefs itself."""
+    out: dict[str, str] = {}
+    for root in roots:
+        for lane in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}lane"):
+            for ref in lane.iterfind("{http://www.omg.org/spec/BPMN/20100524/MODEL}flowNodeRef"):
+                if ref.text and lane.get("name"):
+                    out[ref.text.strip()] = lane.get("name")
+    return out
 
 
 def validation_problem(exc: ValidationException, default_file: str | None) -> dict:

@@ -93,6 +93,7 @@ class WorkflowRun:
         self._steps = 0
         self._seeded: dict[Any, dict] = {}
         self.last_deleted: list[str] = []
+        self._running: str | None = None  # the element being run (named in failures)
 
     # -- life cycle ---------------------------------------------------------------------
     @classmethod
@@ -144,7 +145,11 @@ class WorkflowRun:
         (set and deleted) the task made."""
         self._seed(task)
         task.data.update(data)
-        task.run()
+        self._running = task.task_spec.bpmn_id
+        try:
+            task.run()
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError, SpiffWorkflowException) as exc:
+            raise StepFailed(_failing_element(exc) or self._running, f"{type(exc).__name__}: {exc}") from exc
         changes = self._write_back(task)
         deleted = list(self.last_deleted)
         self.step()
@@ -177,9 +182,13 @@ class WorkflowRun:
         except RunawayLoop:
             raise
         except WorkflowTaskException as exc:
-            raise StepFailed(_element_of(exc.task), _message(exc)) from exc
+            raise StepFailed(_element_of(exc.task) or self._running, _message(exc)) from exc
         except SpiffWorkflowException as exc:
-            raise StepFailed(None, _message(exc)) from exc
+            raise StepFailed(self._running, _message(exc)) from exc
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            # SpiffWorkflow lets data errors through raw (a multi-instance collection that is
+            # missing or not a list, say): they are the process's data, not a crash.
+            raise StepFailed(_failing_element(exc) or self._running, f"{type(exc).__name__}: {exc}") from exc
         errored = list(self._live(TaskState.ERROR))
         if errored:
             raise StepFailed(errored[0].task_spec.bpmn_id, "the task failed")
@@ -189,6 +198,7 @@ class WorkflowRun:
 
     # -- step hooks: variables in, changes out ------------------------------------------
     def _will_run(self, task) -> None:
+        self._running = task.task_spec.bpmn_id
         self._steps += 1
         if self._steps > self.max_steps:
             raise RunawayLoop(
@@ -380,6 +390,18 @@ def _decision_outputs(spec) -> list[str]:
         return [o.name for o in spec.dmnEngine.decision_table.outputs]
     except AttributeError:
         return []
+
+
+def _failing_element(exc: BaseException) -> str | None:
+    """The element whose task was being updated or run where a raw exception was raised."""
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        task = tb.tb_frame.f_locals.get("my_task")
+        element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+        if element:
+            found = element
+        tb = tb.tb_next
+    return found
 
 
 def _element_of(task) -> str | None:

@@ -207,3 +207,34 @@ def test_event_based_gateway__message_after_due_time_but_before_firing_wins_alon
     ends = [e.element_id for e in engine.history(inst.id) if e.type == "element_completed"]
     assert "answered" in ends and "abandoned" not in ends
     assert engine.fire_due_timers() == 0
+
+
+def test_multi_instance__a_missing_collection_is_a_script_error_naming_the_element(engine):
+    engine.deploy(fixture_files("multi_instance.bpmn"))
+    with pytest.raises(ScriptError) as err:
+        engine.start("multi_instance", {})
+    assert err.value.errors[0]["element"] == "per_child"
+    assert engine.list_instances().total == 0
+
+
+def test_lane__a_task_inside_a_subprocess_gets_its_own_lane(engine):
+    body = fixture_files("subprocess_then_steps.bpmn")[0][1].replace(
+        b'<bpmn:scriptTask id="inside"><bpmn:script>inside_done = True</bpmn:script></bpmn:scriptTask>',
+        b'<bpmn:userTask id="inside" />').replace(
+        b'<bpmn:process id="sub_then_steps" isExecutable="true">',
+        b'<bpmn:process id="sub_then_steps" isExecutable="true"><bpmn:laneSet id="ls">'
+        b'<bpmn:lane id="l1" name="consulats"><bpmn:flowNodeRef>inside</bpmn:flowNodeRef></bpmn:lane>'
+        b'<bpmn:lane id="l2" name="service_social"><bpmn:flowNodeRef>start</bpmn:flowNodeRef>'
+        b'<bpmn:flowNodeRef>sub</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>')
+    engine.deploy([("lanes.bpmn", body)])
+    inst = engine.start("sub_then_steps", {})
+    [task] = ready_list(engine, inst.id)
+    assert task.element_id == "inside" and task.lane == "consulats" and task.candidate_groups == ["consulats"]
+
+
+def test_deploy__a_folder(engine, tmp_path):
+    for name in ("loop.bpmn", "request.form"):
+        (tmp_path / name).write_bytes(fixture_files(name)[0][1])
+    (tmp_path / "notes.txt").write_text("ignored")
+    out = engine.deploy([tmp_path])
+    assert [d["key"] for d in out.definitions] == ["loop"] and [f["key"] for f in out.forms] == ["request"]
