@@ -1,4 +1,4 @@
-"""diwan's HTTP layer: the Flask app factory (REST API v1, operations; the web pages come later)."""
+"""diwan's HTTP layer: the Flask app factory (REST API v1, operations, the web pages in api/web)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,7 +10,7 @@ from engine import Engine, EngineSettings
 from engine.access import InstanceAccess
 from engine.identity import UserStore, password_hasher
 
-from . import auth, config, docs, metrics, request_log, resources
+from . import auth, config, docs, metrics, request_log, resources, web
 from .errors import error_response
 from .extensions import DiwanApi, current_engine
 
@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None, engine: Engine | None 
     api.spec.components.security_scheme("bearerAuth", auth.BEARER_AUTH["bearerAuth"])
     resources.register(api, manual_clock=hasattr(engine.clock, "set"))
     docs.register(app)
+    web.register(app)
     return app
 
 

@@ -17,9 +17,9 @@ bp = Blueprint("docs", __name__, url_prefix="/api/docs")
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>diwan API</title>
 <link rel="stylesheet" href="/api/docs/assets/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div>
+<body><div id="swagger-ui" data-url="/api/v1/openapi.json"></div>
 <script src="/api/docs/assets/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({url: "/api/v1/openapi.json", dom_id: "#swagger-ui"});</script>
+<script src="/assets/js/docs.js"></script>
 </body></html>
 """
 

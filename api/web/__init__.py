@@ -1,0 +1,20 @@
+"""The web pages (French UI) for designers, clerks and auditors: server-rendered Jinja pages
+whose scripts call the JSON API with the session cookie and the `X-CSRF-Token` header.
+
+- `security.py`: the session-cookie login, its authenticator for the API (CSRF header
+  required), the CSRF check of the pages' own posts, and the security headers (CSP).
+- `assets.py`: the npm packages' browser bundles, served from `node_modules` through an
+  allow-list (nothing vendored in git).
+- `pages.py`: the pages, with the same role, group and instance-read rules as the API.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from . import assets, pages, security
+
+
+def register(app: Flask) -> None:
+    security.register(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(assets.bp)

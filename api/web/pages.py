@@ -1,0 +1,314 @@
+"""The pages: login, the clerk's inbox and task, processes, the designer's editors, the
+auditor's instance search and instance view. Lists are rendered here (same reads and
+access rules as the API); the scripts call the JSON API for the rest (forms, diagrams,
+history, commands) with the session cookie and the CSRF header."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+
+from engine import DiwanError, Forbidden
+from engine.identity import TooManyRequests, Unauthorized
+
+from ..auth import current_user
+from ..extensions import current_access, current_engine, current_users
+from ..resources.history import _csv
+from ..resources.reads import require_readable, require_readable_task
+from . import assets, security
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
+
+ROLE_LABELS = {"admin": "Administration", "designer": "Conception", "clerk": "Agent", "auditor": "Inspection"}
+STATUS_LABELS = {"running": "En cours", "completed": "Terminée", "cancelled": "Annulée", "failed": "En échec",
+                 "suspended": "Suspendue"}
+EDITOR_ROLES = ("designer", "admin")
+TASK_ROLES = ("clerk", "admin", "auditor")
+INSTANCE_ROLES = ("admin", "auditor", "clerk")
+AUDIT_ROLES = ("admin", "auditor")
+
+
+# -- helpers -------------------------------------------------------------------------------
+def page(*roles: str, inline_styles: bool = False):
+    """A page for `roles` (none: any user): anonymous -> /login, other roles -> 403 page."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+            if roles and not set(roles) & set(user.roles):
+                return error_page(403)
+            if inline_styles:
+                security.allow_inline_styles()
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+ERROR_TEXT = {
+    400: ("Requête invalide", "La requête n'a pas pu être traitée. Rechargez la page et réessayez."),
+    403: ("Accès refusé", "Votre profil ne vous donne pas accès à cette page."),
+    404: ("Page introuvable", "L'élément demandé n'existe pas ou plus."),
+    409: ("Conflit", "L'élément a été modifié entre-temps. Rechargez la page."),
+}
+
+
+def error_page(status: int, detail: str | None = None):
+    title, text = ERROR_TEXT.get(status, ("Erreur", "Une erreur est survenue."))
+    return render_template("errors/error.html", status=status, title=title, text=text, detail=detail), status
+
+
+@bp.errorhandler(DiwanError)
+def _engine_error(error: DiwanError):
+    from ..errors import STATUS_BY_CODE
+
+    return error_page(STATUS_BY_CODE.get(error.code, 400))
+
+
+@bp.before_request
+def _csrf():
+    if security.web_post_refused():
+        return error_page(400, "Jeton de sécurité (CSRF) absent ou invalide.")
+    return None
+
+
+@bp.app_template_filter("dt")
+def _format_datetime(value, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(current_engine().tz).strftime(fmt)
+
+
+@bp.app_context_processor
+def _globals():
+    user = g.get("diwan_user")
+    return {"user": user, "role_labels": ROLE_LABELS, "status_labels": STATUS_LABELS,
+            "has_role": lambda *r: user is not None and bool(set(r) & set(user.roles)),
+            "assets_installed": assets.installed()}
+
+
+def _actor():
+    return current_user().actor
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _home_for(user) -> str:
+    roles = set(user.roles)
+    if roles & {"clerk"}:
+        return url_for("web.inbox")
+    if roles & {"designer"}:
+        return url_for("web.designer")
+    if roles & {"auditor", "admin"}:
+        return url_for("web.instances")
+    return url_for("web.processes")
+
+
+def _definition_names() -> dict[str, str]:
+    return {d.key: d.name or d.key for d in current_engine().list_definitions()}
+
+
+# -- login ---------------------------------------------------------------------------------
+@bp.get("/")
+@page()
+def home():
+    return redirect(_home_for(current_user()))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error, username = None, ""
+    target = _safe_next(request.values.get("next"))
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        try:
+            user = current_users().authenticate(username, request.form.get("password", ""), request.remote_addr)
+        except TooManyRequests as exc:
+            error = f"Trop de tentatives échouées. Réessayez dans {exc.retry_after} secondes."
+        except Unauthorized:
+            error = "Identifiant ou mot de passe incorrect."
+        else:
+            security.log_in(user)
+            return redirect(target or _home_for(user))
+    elif current_user() is not None:
+        return redirect(target or _home_for(current_user()))
+    status = 401 if error else 200
+    return render_template("login.html", error=error, username=username, next=target), status
+
+
+@bp.post("/logout")
+def logout():
+    security.log_out()
+    return redirect(url_for("web.login"))
+
+
+# -- clerk ---------------------------------------------------------------------------------
+@bp.get("/tasks")
+@page(*TASK_ROLES)
+def inbox():
+    engine, actor = current_engine(), _actor()
+    see_all = current_access().reads_all(actor)
+    tasks = engine.list_tasks(actor.username, actor.groups, see_all=see_all, per_page=500).items
+    counts = Counter(t.definition_key for t in tasks)
+    selected = request.args.get("process") or None
+    if selected:
+        tasks = [t for t in tasks if t.definition_key == selected]
+    now = engine.clock.now()
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+
+    def order(t):
+        overdue = t.due_at is not None and t.due_at < now
+        return (not overdue, t.due_at or far, t.created_at)
+
+    mine = sorted((t for t in tasks if t.assignee == actor.username), key=order)
+    offered = sorted((t for t in tasks if t.assignee is None), key=order)
+    others = sorted((t for t in tasks if t.assignee not in (None, actor.username)), key=order)
+    return render_template("tasks/inbox.html", mine=mine, offered=offered, others=others, counts=counts,
+                           selected=selected, names=_definition_names(), now=now, see_all=see_all,
+                           can_act=bool({"clerk", "admin"} & set(actor.roles)))
+
+
+@bp.get("/tasks/<task_id>")
+@page(*TASK_ROLES)
+def task(task_id: str):
+    engine = current_engine()
+    view = engine.get_task(task_id)
+    require_readable_task(view)
+    actor = _actor()
+    return render_template("tasks/task.html", task=view, process_name=_definition_names().get(view.definition_key),
+                           instance=engine.get_instance(view.instance_id), now=engine.clock.now(),
+                           can_act=bool({"clerk", "admin"} & set(actor.roles)) and view.state == "ready")
+
+
+@bp.get("/processes")
+@page()
+def processes():
+    engine = current_engine()
+    definitions = engine.list_definitions()
+    return render_template("processes/list.html", definitions=definitions,
+                           can_start=bool({"clerk", "admin"} & set(_actor().roles)),
+                           can_edit=bool(set(EDITOR_ROLES) & set(_actor().roles)))
+
+
+@bp.get("/processes/<key>/start")
+@page("clerk", "admin")
+def start(key: str):
+    definition = current_engine().get_definition(key)
+    return render_template("processes/start.html", definition=definition)
+
+
+# -- designer ------------------------------------------------------------------------------
+@bp.get("/designer")
+@page(*EDITOR_ROLES)
+def designer():
+    from engine.db import definitions as rows
+
+    engine = current_engine()
+    processes = [(d, engine.definition_versions(d.key)) for d in engine.list_definitions()]
+    with engine.db.connect() as conn:
+        forms = rows.latest_of_each(conn, "form")
+        decisions = rows.latest_of_each(conn, "decision")
+    return render_template("designer/index.html", processes=processes, forms=forms, decisions=decisions)
+
+
+@bp.get("/modeler")
+@bp.get("/modeler/<key>")
+@page(*EDITOR_ROLES, inline_styles=True)
+def modeler(key: str | None = None):
+    definition = current_engine().get_definition(key) if key else None
+    return render_template("designer/modeler.html", key=key, definition=definition)
+
+
+@bp.get("/forms/edit")
+@page(*EDITOR_ROLES)
+def form_edit_by_query():
+    key = request.args.get("key", "").strip()
+    if not key:
+        return redirect(url_for("web.designer"))
+    return redirect(url_for("web.form_editor", key=key))
+
+
+@bp.get("/forms/<key>/edit")
+@page(*EDITOR_ROLES, inline_styles=True)
+def form_editor(key: str):
+    return render_template("designer/form_editor.html", key=key)
+
+
+@bp.get("/decisions/<key>/edit")
+@page(*EDITOR_ROLES, inline_styles=True)
+def decision_editor(key: str):
+    current_engine().get_definition(key, kind="decision")  # 404 page for an unknown key
+    return render_template("designer/decision_editor.html", key=key)
+
+
+# -- auditor -------------------------------------------------------------------------------
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.get("/instances")
+@page(*INSTANCE_ROLES)
+def instances():
+    engine, access, actor = current_engine(), current_access(), _actor()
+    args = request.args
+    filters = {"definition_key": args.get("process") or None, "status": args.get("status") or None,
+               "business_key": args.get("business_key", "").strip() or None}
+    since, until = _parse_date(args.get("from")), _parse_date(args.get("to"))
+    if access.reads_all(actor):
+        items = engine.list_instances(**filters, per_page=500).items
+    else:
+        ids, _ = access.readable_page(actor, **filters, per_page=500)
+        found = {i.id: i for i in engine.list_instances(ids=ids, per_page=max(len(ids), 1)).items} if ids else {}
+        items = [found[i] for i in ids if i in found]
+    tz = engine.tz
+    if since:
+        items = [i for i in items if i.created_at >= datetime.combine(since, time(), tz)]
+    if until:
+        items = [i for i in items if i.created_at < datetime.combine(until + timedelta(days=1), time(), tz)]
+    try:
+        page_no = max(1, int(args.get("page", 1)))
+    except ValueError:
+        page_no = 1
+    per_page = 25
+    total = len(items)
+    shown = items[(page_no - 1) * per_page: page_no * per_page]
+    return render_template("instances/search.html", items=shown, total=total, page=page_no, per_page=per_page,
+                           names=_definition_names(), args=args, statuses=STATUS_LABELS)
+
+
+@bp.get("/instances/<instance_id>")
+@page(*INSTANCE_ROLES)
+def instance(instance_id: str):
+    engine = current_engine()
+    require_readable(instance_id)
+    view = engine.get_instance(instance_id)
+    return render_template("instances/detail.html", instance=view,
+                           process_name=_definition_names().get(view.definition_key),
+                           auditor=bool(set(AUDIT_ROLES) & set(_actor().roles)))
+
+
+@bp.get("/instances/<instance_id>/history.csv")
+@page(*AUDIT_ROLES)
+def instance_csv(instance_id: str) -> Response:
+    require_readable(instance_id)
+    return _csv(instance_id, current_engine().history(instance_id))
+
+
+__all__ = ["bp", "Forbidden"]

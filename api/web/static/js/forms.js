@@ -1,0 +1,44 @@
+/* form-js viewer helpers: render a schema with data, show the API's field errors on the fields. */
+(function () {
+  'use strict';
+
+  async function render(container, schema, data, readOnly) {
+    const form = new FormViewer.Form({ container: container });
+    await form.importSchema(schema, data || {});
+    if (readOnly) form.setProperty('readOnly', true);
+    return form;
+  }
+
+  /** errors: {key: [messages]} from a 422; marks the fields and lists the rest in `summary`. */
+  function showServerErrors(form, errors, summary) {
+    const byKey = {};
+    form.get('formFieldRegistry').getAll().forEach(f => { if (f.key) byKey[f.key] = f; });
+    const fieldErrors = {};
+    summary.replaceChildren();
+    Object.entries(errors || {}).forEach(([key, messages]) => {
+      const list = Array.isArray(messages) ? messages.map(String) : [String(messages)];
+      const field = byKey[key];
+      if (field) fieldErrors[field.id] = list;
+      const label = field && field.label ? field.label : key;
+      summary.append(diwan.el('li', { 'data-field': key, text: label + ' : ' + list.join(' ') }));
+    });
+    form._setState({ errors: fieldErrors });
+    summary.classList.toggle('hidden', !summary.children.length);
+    const first = summary.firstElementChild;
+    if (first) summary.scrollIntoView({ block: 'nearest' });
+  }
+
+  function clearErrors(summary) { summary.replaceChildren(); summary.classList.add('hidden'); }
+
+  /** A "submit" button under the form unless the schema has its own. */
+  function ensureSubmit(form, container, label) {
+    const own = form.get('formFieldRegistry').getAll().some(f => f.type === 'button' && f.action === 'submit');
+    if (own) return null;
+    const button = diwan.el('button', { className: 'btn btn-primary', type: 'button', id: 'submit-form', text: label });
+    button.addEventListener('click', () => form.submit());
+    container.after(button);
+    return button;
+  }
+
+  window.diwanForms = { render, showServerErrors, clearErrors, ensureSubmit };
+})();

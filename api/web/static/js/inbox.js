@@ -1,0 +1,15 @@
+/* Claim / unclaim buttons (inbox and task page). */
+(function () {
+  'use strict';
+  document.addEventListener('click', async event => {
+    const button = event.target.closest('[data-claim], [data-unclaim]');
+    if (!button) return;
+    const claim = button.hasAttribute('data-claim');
+    const id = button.getAttribute(claim ? 'data-claim' : 'data-unclaim');
+    button.disabled = true;
+    const result = await diwan.api('POST', '/api/v1/tasks/' + encodeURIComponent(id) + (claim ? '/claim' : '/unclaim'));
+    if (result.ok) { window.location.reload(); return; }
+    button.disabled = false;
+    diwan.show(document.getElementById('inbox-error') || document.getElementById('task-message'), 'error', diwan.describeError(result));
+  });
+})();

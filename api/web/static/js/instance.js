@@ -1,0 +1,77 @@
+/* The instance page: coloured diagram, event timeline, time travel, verification. */
+(async function () {
+  'use strict';
+  const root = document.getElementById('instance-page');
+  const d = root.dataset;
+  const base = '/api/v1/process-instances/' + encodeURIComponent(d.instanceId);
+  const result = document.getElementById('verify-result');
+  const dataList = document.getElementById('case-data');
+  const dataWhen = document.getElementById('data-when');
+  const timeline = document.getElementById('timeline');
+
+  const verify = document.getElementById('verify');
+  if (verify) {
+    verify.addEventListener('click', async () => {
+      verify.disabled = true;
+      diwan.show(result, 'info', 'Vérification en cours…');
+      const r = await diwan.api('POST', base + '/verify');
+      verify.disabled = false;
+      if (!r.ok) { diwan.show(result, 'error', diwan.describeError(r)); return; }
+      const v = r.body;
+      if (v.chain_ok && v.replay_ok) {
+        diwan.show(result, 'success', "Intégrité vérifiée : la chaîne d'empreintes est intacte et le rejeu des événements redonne exactement l'historique enregistré.");
+      } else {
+        diwan.show(result, 'error', 'Anomalie détectée' + (v.first_bad_seq ? " à l'événement #" + v.first_bad_seq : '') +
+          ' — chaîne : ' + (v.chain_ok ? 'intacte' : 'rompue') + ', rejeu : ' + (v.replay_ok ? 'conforme' : 'divergent') +
+          (v.detail ? ' (' + v.detail + ')' : '') + '.');
+      }
+      result.dataset.chainOk = String(v.chain_ok); result.dataset.replayOk = String(v.replay_ok);
+    });
+  }
+
+  const [viewer, history, current] = await Promise.all([
+    diwanDiagram.open('#diagram', d.definitionKey, d.version),
+    diwan.api('GET', base + '/history'),
+    diwan.api('GET', base),
+  ]);
+  const events = history.ok ? diwan.withDiffs(history.body.events) : [];
+  events.forEach(e => timeline.append(diwan.eventItem(e, viewer.diwanNames)));
+  const now = diwanDiagram.progress(events);
+  const failed = JSON.parse(d.failed);
+  diwanDiagram.mark(viewer, { done: now.done, active: JSON.parse(d.active), failed: failed, counts: now.counts });
+  if (current.ok) diwan.renderData(dataList, current.body.data);
+  document.body.dataset.diagramReady = 'true';
+
+  const slider = document.getElementById('step');
+  if (!slider || !events.length) return;
+  const last = events[events.length - 1].seq;
+  const label = document.getElementById('step-label'), info = document.getElementById('step-info');
+  slider.max = String(last); slider.value = String(last); slider.disabled = false;
+  label.textContent = last + ' / ' + last;
+  let pending = 0;
+
+  async function travel(seq) {
+    const ticket = ++pending;
+    const r = await diwan.api('GET', base + '/state?at_seq=' + seq);
+    if (ticket !== pending) return;  // a later move won
+    if (!r.ok) { diwan.show(result, 'error', diwan.describeError(r)); return; }
+    const p = diwanDiagram.progress(events, seq);
+    diwanDiagram.mark(viewer, { done: p.done, active: r.body.active_elements, failed: p.failed, counts: p.counts });
+    diwan.renderData(dataList, r.body.data);
+    const event = events.find(e => e.seq === seq);
+    label.textContent = seq + ' / ' + last;
+    info.textContent = event ? (diwan.EVENT_LABELS[event.type] || event.type) + ' · ' + diwan.formatDate(event.at) : '';
+    dataWhen.textContent = seq === last ? '(état actuel)' : "(après l'événement #" + seq + ')';
+    timeline.querySelectorAll('li.event').forEach(li => {
+      const s = Number(li.dataset.seq);
+      li.classList.toggle('future', s > seq);
+      li.classList.toggle('current', s === seq);
+    });
+    document.body.dataset.step = String(seq);
+  }
+  slider.addEventListener('input', () => travel(Number(slider.value)));
+  timeline.addEventListener('click', event => {
+    const li = event.target.closest('li.event');
+    if (li) { slider.value = li.dataset.seq; travel(Number(li.dataset.seq)); }
+  });
+})();
