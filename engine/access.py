@@ -46,13 +46,11 @@ class InstanceAccess:
         with self.db.connect() as conn:
             return access.exists(conn, instance_id)
 
-    def readable_page(self, actor: Actor, *, definition_key: str | None = None, status: str | None = None,
-                      business_key: str | None = None, page: int = 1, per_page: int = 50) -> tuple[list[str], int]:
+    def readable_page(self, actor: Actor, *, page: int = 1, per_page: int = 50, **search) -> tuple[list[str], int]:
         """Ids of the instances a clerk may read, newest first, and their total.
 
         For actors who read all, use `Engine.list_instances` directly.
         """
         with self.db.connect() as conn:
-            return access.page_ids(conn, access.clerk_may_read(actor.username, actor.groups),
-                                   definition_key=definition_key, status=status, business_key=business_key,
-                                   page=page, per_page=per_page)
+            return access.page_ids(conn, access.clerk_may_read(actor.username, actor.groups), page=page,
+                                   per_page=per_page, **search)

@@ -237,10 +237,13 @@ class Engine:
         return _instance_view(row, [_incident_view(i) for i in open_incidents])
 
     def list_instances(self, *, definition_key=None, status=None, business_key=None, ids=None,
+                       created_from: datetime | None = None, created_to: datetime | None = None,
                        page: int = 1, per_page: int = 50) -> Page:
+        """Instances newest first, optionally by process, status, business key and creation time."""
         with self.db.connect() as conn:
             rows, total = instances.page(conn, definition_key=definition_key, status=status,
-                                         business_key=business_key, ids=ids, page=page, per_page=per_page)
+                                         business_key=business_key, ids=ids, created_from=created_from,
+                                         created_to=created_to, page=page, per_page=per_page)
         return Page([_instance_view(r) for r in rows], total, page, per_page)
 
     def get_task(self, task_id: str) -> TaskView:

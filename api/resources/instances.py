@@ -37,7 +37,7 @@ class InstancesResource(MethodView):
         offered to one of their groups, or claimed or completed by them.
         """
         engine, access, actor = current_engine(), current_access(), current_actor()
-        filters = {k: args.get(k) for k in ("definition_key", "status", "business_key")}
+        filters = {k: args.get(k) for k in ("definition_key", "status", "business_key", "created_from", "created_to")}
         if access.reads_all(actor):
             page = engine.list_instances(**filters, page=args["page"], per_page=args["per_page"])
             items, total = page.items, page.total

@@ -19,6 +19,8 @@ class InstanceArgsSchema(PageArgsSchema):
     definition_key = text(255)
     status = fields.String(validate=validate.OneOf(STATUSES))
     business_key = text(255)
+    created_from = fields.AwareDateTime(metadata={"description": "Only instances started at or after this time."})
+    created_to = fields.AwareDateTime(metadata={"description": "Only instances started at or before this time."})
 
 
 class CancelSchema(Schema):

@@ -271,24 +271,23 @@ def instances():
     filters = {"definition_key": args.get("process") or None, "status": args.get("status") or None,
                "business_key": args.get("business_key", "").strip() or None}
     since, until = _parse_date(args.get("from")), _parse_date(args.get("to"))
-    if access.reads_all(actor):
-        items = engine.list_instances(**filters, per_page=500).items
-    else:
-        ids, _ = access.readable_page(actor, **filters, per_page=500)
-        found = {i.id: i for i in engine.list_instances(ids=ids, per_page=max(len(ids), 1)).items} if ids else {}
-        items = [found[i] for i in ids if i in found]
     tz = engine.tz
     if since:
-        items = [i for i in items if i.created_at >= datetime.combine(since, time(), tz)]
+        filters["created_from"] = datetime.combine(since, time(), tz)
     if until:
-        items = [i for i in items if i.created_at < datetime.combine(until + timedelta(days=1), time(), tz)]
+        filters["created_to"] = datetime.combine(until + timedelta(days=1), time(), tz) - timedelta(microseconds=1)
     try:
         page_no = max(1, int(args.get("page", 1)))
     except ValueError:
         page_no = 1
     per_page = 25
-    total = len(items)
-    shown = items[(page_no - 1) * per_page: page_no * per_page]
+    if access.reads_all(actor):
+        found = engine.list_instances(**filters, page=page_no, per_page=per_page)
+        shown, total = found.items, found.total
+    else:
+        ids, total = access.readable_page(actor, **filters, page=page_no, per_page=per_page)
+        by_id = {i.id: i for i in engine.list_instances(ids=ids, per_page=max(len(ids), 1)).items} if ids else {}
+        shown = [by_id[i] for i in ids if i in by_id]
     return render_template("instances/search.html", items=shown, total=total, page=page_no, per_page=per_page,
                            names=_definition_names(), args=args, statuses=STATUS_LABELS)
 

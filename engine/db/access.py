@@ -41,17 +41,12 @@ def exists(conn: Connection, instance_id: str, condition: sa.ColumnElement[bool]
     return conn.execute(stmt).first() is not None
 
 
-def page_ids(conn: Connection, condition: sa.ColumnElement[bool], *, definition_key: str | None = None,
-             status: str | None = None, business_key: str | None = None, page: int = 1,
-             per_page: int = 50) -> tuple[list[str], int]:
-    """Ids of the instances meeting `condition` and the filters, newest first, and their total."""
-    cond = [condition]
-    if definition_key:
-        cond.append(instance.c.definition_key == definition_key)
-    if status:
-        cond.append(instance.c.status == status)
-    if business_key:
-        cond.append(instance.c.business_key == business_key)
+def page_ids(conn: Connection, condition: sa.ColumnElement[bool], *, page: int = 1, per_page: int = 50,
+             **search) -> tuple[list[str], int]:
+    """Ids of the instances meeting `condition` and the search, newest first, and their total."""
+    from .instances import filters
+
+    cond = [condition, *filters(**search)]
     total = conn.execute(sa.select(sa.func.count()).select_from(instance).where(*cond)).scalar_one()
     ids = conn.execute(sa.select(instance.c.id).where(*cond)
                        .order_by(instance.c.created_at.desc(), instance.c.id.desc())

@@ -91,9 +91,9 @@ def full(conn: Connection, instance_id: str) -> sa.Row | None:
     return conn.execute(sa.select(*cols).where(instance.c.id == instance_id)).first()
 
 
-def page(conn: Connection, *, definition_key=None, status=None, business_key=None, ids=None,
-         page: int = 1, per_page: int = 50) -> tuple[list[sa.Row], int]:
-    cols = [c for c in instance.c if c.name != "state"]
+def filters(*, definition_key=None, status=None, business_key=None, created_from=None, created_to=None,
+            ids=None) -> list:
+    """The conditions of an instance search (every filter optional)."""
     cond = []
     if definition_key:
         cond.append(instance.c.definition_key == definition_key)
@@ -101,9 +101,19 @@ def page(conn: Connection, *, definition_key=None, status=None, business_key=Non
         cond.append(instance.c.status == status)
     if business_key:
         cond.append(instance.c.business_key == business_key)
+    if created_from is not None:
+        cond.append(instance.c.created_at >= created_from)
+    if created_to is not None:
+        cond.append(instance.c.created_at <= created_to)
     if ids is not None:
         cond.append(instance.c.id.in_(ids))
-    where = sa.and_(sa.true(), *cond)
+    return cond
+
+
+def page(conn: Connection, *, page: int = 1, per_page: int = 50, **search) -> tuple[list[sa.Row], int]:
+    """Instances newest first (see `filters` for the search keywords), and their total."""
+    cols = [c for c in instance.c if c.name != "state"]
+    where = sa.and_(sa.true(), *filters(**search))
     total = conn.execute(sa.select(sa.func.count()).select_from(instance).where(where)).scalar_one()
     rows = conn.execute(
         sa.select(*cols).where(where)

@@ -136,3 +136,18 @@ def test_lifecycle__only_admins(call, deployed):
     for action in ("cancel", "suspend", "resume"):
         for who in ("designer", "clerk", "auditor"):
             assert call("post", f"/api/v1/process-instances/{instance['id']}/{action}", who).status_code == 403
+
+
+def test_instances__filtered_by_creation_time(call, deployed, clock):
+    from datetime import timedelta
+    from urllib.parse import quote
+
+    first = start_loop(call)
+    clock.advance(timedelta(days=2))
+    second = start_loop(call)
+    cut = quote((clock.now() - timedelta(days=1)).isoformat())
+    after = call("get", f"/api/v1/process-instances?created_from={cut}", "admin").get_json()
+    before = call("get", f"/api/v1/process-instances?created_to={cut}", "clerk").get_json()
+    assert [i["id"] for i in after["items"]] == [second["id"]] and after["total"] == 1
+    assert [i["id"] for i in before["items"]] == [first["id"]] and before["total"] == 1
+    assert call("get", "/api/v1/process-instances?created_from=2026-03-02", "admin").status_code == 422
