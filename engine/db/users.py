@@ -64,13 +64,22 @@ def by_username(conn: Connection, username: str) -> sa.Row | None:
     return conn.execute(sa.select(user_account).where(user_account.c.username == username)).first()
 
 
+# Built once: these run on every authenticated request.
+ROLES_AND_GROUPS = (
+    sa.select(sa.literal("role").label("kind"), user_role.c.role.label("name"))
+    .where(user_role.c.user_id == sa.bindparam("uid"))
+    .union_all(sa.select(sa.literal("group").label("kind"), user_group.c.group_name.label("name"))
+               .where(user_group.c.user_id == sa.bindparam("uid"))))
+TOKEN_OWNER = (
+    sa.select(user_account.c.id, user_account.c.username, user_account.c.created_at, api_token.c.expires_at)
+    .join(api_token, api_token.c.user_id == user_account.c.id)
+    .where(api_token.c.token_hash == sa.bindparam("token_hash"), api_token.c.revoked_at.is_(None),
+           api_token.c.expires_at > sa.bindparam("now")))
+
+
 def roles_and_groups(conn: Connection, user_id: str) -> tuple[list[str], list[str]]:
     """The user's roles and groups, both sorted, in one round trip."""
-    rows = conn.execute(
-        sa.select(sa.literal("role").label("kind"), user_role.c.role.label("name"))
-        .where(user_role.c.user_id == user_id)
-        .union_all(sa.select(sa.literal("group").label("kind"), user_group.c.group_name.label("name"))
-                   .where(user_group.c.user_id == user_id))).all()
+    rows = conn.execute(ROLES_AND_GROUPS, {"uid": user_id}).all()
     return (sorted(r.name for r in rows if r.kind == "role"), sorted(r.name for r in rows if r.kind == "group"))
 
 
@@ -101,11 +110,7 @@ def insert_token(conn: Connection, **values) -> None:
 
 def token_owner(conn: Connection, token_hash: str, now: datetime) -> sa.Row | None:
     """The user holding a live (unrevoked, unexpired) token, with the token's expiry."""
-    return conn.execute(
-        sa.select(user_account.c.id, user_account.c.username, user_account.c.created_at, api_token.c.expires_at)
-        .join(api_token, api_token.c.user_id == user_account.c.id)
-        .where(api_token.c.token_hash == token_hash, api_token.c.revoked_at.is_(None),
-               api_token.c.expires_at > now)).first()
+    return conn.execute(TOKEN_OWNER, {"token_hash": token_hash, "now": now}).first()
 
 
 def revoke_token(conn: Connection, token_hash: str, now: datetime) -> bool:
