@@ -10,7 +10,8 @@ Value connectors (run inside the command, results recorded for replay):
 
 Effect connectors (outbox rows, delivered by the worker at least once):
 - `notify_applicant`: properties `to` (the variable holding the address, default
-  `email`), `subject` and `body` (French text; `{name}` takes a variable).
+  `email`), `subject` and `body` (French text; `{name}` takes a variable, and
+  `{business_key}` the instance's business key, the file's reference).
 - `order_payment`: properties `amount` (variable holding the amount) and `label`; the
   payment order goes to the payments log (`diwan.payments`) with its idempotency key.
 """
@@ -87,6 +88,8 @@ def register(registry: ConnectorRegistry, transport=None) -> ConnectorRegistry:
     def notify_applicant(delivery: Delivery) -> None:
         """Notify the applicant (mail or log)."""
         variables, props = delivery.payload["variables"], delivery.payload["properties"]
+        # `{business_key}` names the file (the complaint's reference, say) in texts.
+        variables = {**variables, "business_key": delivery.payload.get("business_key") or ""}
         to = variables.get(props.get("to", "email"))
         if not to:
             raise ValueError(f"no address in variable {props.get('to', 'email')!r}")

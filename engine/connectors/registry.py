@@ -114,7 +114,8 @@ class ConnectorRegistry:
         context = script_engine.context
         if connector.kind == "effect":
             script_engine.outbox.append(OutboxEntry(name, element, {
-                "variables": dict(task.data), "properties": dict(properties)}))
+                "variables": dict(task.data), "properties": dict(properties),
+                "business_key": context.get("business_key")}))
             return {}
         if getattr(script_engine, "replaying", False):  # replay uses the recorded result
             return script_engine.recorder.record(element, f"connector:{name}", None)

@@ -27,7 +27,7 @@ def _engine(database_url, clock):
 def test_label__issued_looked_up_notified_and_paid(database_url):
     clock = ManualClock(datetime(2026, 5, 4, 10, tzinfo=timezone.utc))
     engine, transport = _engine(database_url, clock)
-    inst = engine.start("label_and_pay", dict(ASSOCIATION))
+    inst = engine.start("label_and_pay", dict(ASSOCIATION), business_key="LAB-2026-007")
     data = inst.data
     assert data["label_number"] == "MDM-LBL-2026-00001" and data["label_renewed"] is False
     assert data["label_issued_on"] == "2026-05-04" and data["label_expires_on"] == "2029-05-04"
@@ -38,7 +38,7 @@ def test_label__issued_looked_up_notified_and_paid(database_url):
         "Association Atlas Solidarité", "W751234567", "active")
     assert OutboxWorker(engine).drain() == 2
     [mail] = transport.sent
-    assert mail.to == "contact@atlas.example" and mail.subject == "Label MDM-LBL-2026-00001"
+    assert mail.to == "contact@atlas.example" and mail.subject == "Label MDM-LBL-2026-00001 (LAB-2026-007)"
     assert mail.body == "Bonjour Association Atlas Solidarité, votre label expire le 2029-05-04."
     assert engine.connectors.payments[0]["amount"] == 12000
     engine.dispose()
