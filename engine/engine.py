@@ -105,6 +105,7 @@ class Engine:
                 with conn.begin():
                     ctx = CommandContext(conn, now, self)
                     result = handler(command, ctx)
+                    self._deliver_thrown(ctx)
         except DiwanError as exc:
             log.info("%s refused: %s", type(command).__name__, exc.message)
             self._notify(command, exc.code, None)
@@ -136,6 +137,21 @@ class Engine:
                 listener(type(command).__name__, outcome, result)
             except Exception:  # noqa: BLE001 - a listener never breaks a command
                 log.exception("command listener failed")
+
+    MAX_THROWN = 100
+
+    def _deliver_thrown(self, ctx: CommandContext) -> None:
+        """Deliver, in the command's transaction, the messages its instances threw (and the ones
+        those deliveries throw, up to MAX_THROWN). A message nobody takes is dropped, as in BPMN."""
+        from .commands.events import deliver_message
+
+        delivered = 0
+        while ctx.thrown:
+            name, key = ctx.thrown.pop(0)
+            delivered += 1
+            if delivered > self.MAX_THROWN:
+                raise ScriptError(None, f"more than {self.MAX_THROWN} messages thrown in one command: a loop?")
+            deliver_message(ctx, SYSTEM, name, key, {})
 
     def _run_step(self, fn: Callable[[], Any]) -> Any:
         try:

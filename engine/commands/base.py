@@ -45,3 +45,5 @@ class CommandContext:
     now: datetime
     engine: "Engine"
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # Messages thrown by the instances this command ran, for other instances (name, business key).
+    thrown: list[tuple[str, str | None]] = field(default_factory=list)

@@ -69,14 +69,24 @@ def correlate_message(cmd: CorrelateMessage, ctx: CommandContext) -> list[str]:
     """
     if not isinstance(cmd.data, dict):
         raise InvalidData("data must be an object", errors={"data": ["Must be an object."]})
+    reached = deliver_message(ctx, cmd.actor, cmd.name, cmd.correlation_key, cmd.data)
+    if not reached:
+        raise NotFound(f"no instance waits for message {cmd.name!r} with key {cmd.correlation_key!r}, "
+                       "and no process starts with it")
+    return reached
+
+
+def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data: dict) -> list[str]:
+    """Deliver a message to the instances waiting for it under `key` (or start one by a message
+    start event); returns the ids reached, empty when nobody takes it."""
     reached = []
-    for instance_id in subscriptions.waiting_instances(ctx.conn, cmd.name, cmd.correlation_key):
+    for instance_id in subscriptions.waiting_instances(ctx.conn, name, key):
         loaded = load(ctx, instance_id)
         if loaded.row.status != "running":
             continue
-        add_event(loaded, "message_correlated", cmd.actor.username,
-                  payload={"name": cmd.name, "correlation_key": cmd.correlation_key, "data": json_safe(cmd.data)})
-        caught = ctx.engine._run_step(lambda run=loaded.run: run.correlate(cmd.name, cmd.data))
+        add_event(loaded, "message_correlated", actor.username,
+                  payload={"name": name, "correlation_key": key, "data": json_safe(data)})
+        caught = ctx.engine._run_step(lambda run=loaded.run: run.correlate(name, data))
         if caught:
             save(ctx, loaded)
             reached.append(instance_id)
@@ -84,12 +94,10 @@ def correlate_message(cmd: CorrelateMessage, ctx: CommandContext) -> list[str]:
         return reached
     for row in definitions.latest_of_each(ctx.conn, "process"):
         for start in orjson.loads(row.meta).get("message_starts", []):
-            if start["message"] == cmd.name:
-                view = start_instance(StartInstance(cmd.actor, row.key, dict(cmd.data), cmd.correlation_key,
-                                                    row.version, start["id"]), ctx)
+            if start["message"] == name:
+                view = start_instance(StartInstance(actor, row.key, dict(data), key, row.version, start["id"]), ctx)
                 return [view.id]
-    raise NotFound(f"no instance waits for message {cmd.name!r} with key {cmd.correlation_key!r}, "
-                   "and no process starts with it")
+    return []
 
 
 @dataclass(frozen=True)

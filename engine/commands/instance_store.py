@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 
 from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text
 from ..db import audit_events, instances, outbox, subscriptions, tasks, timers
@@ -147,6 +148,13 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
         events.append({"type": "instance_completed", "actor": "system", "element_id": None, "task_id": None,
                        "payload": {}})
 
+    # Messages thrown that no catch event of this instance took go to the other instances
+    # (correlated by this instance's business key) once this instance is written.
+    for event in run.wf.get_events():
+        if isinstance(event.event_definition, MessageEventDefinition):
+            events.append({"type": "message_thrown", "actor": "system", "element_id": None, "task_id": None,
+                           "payload": {"name": event.event_definition.name}})
+            ctx.thrown.append((event.event_definition.name, row.business_key))
     # The command's last event says where it left the instance (time travel reads it).
     if events:
         events[-1] = {**events[-1], "payload": {**(events[-1].get("payload") or {}),

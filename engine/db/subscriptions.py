@@ -45,11 +45,14 @@ def _row_id(task_id: str, name: str) -> str:
     return hashlib.sha256(f"{task_id}\0{name}".encode()).hexdigest()[:36]
 
 
-def waiting_instances(conn: Connection, message_name: str, business_key: str) -> list[str]:
-    """Ids of instances with a catch event waiting for this message under this business key."""
+def waiting_instances(conn: Connection, message_name: str, business_key: str | None) -> list[str]:
+    """Ids of instances with a catch event waiting for this message under this business key
+    (instances without one, for a message thrown by an instance without one)."""
+    key = (subscription.c.business_key.is_(None) if business_key is None
+           else subscription.c.business_key == business_key)
     rows = conn.execute(
         sa.select(subscription.c.instance_id).distinct()
-        .where(subscription.c.message_name == message_name, subscription.c.business_key == business_key)
+        .where(subscription.c.message_name == message_name, key)
         .order_by(subscription.c.instance_id))
     return [r[0] for r in rows]
 

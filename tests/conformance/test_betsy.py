@@ -23,17 +23,7 @@ from .betsy_harness import corpus_dir, load_corpus, run_test
 _NOT_ROUTED = "inter-instance messages not routed yet"
 
 KNOWN_FAILURES: dict[str, str] = {
-    # messages and signals between instances (the harness leaves routing to the engine)
-    "SendTask": f"{_NOT_ROUTED}: the send task's message never reaches the waiting ParallelProcess "
-                "instance, so its marker task never runs (no MARKER_exists)",
-    "ReceiveTask": f"{_NOT_ROUTED}: the main process's message never reaches ParallelProcess's receive "
-                   "task (no MARKER_exists)",
-    "Message_StartEvent": f"{_NOT_ROUTED}: the thrown message does not start CalledProcess by its message "
-                          "start event (no MARKER_exists)",
-    "Message_IntermediateEvent": f"{_NOT_ROUTED}: the thrown message never reaches ParallelProcess's "
-                                 "intermediate catch event (no MARKER_exists)",
-    "Message_EndEvent": f"{_NOT_ROUTED}: the message end event does not start CalledProcess by its "
-                        "message start event (no MARKER_exists)",
+    # signals between instances (the engine routes thrown messages, not yet signals)
     "Signal_StartEvent": f"{_NOT_ROUTED} (signals): the thrown signal does not start CalledProcess by "
                          "its signal start event (no MARKER_exists)",
     "Signal_IntermediateEvent": f"{_NOT_ROUTED} (signals): the thrown signal never reaches "

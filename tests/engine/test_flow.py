@@ -238,3 +238,18 @@ def test_deploy__a_folder(engine, tmp_path):
     (tmp_path / "notes.txt").write_text("ignored")
     out = engine.deploy([tmp_path])
     assert [d["key"] for d in out.definitions] == ["loop"] and [f["key"] for f in out.forms] == ["request"]
+
+
+def test_thrown_messages__reach_instances_of_the_same_business_key_and_message_starts(engine):
+    engine.deploy(fixture_files("thrown_messages.bpmn"))
+    waiting = engine.start("receiver", {}, business_key="DOS-1")
+    other = engine.start("receiver", {}, business_key="DOS-2")
+    sender = engine.start("sender", {}, business_key="DOS-1")
+    assert sender.status == "completed"
+    assert engine.get_instance(waiting.id).status == "completed"
+    assert engine.get_instance(waiting.id).data == {"notice_received": True}
+    assert engine.get_instance(other.id).status == "running"  # another file's instance is untouched
+    [opened] = engine.list_instances(definition_key="opened").items  # the message end event started it
+    assert opened.business_key == "DOS-1" and opened.active_elements == ["o_task"]
+    thrown = [e.payload["name"] for e in engine.history(sender.id) if e.type == "message_thrown"]
+    assert thrown == ["avis_transmis", "ouvrir_dossier"]
