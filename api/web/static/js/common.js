@@ -124,5 +124,27 @@
     return li;
   }
 
-  window.diwan = { api, csrf, escape, el, formatDate, show, describeError, renderData, withDiffs, eventItem, EVENT_LABELS };
+  // Deploy one file from an editor page: the outcome in `message`, deployment errors listed in
+  // `errorList`; `kind` is the response list to read ("forms", "decisions"). Returns the version.
+  async function deployFile(blob, filename, kind, key, message, errorList, successText) {
+    errorList.replaceChildren(); errorList.classList.add('hidden');
+    const data = new FormData();
+    data.append('files', blob, filename);
+    const deployed = await api('POST', '/api/v1/deployments', data);
+    if (deployed.ok) {
+      const item = (deployed.body[kind] || []).find(d => d.key === key);
+      show(message, 'success', successText + (item ? ' (version ' + item.version + ').' : '.'));
+      document.body.dataset.deployed = item ? key + ':' + item.version : 'ok';
+      return item;
+    }
+    const errors = Array.isArray(deployed.body && deployed.body.errors) ? deployed.body.errors : [];
+    errors.forEach(e => errorList.append(el('li', { text: (e.element ? e.element + ' : ' : '') + e.message })));
+    errorList.classList.toggle('hidden', !errors.length);
+    show(message, 'error', describeError(deployed));
+    document.body.dataset.deployed = 'error';
+    return null;
+  }
+
+  window.diwan = { api, csrf, escape, el, formatDate, show, describeError, renderData, withDiffs, eventItem, EVENT_LABELS,
+                   deployFile };
 })();

@@ -19,21 +19,8 @@
   async function xml() { return (await modeler.saveXML({ format: true })).xml; }
 
   document.getElementById('deploy').addEventListener('click', async () => {
-    errorList.replaceChildren(); errorList.classList.add('hidden');
-    const data = new FormData();
-    data.append('files', new Blob([await xml()], { type: 'application/xml' }), key + '.dmn');
-    const deployed = await diwan.api('POST', '/api/v1/deployments', data);
-    if (deployed.ok) {
-      const decision = (deployed.body.decisions || []).find(d => d.key === key);
-      diwan.show(message, 'success', 'Table de décision déployée' + (decision ? ' (version ' + decision.version + ').' : '.'));
-      document.body.dataset.deployed = decision ? key + ':' + decision.version : 'ok';
-    } else {
-      const errors = Array.isArray(deployed.body && deployed.body.errors) ? deployed.body.errors : [];
-      errors.forEach(e => errorList.append(diwan.el('li', { text: (e.element ? e.element + ' : ' : '') + e.message })));
-      errorList.classList.toggle('hidden', !errors.length);
-      diwan.show(message, 'error', diwan.describeError(deployed));
-      document.body.dataset.deployed = 'error';
-    }
+    await diwan.deployFile(new Blob([await xml()], { type: 'application/xml' }), key + '.dmn', 'decisions', key,
+                           message, errorList, 'Table de décision déployée');
   });
   document.getElementById('download').addEventListener('click', async () => {
     const a = diwan.el('a', { href: URL.createObjectURL(new Blob([await xml()], { type: 'application/xml' })), download: key + '.dmn' });

@@ -27,21 +27,8 @@
   }
 
   document.getElementById('save').addEventListener('click', async () => {
-    errorList.replaceChildren(); errorList.classList.add('hidden');
-    const data = new FormData();
-    data.append('files', new Blob([JSON.stringify(current(), null, 2)], { type: 'application/json' }), key + '.form');
-    const deployed = await diwan.api('POST', '/api/v1/deployments', data);
-    if (deployed.ok) {
-      const form = (deployed.body.forms || []).find(f => f.key === key);
-      diwan.show(message, 'success', 'Formulaire enregistré et déployé' + (form ? ' (version ' + form.version + ').' : '.'));
-      document.body.dataset.deployed = form ? key + ':' + form.version : 'ok';
-    } else {
-      const errors = Array.isArray(deployed.body && deployed.body.errors) ? deployed.body.errors : [];
-      errors.forEach(e => errorList.append(diwan.el('li', { text: (e.element ? e.element + ' : ' : '') + e.message })));
-      errorList.classList.toggle('hidden', !errors.length);
-      diwan.show(message, 'error', diwan.describeError(deployed));
-      document.body.dataset.deployed = 'error';
-    }
+    await diwan.deployFile(new Blob([JSON.stringify(current(), null, 2)], { type: 'application/json' }), key + '.form',
+                           'forms', key, message, errorList, 'Formulaire enregistré et déployé');
   });
 
   document.getElementById('download').addEventListener('click', () => {
