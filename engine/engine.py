@@ -143,7 +143,8 @@ class Engine:
     def _deliver_thrown(self, ctx: CommandContext) -> None:
         """Deliver, in the command's transaction, the messages its instances threw (and the ones
         those deliveries throw, up to MAX_THROWN). A message nobody takes is dropped, as in BPMN."""
-        from .commands.events import deliver_message
+        from .commands.events import deliver_message, deliver_signal
+        from .runtime.workflow_run import SIGNAL_PREFIX
 
         delivered = 0
         while ctx.thrown:
@@ -151,7 +152,10 @@ class Engine:
             delivered += 1
             if delivered > self.MAX_THROWN:
                 raise ScriptError(None, f"more than {self.MAX_THROWN} messages thrown in one command: a loop?")
-            deliver_message(ctx, SYSTEM, name, key, {})
+            if name.startswith(SIGNAL_PREFIX):
+                deliver_signal(ctx, SYSTEM, name.removeprefix(SIGNAL_PREFIX))
+            else:
+                deliver_message(ctx, SYSTEM, name, key, {})
 
     def _run_step(self, fn: Callable[[], Any]) -> Any:
         try:

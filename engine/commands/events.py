@@ -76,6 +76,28 @@ def correlate_message(cmd: CorrelateMessage, ctx: CommandContext) -> list[str]:
     return reached
 
 
+def deliver_signal(ctx: CommandContext, actor, name: str) -> list[str]:
+    """Broadcast a signal: every instance waiting for it, and a new instance of every process
+    with a signal start event of that name. Returns the ids reached."""
+    from ..runtime.workflow_run import SIGNAL_PREFIX
+
+    reached = []
+    for instance_id in subscriptions.waiting_instances(ctx.conn, SIGNAL_PREFIX + name, None, any_key=True):
+        loaded = load(ctx, instance_id)
+        if loaded.row.status != "running":
+            continue
+        add_event(loaded, "signal_received", actor.username, payload={"name": name})
+        if ctx.engine._run_step(lambda run=loaded.run: run.signal(name)):
+            save(ctx, loaded)
+            reached.append(instance_id)
+    for row in definitions.latest_of_each(ctx.conn, "process"):
+        for start in orjson.loads(row.meta).get("signal_starts", []):
+            if start["signal"] == name:
+                view = start_instance(StartInstance(actor, row.key, {}, None, row.version, start["id"]), ctx)
+                reached.append(view.id)
+    return reached
+
+
 def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data: dict) -> list[str]:
     """Deliver a message to the instances waiting for it under `key` (or start one by a message
     start event); returns the ids reached, empty when nobody takes it."""

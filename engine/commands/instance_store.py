@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 
 from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text
 from ..db import audit_events, instances, outbox, subscriptions, tasks, timers
 from ..errors import Conflict, NotFound
 from ..runtime import workflow_state
-from ..runtime.workflow_run import Projection, ReadyTask, WorkflowRun
+from ..runtime.workflow_run import SIGNAL_PREFIX, Projection, ReadyTask, WorkflowRun
 from .base import CommandContext
 
 
@@ -151,10 +152,15 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     # Messages thrown that no catch event of this instance took go to the other instances
     # (correlated by this instance's business key) once this instance is written.
     for event in run.wf.get_events():
-        if isinstance(event.event_definition, MessageEventDefinition):
+        definition = event.event_definition
+        if isinstance(definition, MessageEventDefinition):
             events.append({"type": "message_thrown", "actor": "system", "element_id": None, "task_id": None,
-                           "payload": {"name": event.event_definition.name}})
-            ctx.thrown.append((event.event_definition.name, row.business_key))
+                           "payload": {"name": definition.name}})
+            ctx.thrown.append((definition.name, row.business_key))
+        elif isinstance(definition, SignalEventDefinition):  # broadcast to every instance
+            events.append({"type": "signal_thrown", "actor": "system", "element_id": None, "task_id": None,
+                           "payload": {"name": definition.name}})
+            ctx.thrown.append((SIGNAL_PREFIX + definition.name, None))
     # The command's last event says where it left the instance (time travel reads it).
     if events:
         events[-1] = {**events[-1], "payload": {**(events[-1].get("payload") or {}),

@@ -63,9 +63,9 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> dict:
         "business_key": cmd.business_key, "bindings": bindings, "data": json_safe(data),
         "start_event": cmd.start_event})
     message = next((m["message"] for m in meta.get("message_starts", []) if m["id"] == cmd.start_event), None)
-    timed = any(t["id"] == cmd.start_event for t in meta.get("timer_starts", []))
+    timed = any(t["id"] == cmd.start_event for t in meta.get("timer_starts", []) + meta.get("signal_starts", []))
     if cmd.start_event is not None and message is None and not timed:
-        raise NotFound(f"process {cmd.key!r} has no message or timer start event {cmd.start_event!r}")
+        raise NotFound(f"process {cmd.key!r} has no message, signal or timer start event {cmd.start_event!r}")
     engine._run_step(lambda: run.start(data, cmd.start_event, message))
     values = save(ctx, loaded, status=None)
     return engine._instance_dict(head, values)

@@ -45,10 +45,12 @@ def _row_id(task_id: str, name: str) -> str:
     return hashlib.sha256(f"{task_id}\0{name}".encode()).hexdigest()[:36]
 
 
-def waiting_instances(conn: Connection, message_name: str, business_key: str | None) -> list[str]:
+def waiting_instances(conn: Connection, message_name: str, business_key: str | None,
+                      any_key: bool = False) -> list[str]:
     """Ids of instances with a catch event waiting for this message under this business key
-    (instances without one, for a message thrown by an instance without one)."""
-    key = (subscription.c.business_key.is_(None) if business_key is None
+    (instances without one, for a message thrown by an instance without one; any instance
+    with `any_key`, for signals)."""
+    key = (sa.true() if any_key else subscription.c.business_key.is_(None) if business_key is None
            else subscription.c.business_key == business_key)
     rows = conn.execute(
         sa.select(subscription.c.instance_id).distinct()

@@ -37,12 +37,14 @@ class ProcessInfo:
     calls: set[str] = field(default_factory=set)
     message_starts: list[dict] = field(default_factory=list)  # [{"id": start event, "message": name}]
     timer_starts: list[dict] = field(default_factory=list)  # [{"id", "kind", "value"}] (ISO literal)
+    signal_starts: list[dict] = field(default_factory=list)  # [{"id": start event, "signal": name}]
     has_none_start: bool = False
 
     def meta(self) -> dict:
         return {"start_form_key": self.start_form_key, "forms": sorted(self.forms),
                 "decisions": sorted(self.decisions), "calls": sorted(self.calls),
                 "message_starts": self.message_starts, "timer_starts": self.timer_starts,
+                "signal_starts": self.signal_starts,
                 "has_none_start": self.has_none_start}
 
 
@@ -113,15 +115,20 @@ def _read_bpmn(filename, content, digest, root, constructs_check):
     translated = deepcopy(root)
     problems += translate_bpmn(translated, filename)
     messages = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:message", NS)}
-    processes = [_process_info(p, messages) for p in translated.iterfind("bpmn:process", NS)]
+    signals = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:signal", NS)}
+    processes = [_process_info(p, messages, signals) for p in translated.iterfind("bpmn:process", NS)]
     if not processes:
         problems.append(problem(filename, None, "the file declares no process"))
     return DeployedFile(filename, "bpmn", content, digest, translated=translated, processes=processes), problems
 
 
-def _process_info(proc: etree._Element, messages: dict[str, str]) -> ProcessInfo:
+def _process_info(proc: etree._Element, messages: dict[str, str], signals: dict[str, str]) -> ProcessInfo:
     info = ProcessInfo(proc.get("id"), proc.get("name"), None)
     for start in proc.iterfind("bpmn:startEvent", NS):
+        signal = start.find("bpmn:signalEventDefinition", NS)
+        if signal is not None:
+            info.signal_starts.append({"id": start.get("id"),
+                                       "signal": signals.get(signal.get("signalRef"), start.get("name"))})
         timer = start.find("bpmn:timerEventDefinition", NS)
         if timer is not None:
             for node in timer:

@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     StartEvent,
     TransactionSubprocess,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
@@ -77,6 +78,7 @@ class ReadyTask:
     form_key: str | None
 
 
+SIGNAL_PREFIX = "signal:"  # signal waits live in the message subscription table under this prefix
 _GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGateway)
 _WRITES_VARIABLES = (ScriptEngineTask, BusinessRuleTaskMixin)
 
@@ -133,8 +135,10 @@ class WorkflowRun:
                 if isinstance(spec, StartEvent) and task.workflow is self.wf:
                     if spec.bpmn_id != start_event:
                         task.cancel()
-                    elif message is None:  # a timer start: its schedule (the engine's) fired it
+                    elif message is None:  # a timer or signal start: the engine fired it
                         task._set_internal_data(event_fired=True)
+                        if task.state == TaskState.WAITING:
+                            task.task_spec._update(task)
         # With a none start, SpiffWorkflow's StartEventJoin cancels the other start events.
         self.step()
         if message is not None and not self.correlate(message, {}):
@@ -165,6 +169,13 @@ class WorkflowRun:
         self.variables.update(data)
         event = BpmnEvent(MessageEventDefinition(message_name), payload={})
         caught = self.wf.event_manager.catch(event, internal=False)
+        if caught:
+            self.step()
+        return caught
+
+    def signal(self, name: str) -> int:
+        """Deliver a signal to this instance's catch events; returns how many caught it."""
+        caught = self.wf.event_manager.catch(BpmnEvent(SignalEventDefinition(name), payload={}), internal=False)
         if caught:
             self.step()
         return caught
@@ -300,6 +311,8 @@ class WorkflowRun:
                             timers[str(t.id)] = (_catcher(t, d), due)
                     elif isinstance(d, MessageEventDefinition):
                         messages[str(t.id)] = (_catcher(t, d), d.name)
+                    elif isinstance(d, SignalEventDefinition):  # signals share the table, prefixed
+                        messages[str(t.id)] = (_catcher(t, d), SIGNAL_PREFIX + d.name)
             for element in _active_elements(t):
                 if element not in active:
                     active.append(element)

@@ -20,14 +20,8 @@ from .betsy_harness import corpus_dir, load_corpus, run_test
 
 # --- why the engine cannot pass these yet ------------------------------------------------------
 
-_NOT_ROUTED = "inter-instance messages not routed yet"
 
 KNOWN_FAILURES: dict[str, str] = {
-    # signals between instances (the engine routes thrown messages, not yet signals)
-    "Signal_StartEvent": f"{_NOT_ROUTED} (signals): the thrown signal does not start CalledProcess by "
-                         "its signal start event (no MARKER_exists)",
-    "Signal_IntermediateEvent": f"{_NOT_ROUTED} (signals): the thrown signal never reaches "
-                                "ParallelProcess's intermediate catch event (no MARKER_exists)",
     # timing and concurrency (engine/definitions/constructs.py KNOWN_RUNTIME_GAPS)
     "ParallelGateway_TrueParallelism": "KNOWN_RUNTIME_GAPS: " + KNOWN_RUNTIME_GAPS["ParallelGateway_TrueParallelism"]
                                        + " (the harness never adds EXECUTION_parallel)",

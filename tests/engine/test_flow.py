@@ -253,3 +253,28 @@ def test_thrown_messages__reach_instances_of_the_same_business_key_and_message_s
     assert opened.business_key == "DOS-1" and opened.active_elements == ["o_task"]
     thrown = [e.payload["name"] for e in engine.history(sender.id) if e.type == "message_thrown"]
     assert thrown == ["avis_transmis", "ouvrir_dossier"]
+
+
+def test_signals__broadcast_to_waiting_instances_and_signal_starts(engine):
+    signals = (b'<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+               b'id="d" targetNamespace="t"><bpmn:signal id="Sig" name="alerte_crise"/>'
+               b'<bpmn:process id="alarm" isExecutable="true"><bpmn:startEvent id="a_s"/>'
+               b'<bpmn:sequenceFlow id="a1" sourceRef="a_s" targetRef="a_t"/><bpmn:intermediateThrowEvent id="a_t">'
+               b'<bpmn:signalEventDefinition signalRef="Sig"/></bpmn:intermediateThrowEvent>'
+               b'<bpmn:sequenceFlow id="a2" sourceRef="a_t" targetRef="a_e"/><bpmn:endEvent id="a_e"/></bpmn:process>'
+               b'<bpmn:process id="listener" isExecutable="true"><bpmn:startEvent id="l_s"/>'
+               b'<bpmn:sequenceFlow id="l1" sourceRef="l_s" targetRef="l_w"/><bpmn:intermediateCatchEvent id="l_w">'
+               b'<bpmn:signalEventDefinition signalRef="Sig"/></bpmn:intermediateCatchEvent>'
+               b'<bpmn:sequenceFlow id="l2" sourceRef="l_w" targetRef="l_e"/><bpmn:endEvent id="l_e"/></bpmn:process>'
+               b'<bpmn:process id="reaction" isExecutable="true"><bpmn:startEvent id="r_s">'
+               b'<bpmn:signalEventDefinition signalRef="Sig"/></bpmn:startEvent>'
+               b'<bpmn:sequenceFlow id="r1" sourceRef="r_s" targetRef="r_t"/><bpmn:userTask id="r_t"/>'
+               b'<bpmn:sequenceFlow id="r2" sourceRef="r_t" targetRef="r_e"/><bpmn:endEvent id="r_e"/></bpmn:process>'
+               b'</bpmn:definitions>')
+    engine.deploy([("signals.bpmn", signals)])
+    one = engine.start("listener", {}, business_key="A")
+    two = engine.start("listener", {}, business_key="B")
+    engine.start("alarm", {}, business_key="C")
+    assert engine.get_instance(one.id).status == "completed" and engine.get_instance(two.id).status == "completed"
+    [reaction] = engine.list_instances(definition_key="reaction").items
+    assert reaction.active_elements == ["r_t"]
