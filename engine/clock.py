@@ -49,12 +49,3 @@ class ManualClock(Clock):
             self._now = self._now + delta
             return self._now
 
-
-class FrozenClock(Clock):
-    """A clock that always answers the same instant (used while one command runs)."""
-
-    def __init__(self, when: datetime):
-        self._now = when
-
-    def now(self) -> datetime:
-        return self._now

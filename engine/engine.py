@@ -10,7 +10,6 @@ from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 import orjson
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .clock import Clock, SystemClock
@@ -85,7 +84,7 @@ class Engine:
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
         with self.db.connect() as conn:
-            conn.execute(sa.text("select 1"))
+            instances.ping(conn)
 
     def dispose(self) -> None:
         self.db.dispose()
@@ -336,8 +335,7 @@ class Engine:
         import hashlib
 
         with self.db.connect() as conn:
-            rows = conn.execute(sa.select(instances.instance.c.id, instances.instance.c.last_seq,
-                                          instances.instance.c.last_hash).order_by(instances.instance.c.id)).all()
+            rows = instances.chain_heads(conn)
         heads = [{"instance_id": r.id, "seq": r.last_seq, "hash": r.last_hash} for r in rows]
         text = "\n".join(f"{h['instance_id']}:{h['seq']}:{h['hash']}" for h in heads)
         return {"instances": heads, "digest": hashlib.sha256(text.encode()).hexdigest(),
@@ -366,11 +364,8 @@ class Engine:
 
     def timers(self, instance_id: str | None = None) -> list[dict]:
         with self.db.connect() as conn:
-            q = sa.select(timers.timer).order_by(timers.timer.c.due_at)
-            if instance_id:
-                q = q.where(timers.timer.c.instance_id == instance_id)
             return [{"id": r.id, "instance_id": r.instance_id, "element_id": r.element_id,
-                     "due_at": _utc(r.due_at)} for r in conn.execute(q)]
+                     "due_at": _utc(r.due_at)} for r in timers.listing(conn, instance_id)]
 
     # -- helpers for command handlers ---------------------------------------------------
     def new_id(self) -> str:

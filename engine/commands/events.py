@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
-import sqlalchemy as sa
 
 from ..audit.hash_chain import format_at
 from ..db import definitions, subscriptions, timers
@@ -145,9 +144,5 @@ def fire_start_timer(cmd: FireStartTimer, ctx: CommandContext) -> str | None:
     definition = definitions.by_id(conn, row.definition_id)
     view = start_instance(StartInstance(cmd.actor, definition.key, {}, None, definition.version, row.element_id), ctx)
     following = occurrence(row.kind, row.value, timers.aware(row.origin), row.occurrence + 1, ctx.engine.tz)
-    if following is None:
-        conn.execute(sa.delete(timers.process_timer).where(timers.process_timer.c.id == row.id))
-    else:
-        conn.execute(sa.update(timers.process_timer).where(timers.process_timer.c.id == row.id).values(
-            occurrence=row.occurrence + 1, due_at=following, lease_owner=None, lease_expires_at=None, attempts=0))
+    timers.schedule_next_start(conn, row.id, row.occurrence + 1, following)
     return view.id

@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 from ..db import incidents, outbox, timers
 from ..errors import Conflict, NotFound
 from ..workers import leases
@@ -35,7 +33,7 @@ def record_failure(cmd: RecordFailure, ctx: CommandContext) -> str | None:
     if cmd.kind == "timer":
         row = conn.execute(timers.SELECT_ONE, {"id": cmd.source_id}).first()
     else:
-        row = conn.execute(sa.select(outbox.outbox).where(outbox.outbox.c.id == cmd.source_id)).first()
+        row = outbox.get(conn, cmd.source_id)
     if row is None:
         return None
     attempts = row.attempts + 1
@@ -45,9 +43,8 @@ def record_failure(cmd: RecordFailure, ctx: CommandContext) -> str | None:
     if cmd.kind == "timer":
         leases.park(conn, "timer", row.id, attempts=attempts, error=cmd.error, until=wall + backoff, incident=give_up)
     else:
-        conn.execute(sa.update(outbox.outbox).where(outbox.outbox.c.id == row.id).values(
-            attempts=attempts, last_error=cmd.error, status="failed" if give_up else "pending",
-            next_attempt_at=wall + backoff, lease_owner=None, lease_expires_at=None))
+        outbox.record_failure(conn, row.id, attempts=attempts, error=cmd.error, retry_at=wall + backoff,
+                              give_up=give_up)
     if not give_up:
         return None
     incident_id = engine.new_id()
@@ -82,12 +79,9 @@ def retry_incident(cmd: RetryIncident, ctx: CommandContext) -> dict:
         raise Conflict("the incident was already retried")
     incidents.resolve(conn, row.id, ctx.now)
     if row.kind == "timer":
-        conn.execute(sa.update(timers.timer).where(timers.timer.c.id == row.source_id).values(
-            attempts=0, lease_owner=None, lease_expires_at=None))
+        timers.reset(conn, row.source_id)
     else:
-        conn.execute(sa.update(outbox.outbox).where(outbox.outbox.c.id == row.source_id).values(
-            attempts=0, status="pending", next_attempt_at=ctx.engine.wall.now(), lease_owner=None,
-            lease_expires_at=None))
+        outbox.reset(conn, row.source_id, ctx.engine.wall.now())
     loaded = load(ctx, row.instance_id)
     add_event(loaded, "incident_retried", cmd.actor.username, element_id=row.element_id,
               payload={"incident_id": row.id})

@@ -121,3 +121,13 @@ def page(conn: Connection, *, page: int = 1, per_page: int = 50, **search) -> tu
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
     return list(rows), total
+
+
+def chain_heads(conn: Connection) -> list[sa.Row]:
+    """Every instance's audit chain tail (id, last_seq, last_hash), by id."""
+    return list(conn.execute(sa.select(instance.c.id, instance.c.last_seq, instance.c.last_hash)
+                             .order_by(instance.c.id)))
+
+
+def ping(conn: Connection) -> None:
+    conn.execute(sa.text("select 1"))

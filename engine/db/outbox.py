@@ -34,3 +34,28 @@ def insert_many(conn: Connection, rows: list[dict]) -> None:
 def for_instance(conn: Connection, instance_id: str) -> list[sa.Row]:
     return list(conn.execute(sa.select(outbox).where(outbox.c.instance_id == instance_id)
                              .order_by(outbox.c.created_at, outbox.c.id)))
+
+
+SELECT_ONE = sa.select(outbox).where(outbox.c.id == sa.bindparam("id"))
+
+
+def get(conn: Connection, outbox_id: str) -> sa.Row | None:
+    return conn.execute(SELECT_ONE, {"id": outbox_id}).first()
+
+
+def mark_delivered(conn: Connection, outbox_id: str, owner: str, at, attempts: int) -> None:
+    conn.execute(sa.update(outbox).where(outbox.c.id == outbox_id, outbox.c.lease_owner == owner)
+                 .values(status="delivered", delivered_at=at, attempts=attempts, lease_owner=None,
+                         lease_expires_at=None))
+
+
+def record_failure(conn: Connection, outbox_id: str, *, attempts: int, error: str, retry_at, give_up: bool) -> None:
+    conn.execute(sa.update(outbox).where(outbox.c.id == outbox_id).values(
+        attempts=attempts, last_error=error, status="failed" if give_up else "pending", next_attempt_at=retry_at,
+        lease_owner=None, lease_expires_at=None))
+
+
+def reset(conn: Connection, outbox_id: str, due_at) -> None:
+    """Make a failed delivery pending again (an incident is retried)."""
+    conn.execute(sa.update(outbox).where(outbox.c.id == outbox_id).values(
+        attempts=0, status="pending", next_attempt_at=due_at, lease_owner=None, lease_expires_at=None))

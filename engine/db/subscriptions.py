@@ -18,7 +18,6 @@ subscription = sa.Table(
     sa.Index("ix_message_subscription_instance", "instance_id"),
 )
 
-SELECT_FOR_INSTANCE = sa.select(subscription.c.id).where(subscription.c.instance_id == sa.bindparam("iid"))
 INSERT = sa.insert(subscription)
 DELETE_ONE = sa.delete(subscription).where(subscription.c.id == sa.bindparam("b_id"))
 

@@ -57,7 +57,6 @@ _ASSIGN = sa.update(task).values(assignee=sa.bindparam("assignee"), claimed_at=s
 CLAIM = _ASSIGN.where(task.c.id == sa.bindparam("b_id"), task.c.state == "ready", task.c.assignee.is_(None))
 REASSIGN = _ASSIGN.where(task.c.id == sa.bindparam("b_id"), task.c.state == "ready",
                          task.c.assignee == sa.bindparam("b_previous"))
-SELECT_READY_IDS = sa.select(task.c.id).where(task.c.instance_id == sa.bindparam("iid"), task.c.state == "ready")
 
 
 SELECT_ONE = sa.select(task).where(task.c.id == sa.bindparam("id"))
@@ -82,10 +81,6 @@ def get(conn: Connection, task_id: str) -> sa.Row | None:
 
 def with_instance(conn: Connection, task_id: str) -> sa.Row | None:
     return conn.execute(SELECT_WITH_INSTANCE, {"id": task_id}).first()
-
-
-def ready_ids(conn: Connection, instance_id: str) -> set[str]:
-    return {r[0] for r in conn.execute(SELECT_READY_IDS, {"iid": instance_id})}
 
 
 def insert_many(conn: Connection, rows: list[dict], candidates: list[dict]) -> None:

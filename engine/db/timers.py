@@ -24,17 +24,11 @@ timer = sa.Table(
 )
 
 SELECT_ONE = sa.select(timer).where(timer.c.id == sa.bindparam("id"))
-SELECT_FOR_INSTANCE = sa.select(timer.c.id, timer.c.element_id, timer.c.due_at).where(
-    timer.c.instance_id == sa.bindparam("iid"))
 INSERT = sa.insert(timer)
 DELETE_ONE = sa.delete(timer).where(timer.c.id == sa.bindparam("b_id"))
 # A timer that moved on (the next occurrence of a cycle) is free to be claimed again.
 UPDATE_DUE = sa.update(timer).where(timer.c.id == sa.bindparam("b_id")).values(
     due_at=sa.bindparam("due_at"), lease_owner=None, lease_expires_at=None, attempts=0)
-
-
-def for_instance(conn: Connection, instance_id: str) -> dict[str, tuple[str, datetime]]:
-    return {r.id: (r.element_id, r.due_at) for r in conn.execute(SELECT_FOR_INSTANCE, {"iid": instance_id})}
 
 
 def sync(conn: Connection, instance_id: str, current: dict[str, tuple[str, datetime]],
@@ -53,12 +47,35 @@ def sync(conn: Connection, instance_id: str, current: dict[str, tuple[str, datet
         conn.execute(UPDATE_DUE, moved)
 
 
-def next_due(conn: Connection, until: datetime | None = None) -> sa.Row | None:
-    """The earliest due timer (optionally due no later than `until`)."""
-    q = sa.select(timer).order_by(timer.c.due_at, timer.c.id).limit(1)
-    if until is not None:
-        q = q.where(timer.c.due_at <= until)
-    return conn.execute(q).first()
+def listing(conn: Connection, instance_id: str | None = None) -> list[sa.Row]:
+    """Waiting timers (of one instance, or all), earliest first."""
+    q = sa.select(timer).order_by(timer.c.due_at, timer.c.id)
+    if instance_id:
+        q = q.where(timer.c.instance_id == instance_id)
+    return list(conn.execute(q))
+
+
+def earliest_free_due(conn: Connection) -> datetime | None:
+    """When the next unclaimed timer or timer start falls due (what a worker wakes up for)."""
+    times = [conn.execute(sa.select(sa.func.min(t.c.due_at)).where(t.c.lease_owner.is_(None))).scalar()
+             for t in (timer, process_timer)]
+    times = [aware(t) for t in times if t is not None]
+    return min(times) if times else None
+
+
+def reset(conn: Connection, timer_id: str) -> None:
+    """Make a parked timer claimable again (an incident is retried)."""
+    conn.execute(sa.update(timer).where(timer.c.id == timer_id).values(attempts=0, lease_owner=None,
+                                                                      lease_expires_at=None))
+
+
+def schedule_next_start(conn: Connection, row_id: str, occurrence: int, due_at: datetime | None) -> None:
+    """After a timer start fired: its next occurrence, or the end of its schedule."""
+    if due_at is None:
+        conn.execute(sa.delete(process_timer).where(process_timer.c.id == row_id))
+    else:
+        conn.execute(sa.update(process_timer).where(process_timer.c.id == row_id).values(
+            occurrence=occurrence, due_at=due_at, lease_owner=None, lease_expires_at=None, attempts=0))
 
 
 def aware(d: datetime) -> datetime:

@@ -318,20 +318,6 @@ class WorkflowRun:
                     active.append(element)
         return Projection(ready, timers, messages, active)
 
-    def ready_user_tasks(self) -> list[ReadyTask]:
-        return list(self.project().ready.values())
-
-    def waiting_timers(self) -> dict[str, tuple[str, datetime]]:
-        """Waiting timers: task id -> (element id, due time)."""
-        return self.project().timers
-
-    def waiting_messages(self) -> dict[str, tuple[str, str]]:
-        """Waiting message catch events: task id -> (element id, message name)."""
-        return self.project().messages
-
-    def active_elements(self) -> list[str]:
-        return self.project().active
-
     def is_completed(self) -> bool:
         return self.wf.is_completed()
 

@@ -5,12 +5,11 @@ import logging
 from datetime import timedelta
 
 import orjson
-import sqlalchemy as sa
 
 from ..commands.incidents import RecordFailure
 from ..connectors.registry import Delivery
 from ..db.base import WRITE
-from ..db.outbox import outbox
+from ..db import outbox
 from ..views import SYSTEM
 from . import leases
 from .timer_worker import worker_name
@@ -54,7 +53,5 @@ class OutboxWorker:
             engine.execute(RecordFailure(SYSTEM, "outbox", row.id, f"{type(exc).__name__}: {exc}", row.element_id))
             return False
         with engine.db.connect().execution_options(**WRITE) as conn, conn.begin():
-            conn.execute(sa.update(outbox).where(outbox.c.id == row.id, outbox.c.lease_owner == self.owner)
-                         .values(status="delivered", delivered_at=engine.wall.now(), attempts=row.attempts + 1,
-                                 lease_owner=None, lease_expires_at=None))
+            outbox.mark_delivered(conn, row.id, self.owner, engine.wall.now(), row.attempts + 1)
         return True

@@ -6,9 +6,7 @@ import logging
 import threading
 from datetime import timedelta
 
-import sqlalchemy as sa
-
-from ..db.timers import aware, timer
+from ..db import timers
 from .outbox_worker import OutboxWorker
 from .timer_worker import TimerWorker
 
@@ -56,11 +54,10 @@ class WorkerService:
         if self._scheduler is None:
             return
         with self.engine.db.connect() as conn:
-            due = conn.execute(sa.select(sa.func.min(timer.c.due_at))
-                               .where(sa.or_(timer.c.lease_owner.is_(None)))).scalar()
+            due = timers.earliest_free_due(conn)
         if due is None:
             return
-        delay = max((aware(due) - self.engine.clock.now()).total_seconds(), 0.05)
+        delay = max((due - self.engine.clock.now()).total_seconds(), 0.05)
         if delay < self.engine.settings.sweep_seconds:
             run_at = self.engine.wall.now() + timedelta(seconds=delay)
             self._scheduler.add_job(self.run_once, "date", run_date=run_at, id="next_due", replace_existing=True)
