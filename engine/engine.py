@@ -447,7 +447,7 @@ class Engine:
         engine.context = {"instance_id": instance_id, "business_key": business_key, "connection": ctx.conn}
         return engine
 
-    def _instance_dict(self, head, values: dict) -> InstanceView:
+    def _saved_view(self, head, values: dict) -> InstanceView:
         return InstanceView(
             id=head.id, definition_key=head.definition_key, definition_version=head.definition_version,
             business_key=head.business_key, status=values["status"], data=orjson.loads(values["data"]),

@@ -9,13 +9,14 @@ import orjson
 from ..audit.hash_chain import format_at
 from ..db import definitions, subscriptions, timers
 from ..errors import InvalidData, NotFound
+from ..views import InstanceView
 from .base import Command, CommandContext, handles
 from .instance_store import add_event, json_safe, load, save
 from .instances import StartInstance, start_instance
 
 
 @dataclass(frozen=True)
-class FireTimer(Command[dict | None]):
+class FireTimer(Command["InstanceView | None"]):
     """Fire one due timer of an instance (nothing happens if it already fired or moved on).
 
     `due_at` is the due time the caller claimed; a row whose due time has changed since (a
@@ -29,7 +30,7 @@ class FireTimer(Command[dict | None]):
 
 
 @handles(FireTimer)
-def fire_timer(cmd: FireTimer, ctx: CommandContext) -> dict | None:
+def fire_timer(cmd: FireTimer, ctx: CommandContext) -> InstanceView | None:
     """Fire the timer and run the instance on. Returns None when stale.
 
     Raises ScriptError when a step fails (the caller retries, then records an incident).
@@ -46,7 +47,7 @@ def fire_timer(cmd: FireTimer, ctx: CommandContext) -> dict | None:
               payload={"due_at": format_at(timers.aware(row.due_at))})
     ctx.engine._run_step(loaded.run.fire_timers)
     values = save(ctx, loaded)
-    return ctx.engine._instance_dict(loaded.row, values)
+    return ctx.engine._saved_view(loaded.row, values)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from ..db import incidents, outbox, timers
 from ..errors import Conflict, NotFound
 from ..workers import leases
+from ..views import InstanceView
 from .base import Command, CommandContext, handles
 from .instance_store import add_event, load, save
 
@@ -59,14 +60,14 @@ def record_failure(cmd: RecordFailure, ctx: CommandContext) -> str | None:
 
 
 @dataclass(frozen=True)
-class RetryIncident(Command[dict]):
+class RetryIncident(Command[InstanceView]):
     """Retry the work behind an incident, once its cause is fixed."""
 
     incident_id: str = ""
 
 
 @handles(RetryIncident)
-def retry_incident(cmd: RetryIncident, ctx: CommandContext) -> dict:
+def retry_incident(cmd: RetryIncident, ctx: CommandContext) -> InstanceView:
     """Resolve the incident, make its timer or outbox row due again, set the instance running.
 
     Raises NotFound, Conflict (already resolved).
@@ -87,4 +88,4 @@ def retry_incident(cmd: RetryIncident, ctx: CommandContext) -> dict:
               payload={"incident_id": row.id})
     still_open = [i for i in incidents.open_for_instance(conn, row.instance_id) if i.id != row.id]
     values = save(ctx, loaded, status="failed" if still_open else "running")
-    return ctx.engine._instance_dict(loaded.row, values)
+    return ctx.engine._saved_view(loaded.row, values)

@@ -11,6 +11,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEv
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 
 from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text
+from ..definitions.files import normalize_form_key
+from ..runtime.timer_events import add_duration
 from ..db import audit_events, instances, outbox, subscriptions, tasks, timers
 from ..errors import Conflict, NotFound
 from ..runtime import workflow_state
@@ -228,8 +230,6 @@ def _task_row(ctx: CommandContext, loaded: LoadedInstance, t: ReadyTask, now: da
         priority = int(priority) if priority is not None else None
     except ValueError:
         priority = None
-    from ..definitions.files import normalize_form_key
-
     row = {"id": t.id, "instance_id": loaded.row.id, "definition_key": loaded.row.definition_key,
            "element_id": t.element_id, "name": t.name, "documentation": t.documentation, "lane": lane,
            "candidate_groups": dumps(groups), "candidate_users": dumps(users), "assignee": assignee,
@@ -268,8 +268,6 @@ def _due(text: str | None, variables: dict, now: datetime, tz) -> datetime | Non
     value = _resolve(text, variables)
     if value in (None, ""):
         return None
-    from ..runtime.timer_events import add_duration
-
     if isinstance(value, datetime):
         return value
     value = str(value)

@@ -11,12 +11,13 @@ from ..audit.hash_chain import GENESIS
 from ..db import definitions
 from ..errors import Conflict, InvalidData, NotFound
 from ..runtime.workflow_run import WorkflowRun
+from ..views import InstanceView
 from .base import Command, CommandContext, handles
 from .instance_store import LoadedInstance, add_event, json_safe, load, save
 
 
 @dataclass(frozen=True)
-class StartInstance(Command[dict]):
+class StartInstance(Command[InstanceView]):
     """Start an instance of the latest (or a given) version of process `key`."""
 
     key: str = ""
@@ -27,7 +28,7 @@ class StartInstance(Command[dict]):
 
 
 @handles(StartInstance)
-def start_instance(cmd: StartInstance, ctx: CommandContext) -> dict:
+def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
     """Create the instance and run it to its first wait state.
 
     Raises NotFound (no such process), InvalidData (start form), ScriptError (a step failed).
@@ -68,11 +69,11 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> dict:
         raise NotFound(f"process {cmd.key!r} has no message, signal or timer start event {cmd.start_event!r}")
     engine._run_step(lambda: run.start(data, cmd.start_event, message))
     values = save(ctx, loaded, status=None)
-    return engine._instance_dict(head, values)
+    return engine._saved_view(head, values)
 
 
 @dataclass(frozen=True)
-class CancelInstance(Command[dict]):
+class CancelInstance(Command[InstanceView]):
     """Cancel a running or suspended instance."""
 
     instance_id: str = ""
@@ -80,48 +81,48 @@ class CancelInstance(Command[dict]):
 
 
 @handles(CancelInstance)
-def cancel_instance(cmd: CancelInstance, ctx: CommandContext) -> dict:
+def cancel_instance(cmd: CancelInstance, ctx: CommandContext) -> InstanceView:
     """Cancel the instance: its tasks are cancelled, its timers removed. Raises NotFound, Conflict."""
     loaded = _load_live(ctx, cmd.instance_id)
     loaded.run.cancel()
     add_event(loaded, "instance_cancelled", cmd.actor.username, payload={"reason": cmd.reason})
     values = save(ctx, loaded, status="cancelled")
-    return ctx.engine._instance_dict(loaded.row, values)
+    return ctx.engine._saved_view(loaded.row, values)
 
 
 @dataclass(frozen=True)
-class SuspendInstance(Command[dict]):
+class SuspendInstance(Command[InstanceView]):
     """Suspend a running instance: nothing moves until it is resumed."""
 
     instance_id: str = ""
 
 
 @handles(SuspendInstance)
-def suspend_instance(cmd: SuspendInstance, ctx: CommandContext) -> dict:
+def suspend_instance(cmd: SuspendInstance, ctx: CommandContext) -> InstanceView:
     loaded = _load_live(ctx, cmd.instance_id)
     if loaded.row.status == "suspended":
         raise Conflict("the instance is already suspended")
     add_event(loaded, "instance_suspended", cmd.actor.username)
     values = save(ctx, loaded, status="suspended")
-    return ctx.engine._instance_dict(loaded.row, values)
+    return ctx.engine._saved_view(loaded.row, values)
 
 
 @dataclass(frozen=True)
-class ResumeInstance(Command[dict]):
+class ResumeInstance(Command[InstanceView]):
     """Resume a suspended instance."""
 
     instance_id: str = ""
 
 
 @handles(ResumeInstance)
-def resume_instance(cmd: ResumeInstance, ctx: CommandContext) -> dict:
+def resume_instance(cmd: ResumeInstance, ctx: CommandContext) -> InstanceView:
     loaded = _load_live(ctx, cmd.instance_id)
     if loaded.row.status != "suspended":
         raise Conflict("the instance is not suspended")
     add_event(loaded, "instance_resumed", cmd.actor.username)
     ctx.engine._run_step(loaded.run.fire_timers)  # timers that fell due meanwhile fire now
     values = save(ctx, loaded, status="completed" if loaded.run.is_completed() else "running")
-    return ctx.engine._instance_dict(loaded.row, values)
+    return ctx.engine._saved_view(loaded.row, values)
 
 
 def _load_live(ctx: CommandContext, instance_id: str) -> LoadedInstance:

@@ -9,6 +9,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..db import tasks
 from ..errors import Conflict, Forbidden, InvalidData, NotFound
+from ..views import InstanceView, TaskView
 from .base import Command, CommandContext, handles
 from .instance_store import Head, add_event, json_safe, load, save
 
@@ -33,14 +34,14 @@ def _require_offered(row, actor) -> None:
 
 
 @dataclass(frozen=True)
-class ClaimTask(Command[dict]):
+class ClaimTask(Command[TaskView]):
     """Assign a ready task to the acting user."""
 
     task_id: str = ""
 
 
 @handles(ClaimTask)
-def claim_task(cmd: ClaimTask, ctx: CommandContext) -> dict:
+def claim_task(cmd: ClaimTask, ctx: CommandContext) -> TaskView:
     """Claim a task. Again by the same user: no change. Raises NotFound, Forbidden, Conflict."""
     row = _ready_row(ctx, cmd.task_id)
     if row.assignee == cmd.actor.username:
@@ -59,14 +60,14 @@ def claim_task(cmd: ClaimTask, ctx: CommandContext) -> dict:
 
 
 @dataclass(frozen=True)
-class UnclaimTask(Command[dict]):
+class UnclaimTask(Command[TaskView]):
     """Give a claimed task back to its candidates."""
 
     task_id: str = ""
 
 
 @handles(UnclaimTask)
-def unclaim_task(cmd: UnclaimTask, ctx: CommandContext) -> dict:
+def unclaim_task(cmd: UnclaimTask, ctx: CommandContext) -> TaskView:
     """Unclaim (the assignee or an admin). Raises NotFound, Forbidden, Conflict."""
     row = _ready_row(ctx, cmd.task_id)
     if row.assignee is None:
@@ -84,7 +85,7 @@ def unclaim_task(cmd: UnclaimTask, ctx: CommandContext) -> dict:
 
 
 @dataclass(frozen=True)
-class CompleteTask(Command[dict]):
+class CompleteTask(Command[InstanceView]):
     """Complete a ready user task with form data and run the instance on."""
 
     task_id: str = ""
@@ -92,7 +93,7 @@ class CompleteTask(Command[dict]):
 
 
 @handles(CompleteTask)
-def complete_task(cmd: CompleteTask, ctx: CommandContext) -> dict:
+def complete_task(cmd: CompleteTask, ctx: CommandContext) -> InstanceView:
     """Complete a task.
 
     Raises NotFound, Forbidden (not offered to the actor), InvalidData (form rules),
@@ -118,7 +119,7 @@ def complete_task(cmd: CompleteTask, ctx: CommandContext) -> dict:
     if deleted:
         loaded.events[-1]["payload"]["deleted"] = deleted
     values = save(ctx, loaded, completed_task=(row.id, cmd.actor.username))
-    return engine._instance_dict(loaded.row, values)
+    return engine._saved_view(loaded.row, values)
 
 
 def _no_form(data: dict) -> dict:

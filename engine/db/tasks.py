@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -171,8 +172,6 @@ def page(conn: Connection, *, user: str | None, groups: Iterable[str], see_all: 
 
 def may_act(row: sa.Row, user: str, groups: Iterable[str]) -> bool:
     """Whether `user` may claim/complete the task row (same rule as the inbox query)."""
-    import orjson
-
     if row.assignee is not None:
         return row.assignee == user
     if user in orjson.loads(row.candidate_users):

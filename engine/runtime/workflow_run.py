@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.defaults import (
@@ -322,8 +323,6 @@ class WorkflowRun:
         return self.wf.is_completed()
 
     def task(self, task_id: str):
-        from uuid import UUID
-
         try:
             return self.wf.get_task_from_id(UUID(task_id))
         except (ValueError, KeyError):
