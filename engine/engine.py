@@ -284,12 +284,14 @@ class Engine:
     def history(self, instance_id: str, *, types: Iterable[str] | None = None, actor: str | None = None,
                 since: datetime | None = None, until: datetime | None = None) -> list[EventView]:
         """An instance's hash-chained events in order (optionally filtered by type, actor, time)."""
+        return [_event_view(r) for r in self._event_rows(instance_id, types=types, actor=actor, since=since,
+                                                         until=until)]
+
+    def _event_rows(self, instance_id: str, **filters) -> list:
         with self.db.connect() as conn:
             if instances.head(conn, instance_id) is None:
                 raise NotFound(f"instance {instance_id} not found")
-            rows = audit_events.for_instance(conn, instance_id, types=types, actor=actor, since=since, until=until)
-        return [EventView(r.seq, _utc(r.at), r.type, r.actor, r.element_id, r.task_id, orjson.loads(r.payload),
-                          r.prev_hash, r.hash) for r in rows]
+            return audit_events.for_instance(conn, instance_id, **filters)
 
     def state_at(self, instance_id: str, seq: int) -> dict:
         """The instance as it was right after event `seq` (data, status, active elements, open tasks).
@@ -311,13 +313,15 @@ class Engine:
         Returns:
             {"chain_ok", "replay_ok", "first_bad_seq", "detail"}.
         """
+        from .audit.hash_chain import first_break_rows
         from .audit.replay import replay
 
-        bad = self.verify_chain(instance_id)
+        rows = self._event_rows(instance_id)  # read once: the chain, then the replay
+        bad = first_break_rows(rows, instance_id)
         if bad is not None:
             return {"chain_ok": False, "replay_ok": False, "first_bad_seq": bad,
                     "detail": f"the hash chain breaks at event {bad}: an event was edited, removed, inserted or moved"}
-        result = replay(self, [e.to_dict() for e in self.history(instance_id)])
+        result = replay(self, [_event_view(r).to_dict() for r in rows])
         return {"chain_ok": True, "replay_ok": result.ok, "first_bad_seq": result.first_bad_seq,
                 "detail": result.detail}
 
@@ -325,10 +329,7 @@ class Engine:
         """The seq of the first event whose hash or link is wrong, None when the chain is intact."""
         from .audit.hash_chain import first_break_rows
 
-        with self.db.connect() as conn:
-            if instances.head(conn, instance_id) is None:
-                raise NotFound(f"instance {instance_id} not found")
-            return first_break_rows(audit_events.for_instance(conn, instance_id), instance_id)
+        return first_break_rows(self._event_rows(instance_id), instance_id)
 
     def anchor(self) -> dict:
         """The latest hash of every instance and one digest over them (to hand to a third party)."""
@@ -465,6 +466,11 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _event_view(row) -> EventView:
+    return EventView(row.seq, _utc(row.at), row.type, row.actor, row.element_id, row.task_id,
+                     orjson.loads(row.payload), row.prev_hash, row.hash)
 
 
 def _incident_view(row) -> IncidentView:
