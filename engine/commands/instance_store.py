@@ -24,7 +24,7 @@ class Head:
     """An instance head read together with a task (columns prefixed `inst__`)."""
 
     def __init__(self, row):
-        for name, value in row._mapping.items():
+        for name, value in row._asdict().items():
             if name.startswith("inst__"):
                 setattr(self, name[len("inst__"):], value)
 

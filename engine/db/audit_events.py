@@ -5,6 +5,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .base import Id, JsonText, Timestamp, metadata
+from .sql import db
+from .sql import insert as insert_statement
 
 audit_event = sa.Table(
     "audit_event",
@@ -21,12 +23,11 @@ audit_event = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
-INSERT = sa.insert(audit_event)
+INSERT = insert_statement(audit_event)
 
 
 def append(conn: Connection, rows: list[dict]) -> None:
-    if rows:
-        conn.execute(INSERT, rows)
+    db(conn).execute_many(INSERT, rows)
 
 
 def for_instance(conn: Connection, instance_id: str, *, types=None, actor: str | None = None,

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .base import Id, JsonText, LongText, Timestamp, metadata
+from .sql import Statement, columns, db
 
 deployment = sa.Table(
     "deployment",
@@ -35,23 +36,23 @@ definition = sa.Table(
 )
 
 
-_KIND_KEY = (definition.c.kind == sa.bindparam("kind"), definition.c.key == sa.bindparam("key"))
-LATEST = sa.select(definition).where(*_KIND_KEY).order_by(definition.c.version.desc()).limit(1)
-BY_VERSION = sa.select(definition).where(*_KIND_KEY, definition.c.version == sa.bindparam("version"))
-BY_ID = sa.select(definition).where(definition.c.id == sa.bindparam("id"))
+_SELECT = f"SELECT {columns(definition)} FROM definition"
+LATEST = Statement(f"{_SELECT} WHERE kind = :kind AND key = :key ORDER BY version DESC LIMIT 1")
+BY_VERSION = Statement(f"{_SELECT} WHERE kind = :kind AND key = :key AND version = :version")
+BY_ID = Statement(f"{_SELECT} WHERE id = :id")
 
 
-def latest(conn: Connection, kind: str, key: str) -> sa.Row | None:
+def latest(conn: Connection, kind: str, key: str):
     """The newest version of a definition, or None."""
-    return conn.execute(LATEST, {"kind": kind, "key": key}).first()
+    return db(conn).first(LATEST, {"kind": kind, "key": key})
 
 
-def by_version(conn: Connection, kind: str, key: str, version: int) -> sa.Row | None:
-    return conn.execute(BY_VERSION, {"kind": kind, "key": key, "version": version}).first()
+def by_version(conn: Connection, kind: str, key: str, version: int):
+    return db(conn).first(BY_VERSION, {"kind": kind, "key": key, "version": version})
 
 
-def by_id(conn: Connection, definition_id: str) -> sa.Row | None:
-    return conn.execute(BY_ID, {"id": definition_id}).first()
+def by_id(conn: Connection, definition_id: str):
+    return db(conn).first(BY_ID, {"id": definition_id})
 
 
 def versions(conn: Connection, kind: str, key: str) -> list[sa.Row]:

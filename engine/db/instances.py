@@ -5,6 +5,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .base import Id, JsonText, LongText, Timestamp, metadata
+from .sql import Statement, db
+from .sql import insert as insert_statement
 
 instance = sa.Table(
     "instance",
@@ -30,60 +32,33 @@ instance = sa.Table(
     sa.Index("ix_instance_created_at", "created_at"),
 )
 
-SELECT_FOR_COMMAND = sa.select(
-    instance.c.id,
-    instance.c.definition_id,
-    instance.c.definition_key,
-    instance.c.definition_version,
-    instance.c.business_key,
-    instance.c.status,
-    instance.c.bindings,
-    instance.c.version,
-    instance.c.last_seq,
-    instance.c.last_hash,
-    instance.c.started_by,
-    instance.c.created_at,
-    instance.c.ended_at,
-).where(instance.c.id == sa.bindparam("id"))
-
-SELECT_STATE = sa.select(instance.c.state, instance.c.data).where(instance.c.id == sa.bindparam("id"))
-
-UPDATE_VERSIONED = (
-    sa.update(instance)
-    .where(instance.c.id == sa.bindparam("b_id"), instance.c.version == sa.bindparam("b_version"))
-    .values(
-        status=sa.bindparam("status"),
-        data=sa.bindparam("data"),
-        active_elements=sa.bindparam("active_elements"),
-        state=sa.bindparam("state"),
-        version=sa.bindparam("version"),
-        last_seq=sa.bindparam("last_seq"),
-        last_hash=sa.bindparam("last_hash"),
-        ended_at=sa.bindparam("ended_at"),
-    )
-)
+_HEAD_COLUMNS = ("id", "definition_id", "definition_key", "definition_version", "business_key", "status",
+                 "bindings", "version", "last_seq", "last_hash", "started_by", "created_at", "ended_at")
+SELECT_FOR_COMMAND = Statement(f"SELECT {', '.join(_HEAD_COLUMNS)} FROM instance WHERE id = :id")
+SELECT_STATE = Statement("SELECT state, data FROM instance WHERE id = :id")
+UPDATE_VERSIONED = Statement(
+    "UPDATE instance SET status = :status, data = :data, active_elements = :active_elements, state = :state, "
+    "version = :version, last_seq = :last_seq, last_hash = :last_hash, ended_at = :ended_at "
+    "WHERE id = :b_id AND version = :b_version")
+INSERT = insert_statement(instance)
 
 
-def head(conn: Connection, instance_id: str) -> sa.Row | None:
-    """The instance row without its state blob."""
-    return conn.execute(SELECT_FOR_COMMAND, {"id": instance_id}).first()
+def head(conn: Connection, instance_id: str):
+    """The instance row without its state blob (command path: prebuilt SQL)."""
+    return db(conn).first(SELECT_FOR_COMMAND, {"id": instance_id})
 
 
-def state(conn: Connection, instance_id: str) -> sa.Row | None:
-    return conn.execute(SELECT_STATE, {"id": instance_id}).first()
+def state(conn: Connection, instance_id: str):
+    return db(conn).first(SELECT_STATE, {"id": instance_id})
 
 
 def update_versioned(conn: Connection, instance_id: str, expected_version: int, **values) -> bool:
     """Write the instance if nobody else did since `expected_version`; False when someone did."""
-    result = conn.execute(UPDATE_VERSIONED, {"b_id": instance_id, "b_version": expected_version, **values})
-    return result.rowcount == 1
-
-
-INSERT = sa.insert(instance)
+    return db(conn).execute(UPDATE_VERSIONED, {"b_id": instance_id, "b_version": expected_version, **values}) == 1
 
 
 def insert(conn: Connection, **values) -> None:
-    conn.execute(INSERT, values)
+    db(conn).execute(INSERT, values)
 
 
 def full(conn: Connection, instance_id: str) -> sa.Row | None:

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .base import Id, JsonText, Timestamp, metadata
+from .sql import Statement, db
 
 outbox = sa.Table(
     "outbox",
@@ -26,9 +27,14 @@ outbox = sa.Table(
 )
 
 
+_INSERT = Statement("INSERT INTO outbox (id, instance_id, connector, element_id, payload, status, attempts, "
+                    "created_at, next_attempt_at) VALUES (:id, :instance_id, :connector, :element_id, :payload, "
+                    ":status, :attempts, :created_at, :next_attempt_at)")
+
+
 def insert_many(conn: Connection, rows: list[dict]) -> None:
     if rows:
-        conn.execute(sa.insert(outbox), rows)
+        db(conn).execute_many(_INSERT, rows)
 
 
 def for_instance(conn: Connection, instance_id: str) -> list[sa.Row]:

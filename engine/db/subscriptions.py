@@ -5,6 +5,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .base import Id, metadata
+from .sql import Statement, db
+from .sql import insert as insert_statement
 
 subscription = sa.Table(
     "message_subscription",
@@ -18,8 +20,8 @@ subscription = sa.Table(
     sa.Index("ix_message_subscription_instance", "instance_id"),
 )
 
-INSERT = sa.insert(subscription)
-DELETE_ONE = sa.delete(subscription).where(subscription.c.id == sa.bindparam("b_id"))
+INSERT = insert_statement(subscription)
+DELETE_ONE = Statement("DELETE FROM message_subscription WHERE id = :b_id")
 
 
 def sync(conn: Connection, instance_id: str, business_key: str | None, before: dict[str, tuple[str, str]],
@@ -28,10 +30,10 @@ def sync(conn: Connection, instance_id: str, business_key: str | None, before: d
     gone = [{"b_id": _row_id(t, n)} for t, (e, n) in before.items() if (t, n) not in _pairs(after)]
     new = [{"id": _row_id(t, n), "instance_id": instance_id, "message_name": n, "element_id": e,
             "business_key": business_key} for t, (e, n) in after.items() if (t, n) not in _pairs(before)]
-    if gone:
-        conn.execute(DELETE_ONE, gone)
-    if new:
-        conn.execute(INSERT, new)
+    if gone or new:
+        d = db(conn)
+        d.execute_many(DELETE_ONE, gone)
+        d.execute_many(INSERT, new)
 
 
 def _pairs(d: dict[str, tuple[str, str]]) -> set[tuple[str, str]]:

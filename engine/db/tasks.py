@@ -9,6 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .base import Id, JsonText, Timestamp, metadata
+from .instances import instance
+from .sql import Statement, columns, db
+from .sql import insert as insert_statement
 
 task = sa.Table(
     "task",
@@ -46,49 +49,35 @@ task_candidate = sa.Table(
     sa.Index("ix_task_candidate_kind_name", "kind", "name"),
 )
 
-INSERT_TASK = sa.insert(task)
-INSERT_CANDIDATE = sa.insert(task_candidate)
-END_TASK = (
-    sa.update(task)
-    .where(task.c.id == sa.bindparam("b_id"), task.c.state == "ready")
-    .values(state=sa.bindparam("state"), completed_at=sa.bindparam("completed_at"),
-            completed_by=sa.bindparam("completed_by"))
-)
-_ASSIGN = sa.update(task).values(assignee=sa.bindparam("assignee"), claimed_at=sa.bindparam("claimed_at"))
-CLAIM = _ASSIGN.where(task.c.id == sa.bindparam("b_id"), task.c.state == "ready", task.c.assignee.is_(None))
-REASSIGN = _ASSIGN.where(task.c.id == sa.bindparam("b_id"), task.c.state == "ready",
-                         task.c.assignee == sa.bindparam("b_previous"))
-
-
-SELECT_ONE = sa.select(task).where(task.c.id == sa.bindparam("id"))
-
-
-def _with_instance():
-    from .instances import instance
-
-    head = [c.label(f"inst__{c.name}") for c in instance.c if c.name not in ("state", "data", "active_elements")]
-    return sa.select(task, *head).join(instance, instance.c.id == task.c.instance_id).where(
-        task.c.id == sa.bindparam("id"))
-
-
+INSERT_TASK = insert_statement(task)
+INSERT_CANDIDATE = insert_statement(task_candidate)
+END_TASK = Statement("UPDATE task SET state = :state, completed_at = :completed_at, completed_by = :completed_by "
+                     "WHERE id = :b_id AND state = 'ready'")
+CLAIM = Statement("UPDATE task SET assignee = :assignee, claimed_at = :claimed_at "
+                  "WHERE id = :b_id AND state = 'ready' AND assignee IS NULL")
+REASSIGN = Statement("UPDATE task SET assignee = :assignee, claimed_at = :claimed_at "
+                     "WHERE id = :b_id AND state = 'ready' AND assignee = :b_previous")
+SELECT_ONE = Statement(f"SELECT {columns(task)} FROM task WHERE id = :id")
 # A task and its instance's head in one statement: one snapshot, so a concurrent change
 # to either shows in the instance version, which the versioned write then checks.
-SELECT_WITH_INSTANCE = _with_instance()
+SELECT_WITH_INSTANCE = Statement(
+    f"SELECT {columns(task)}, {columns(instance, prefix='inst__', exclude=('state', 'data', 'active_elements'))} "
+    "FROM task JOIN instance ON instance.id = task.instance_id WHERE task.id = :id")
 
 
-def get(conn: Connection, task_id: str) -> sa.Row | None:
-    return conn.execute(SELECT_ONE, {"id": task_id}).first()
+def get(conn: Connection, task_id: str):
+    return db(conn).first(SELECT_ONE, {"id": task_id})
 
 
-def with_instance(conn: Connection, task_id: str) -> sa.Row | None:
-    return conn.execute(SELECT_WITH_INSTANCE, {"id": task_id}).first()
+def with_instance(conn: Connection, task_id: str):
+    """The task row and its instance's head (columns prefixed `inst__`), or None."""
+    return db(conn).first(SELECT_WITH_INSTANCE, {"id": task_id})
 
 
 def insert_many(conn: Connection, rows: list[dict], candidates: list[dict]) -> None:
-    if rows:
-        conn.execute(INSERT_TASK, rows)
-    if candidates:
-        conn.execute(INSERT_CANDIDATE, candidates)
+    d = db(conn)
+    d.execute_many(INSERT_TASK, rows)
+    d.execute_many(INSERT_CANDIDATE, candidates)
 
 
 def end_many(conn: Connection, ended: Iterable[tuple[str, str, datetime, str | None]]) -> int:
@@ -97,9 +86,7 @@ def end_many(conn: Connection, ended: Iterable[tuple[str, str, datetime, str | N
     Returns how many were still ready (a concurrent command may have ended one first).
     """
     params = [{"b_id": i, "state": s, "completed_at": at, "completed_by": by} for i, s, at, by in ended]
-    if not params:
-        return 0
-    return conn.execute(END_TASK, params).rowcount
+    return db(conn).execute_many(END_TASK, params)
 
 
 def set_assignee(conn: Connection, task_id: str, previous: str | None, assignee: str | None,
@@ -107,66 +94,67 @@ def set_assignee(conn: Connection, task_id: str, previous: str | None, assignee:
     """Change the assignee if it still is `previous` and the task is ready; False otherwise."""
     params = {"b_id": task_id, "assignee": assignee, "claimed_at": at}
     if previous is None:
-        result = conn.execute(CLAIM, params)
-    else:
-        result = conn.execute(REASSIGN, {**params, "b_previous": previous})
-    return result.rowcount == 1
+        return db(conn).execute(CLAIM, params) == 1
+    return db(conn).execute(REASSIGN, {**params, "b_previous": previous}) == 1
 
 
-def _inbox_statement(flags: tuple[bool, ...]) -> sa.Select:
-    """The inbox query for one combination of filters, built once (SQLAlchemy caches its SQL)."""
+def _inbox_statement(flags: tuple[bool, ...], n_groups: int) -> Statement:
+    """The inbox query for one combination of filters (and number of groups), built once."""
     assigned_to_me, see_all, by_group, by_key, by_instance, overdue = flags
-    cond = [task.c.state == "ready"]
+    cond = ["task.state = 'ready'"]
     if assigned_to_me:
-        cond.append(task.c.assignee == sa.bindparam("user"))
+        cond.append("task.assignee = :user")
     elif not see_all:
-        offered = sa.select(task_candidate.c.task_id).where(sa.or_(
-            sa.and_(task_candidate.c.kind == "user", task_candidate.c.name == sa.bindparam("user")),
-            sa.and_(task_candidate.c.kind == "group",
-                    task_candidate.c.name.in_(sa.bindparam("groups", expanding=True)))))
-        cond.append(sa.or_(task.c.assignee == sa.bindparam("user"),
-                           sa.and_(task.c.assignee.is_(None), task.c.id.in_(offered))))
+        groups = ", ".join(f":g{i}" for i in range(n_groups))
+        cond.append("(task.assignee = :user OR (task.assignee IS NULL AND task.id IN ("
+                    "SELECT task_candidate.task_id FROM task_candidate WHERE "
+                    "(task_candidate.kind = 'user' AND task_candidate.name = :user) OR "
+                    f"(task_candidate.kind = 'group' AND task_candidate.name IN ({groups})))))")
     if by_group:
-        cond.append(task.c.id.in_(sa.select(task_candidate.c.task_id).where(
-            task_candidate.c.kind == "group", task_candidate.c.name == sa.bindparam("candidate_group"))))
+        cond.append("task.id IN (SELECT task_candidate.task_id FROM task_candidate "
+                    "WHERE task_candidate.kind = 'group' AND task_candidate.name = :candidate_group)")
     if by_key:
-        cond.append(task.c.definition_key == sa.bindparam("definition_key"))
+        cond.append("task.definition_key = :definition_key")
     if by_instance:
-        cond.append(task.c.instance_id == sa.bindparam("instance_id"))
+        cond.append("task.instance_id = :instance_id")
     if overdue:
-        cond.append(task.c.due_at < sa.bindparam("overdue_at"))
+        cond.append("task.due_at < :overdue_at")
     # The total rides along with each row (one round trip instead of two).
-    return (sa.select(task, sa.func.count().over().label("total")).where(*cond)
-            .order_by(task.c.due_at.is_(None), task.c.due_at, task.c.created_at, task.c.id)
-            .limit(sa.bindparam("limit")).offset(sa.bindparam("offset")))
+    return Statement(f"SELECT {columns(task)}, count(*) OVER () AS total FROM task WHERE {' AND '.join(cond)} "
+                     "ORDER BY task.due_at IS NULL, task.due_at, task.created_at, task.id "
+                     "LIMIT :limit OFFSET :offset")
 
 
-_INBOX: dict[tuple[bool, ...], sa.Select] = {}
+_INBOX: dict[tuple, Statement] = {}
 
 
 def page(conn: Connection, *, user: str | None, groups: Iterable[str], see_all: bool,
          assigned_to_me: bool = False, candidate_group: str | None = None,
          definition_key: str | None = None, instance_id: str | None = None,
-         overdue_at: datetime | None = None, page: int = 1, per_page: int = 50) -> tuple[list[sa.Row], int]:
+         overdue_at: datetime | None = None, page: int = 1, per_page: int = 50) -> tuple[list, int]:
     """The inbox: ready tasks the user may act on, due date first (no due date last), then oldest.
 
     A task is the user's when it is assigned to them, or unassigned and offered to them
     or to one of `groups` (candidate users, candidate groups or the lane).
     """
+    groups = list(dict.fromkeys(groups)) or [""]
     flags = (assigned_to_me, see_all, bool(candidate_group), bool(definition_key), bool(instance_id),
              overdue_at is not None)
-    stmt = _INBOX.get(flags)
+    key = (flags, len(groups))
+    stmt = _INBOX.get(key)
     if stmt is None:
-        stmt = _INBOX[flags] = _inbox_statement(flags)
-    params = {"user": user or "", "groups": list(groups) or [""], "candidate_group": candidate_group,
-              "definition_key": definition_key, "instance_id": instance_id, "overdue_at": overdue_at,
-              "limit": per_page, "offset": (page - 1) * per_page}
-    rows = conn.execute(stmt, params).all()
+        stmt = _INBOX[key] = _inbox_statement(flags, len(groups))
+    params = {"user": user or "", "candidate_group": candidate_group, "definition_key": definition_key,
+              "instance_id": instance_id, "overdue_at": overdue_at, "limit": per_page,
+              "offset": (page - 1) * per_page}
+    params.update((f"g{i}", g) for i, g in enumerate(groups))
+    d = db(conn)
+    rows = d.all(stmt, params)
     if rows:
-        return list(rows), rows[0].total
+        return rows, rows[0].total
     if page == 1:
         return [], 0
-    first = conn.execute(stmt, {**params, "limit": 1, "offset": 0}).first()  # past the end: count anyway
+    first = d.first(stmt, {**params, "limit": 1, "offset": 0})  # past the end: count anyway
     return [], first.total if first else 0
 
 

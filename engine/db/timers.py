@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .base import Id, Timestamp, metadata
+from .sql import Statement, db
 
 timer = sa.Table(
     "timer",
@@ -24,11 +25,12 @@ timer = sa.Table(
 )
 
 SELECT_ONE = sa.select(timer).where(timer.c.id == sa.bindparam("id"))
-INSERT = sa.insert(timer)
-DELETE_ONE = sa.delete(timer).where(timer.c.id == sa.bindparam("b_id"))
+INSERT = Statement("INSERT INTO timer (id, instance_id, element_id, due_at, attempts) "
+                   "VALUES (:id, :instance_id, :element_id, :due_at, :attempts)")
+DELETE_ONE = Statement("DELETE FROM timer WHERE id = :b_id")
 # A timer that moved on (the next occurrence of a cycle) is free to be claimed again.
-UPDATE_DUE = sa.update(timer).where(timer.c.id == sa.bindparam("b_id")).values(
-    due_at=sa.bindparam("due_at"), lease_owner=None, lease_expires_at=None, attempts=0)
+UPDATE_DUE = Statement("UPDATE timer SET due_at = :due_at, lease_owner = NULL, lease_expires_at = NULL, "
+                       "attempts = 0 WHERE id = :b_id")
 
 
 def sync(conn: Connection, instance_id: str, current: dict[str, tuple[str, datetime]],
@@ -39,12 +41,11 @@ def sync(conn: Connection, instance_id: str, current: dict[str, tuple[str, datet
            for i, (e, d) in wanted.items() if i not in current]
     moved = [{"b_id": i, "due_at": d} for i, (e, d) in wanted.items()
              if i in current and aware(current[i][1]) != d]
-    if gone:
-        conn.execute(DELETE_ONE, gone)
-    if new:
-        conn.execute(INSERT, new)
-    if moved:
-        conn.execute(UPDATE_DUE, moved)
+    if gone or new or moved:
+        d = db(conn)
+        d.execute_many(DELETE_ONE, gone)
+        d.execute_many(INSERT, new)
+        d.execute_many(UPDATE_DUE, moved)
 
 
 def listing(conn: Connection, instance_id: str | None = None) -> list[sa.Row]:

@@ -1,0 +1,156 @@
+"""Prebuilt SQL run on the DBAPI connection: the command path's statements.
+
+A command runs a handful of statements, thousands of times a second. Through SQLAlchemy
+Core each costs more in Python (compiling, parameter processing, result wrapping) than
+SQLite spends running it, so the hot statements are written here once, as SQL text with
+`:name` parameters, turned once into each driver's parameter style, and run on the raw
+DBAPI connection inside the SQLAlchemy transaction (same connection, same transaction).
+Everything else (listings, deploy, workers) stays on SQLAlchemy Core.
+
+Types are the schema's: timestamps are aware UTC datetimes in Python; SQLite stores them
+as naive UTC text in SQLAlchemy's format (so both paths read and compare the same values),
+PostgreSQL as `timestamptz`. A result column is a timestamp when its name is `at` or ends
+in `_at` (a test holds the schema to that).
+"""
+from __future__ import annotations
+
+import re
+from collections import namedtuple
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def is_timestamp(column: str) -> bool:
+    return column == "at" or column.endswith("_at")
+
+
+class Statement:
+    """One SQL statement with `:name` parameters, in each driver's style on demand."""
+
+    __slots__ = ("sql", "_pyformat", "_row_types")
+
+    def __init__(self, sql: str):
+        self.sql = " ".join(sql.split())
+        self._pyformat = _NAMED.sub(r"%(\1)s", self.sql.replace("%", "%%"))
+        self._row_types: dict[tuple[str, ...], type] = {}
+
+    def text(self, sqlite: bool) -> str:
+        return self.sql if sqlite else self._pyformat
+
+    def row_type(self, names: tuple[str, ...]) -> type:
+        t = self._row_types.get(names)
+        if t is None:
+            t = self._row_types[names] = namedtuple("Row", names, rename=True)
+        return t
+
+
+class Db:
+    """The DBAPI side of one SQLAlchemy connection (for the length of one transaction)."""
+
+    __slots__ = ("raw", "sqlite")
+
+    def __init__(self, conn: Connection):
+        self.raw = conn.connection.driver_connection
+        self.sqlite = conn.dialect.name == "sqlite"
+
+    def ts(self, value: datetime | None):
+        """A timestamp parameter (aware datetimes only, as `UTCDateTime`)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: diwan stores aware times only")
+        if self.sqlite:
+            return value.astimezone(timezone.utc).strftime(_SQLITE_FORMAT)
+        return value
+
+    def params(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Parameters as the driver takes them (timestamps in the schema's form)."""
+        for v in values.values():
+            if isinstance(v, datetime):
+                return {k: self.ts(v) if isinstance(v, datetime) else v for k, v in values.items()}
+        return values
+
+    def execute(self, stmt: Statement, params: dict[str, Any] | None = None) -> int:
+        """Run a statement; returns the number of rows it changed."""
+        cur = self.raw.cursor()
+        try:
+            cur.execute(stmt.text(self.sqlite), self.params(params) if params else {})
+            return cur.rowcount
+        finally:
+            cur.close()
+
+    def execute_many(self, stmt: Statement, rows: list[dict[str, Any]]) -> int:
+        """Run a statement once per parameter set; returns the rows changed in all."""
+        if not rows:
+            return 0
+        if len(rows) == 1:
+            return self.execute(stmt, rows[0])
+        cur = self.raw.cursor()
+        try:
+            cur.executemany(stmt.text(self.sqlite), [self.params(r) for r in rows])
+            return cur.rowcount
+        finally:
+            cur.close()
+
+    def all(self, stmt: Statement, params: dict[str, Any] | None = None) -> list:
+        """The result rows (named tuples; timestamps as aware UTC datetimes)."""
+        cur = self.raw.cursor()
+        try:
+            cur.execute(stmt.text(self.sqlite), self.params(params) if params else {})
+            names = tuple(d[0] for d in cur.description)
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+        Row = stmt.row_type(names)
+        stamps = [i for i, n in enumerate(names) if is_timestamp(n)]
+        if not stamps:
+            return [Row(*r) for r in rows]
+        out = []
+        for r in rows:
+            values = list(r)
+            for i in stamps:
+                values[i] = _read_ts(values[i])
+            out.append(Row(*values))
+        return out
+
+    def first(self, stmt: Statement, params: dict[str, Any] | None = None):
+        rows = self.all(stmt, params)
+        return rows[0] if rows else None
+
+
+def _read_ts(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def db(conn: Connection) -> Db:
+    """The DBAPI side of `conn`, made once per connection checkout and kept on it."""
+    info = conn.info
+    d = info.get("diwan_db")
+    if d is None:
+        d = info["diwan_db"] = Db(conn)
+    return d
+
+
+def columns(table: sa.Table, *, prefix: str = "", exclude: Iterable[str] = ()) -> str:
+    """`table.col, ...` for a select list (optionally labelled `prefix + col`)."""
+    skip = set(exclude)
+    return ", ".join(f"{table.name}.{c.name}" + (f" AS {prefix}{c.name}" if prefix else "")
+                     for c in table.c if c.name not in skip)
+
+
+def insert(table: sa.Table) -> Statement:
+    """INSERT of every column of `table`, parameters named after the columns."""
+    names = [c.name for c in table.c]
+    return Statement(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})")
