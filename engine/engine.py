@@ -25,7 +25,8 @@ from .commands.incidents import RetryIncident
 from .connectors.registry import ConnectorRegistry
 from .db import audit_events, definitions, instances, tasks, timers
 from .db import incidents as incidents_db
-from .db.base import WRITE, create_db_engine
+from .db.base import create_db_engine
+from .db.connections import KeptConnections
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
 from .definitions.translate import translate_bpmn, translate_dmn
@@ -68,6 +69,7 @@ class Engine:
 
             connectors = ministry_connectors()
         self.connectors = connectors
+        self.kept = KeptConnections(self.db)
         self.specs = SpecCache()
         self.live = LiveCache(self.settings.live_cache_size)
         self._listeners: list[Callable[[str, str, Any], None]] = []
@@ -87,6 +89,7 @@ class Engine:
             instances.ping(conn)
 
     def dispose(self) -> None:
+        self.kept.close_all()
         self.db.dispose()
 
     # -- the command path ---------------------------------------------------------------
@@ -100,11 +103,10 @@ class Engine:
         ctx = None
         now = getattr(command, "at", None) or self.clock.now()  # before the write lock (StoredClock reads)
         try:
-            with self.db.connect().execution_options(**WRITE) as conn:
-                with conn.begin():
-                    ctx = CommandContext(conn, now, self)
-                    result = handler(command, ctx)
-                    self._deliver_thrown(ctx)
+            with self.kept.transaction(write=True) as conn:
+                ctx = CommandContext(conn, now, self)
+                result = handler(command, ctx)
+                self._deliver_thrown(ctx)
         except DiwanError as exc:
             log.info("%s refused: %s", type(command).__name__, exc.message)
             self._notify(command, exc.code, None)
@@ -235,7 +237,7 @@ class Engine:
 
     def incidents(self, instance_id: str | None = None, page: int = 1, per_page: int = 50) -> Page:
         """Open incidents, oldest first (of one instance, or all)."""
-        with self.db.connect() as conn:
+        with self.kept.transaction(write=False) as conn:
             if instance_id:
                 rows = incidents_db.open_for_instance(conn, instance_id)
                 total = len(rows)
@@ -248,7 +250,7 @@ class Engine:
 
     # -- reads (never through the command chain) ---------------------------------------
     def get_instance(self, instance_id: str) -> InstanceView:
-        with self.db.connect() as conn:
+        with self.kept.transaction(write=False) as conn:
             row = instances.full(conn, instance_id)
             if row is None:
                 raise NotFound(f"instance {instance_id} not found")
@@ -259,14 +261,14 @@ class Engine:
                        created_from: datetime | None = None, created_to: datetime | None = None,
                        page: int = 1, per_page: int = 50) -> Page:
         """Instances newest first, optionally by process, status, business key and creation time."""
-        with self.db.connect() as conn:
+        with self.kept.transaction(write=False) as conn:
             rows, total = instances.page(conn, definition_key=definition_key, status=status,
                                          business_key=business_key, ids=ids, created_from=created_from,
                                          created_to=created_to, page=page, per_page=per_page)
         return Page([_instance_view(r) for r in rows], total, page, per_page)
 
     def get_task(self, task_id: str) -> TaskView:
-        with self.db.connect() as conn:
+        with self.kept.transaction(write=False) as conn:
             return self._task_view(conn, task_id)
 
     def list_tasks(self, user: str | None = None, groups: Iterable[str] = (), *, see_all: bool = False,
@@ -274,7 +276,7 @@ class Engine:
                    definition_key: str | None = None, instance_id: str | None = None, overdue: bool = False,
                    page: int = 1, per_page: int = 50) -> Page:
         """The inbox: ready tasks `user` may act on (all of them with `see_all`)."""
-        with self.db.connect() as conn:
+        with self.kept.transaction(write=False) as conn:
             rows, total = tasks.page(
                 conn, user=user, groups=list(groups), see_all=see_all, assigned_to_me=assigned_to_me,
                 candidate_group=candidate_group, definition_key=definition_key, instance_id=instance_id,
@@ -288,7 +290,7 @@ class Engine:
                                                          until=until)]
 
     def _event_rows(self, instance_id: str, **filters) -> list:
-        with self.db.connect() as conn:
+        with self.kept.transaction(write=False) as conn:
             if instances.head(conn, instance_id) is None:
                 raise NotFound(f"instance {instance_id} not found")
             return audit_events.for_instance(conn, instance_id, **filters)
@@ -335,7 +337,7 @@ class Engine:
         """The latest hash of every instance and one digest over them (to hand to a third party)."""
         import hashlib
 
-        with self.db.connect() as conn:
+        with self.kept.transaction(write=False) as conn:
             rows = instances.chain_heads(conn)
         heads = [{"instance_id": r.id, "seq": r.last_seq, "hash": r.last_hash} for r in rows]
         text = "\n".join(f"{h['instance_id']}:{h['seq']}:{h['hash']}" for h in heads)
@@ -343,7 +345,7 @@ class Engine:
                 "at": self.wall.now().isoformat()}
 
     def list_definitions(self) -> list[DefinitionView]:
-        with self.db.connect() as conn:
+        with self.kept.transaction(write=False) as conn:
             return [_definition_view(r) for r in definitions.latest_of_each(conn, "process")]
 
     def get_definition(self, key: str, version: int | None = None, kind: str = "process") -> DefinitionView:
@@ -351,7 +353,7 @@ class Engine:
         return _definition_view(row)
 
     def definition_versions(self, key: str, kind: str = "process") -> list[DefinitionView]:
-        with self.db.connect() as conn:
+        with self.kept.transaction(write=False) as conn:
             rows = definitions.versions(conn, kind, key)
         if not rows:
             raise NotFound(f"{kind} {key!r} not found")
@@ -364,7 +366,7 @@ class Engine:
         return orjson.loads(self.definition_source(key, version, "form"))
 
     def timers(self, instance_id: str | None = None) -> list[dict]:
-        with self.db.connect() as conn:
+        with self.kept.transaction(write=False) as conn:
             return [{"id": r.id, "instance_id": r.instance_id, "element_id": r.element_id,
                      "due_at": _utc(r.due_at)} for r in timers.listing(conn, instance_id)]
 
@@ -373,7 +375,7 @@ class Engine:
         return uuid.uuid4().hex
 
     def _definition_row(self, key, version, kind):
-        with self.db.connect() as conn:
+        with self.kept.transaction(write=False) as conn:
             row = (definitions.by_version(conn, kind, key, version) if version is not None
                    else definitions.latest(conn, kind, key))
         if row is None:

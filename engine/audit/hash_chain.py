@@ -20,6 +20,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 GENESIS = "0" * 64
+# Built once: `json.dumps` with options builds a new encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_TEXT = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def format_at(at: datetime) -> str:
@@ -35,21 +38,21 @@ def canonical(event: dict[str, Any], instance_id: str) -> str:
     body["instance_id"] = instance_id
     if isinstance(body.get("at"), datetime):
         body["at"] = format_at(body["at"])
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL(body)
 
 
 def payload_text(payload: dict[str, Any]) -> str:
     """The payload as stored: its own canonical JSON (so the chain can be checked without parsing)."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL(payload)
 
 
 def canonical_text(instance_id: str, seq: int, at: str, type_: str, actor: str, element_id: str | None,
                    task_id: str | None, payload: str, prev_hash: str) -> str:
     """`canonical()` built from stored columns (the payload already canonical): the same text."""
-    d = json.dumps
-    return (f'{{"actor":{d(actor, ensure_ascii=False)},"at":{d(at)},"element_id":{d(element_id, ensure_ascii=False)},'
-            f'"instance_id":{d(instance_id)},"payload":{payload},"prev_hash":{d(prev_hash)},"seq":{seq},'
-            f'"task_id":{d(task_id, ensure_ascii=False)},"type":{d(type_, ensure_ascii=False)}}}')
+    t = _TEXT
+    return (f'{{"actor":{t(actor)},"at":{t(at)},"element_id":{t(element_id)},'
+            f'"instance_id":{t(instance_id)},"payload":{payload},"prev_hash":{t(prev_hash)},"seq":{seq},'
+            f'"task_id":{t(task_id)},"type":{t(type_)}}}')
 
 
 def first_break_rows(rows, instance_id: str) -> int | None:

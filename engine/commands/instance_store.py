@@ -24,9 +24,9 @@ class Head:
     """An instance head read together with a task (columns prefixed `inst__`)."""
 
     def __init__(self, row):
-        for name, value in row._asdict().items():
+        for name, value in zip(row._fields, row):
             if name.startswith("inst__"):
-                setattr(self, name[len("inst__"):], value)
+                setattr(self, name[6:], value)
 
 
 @dataclass

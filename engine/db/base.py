@@ -82,7 +82,6 @@ def _configure_sqlite(engine: SAEngine, synchronous: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if conn.get_execution_options().get("diwan_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # On the driver connection: SQLAlchemy's statement machinery costs more than BEGIN.
+        write = conn.get_execution_options().get("diwan_write")
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -23,7 +23,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
-_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def is_timestamp(column: str) -> bool:
@@ -53,11 +52,12 @@ class Statement:
 class Db:
     """The DBAPI side of one SQLAlchemy connection (for the length of one transaction)."""
 
-    __slots__ = ("raw", "sqlite")
+    __slots__ = ("raw", "sqlite", "_last_ts", "_last_text")
 
     def __init__(self, conn: Connection):
         self.raw = conn.connection.driver_connection
         self.sqlite = conn.dialect.name == "sqlite"
+        self._last_ts = self._last_text = None
 
     def ts(self, value: datetime | None):
         """A timestamp parameter (aware datetimes only, as `UTCDateTime`)."""
@@ -66,7 +66,11 @@ class Db:
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: diwan stores aware times only")
         if self.sqlite:
-            return value.astimezone(timezone.utc).strftime(_SQLITE_FORMAT)
+            if value is self._last_ts:  # a command stamps many rows with its one instant
+                return self._last_text
+            text = value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+            self._last_ts, self._last_text = value, text
+            return text
         return value
 
     def params(self, values: dict[str, Any]) -> dict[str, Any]:

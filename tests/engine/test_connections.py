@@ -1,0 +1,80 @@
+"""Kept connections: one per thread and kind, returned to the pool when the thread ends."""
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+
+from engine.db.connections import KeptConnections
+from engine.db.base import create_db_engine
+
+
+def _checked_out(db) -> int:
+    return db.pool.checkedout()
+
+
+def test_a_thread_reuses_its_connection_and_returns_it_when_it_ends(database_url):
+    db = create_db_engine(database_url)
+    kept = KeptConnections(db)
+    seen = []
+
+    def work():
+        for _ in range(3):
+            with kept.transaction(write=False) as conn:
+                seen.append(conn)
+                conn.execute(sa.text("select 1"))
+        seen.append(_checked_out(db))
+
+    threads = [threading.Thread(target=work) for _ in range(20)]
+    for t in threads:
+        t.start()
+        t.join()
+    assert all(n == 1 for n in seen if isinstance(n, int))  # one kept connection while a thread lived
+    conns = [c for c in seen if not isinstance(c, int)]
+    assert all(conns[i] is conns[i + 1] is conns[i + 2] for i in range(0, len(conns), 3))
+    assert _checked_out(db) == 0  # 20 threads came and went: nothing leaked from the pool
+    kept.close_all()
+    db.dispose()
+
+
+def test_a_failed_transaction_rolls_back_and_the_connection_stays_usable(database_url):
+    db = create_db_engine(database_url)
+    kept = KeptConnections(db)
+    try:
+        with kept.transaction(write=True) as conn:
+            conn.execute(sa.text("insert into deployment (id, deployed_at, deployed_by) "
+                                 "values ('d1', '2026-01-01 00:00:00.000000', 'x')"))
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    with kept.transaction(write=False) as conn:
+        assert conn.execute(sa.text("select count(*) from deployment")).scalar_one() == 0
+    kept.close_all()
+    assert _checked_out(db) == 0
+    db.dispose()
+
+
+def test_a_transaction_inside_another_gets_its_own_connection(database_url):
+    db = create_db_engine(database_url)
+    kept = KeptConnections(db)
+    with kept.transaction(write=False) as outer:
+        with kept.transaction(write=False) as inner:
+            assert inner is not outer
+            assert inner.execute(sa.text("select 1")).scalar_one() == 1
+        assert outer.in_transaction()
+    kept.close_all()
+    assert _checked_out(db) == 0
+    db.dispose()
+
+
+def test_a_broken_connection_is_replaced(database_url):
+    db = create_db_engine(database_url)
+    kept = KeptConnections(db)
+    with kept.transaction(write=False) as first:
+        first.execute(sa.text("select 1"))
+    first.invalidate()
+    with kept.transaction(write=False) as second:
+        assert second is not first
+        assert second.execute(sa.text("select 1")).scalar_one() == 1
+    kept.close_all()
+    db.dispose()
