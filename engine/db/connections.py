@@ -6,10 +6,12 @@ A thread holds at most two (one for commands, whose SQLite transactions start wi
 A transaction that fails leaves its connection clean (rolled back); one whose database
 link broke is dropped and the next use checks out a fresh one. A transaction opened
 while the thread's connection is already in one (a read from inside a command, say)
-gets a pool connection of its own.
+gets a pool connection of its own. A process forked from one holding connections never
+uses (nor closes) them: it checks out its own.
 """
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from contextlib import contextmanager
@@ -28,8 +30,12 @@ class _Kept:
     def __init__(self):
         self.read: Connection | None = None
         self.write: Connection | None = None
+        self.pid = os.getpid()
 
     def close(self) -> None:
+        if self.pid != os.getpid():  # inherited through fork: the parent's, not ours to close
+            self.read = self.write = None
+            return
         for slot in ("read", "write"):
             conn = getattr(self, slot)
             setattr(self, slot, None)
@@ -86,7 +92,7 @@ class KeptConnections:
 
     def _kept(self) -> _Kept:
         kept = getattr(self._local, "kept", None)
-        if kept is None:
+        if kept is None or kept.pid != os.getpid():
             kept = self._local.kept = _Kept()
             with self._lock:
                 self._every.add(kept)

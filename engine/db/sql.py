@@ -9,8 +9,8 @@ Everything else (listings, deploy, workers) stays on SQLAlchemy Core.
 
 Types are the schema's: timestamps are aware UTC datetimes in Python; SQLite stores them
 as naive UTC text in SQLAlchemy's format (so both paths read and compare the same values),
-PostgreSQL as `timestamptz`. A result column is a timestamp when its name is `at` or ends
-in `_at` (a test holds the schema to that).
+PostgreSQL as `timestamptz`. A result column is a timestamp when the schema has a timestamp
+column of that name (a test holds the schema to one type per column name).
 """
 from __future__ import annotations
 
@@ -25,8 +25,24 @@ from sqlalchemy.engine import Connection
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
 
+_TIMESTAMPS: frozenset[str] | None = None
+
+
+def timestamp_names() -> frozenset[str]:
+    """Names of the schema's timestamp columns (a name is one in every table or in none)."""
+    global _TIMESTAMPS
+    if _TIMESTAMPS is None:
+        from .base import UTCDateTime, metadata
+        from . import schema  # noqa: F401  (every table registered)
+
+        _TIMESTAMPS = frozenset(c.name for t in metadata.tables.values() for c in t.c
+                                if isinstance(c.type, UTCDateTime))
+    return _TIMESTAMPS
+
+
 def is_timestamp(column: str) -> bool:
-    return column == "at" or column.endswith("_at")
+    """Whether a result column holds a timestamp (by its name; `x__name` labels count as `name`)."""
+    return column.rpartition("__")[2] in timestamp_names()
 
 
 class Statement:
@@ -42,10 +58,12 @@ class Statement:
     def text(self, sqlite: bool) -> str:
         return self.sql if sqlite else self._pyformat
 
-    def row_type(self, names: tuple[str, ...]) -> type:
+    def row_type(self, names: tuple[str, ...]) -> tuple[type, list[int]]:
+        """The named tuple for these result columns, and which of them hold timestamps."""
         t = self._row_types.get(names)
         if t is None:
-            t = self._row_types[names] = namedtuple("Row", names, rename=True)
+            t = self._row_types[names] = (namedtuple("Row", names, rename=True),
+                                          [i for i, n in enumerate(names) if is_timestamp(n)])
         return t
 
 
@@ -111,8 +129,7 @@ class Db:
             rows = cur.fetchall()
         finally:
             cur.close()
-        Row = stmt.row_type(names)
-        stamps = [i for i, n in enumerate(names) if is_timestamp(n)]
+        Row, stamps = stmt.row_type(names)
         if not stamps:
             return [Row(*r) for r in rows]
         out = []

@@ -61,7 +61,9 @@ SELECT_ONE = Statement(f"SELECT {columns(task)} FROM task WHERE id = :id")
 # A task and its instance's head in one statement: one snapshot, so a concurrent change
 # to either shows in the instance version, which the versioned write then checks.
 SELECT_WITH_INSTANCE = Statement(
-    f"SELECT {columns(task)}, {columns(instance, prefix='inst__', exclude=('state', 'data', 'active_elements'))} "
+    "SELECT task.id, task.instance_id, task.element_id, task.state, task.assignee, task.candidate_users, "
+    "task.candidate_groups, task.form_key, "
+    f"{columns(instance, prefix='inst__', exclude=('state', 'data', 'active_elements'))} "
     "FROM task JOIN instance ON instance.id = task.instance_id WHERE task.id = :id")
 
 
@@ -70,7 +72,8 @@ def get(conn: Connection, task_id: str):
 
 
 def with_instance(conn: Connection, task_id: str):
-    """The task row and its instance's head (columns prefixed `inst__`), or None."""
+    """What a task command checks of the task, and its instance's head (columns prefixed
+    `inst__`), or None."""
     return db(conn).first(SELECT_WITH_INSTANCE, {"id": task_id})
 
 

@@ -78,3 +78,29 @@ def test_a_broken_connection_is_replaced(database_url):
         assert second.execute(sa.text("select 1")).scalar_one() == 1
     kept.close_all()
     db.dispose()
+
+
+def test_a_forked_process_checks_out_its_own_connection(database_url):
+    import os
+
+    db = create_db_engine(database_url)
+    kept = KeptConnections(db)
+    with kept.transaction(write=False) as parent_conn:
+        parent_conn.execute(sa.text("select 1"))
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a fresh connection, and the parent's left alone
+        ok = False
+        try:
+            db.dispose(close=False)
+            with kept.transaction(write=False) as child_conn:
+                ok = child_conn is not parent_conn and child_conn.execute(sa.text("select 1")).scalar_one() == 1
+        finally:
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1"
+    with kept.transaction(write=False) as again:
+        assert again is parent_conn and again.execute(sa.text("select 1")).scalar_one() == 1
+    kept.close_all()
+    db.dispose()
