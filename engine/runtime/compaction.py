@@ -30,17 +30,22 @@ def compact(workflow) -> int:
 
 
 def _compact_tree(wf) -> int:
-    root = wf.task_tree
-    live = [t for t in wf.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+    root, tasks = wf.task_tree, wf.tasks
+    live = [t for t in tasks.values() if not t.state & TaskState.FINISHED_MASK]
     if not live:
         return 0
     lca_path = _path(live[0])
+    depth_of = {id(t): i for i, t in enumerate(lca_path)}
+    n = len(lca_path)  # lca_path[:n] is the common ancestry so far
     for task in live[1:]:
-        path = _path(task)
-        n = 0
-        while n < len(lca_path) and n < len(path) and lca_path[n] is path[n]:
-            n += 1
-        lca_path = lca_path[:n]
+        # Up from the task to the deepest node still in the common ancestry.
+        t = task
+        while t is not None and depth_of.get(id(t), n) >= n:
+            t = tasks.get(t._parent)
+        n = depth_of[id(t)] + 1 if t is not None else 0
+        if n == 0:
+            return 0
+    lca_path = lca_path[:n]
     # lca_path = [root, ..., lca]; keep root, the lca and KEEP_ANCESTORS above it.
     cut = len(lca_path) - 1 - KEEP_ANCESTORS
     if cut <= 1:
@@ -66,9 +71,10 @@ def _compact_tree(wf) -> int:
 
 
 def _path(task) -> list:
-    path = []
+    """The task's ancestry, from the root down to the task."""
+    tasks, path = task.workflow.tasks, []
     while task is not None:
         path.append(task)
-        task = task.parent
+        task = tasks.get(task._parent)
     path.reverse()
     return path
