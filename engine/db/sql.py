@@ -23,8 +23,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
-
-
 _TIMESTAMPS: frozenset[str] | None = None
 
 
@@ -53,7 +51,7 @@ class Statement:
     def __init__(self, sql: str):
         self.sql = " ".join(sql.split())
         self._pyformat = _NAMED.sub(r"%(\1)s", self.sql.replace("%", "%%"))
-        self._row_types: dict[tuple[str, ...], type] = {}
+        self._row_types: dict[tuple[str, ...], tuple[type, list[int]]] = {}
 
     def text(self, sqlite: bool) -> str:
         return self.sql if sqlite else self._pyformat
@@ -156,7 +154,8 @@ def _read_ts(value):
 
 
 def db(conn: Connection) -> Db:
-    """The DBAPI side of `conn`, made once per connection checkout and kept on it."""
+    """The DBAPI side of `conn`, made once per DBAPI connection (kept in its `info`, which
+    SQLAlchemy clears when it replaces the connection)."""
     info = conn.info
     d = info.get("diwan_db")
     if d is None:

@@ -54,11 +54,16 @@ def test_clerk_starts_claims_and_completes(engine, session_factory, users):
     expect(page).to_have_url(re.compile(r"process=complaint_handling"))
 
     # Claim the new one (the second row), then unclaim and claim again
+    # (each click reloads the page: wait for its script before the next click)
+    inbox_ready = page.locator("body[data-inbox-ready=true]")
     new_task = rows.nth(1).get_attribute("data-task-id")
+    expect(inbox_ready).to_have_count(1)
     page.locator(f'[data-claim="{new_task}"]').click()
     expect(page.locator(f'#my-tasks tr[data-task-id="{new_task}"]')).to_be_visible()
+    expect(inbox_ready).to_have_count(1)
     page.locator(f'[data-unclaim="{new_task}"]').click()
     expect(page.locator(f'#group-tasks tr[data-task-id="{new_task}"]')).to_be_visible()
+    expect(inbox_ready).to_have_count(1)
     page.locator(f'[data-claim="{new_task}"]').click()
     expect(page.locator("#my-tasks tbody tr")).to_have_count(1)
 

@@ -12,4 +12,5 @@
     button.disabled = false;
     diwan.show(document.getElementById('inbox-error') || document.getElementById('task-message'), 'error', diwan.describeError(result));
   });
+  document.body.setAttribute('data-inbox-ready', 'true');  // the buttons work from here on
 })();
