@@ -432,6 +432,11 @@ class Engine:
 
     def _form_validator(self, conn, bindings: dict[str, str], form_key: str) -> FormValidator:
         ref_id = bindings.get(f"form:{form_key}")
+        if ref_id:  # a definition id never changes content: no read when its validator is built
+            with self._forms_lock:
+                validator = self._forms.get(ref_id)
+            if validator is not None:
+                return validator
         row = definitions.by_id(conn, ref_id) if ref_id else definitions.latest(conn, "form", form_key)
         if row is None:
             raise NotFound(f"form {form_key!r} not found")

@@ -41,6 +41,7 @@ class LoadedInstance:
     events: list[dict]
     messages_before: dict[str, tuple[str, str]] = field(default_factory=dict)
     new: bool = False
+    bindings: dict[str, str] = field(default_factory=dict)  # the row's, parsed
 
 
 def dumps(value) -> str:
@@ -65,7 +66,8 @@ def load(ctx: CommandContext, instance_id: str, head=None) -> LoadedInstance:
     row = head if head is not None else instances.head(ctx.conn, instance_id)
     if row is None:
         raise NotFound(f"instance {instance_id} not found")
-    built = engine._built_spec(ctx.conn, row.definition_id, orjson.loads(row.bindings))
+    bindings = orjson.loads(row.bindings)
+    built = engine._built_spec(ctx.conn, row.definition_id, bindings)
     run = engine.live.take(instance_id, row.version)
     if run is None:
         st = instances.state(ctx.conn, instance_id)
@@ -74,7 +76,7 @@ def load(ctx: CommandContext, instance_id: str, head=None) -> LoadedInstance:
     script_engine = engine._script_engine(ctx, instance_id, row.business_key)
     run.attach(script_engine, engine.settings.max_steps)
     before = run.projection or run.project()
-    return LoadedInstance(row, run, built, before.ready, before.timers, [], before.messages)
+    return LoadedInstance(row, run, built, before.ready, before.timers, [], before.messages, bindings=bindings)
 
 
 def _variables(wf, data_json) -> dict:

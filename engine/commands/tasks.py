@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from SpiffWorkflow.util.task import TaskState
 
 from ..db import tasks
@@ -49,14 +48,7 @@ def claim_task(cmd: ClaimTask, ctx: CommandContext) -> TaskView:
     if row.assignee is not None:
         raise Conflict(f"the task is claimed by {row.assignee}")
     _require_offered(row, cmd.actor)
-    loaded = load(ctx, row.instance_id, Head(row))
-    _require_running(loaded)
-    if not tasks.set_assignee(ctx.conn, row.id, None, cmd.actor.username, ctx.now):
-        raise Conflict("the task was claimed or ended by a concurrent command")
-    add_event(loaded, "task_claimed", cmd.actor.username, element_id=row.element_id, task_id=row.id,
-              payload={"assignee": cmd.actor.username})
-    save(ctx, loaded)
-    return ctx.engine._task_view(ctx.conn, cmd.task_id)
+    return _reassign(ctx, row, cmd.actor, cmd.actor.username, "task_claimed", {"assignee": cmd.actor.username})
 
 
 @dataclass(frozen=True)
@@ -74,14 +66,18 @@ def unclaim_task(cmd: UnclaimTask, ctx: CommandContext) -> TaskView:
         return ctx.engine._task_view(ctx.conn, cmd.task_id)
     if row.assignee != cmd.actor.username and not cmd.actor.is_admin:
         raise Forbidden("only the assignee or an admin may unclaim this task")
+    return _reassign(ctx, row, cmd.actor, None, "task_unclaimed", {"previous_assignee": row.assignee})
+
+
+def _reassign(ctx: CommandContext, row, actor, assignee: str | None, event: str, payload: dict) -> TaskView:
+    """Set the task's assignee (None: unassigned) if nobody changed it meanwhile, with its audit event."""
     loaded = load(ctx, row.instance_id, Head(row))
     _require_running(loaded)
-    if not tasks.set_assignee(ctx.conn, row.id, row.assignee, None, None):
-        raise Conflict("the task was changed by a concurrent command")
-    add_event(loaded, "task_unclaimed", cmd.actor.username, element_id=row.element_id, task_id=row.id,
-              payload={"previous_assignee": row.assignee})
+    if not tasks.set_assignee(ctx.conn, row.id, row.assignee, assignee, ctx.now if assignee else None):
+        raise Conflict("the task was claimed, unclaimed or ended by a concurrent command")
+    add_event(loaded, event, actor.username, element_id=row.element_id, task_id=row.id, payload=payload)
     save(ctx, loaded)
-    return ctx.engine._task_view(ctx.conn, cmd.task_id)
+    return ctx.engine._task_view(ctx.conn, row.id)
 
 
 @dataclass(frozen=True)
@@ -106,8 +102,7 @@ def complete_task(cmd: CompleteTask, ctx: CommandContext) -> InstanceView:
         raise InvalidData("data must be an object", errors={"data": ["Must be an object."]})
     loaded = load(ctx, row.instance_id, Head(row))
     _require_running(loaded)
-    bindings = orjson.loads(loaded.row.bindings)
-    data = (engine._form_validator(ctx.conn, bindings, row.form_key).validate(cmd.data)
+    data = (engine._form_validator(ctx.conn, loaded.bindings, row.form_key).validate(cmd.data)
             if row.form_key else _no_form(cmd.data))
     task = loaded.run.task(row.id)
     if task is None or task.state != TaskState.READY or not task.task_spec.manual:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from engine.db.connections import KeptConnections
@@ -13,9 +14,19 @@ def _checked_out(db) -> int:
     return db.pool.checkedout()
 
 
-def test_a_thread_reuses_its_connection_and_returns_it_when_it_ends(database_url):
+@pytest.fixture
+def pool(database_url):
+    """A database engine and its kept connections; nothing may stay checked out after."""
     db = create_db_engine(database_url)
     kept = KeptConnections(db)
+    yield db, kept
+    kept.close_all()
+    assert _checked_out(db) == 0
+    db.dispose()
+
+
+def test_a_thread_reuses_its_connection_and_returns_it_when_it_ends(pool):
+    db, kept = pool
     seen = []
 
     def work():
@@ -33,13 +44,10 @@ def test_a_thread_reuses_its_connection_and_returns_it_when_it_ends(database_url
     conns = [c for c in seen if not isinstance(c, int)]
     assert all(conns[i] is conns[i + 1] is conns[i + 2] for i in range(0, len(conns), 3))
     assert _checked_out(db) == 0  # 20 threads came and went: nothing leaked from the pool
-    kept.close_all()
-    db.dispose()
 
 
-def test_a_failed_transaction_rolls_back_and_the_connection_stays_usable(database_url):
-    db = create_db_engine(database_url)
-    kept = KeptConnections(db)
+def test_a_failed_transaction_rolls_back_and_the_connection_stays_usable(pool):
+    db, kept = pool
     try:
         with kept.transaction(write=True) as conn:
             conn.execute(sa.text("insert into deployment (id, deployed_at, deployed_by) "
@@ -49,42 +57,31 @@ def test_a_failed_transaction_rolls_back_and_the_connection_stays_usable(databas
         pass
     with kept.transaction(write=False) as conn:
         assert conn.execute(sa.text("select count(*) from deployment")).scalar_one() == 0
-    kept.close_all()
-    assert _checked_out(db) == 0
-    db.dispose()
 
 
-def test_a_transaction_inside_another_gets_its_own_connection(database_url):
-    db = create_db_engine(database_url)
-    kept = KeptConnections(db)
+def test_a_transaction_inside_another_gets_its_own_connection(pool):
+    db, kept = pool
     with kept.transaction(write=False) as outer:
         with kept.transaction(write=False) as inner:
             assert inner is not outer
             assert inner.execute(sa.text("select 1")).scalar_one() == 1
         assert outer.in_transaction()
-    kept.close_all()
-    assert _checked_out(db) == 0
-    db.dispose()
 
 
-def test_a_broken_connection_is_replaced(database_url):
-    db = create_db_engine(database_url)
-    kept = KeptConnections(db)
+def test_a_broken_connection_is_replaced(pool):
+    db, kept = pool
     with kept.transaction(write=False) as first:
         first.execute(sa.text("select 1"))
     first.invalidate()
     with kept.transaction(write=False) as second:
         assert second is not first
         assert second.execute(sa.text("select 1")).scalar_one() == 1
-    kept.close_all()
-    db.dispose()
 
 
-def test_a_forked_process_checks_out_its_own_connection(database_url):
+def test_a_forked_process_checks_out_its_own_connection(pool):
     import os
 
-    db = create_db_engine(database_url)
-    kept = KeptConnections(db)
+    db, kept = pool
     with kept.transaction(write=False) as parent_conn:
         parent_conn.execute(sa.text("select 1"))
     read, write = os.pipe()
@@ -102,5 +99,3 @@ def test_a_forked_process_checks_out_its_own_connection(database_url):
     assert os.read(read, 1) == b"1"
     with kept.transaction(write=False) as again:
         assert again is parent_conn and again.execute(sa.text("select 1")).scalar_one() == 1
-    kept.close_all()
-    db.dispose()
