@@ -39,6 +39,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import spiff_fixes  # noqa: F401  (applies the workarounds on import)
 from .compaction import compact
+from .fast_workflow import DiwanWorkflow
 from .script_engine import DiwanScriptEngine, snapshot
 from .timer_events import due_time
 
@@ -101,7 +102,7 @@ class WorkflowRun:
     # -- life cycle ---------------------------------------------------------------------
     @classmethod
     def create(cls, spec, subprocess_specs, script_engine: DiwanScriptEngine) -> "WorkflowRun":
-        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+        wf = DiwanWorkflow(spec, subprocess_specs, script_engine=script_engine)
         return cls(wf, {})
 
     def attach(self, script_engine: DiwanScriptEngine, max_steps: int) -> None:

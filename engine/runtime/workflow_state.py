@@ -11,12 +11,14 @@ from uuid import UUID
 import orjson
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_STATE_VERSION
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 
+from .fast_workflow import DiwanSubWorkflow, DiwanWorkflow
 from .service_task import ConnectorServiceTask
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -44,13 +46,25 @@ class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         return dct
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
-        wf = self.target_class(spec, subprocess_specs or {}, deserializing=True)
+        wf = DiwanWorkflow(spec, subprocess_specs or {}, deserializing=True)
         wf.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=wf)
         wf.task_tree = wf.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(wf, dct)
         self.subprocesses_from_dict(dct["subprocesses"], wf)
         wf.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return wf
+
+
+class DiwanSubWorkflowConverter(BpmnSubWorkflowConverter):
+    """Restores a stored `BpmnSubWorkflow` as the engine's subprocess class."""
+
+    def from_dict(self, dct, task, top_workflow):
+        spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
+        subprocess = DiwanSubWorkflow(spec, task.id, top_workflow, deserializing=True)
+        subprocess.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=subprocess)
+        subprocess.task_tree = subprocess.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(subprocess, dct)
+        return subprocess
 
 
 def _workflow_dict(wf) -> dict:
@@ -98,6 +112,7 @@ def _convert(value):
 def _config():
     config = copy.deepcopy(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = StateOnlyWorkflowConverter
+    config[BpmnSubWorkflow] = DiwanSubWorkflowConverter
     config[ConnectorServiceTask] = BpmnTaskSpecConverter
     for cls in (EngineTimeDate, EngineDuration, EngineCycle):
         config[cls] = TimerConditionalEventDefinitionConverter
@@ -118,6 +133,9 @@ def _serializer() -> BpmnWorkflowSerializer:
         registry = BpmnWorkflowSerializer.configure(_CONFIG)
         registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
         registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]))
+        # The engine's classes are stored under SpiffWorkflow's names (the format stays its own).
+        registry.typenames[DiwanWorkflow] = registry.typenames[BpmnWorkflow]
+        registry.typenames[DiwanSubWorkflow] = registry.typenames[BpmnSubWorkflow]
         s = _local.serializer = BpmnWorkflowSerializer(registry)
     return s
 
