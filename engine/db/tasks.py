@@ -13,6 +13,8 @@ from .instances import instance
 from .sql import Statement, columns, db
 from .sql import insert as insert_statement
 
+_READY = sa.text("state = 'ready'")
+
 task = sa.Table(
     "task",
     metadata,
@@ -34,9 +36,10 @@ task = sa.Table(
     sa.Column("claimed_at", Timestamp),
     sa.Column("completed_at", Timestamp),
     sa.Column("completed_by", sa.String(150)),
-    sa.Index("ix_task_state_assignee", "state", "assignee"),
-    sa.Index("ix_task_state_due", "state", "due_at"),
-    sa.Index("ix_task_instance", "instance_id", "state"),
+    # The inbox asks for ready tasks only: its indexes hold ready tasks only (migration 0003).
+    sa.Index("ix_task_ready_assignee", "assignee", sqlite_where=_READY, postgresql_where=_READY),
+    sa.Index("ix_task_ready_due", "due_at", sqlite_where=_READY, postgresql_where=_READY),
+    sa.Index("ix_task_instance", "instance_id"),
 )
 
 # One row per (task, candidate): indexed lookups of "my groups' tasks" without JSON scans.

@@ -7,7 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from engine.db.connections import KeptConnections
-from engine.db.base import create_db_engine
+from engine.db.base import WAL_AUTOCHECKPOINT_PAGES, create_db_engine
+from tests.conftest import PG_URL
 
 
 def _checked_out(db) -> int:
@@ -99,3 +100,24 @@ def test_a_forked_process_checks_out_its_own_connection(pool):
     assert os.read(read, 1) == b"1"
     with kept.transaction(write=False) as again:
         assert again is parent_conn and again.execute(sa.text("select 1")).scalar_one() == 1
+
+
+@pytest.mark.skipif(PG_URL is not None, reason="SQLite connection settings")
+@pytest.mark.parametrize("synchronous,expected", [("NORMAL", 1), ("FULL", 2)])
+def test_sqlite_connections_are_set_up_for_a_server(database_url, synchronous, expected):
+    db = create_db_engine(database_url, sqlite_synchronous=synchronous)
+    try:
+        with db.connect() as conn:
+            pragma = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+            assert pragma("journal_mode") == "wal"
+            assert pragma("synchronous") == expected
+            assert pragma("foreign_keys") == 1
+            assert pragma("busy_timeout") == 30000
+            assert pragma("wal_autocheckpoint") == WAL_AUTOCHECKPOINT_PAGES == 10_000
+    finally:
+        db.dispose()
+
+
+def test_an_unknown_synchronous_mode_is_refused():
+    with pytest.raises(ValueError, match="DIWAN_SQLITE_SYNCHRONOUS"):
+        create_db_engine("sqlite://", sqlite_synchronous="SOMETIMES")

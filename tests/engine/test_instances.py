@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine import Actor, Conflict, Engine, EngineSettings, Forbidden, InvalidData, NotFound, ScriptError
-from tests.conftest import fixture_files
+from tests.conftest import PG_URL, fixture_files
 
 CLERK = Actor("amina", groups=("clerks",), roles=("clerk",))
 FINANCE = Actor("karim", groups=("finance",), roles=("clerk",))
@@ -162,3 +162,27 @@ def test_runaway_loop__stops_with_a_clear_error(database_url, clock):
     assert "more than 300 engine steps" in err.value.message
     assert engine.list_instances().total == 0
     engine.dispose()
+
+
+@pytest.mark.skipif(PG_URL is not None, reason="SQLite's query plans (PostgreSQL scans tables this small)")
+@pytest.mark.parametrize("flags,index", [
+    ((True, False, False, False, False, False), "ix_task_ready_assignee"),  # assigned to me
+    ((False, True, False, False, False, True), "ix_task_ready_due"),  # overdue
+    ((False, True, False, False, True, False), "ix_task_instance"),  # an instance's tasks
+])
+def test_inbox__queries_use_the_ready_task_indexes(representative, flags, index):
+    # Ended tasks are in none of the inbox indexes (migration 0003): a claimed inbox or the
+    # overdue list never reads the history.
+    from engine.db.tasks import _inbox_statement
+
+    inst = representative.start("representative", {"amount": 10})
+    representative.complete_task(_ready(representative, inst.id)["review"].id, {}, actor=CLERK)
+    sql = _inbox_statement(flags, 1).text(True)  # SQLite's form: `:name` parameters
+    params = {k: None for k in ("user", "g0", "candidate_group", "definition_key", "instance_id",
+                                       "overdue_at", "limit", "offset")}
+    with representative.db.connect() as conn:
+        plan = " ".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        assert f"USING INDEX {index}" in plan, plan
+        count = lambda q: conn.exec_driver_sql(q).scalar_one()  # noqa: E731
+        assert count("select count(*) from task") == 3
+        assert count("select count(*) from task indexed by ix_task_ready_due where state = 'ready'") == 2

@@ -1,0 +1,44 @@
+"""task indexes cover ready tasks only; the instance index leaves out the state
+
+Completing a task used to move its entry in three indexes that all began with `state`
+(a delete and an insert in each). The inbox only ever asks for ready tasks, so its two
+indexes are partial (ready tasks only: an ended task leaves them and history never
+grows them), and the index by instance is by instance alone (an instance has a handful
+of tasks), so ending a task no longer touches it.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-29 12:00:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+READY = sa.text("state = 'ready'")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_state_assignee')
+        batch_op.drop_index('ix_task_state_due')
+        batch_op.drop_index('ix_task_instance')
+        batch_op.create_index('ix_task_ready_assignee', ['assignee'], unique=False,
+                              sqlite_where=READY, postgresql_where=READY)
+        batch_op.create_index('ix_task_ready_due', ['due_at'], unique=False,
+                              sqlite_where=READY, postgresql_where=READY)
+        batch_op.create_index('ix_task_instance', ['instance_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_instance')
+        batch_op.drop_index('ix_task_ready_due')
+        batch_op.drop_index('ix_task_ready_assignee')
+        batch_op.create_index('ix_task_instance', ['instance_id', 'state'], unique=False)
+        batch_op.create_index('ix_task_state_due', ['state', 'due_at'], unique=False)
+        batch_op.create_index('ix_task_state_assignee', ['state', 'assignee'], unique=False)
