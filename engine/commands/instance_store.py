@@ -202,7 +202,8 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
                          bindings=row.bindings, started_by=row.started_by, created_at=row.created_at, **values)
     else:
         values["version"] = row.version + 1
-        if not instances.update_versioned(conn, row.id, row.version, **values):
+        if not instances.update_versioned(conn, row.id, row.version, status_changed=status != old_status,
+                                          **values):
             raise Conflict("the instance was changed by another command; retry")
     # Rows that reference the instance, written after it.
     if tasks.end_many(conn, ended) != len(ended):

@@ -40,6 +40,12 @@ UPDATE_VERSIONED = Statement(
     "UPDATE instance SET status = :status, data = :data, active_elements = :active_elements, state = :state, "
     "version = :version, last_seq = :last_seq, last_hash = :last_hash, ended_at = :ended_at "
     "WHERE id = :b_id AND version = :b_version")
+# Most commands leave the status as it is: not naming it keeps ix_instance_key_status
+# untouched (SQLite rewrites the entries of every index on a column the SET names).
+UPDATE_VERSIONED_SAME_STATUS = Statement(
+    "UPDATE instance SET data = :data, active_elements = :active_elements, state = :state, "
+    "version = :version, last_seq = :last_seq, last_hash = :last_hash "
+    "WHERE id = :b_id AND version = :b_version")
 INSERT = insert_statement(instance)
 
 
@@ -52,9 +58,17 @@ def state(conn: Connection, instance_id: str):
     return db(conn).first(SELECT_STATE, {"id": instance_id})
 
 
-def update_versioned(conn: Connection, instance_id: str, expected_version: int, **values) -> bool:
-    """Write the instance if nobody else did since `expected_version`; False when someone did."""
-    return db(conn).execute(UPDATE_VERSIONED, {"b_id": instance_id, "b_version": expected_version, **values}) == 1
+def update_versioned(conn: Connection, instance_id: str, expected_version: int, *, status_changed: bool,
+                     **values) -> bool:
+    """Write the instance if nobody else did since `expected_version`; False when someone did.
+
+    Args:
+        status_changed: whether `status` (and with it `ended_at`) differ from the row's.
+    """
+    params = {"b_id": instance_id, "b_version": expected_version, **values}
+    if not status_changed:
+        del params["status"], params["ended_at"]
+    return db(conn).execute(UPDATE_VERSIONED if status_changed else UPDATE_VERSIONED_SAME_STATUS, params) == 1
 
 
 def insert(conn: Connection, **values) -> None:

@@ -40,6 +40,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import spiff_fixes  # noqa: F401  (applies the workarounds on import)
 from .compaction import compact
 from .fast_workflow import DiwanWorkflow
+from .ids import id_text
 from .script_engine import DiwanScriptEngine, snapshot
 from .timer_events import due_time
 
@@ -243,7 +244,7 @@ class WorkflowRun:
         if hasattr(spec, "dmnEngine"):
             payload["decision"] = {k: task.data.get(k) for k in _decision_outputs(spec)}
         self.events.append({"type": "element_completed", "element_id": spec.bpmn_id,
-                            "task_id": str(task.id), "payload": payload})
+                            "task_id": id_text(task.id), "payload": payload})
 
     def _seed(self, task) -> None:
         local = _locals(task)
@@ -277,7 +278,7 @@ class WorkflowRun:
         """A multi-instance task gathered an output into its collection (outside the hooks)."""
         self.variables[name] = value
         self.events.append({"type": "output_collected", "element_id": task.task_spec.bpmn_id,
-                            "task_id": str(task.id), "payload": {"changes": {name: value}}})
+                            "task_id": id_text(task.id), "payload": {"changes": {name: value}}})
 
     # -- projections ---------------------------------------------------------------------
     def _live(self, states: int):
@@ -302,19 +303,20 @@ class WorkflowRun:
             if t.state == TaskState.READY and spec.manual:
                 form = getattr(spec, "form", None)
                 ext = dict(getattr(spec, "extensions", None) or {})
-                ready[str(t.id)] = ReadyTask(str(t.id), spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation,
-                                             ext, getattr(form, "key", None) or ext.get("camunda:formRef"))
+                tid = id_text(t.id)
+                ready[tid] = ReadyTask(tid, spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation,
+                                       ext, getattr(form, "key", None) or ext.get("camunda:formRef"))
             if t.state == TaskState.WAITING:
                 definition = getattr(spec, "event_definition", None)
                 for d in getattr(definition, "event_definitions", [definition]) if definition else ():
-                    if isinstance(d, TimerEventDefinition) and str(t.id) not in timers:
+                    if isinstance(d, TimerEventDefinition) and id_text(t.id) not in timers:
                         due = due_time(t)
                         if due is not None:
-                            timers[str(t.id)] = (_catcher(t, d), due)
+                            timers[id_text(t.id)] = (_catcher(t, d), due)
                     elif isinstance(d, MessageEventDefinition):
-                        messages[str(t.id)] = (_catcher(t, d), d.name)
+                        messages[id_text(t.id)] = (_catcher(t, d), d.name)
                     elif isinstance(d, SignalEventDefinition):  # signals share the table, prefixed
-                        messages[str(t.id)] = (_catcher(t, d), SIGNAL_PREFIX + d.name)
+                        messages[id_text(t.id)] = (_catcher(t, d), SIGNAL_PREFIX + d.name)
             for element in _active_elements(t):
                 if element not in active:
                     active.append(element)

@@ -19,6 +19,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 
 from .fast_workflow import DiwanSubWorkflow, DiwanWorkflow
+from .ids import id_text
 from .service_task import ConnectorServiceTask
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -80,12 +81,12 @@ def _workflow_dict(wf) -> dict:
             delta = {"updates": {k: v for k, v in child.items() if k not in parent_data or v != parent_data[k]},
                      "deletions": [k for k in parent_data if k not in child]}
         internal = task.internal_data
-        sid = str(task_id)
+        sid = id_text(task_id)
         out[sid] = {
             "typename": "Task",
             "id": sid,
-            "parent": str(task._parent) if parent is not None else None,
-            "children": [str(c) for c in task._children],
+            "parent": id_text(task._parent) if parent is not None else None,
+            "children": [id_text(c) for c in task._children],
             "last_state_change": task.last_state_change,
             "state": task.state,
             "task_spec": task.task_spec.name,
@@ -97,11 +98,11 @@ def _workflow_dict(wf) -> dict:
     return {
         "data": {k: v for k, v in wf.data.items() if not callable(v) and not isinstance(v, ModuleType)},
         "correlations": wf.correlations,
-        "last_task": str(wf.last_task.id) if wf.last_task is not None else None,
+        "last_task": id_text(wf.last_task.id) if wf.last_task is not None else None,
         "success": wf.success,
         "completed": wf.completed,
         "tasks": out,
-        "root": str(wf.task_tree.id),
+        "root": id_text(wf.task_tree.id),
     }
 
 
