@@ -104,8 +104,8 @@ def set_assignee(conn: Connection, task_id: str, previous: str | None, assignee:
     return db(conn).execute(REASSIGN, {**params, "b_previous": previous}) == 1
 
 
-def _inbox_statement(flags: tuple[bool, ...], n_groups: int) -> Statement:
-    """The inbox query for one combination of filters (and number of groups), built once."""
+def _inbox_statement(flags: tuple[bool, ...], n_groups: int) -> tuple[Statement, Statement]:
+    """The inbox query and its count for one combination of filters (and number of groups), built once."""
     assigned_to_me, see_all, by_group, by_key, by_instance, overdue = flags
     cond = ["task.state = 'ready'"]
     if assigned_to_me:
@@ -125,13 +125,17 @@ def _inbox_statement(flags: tuple[bool, ...], n_groups: int) -> Statement:
         cond.append("task.instance_id = :instance_id")
     if overdue:
         cond.append("task.due_at < :overdue_at")
-    # The total rides along with each row (one round trip instead of two).
-    return Statement(f"SELECT {columns(task)}, count(*) OVER () AS total FROM task WHERE {' AND '.join(cond)} "
-                     "ORDER BY task.due_at IS NULL, task.due_at, task.created_at, task.id "
-                     "LIMIT :limit OFFSET :offset")
+    where = " AND ".join(cond)
+    # The total is counted apart, and only when the page does not tell it: on SQLite a
+    # `count(*) OVER ()` riding along costs several times the query (its window is built
+    # anew in every read transaction that follows a write).
+    return (Statement(f"SELECT {columns(task)} FROM task WHERE {where} "
+                      "ORDER BY task.due_at IS NULL, task.due_at, task.created_at, task.id "
+                      "LIMIT :limit OFFSET :offset"),
+            Statement(f"SELECT count(*) AS total FROM task WHERE {where}"))
 
 
-_INBOX: dict[tuple, Statement] = {}
+_INBOX: dict[tuple, tuple[Statement, Statement]] = {}
 
 
 def page(conn: Connection, *, user: str | None, groups: Iterable[str], see_all: bool,
@@ -147,21 +151,19 @@ def page(conn: Connection, *, user: str | None, groups: Iterable[str], see_all: 
     flags = (assigned_to_me, see_all, bool(candidate_group), bool(definition_key), bool(instance_id),
              overdue_at is not None)
     key = (flags, len(groups))
-    stmt = _INBOX.get(key)
-    if stmt is None:
-        stmt = _INBOX[key] = _inbox_statement(flags, len(groups))
+    statements = _INBOX.get(key)
+    if statements is None:
+        statements = _INBOX[key] = _inbox_statement(flags, len(groups))
+    rows_stmt, count_stmt = statements
+    offset = (page - 1) * per_page
     params = {"user": user or "", "candidate_group": candidate_group, "definition_key": definition_key,
-              "instance_id": instance_id, "overdue_at": overdue_at, "limit": per_page,
-              "offset": (page - 1) * per_page}
+              "instance_id": instance_id, "overdue_at": overdue_at, "limit": per_page, "offset": offset}
     params.update((f"g{i}", g) for i, g in enumerate(groups))
     d = db(conn)
-    rows = d.all(stmt, params)
-    if rows:
-        return rows, rows[0].total
-    if page == 1:
-        return [], 0
-    first = d.first(stmt, {**params, "limit": 1, "offset": 0})  # past the end: count anyway
-    return [], first.total if first else 0
+    rows = d.all(rows_stmt, params)
+    if 0 < len(rows) < per_page or (not rows and page == 1):  # the last page: it tells the total
+        return rows, offset + len(rows)
+    return rows, d.first(count_stmt, params).total
 
 
 def may_act(row: sa.Row, user: str, groups: Iterable[str]) -> bool:

@@ -177,7 +177,7 @@ def test_inbox__queries_use_the_ready_task_indexes(representative, flags, index)
 
     inst = representative.start("representative", {"amount": 10})
     representative.complete_task(_ready(representative, inst.id)["review"].id, {}, actor=CLERK)
-    sql = _inbox_statement(flags, 1).text(True)  # SQLite's form: `:name` parameters
+    sql = _inbox_statement(flags, 1)[0].text(True)  # SQLite's form: `:name` parameters
     params = {k: None for k in ("user", "g0", "candidate_group", "definition_key", "instance_id",
                                        "overdue_at", "limit", "offset")}
     with representative.db.connect() as conn:
@@ -186,3 +186,17 @@ def test_inbox__queries_use_the_ready_task_indexes(representative, flags, index)
         count = lambda q: conn.exec_driver_sql(q).scalar_one()  # noqa: E731
         assert count("select count(*) from task") == 3
         assert count("select count(*) from task indexed by ix_task_ready_due where state = 'ready'") == 2
+
+
+def test_inbox__pages_and_totals(representative):
+    for amount in (10, 20, 30, 40, 50):
+        representative.start("representative", {"amount": amount})
+    everything = representative.list_tasks("amina", ["clerks"])
+    assert everything.total == 5 and len(everything.items) == 5
+    pages = [representative.list_tasks("amina", ["clerks"], page=p, per_page=2) for p in (1, 2, 3, 4)]
+    assert [len(p.items) for p in pages] == [2, 2, 1, 0]
+    assert {p.total for p in pages} == {5}  # full pages, the last one and past the end
+    assert [t.id for p in pages for t in p.items] == [t.id for t in everything.items]
+    exact = representative.list_tasks("amina", ["clerks"], per_page=5)
+    assert exact.total == 5 and len(exact.items) == 5
+    assert representative.list_tasks("youssef", ["consulats"], page=3).total == 0
