@@ -1,4 +1,4 @@
-"""The engine's workflow classes: SpiffWorkflow's, with a faster walk of the task tree.
+"""The engine's workflow and task classes: SpiffWorkflow's, with a faster walk of the task tree.
 
 SpiffWorkflow finds the tasks to run, the tasks waiting and a gateway's sibling tokens
 by walking the task tree with `TaskIterator`, a generic iterator (a list popped from the
@@ -14,18 +14,27 @@ no run reaches (compaction bounds the tree between commands, the step budget wit
 one), so checking it would only cost. tests/engine/test_fast_workflow.py compares the
 two walks on every fixture and betsy process, step by step.
 
+Their tasks (`DiwanTask`) build a log record's details only when the record is written.
+
 The classes are the engine's by construction (`WorkflowRun.create`) and by loading
-(runtime/workflow_state.py); SpiffWorkflow's own classes are left as they are.
+(runtime/workflow_state.py, which stores them under SpiffWorkflow's own type names);
+SpiffWorkflow's own classes are left as they are.
 """
 from __future__ import annotations
 
+import logging
+
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 _FINISHED = TaskState.FINISHED_MASK
 _PREDICTED = TaskState.PREDICTED_MASK
 _DEFINITE = TaskState.DEFINITE_MASK
+_TASK_LOG = logging.getLogger("spiff.task")
+_WORKFLOW_LOG = logging.getLogger("spiff.workflow")
 _FAST_QUERY = frozenset({"state", "manual", "spec_name", "end_at_spec", "skip_subprocesses"})
 
 
@@ -62,6 +71,39 @@ def iter_tasks(root, state: int = TaskState.ANY_MASK, manual: bool | None = None
             yield task
 
 
+class DiwanTask(Task):
+    """A task that builds its log record's details only when the record is written.
+
+    SpiffWorkflow computes them (state names, parent lookups, and at its default logger
+    level the task's data) on every state change, before asking the logger, which then
+    drops the record: diwan leaves SpiffWorkflow's loggers at WARNING.
+    """
+
+    def collect_log_extras(self, dct=None):
+        if not _TASK_LOG.isEnabledFor(logging.INFO):
+            return {}
+        return super().collect_log_extras(dct)
+
+    def _add_child(self, task_spec, state=TaskState.MAYBE):
+        # Task._add_child, building this class.
+        if self.has_state(TaskState.PREDICTED_MASK) and state & TaskState.PREDICTED_MASK == 0:
+            raise WorkflowException("Attempt to add non-predicted child to predicted task", task_spec=self.task_spec)
+        task = DiwanTask(self.workflow, task_spec, self, state=state)
+        task.thread_id = self.thread_id
+        if state == TaskState.READY:
+            task._ready()
+        return task
+
+
+def _plant(workflow) -> None:
+    """Workflow.__init__'s task tree, of `DiwanTask`s."""
+    root = workflow.task_tree = DiwanTask(workflow, workflow.spec.start, state=TaskState.FUTURE)
+    root.task_spec._predict(root, mask=TaskState.NOT_FINISHED_MASK)
+    if _WORKFLOW_LOG.isEnabledFor(logging.INFO):
+        _WORKFLOW_LOG.info("Initialized workflow", extra=workflow.collect_log_extras())
+    root._ready()
+
+
 class _FastWalk:
     """The overrides both workflow classes share (a mixin ahead of SpiffWorkflow's class)."""
 
@@ -75,13 +117,30 @@ class _FastWalk:
         for task in iter_tasks(self.task_tree, state=TaskState.WAITING):
             task.task_spec._update(task)
 
+    def collect_log_extras(self, dct=None):
+        # At SpiffWorkflow's default level this lists every task of the workflow, for a
+        # record nobody writes.
+        if not _WORKFLOW_LOG.isEnabledFor(logging.INFO):
+            return dct if dct is not None else {}
+        return super().collect_log_extras(dct)
+
 
 class DiwanSubWorkflow(_FastWalk, BpmnSubWorkflow):
     """A subprocess's workflow."""
 
+    def __init__(self, spec, parent_task_id, top_workflow, deserializing=False, **kwargs):
+        super().__init__(spec, parent_task_id, top_workflow, deserializing=True, **kwargs)
+        if not deserializing:
+            _plant(self)
+
 
 class DiwanWorkflow(_FastWalk, BpmnWorkflow):
     """An instance's top workflow; its subprocesses are `DiwanSubWorkflow`s."""
+
+    def __init__(self, spec, subprocess_specs=None, script_engine=None, deserializing=False, **kwargs):
+        super().__init__(spec, subprocess_specs, script_engine, deserializing=True, **kwargs)
+        if not deserializing:
+            _plant(self)
 
     def create_subprocess(self, my_task, spec_name):
         subprocess = DiwanSubWorkflow(self.subprocess_specs[spec_name], parent_task_id=my_task.id, top_workflow=self)

@@ -11,14 +11,19 @@ from uuid import UUID
 import orjson
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_STATE_VERSION
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+)
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 
-from .fast_workflow import DiwanSubWorkflow, DiwanWorkflow
+from .fast_workflow import DiwanSubWorkflow, DiwanTask, DiwanWorkflow
 from .ids import id_text
 from .service_task import ConnectorServiceTask
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
@@ -54,6 +59,13 @@ class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         self.subprocesses_from_dict(dct["subprocesses"], wf)
         wf.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return wf
+
+
+class DiwanTaskConverter(TaskConverter):
+    """Restores a stored `Task` as the engine's task class (and stores it under `Task`)."""
+
+    def __init__(self, target_class, registry, typename=None):
+        super().__init__(DiwanTask, registry, "Task")
 
 
 class DiwanSubWorkflowConverter(BpmnSubWorkflowConverter):
@@ -114,6 +126,7 @@ def _config():
     config = copy.deepcopy(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = StateOnlyWorkflowConverter
     config[BpmnSubWorkflow] = DiwanSubWorkflowConverter
+    config[Task] = DiwanTaskConverter
     config[ConnectorServiceTask] = BpmnTaskSpecConverter
     for cls in (EngineTimeDate, EngineDuration, EngineCycle):
         config[cls] = TimerConditionalEventDefinitionConverter

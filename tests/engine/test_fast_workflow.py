@@ -12,6 +12,7 @@ tighter one. Two checks, on every fixture process and every betsy process:
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,7 +28,7 @@ from SpiffWorkflow.util.task import TaskIterator, TaskState
 from engine.definitions import safe_xml
 from engine.definitions.spec_cache import build_spec
 from engine.definitions.translate import translate_bpmn, translate_dmn
-from engine.runtime.fast_workflow import DiwanSubWorkflow, DiwanWorkflow, iter_tasks
+from engine.runtime.fast_workflow import DiwanSubWorkflow, DiwanTask, DiwanWorkflow, iter_tasks
 from engine.runtime.script_engine import DiwanScriptEngine
 from engine.runtime.workflow_run import WorkflowRun
 from engine.runtime import workflow_state
@@ -169,9 +170,38 @@ def test_the_engine_creates_and_loads_its_own_classes():
     run.attach(_script_engine(), 10_000)
     run.start({})
     assert type(run.wf) is DiwanWorkflow and run.wf.subprocesses
+    assert _task_classes(run.wf) == {DiwanTask}
     blob = workflow_state.dump(run.wf)
     assert b'"typename":"BpmnWorkflow"' in blob  # stored under SpiffWorkflow's names
     loaded = workflow_state.load(blob, built.spec, built.subprocess_specs)
     assert type(loaded) is DiwanWorkflow
     assert {type(s) for s in loaded.subprocesses.values()} == {DiwanSubWorkflow}
+    assert _task_classes(loaded) == {DiwanTask}
     assert _picture(loaded) == _picture(run.wf)
+
+
+def _task_classes(wf) -> set[type]:
+    return {type(t) for w in [wf, *wf.subprocesses.values()] for t in w.tasks.values()}
+
+
+def _representative():
+    root = safe_xml.parse((FIXTURES / "representative.bpmn").read_bytes())
+    translate_bpmn(root, "representative.bpmn")
+    return build_spec("representative", [("representative.bpmn", root)], [])
+
+
+@pytest.mark.parametrize("level,written", [(logging.INFO, True), (logging.WARNING, False)])
+def test_spiffworkflow_log_records_keep_their_details_when_written(caplog, level, written):
+    built = _representative()
+    with caplog.at_level(level, logger="spiff"):
+        wf = DiwanWorkflow(built.spec, built.subprocess_specs, script_engine=_script_engine())
+        wf.get_next_task(state=TaskState.READY).data.update({"amount": 5})
+        wf.do_engine_steps()
+    records = [r for r in caplog.records if r.name == "spiff.task" and r.getMessage().startswith("State changed")]
+    assert bool(records) is written
+    if written:  # the same details SpiffWorkflow gives its own tasks' records
+        assert {"task_spec", "task_id", "state", "elapsed"} <= set(vars(records[0]))
+        assert any(r.name == "spiff.workflow" and hasattr(r, "workflow_spec") for r in caplog.records)
+    else:
+        task = wf.get_next_task(state=TaskState.READY)
+        assert task.collect_log_extras() == {}
