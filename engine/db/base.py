@@ -48,6 +48,7 @@ LongText = sa.Text()
 JsonText = sa.Text  # JSON stored as text: portable and fast to (de)serialize with orjson
 
 WRITE = {"diwan_write": True}
+READ = {"diwan_write": False}
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 

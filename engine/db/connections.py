@@ -1,13 +1,16 @@
-"""Each thread keeps its connections: checking one out of the pool per command costs more
+"""Each thread keeps its connection: checking one out of the pool per command costs more
 than a small command itself (pool events, reset on return, a Connection object).
 
-A thread holds at most two (one for commands, whose SQLite transactions start with
-`BEGIN IMMEDIATE`, one for reads), checked out on first use and kept until `close_all`.
-A transaction that fails leaves its connection clean (rolled back); one whose database
-link broke is dropped and the next use checks out a fresh one. A transaction opened
-while the thread's connection is already in one (a read from inside a command, say)
-gets a pool connection of its own. A process forked from one holding connections never
-uses (nor closes) them: it checks out its own.
+A thread holds one connection, for its commands and its reads alike, checked out on first
+use and kept until `close_all`. One, not one per kind: on SQLite a connection that sees
+another connection's commit drops its whole page cache, so a read on a second connection
+after every command would read its pages anew each time. A command's SQLite transaction
+starts with `BEGIN IMMEDIATE`, a read's with a plain `BEGIN` (db/base.py). A transaction
+that fails leaves the connection clean (rolled back); one whose database link broke is
+dropped and the next use checks out a fresh one. A transaction opened while the thread's
+connection is already in one (a read from inside a command, say) gets a pool connection
+of its own. A process forked from one holding connections never uses (nor closes) them:
+it checks out its own.
 """
 from __future__ import annotations
 
@@ -20,30 +23,25 @@ from typing import Iterator
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from .base import WRITE
+from .base import READ, WRITE
 
 
 class _Kept:
-    """One thread's connections; returned to the pool when the thread ends (its local
+    """One thread's connection; returned to the pool when the thread ends (its local
     storage goes, and this with it) or the engine is disposed."""
 
     def __init__(self):
-        self.read: Connection | None = None
-        self.write: Connection | None = None
+        self.conn: Connection | None = None
         self.pid = os.getpid()
 
     def close(self) -> None:
-        if self.pid != os.getpid():  # inherited through fork: the parent's, not ours to close
-            self.read = self.write = None
+        conn, self.conn = self.conn, None
+        if conn is None or self.pid != os.getpid():  # inherited through fork: the parent's, not ours to close
             return
-        for slot in ("read", "write"):
-            conn = getattr(self, slot)
-            setattr(self, slot, None)
-            if conn is not None:
-                try:
-                    conn.close()
-                except Exception:  # noqa: BLE001 - closing what may already be broken
-                    pass
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - closing what may already be broken
+            pass
 
     def __del__(self):
         self.close()
@@ -58,29 +56,26 @@ class KeptConnections:
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Connection]:
-        """One transaction on this thread's kept connection (a write one, or a read one)."""
+        """One transaction on this thread's kept connection (a command's, or a read's)."""
         kept = self._kept()
-        slot = "write" if write else "read"
-        conn = getattr(kept, slot)
+        conn = kept.conn
         if conn is not None and (conn.closed or conn.invalidated):
-            self._drop(kept, slot)
+            self._drop(kept)
             conn = None
         if conn is None:
-            conn = self.db.connect()
-            if write:
-                conn = conn.execution_options(**WRITE)
-            setattr(kept, slot, conn)
+            conn = kept.conn = self.db.connect()
         elif conn.in_transaction():
-            other = self.db.connect().execution_options(**WRITE) if write else self.db.connect()
+            other = self.db.connect().execution_options(**(WRITE if write else READ))
             with other, other.begin():
                 yield other
             return
+        conn.execution_options(**(WRITE if write else READ))  # read by the `begin` listener
         try:
             with conn.begin():
                 yield conn
         except DBAPIError as exc:
             if exc.connection_invalidated:
-                self._drop(kept, slot)
+                self._drop(kept)
             raise
 
     def close_all(self) -> None:
@@ -99,9 +94,8 @@ class KeptConnections:
         return kept
 
     @staticmethod
-    def _drop(kept: _Kept, slot: str) -> None:
-        conn = getattr(kept, slot)
-        setattr(kept, slot, None)
+    def _drop(kept: _Kept) -> None:
+        conn, kept.conn = kept.conn, None
         try:
             conn.close()
         except Exception:  # noqa: BLE001

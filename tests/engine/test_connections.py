@@ -1,4 +1,4 @@
-"""Kept connections: one per thread and kind, returned to the pool when the thread ends."""
+"""Kept connections: one per thread, returned to the pool when the thread ends."""
 from __future__ import annotations
 
 import threading
@@ -45,6 +45,41 @@ def test_a_thread_reuses_its_connection_and_returns_it_when_it_ends(pool):
     conns = [c for c in seen if not isinstance(c, int)]
     assert all(conns[i] is conns[i + 1] is conns[i + 2] for i in range(0, len(conns), 3))
     assert _checked_out(db) == 0  # 20 threads came and went: nothing leaked from the pool
+
+
+def test_a_thread_reads_and_writes_on_one_connection(pool):
+    db, kept = pool
+    with kept.transaction(write=True) as command:
+        command.execute(sa.text("select 1"))
+    with kept.transaction(write=False) as read:
+        read.execute(sa.text("select 1"))
+    assert read is command
+    assert _checked_out(db) == 1
+
+
+@pytest.mark.skipif(PG_URL is not None, reason="SQLite's BEGIN kinds")
+def test_a_command_takes_the_write_lock_at_once_and_a_read_never(pool, database_url):
+    import sqlite3
+
+    db, kept = pool
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+
+    def other_may_write() -> bool:
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # database is locked
+            return False
+        other.execute("ROLLBACK")
+        return True
+
+    try:
+        for _ in range(2):  # the same connection, switching kinds
+            with kept.transaction(write=False):
+                assert other_may_write()
+            with kept.transaction(write=True):
+                assert not other_may_write()  # BEGIN IMMEDIATE: locked before any statement
+    finally:
+        other.close()
 
 
 def test_a_failed_transaction_rolls_back_and_the_connection_stays_usable(pool):
