@@ -215,7 +215,8 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     audit_events.append(conn, audit_rows)
     version = values["version"]
     run.projection = after
-    ctx.after_commit.append(lambda: ctx.engine.live.put(row.id, version, run))
+    if status not in ("completed", "cancelled"):  # an ended instance runs no more commands
+        ctx.after_commit.append(lambda: ctx.engine.live.put(row.id, version, run))
     return values
 
 
