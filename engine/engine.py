@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 import orjson
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .clock import Clock, SystemClock
@@ -26,6 +27,7 @@ from .connectors.registry import ConnectorRegistry
 from .db import audit_events, definitions, instances, tasks, timers
 from .db import incidents as incidents_db
 from .db.base import create_db_engine
+from .db.checkpoints import WalCheckpointer
 from .db.connections import KeptConnections
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
@@ -70,6 +72,7 @@ class Engine:
             connectors = ministry_connectors()
         self.connectors = connectors
         self.kept = KeptConnections(self.db)
+        self.checkpointer = _wal_checkpointer(self.settings.database_url)
         self.specs = SpecCache()
         self.live = LiveCache(self.settings.live_cache_size)
         self._listeners: list[Callable[[str, str, Any], None]] = []
@@ -89,6 +92,8 @@ class Engine:
             instances.ping(conn)
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.kept.close_all()
         self.db.dispose()
 
@@ -120,6 +125,8 @@ class Engine:
         except Exception:
             self._notify(command, "error", None)
             raise
+        if self.checkpointer is not None:
+            self.checkpointer.committed()
         for callback in ctx.after_commit:
             callback()
         self._notify(command, "ok", result)
@@ -467,6 +474,14 @@ class Engine:
         if row is None:
             raise NotFound(f"task {task_id} not found")
         return _task_view(row)
+
+
+def _wal_checkpointer(url: str) -> WalCheckpointer | None:
+    """A background checkpointer for a SQLite database file (none in memory or on PostgreSQL)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return WalCheckpointer(parsed.database)
 
 
 def _utc(value: datetime | None) -> datetime | None:
