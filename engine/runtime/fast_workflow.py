@@ -23,12 +23,15 @@ SpiffWorkflow's own classes are left as they are.
 from __future__ import annotations
 
 import logging
+import time
 
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from .ids import new_task_id
 
 _FINISHED = TaskState.FINISHED_MASK
 _PREDICTED = TaskState.PREDICTED_MASK
@@ -71,8 +74,22 @@ def iter_tasks(root, state: int = TaskState.ANY_MASK, manual: bool | None = None
             yield task
 
 
+def _none_in(workflow, subprocesses: dict | None, state: int) -> bool:
+    """Whether no task of `workflow` (nor of `subprocesses`) is in `state`: a dictionary
+    scan, against a walk of the tree."""
+    for task in workflow.tasks.values():
+        if task._state & state:
+            return False
+    for sub in (subprocesses or {}).values():
+        for task in sub.tasks.values():
+            if task._state & state:
+                return False
+    return True
+
+
 class DiwanTask(Task):
-    """A task that builds its log record's details only when the record is written.
+    """A task that builds its log record's details only when the record is written, and
+    gives its children ids made by `new_task_id`.
 
     SpiffWorkflow computes them (state names, parent lookups, and at its default logger
     level the task's data) on every state change, before asking the logger, which then
@@ -84,11 +101,24 @@ class DiwanTask(Task):
             return {}
         return super().collect_log_extras(dct)
 
+    def _set_state(self, value: int) -> None:
+        # Task._set_state, naming the state only for a record that is written.
+        if value != self._state:
+            now = time.time()
+            elapsed = now - self.last_state_change
+            self.last_state_change = now
+            self._state = value
+            if _TASK_LOG.isEnabledFor(logging.INFO):
+                _TASK_LOG.info(f"State changed to {TaskState.get_name(value)}",
+                               extra=self.collect_log_extras({"elapsed": elapsed}))
+        elif _TASK_LOG.isEnabledFor(logging.DEBUG):
+            _TASK_LOG.debug(f"State set to {TaskState.get_name(value)}", extra=self.collect_log_extras())
+
     def _add_child(self, task_spec, state=TaskState.MAYBE):
         # Task._add_child, building this class.
         if self.has_state(TaskState.PREDICTED_MASK) and state & TaskState.PREDICTED_MASK == 0:
             raise WorkflowException("Attempt to add non-predicted child to predicted task", task_spec=self.task_spec)
-        task = DiwanTask(self.workflow, task_spec, self, state=state)
+        task = DiwanTask(self.workflow, task_spec, self, state=state, id=new_task_id())
         task.thread_id = self.thread_id
         if state == TaskState.READY:
             task._ready()
@@ -97,7 +127,7 @@ class DiwanTask(Task):
 
 def _plant(workflow) -> None:
     """Workflow.__init__'s task tree, of `DiwanTask`s."""
-    root = workflow.task_tree = DiwanTask(workflow, workflow.spec.start, state=TaskState.FUTURE)
+    root = workflow.task_tree = DiwanTask(workflow, workflow.spec.start, state=TaskState.FUTURE, id=new_task_id())
     root.task_spec._predict(root, mask=TaskState.NOT_FINISHED_MASK)
     if _WORKFLOW_LOG.isEnabledFor(logging.INFO):
         _WORKFLOW_LOG.info("Initialized workflow", extra=workflow.collect_log_extras())
@@ -110,10 +140,17 @@ class _FastWalk:
     def get_tasks_iterator(self, first_task=None, **kwargs):
         if not kwargs.keys() <= _FAST_QUERY:
             return super().get_tasks_iterator(first_task, **kwargs)
-        return iter_tasks(first_task or self.task_tree, subprocesses=self.top_workflow.subprocesses, **kwargs)
+        subprocesses = self.top_workflow.subprocesses
+        state = kwargs.get("state")
+        if first_task is None and state is not None and _none_in(self, subprocesses, state):
+            return iter(())  # the walk would yield nothing (and so change nothing)
+        return iter_tasks(first_task or self.task_tree, subprocesses=subprocesses, **kwargs)
 
     def update_waiting_tasks(self) -> None:
-        # Workflow.update_waiting_tasks walks this workflow's own tree (no subprocesses).
+        # Workflow.update_waiting_tasks walks this workflow's own tree (no subprocesses);
+        # most of the time nothing waits, and only a waiting task's update changes anything.
+        if _none_in(self, None, TaskState.WAITING):
+            return
         for task in iter_tasks(self.task_tree, state=TaskState.WAITING):
             task.task_spec._update(task)
 
