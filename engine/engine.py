@@ -151,6 +151,8 @@ class Engine:
     def _deliver_thrown(self, ctx: CommandContext) -> None:
         """Deliver, in the command's transaction, the messages its instances threw (and the ones
         those deliveries throw, up to MAX_THROWN). A message nobody takes is dropped, as in BPMN."""
+        if not ctx.thrown:
+            return
         from .commands.events import deliver_message, deliver_signal
         from .runtime.workflow_run import SIGNAL_PREFIX
 

@@ -32,6 +32,7 @@ class _Kept:
 
     def __init__(self):
         self.conn: Connection | None = None
+        self.write: bool | None = None  # the kind `conn` is set for
         self.pid = os.getpid()
 
     def close(self) -> None:
@@ -64,12 +65,15 @@ class KeptConnections:
             conn = None
         if conn is None:
             conn = kept.conn = self.db.connect()
+            kept.write = None
         elif conn.in_transaction():
             other = self.db.connect().execution_options(**(WRITE if write else READ))
             with other, other.begin():
                 yield other
             return
-        conn.execution_options(**(WRITE if write else READ))  # read by the `begin` listener
+        if kept.write is not write:
+            conn.execution_options(**(WRITE if write else READ))  # read by the `begin` listener
+            kept.write = write
         try:
             with conn.begin():
                 yield conn

@@ -156,14 +156,15 @@ def page(conn: Connection, *, user: str | None, groups: Iterable[str], see_all: 
         statements = _INBOX[key] = _inbox_statement(flags, len(groups))
     rows_stmt, count_stmt = statements
     offset = (page - 1) * per_page
+    # One row more than the page: when it is not there, this is the last page, which tells the total.
     params = {"user": user or "", "candidate_group": candidate_group, "definition_key": definition_key,
-              "instance_id": instance_id, "overdue_at": overdue_at, "limit": per_page, "offset": offset}
+              "instance_id": instance_id, "overdue_at": overdue_at, "limit": per_page + 1, "offset": offset}
     params.update((f"g{i}", g) for i, g in enumerate(groups))
     d = db(conn)
     rows = d.all(rows_stmt, params)
-    if 0 < len(rows) < per_page or (not rows and page == 1):  # the last page: it tells the total
+    if len(rows) <= per_page and (rows or page == 1):
         return rows, offset + len(rows)
-    return rows, d.first(count_stmt, params).total
+    return rows[:per_page], d.first(count_stmt, params).total
 
 
 def may_act(row: sa.Row, user: str, groups: Iterable[str]) -> bool:
