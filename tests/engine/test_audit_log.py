@@ -4,6 +4,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
 
 from engine import Actor
 from engine.audit.hash_chain import first_break, format_at
@@ -212,3 +216,17 @@ def test_replay__after_a_redeploy_uses_the_original_version(engine):
     assert engine.verify(inst.id)["replay_ok"] is True
     newer = engine.start("representative", {"amount": 10})
     assert newer.data["risk"] == "high" and newer.definition_version == 2
+
+
+@pytest.mark.parametrize("payload", [
+    {}, {"b": 1, "a": [1, 2.5, None, True, "é\u2028\n"]}, {"nested": {"z": (1, 2), "y": {"x": -0.0}}},
+    {"big": 10 ** 15, "small": 1e-7, "e": 1e16, "float": 0.1 + 0.2},
+    {"decimal": Decimal("12.50"), "when": date(2026, 3, 2), "at": datetime(2026, 3, 2, 9, tzinfo=timezone.utc)},
+    {"nan": float("nan"), "inf": float("inf")}, {1: "int key"}, {"set": {3}},
+])
+def test_payload_text_is_the_canonical_text_of_the_json_payload(payload):
+    # The command path writes JSON payloads straight; others go through json_safe first.
+    from engine.audit.hash_chain import payload_text
+    from engine.commands.instance_store import _payload_text, json_safe
+
+    assert _payload_text(payload) == payload_text(json_safe(payload))
