@@ -12,8 +12,6 @@ from __future__ import annotations
 from SpiffWorkflow.util.task import TaskState
 
 KEEP_ANCESTORS = 3
-# A tree this small costs less to store than to prune: only a larger one is compacted.
-COMPACT_ABOVE = 32
 
 
 def compact(workflow) -> int:
@@ -33,8 +31,6 @@ def compact(workflow) -> int:
 
 def _compact_tree(wf) -> int:
     root, tasks = wf.task_tree, wf.tasks
-    if len(tasks) <= COMPACT_ABOVE:
-        return 0
     live = [t for t in tasks.values() if not t.state & TaskState.FINISHED_MASK]
     if not live:
         return 0

@@ -24,6 +24,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 
 from .fast_workflow import DiwanSubWorkflow, DiwanTask, DiwanWorkflow
+from .ids import _TEXT as _ID_TEXTS
 from .ids import id_text
 from .service_task import ConnectorServiceTask
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
@@ -83,9 +84,11 @@ class DiwanSubWorkflowConverter(BpmnSubWorkflowConverter):
 def _workflow_dict(wf) -> dict:
     """WorkflowConverter.to_dict + TaskConverter.to_dict (SpiffWorkflow 3.2's format) in one pass."""
     tasks = wf.tasks
+    known = _ID_TEXTS.get  # ids written before (most of them): no call into ids.py
     out = {}
     for task_id, task in tasks.items():
-        parent = tasks.get(task._parent)
+        parent_id = task._parent
+        parent = tasks.get(parent_id) if parent_id is not None else None
         if parent is None:
             data, delta = task.data, {}
         else:
@@ -93,14 +96,14 @@ def _workflow_dict(wf) -> dict:
             delta = {"updates": {k: v for k, v in child.items() if k not in parent_data or v != parent_data[k]},
                      "deletions": [k for k in parent_data if k not in child]}
         internal = task.internal_data
-        sid = id_text(task_id)
+        sid = known(task_id) or id_text(task_id)
         out[sid] = {
             "typename": "Task",
             "id": sid,
-            "parent": id_text(task._parent) if parent is not None else None,
-            "children": [id_text(c) for c in task._children],
+            "parent": (known(parent_id) or id_text(parent_id)) if parent is not None else None,
+            "children": [known(c) or id_text(c) for c in task._children],
             "last_state_change": task.last_state_change,
-            "state": task.state,
+            "state": task._state,
             "task_spec": task.task_spec.name,
             "triggered": task.triggered,
             "internal_data": internal if not internal else _convert(internal),
