@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import keyword
 import re
 from datetime import datetime
@@ -268,6 +269,11 @@ def parse_iso_duration(text: str) -> dict[str, int | float]:
     Raises:
         LiteralError: The text is not such a duration, or combines weeks with other parts.
     """
+    return dict(_parse_iso_duration(text))  # a copy: the cached one stays as parsed
+
+
+@functools.lru_cache(maxsize=1024)  # a timer's duration is parsed each time it is checked
+def _parse_iso_duration(text: str) -> dict[str, int | float]:
     m = _DURATION_RE.fullmatch(text)
     if not m:
         raise LiteralError(f"{text!r} is not a valid ISO 8601 duration (expected e.g. {_EXAMPLES['timeDuration']})")

@@ -31,7 +31,7 @@ def compact(workflow) -> int:
 
 def _compact_tree(wf) -> int:
     root, tasks = wf.task_tree, wf.tasks
-    live = [t for t in tasks.values() if not t.state & TaskState.FINISHED_MASK]
+    live = [t for t in tasks.values() if not t._state & TaskState.FINISHED_MASK]
     if not live:
         return 0
     lca_path = _path(live[0])

@@ -99,6 +99,9 @@ class WorkflowRun:
         self._seeded: dict[Any, dict] = {}
         self.last_deleted: list[str] = []
         self._running: str | None = None  # the element being run (named in failures)
+        # Whether any multi-instance task of the process names item variables (else no
+        # task has local variables, and none are looked for up its ancestry).
+        self._has_items = any(_names_items(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
 
     # -- life cycle ---------------------------------------------------------------------
     @classmethod
@@ -247,7 +250,7 @@ class WorkflowRun:
                             "task_id": id_text(task.id), "payload": payload})
 
     def _seed(self, task) -> None:
-        local = _locals(task)
+        local = _locals(task) if self._has_items else {}
         task.data.update(snapshot(self.variables))  # copies: SpiffWorkflow merges data in place
         task.data.update(local)
         self._seeded[task.id] = snapshot(task.data)
@@ -259,7 +262,7 @@ class WorkflowRun:
 
     def _write_back(self, task) -> dict:
         before = self._seeded.pop(task.id, {})
-        local = set(_locals(task))
+        local = set(_locals(task)) if self._has_items else set()
         after = task.data
         changes: dict[str, Any] = {}
         for key, value in after.items():
@@ -363,6 +366,11 @@ def _catcher(task, definition) -> str:
             if candidate is definition:
                 return spec.outputs[index].bpmn_id
     return spec.bpmn_id
+
+
+def _names_items(process_spec) -> bool:
+    return any(getattr(spec, "input_item", None) is not None or getattr(spec, "output_item", None) is not None
+               for spec in process_spec.task_specs.values())
 
 
 def _locals(task) -> dict:
