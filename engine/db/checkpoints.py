@@ -17,9 +17,10 @@ commit.
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
+
+from .process import current_pid
 
 log = logging.getLogger("diwan.checkpoints")
 
@@ -47,7 +48,7 @@ class WalCheckpointer:
 
     def committed(self) -> None:
         """A write transaction committed (called after each command)."""
-        if self._pid != os.getpid():
+        if self._pid != current_pid():
             self._start()
         self._pending += 1  # a lost increment under a race only delays a checkpoint
         if self._pending >= self.every:
@@ -56,7 +57,7 @@ class WalCheckpointer:
     def close(self) -> None:
         """Stop the thread (after a last checkpoint of what is pending)."""
         thread = self._thread
-        if thread is None or self._pid != os.getpid():
+        if thread is None or self._pid != current_pid():
             return
         self._stop.set()
         self._wake.set()
@@ -65,13 +66,13 @@ class WalCheckpointer:
 
     def _start(self) -> None:
         with self._lock:
-            if self._pid == os.getpid():
+            if self._pid == current_pid():
                 return
             self._stop = threading.Event()
             self._wake = threading.Event()
             self._pending = 0
             self._thread = threading.Thread(target=self._run, name="diwan-wal-checkpoint", daemon=True)
-            self._pid = os.getpid()
+            self._pid = current_pid()
             self._thread.start()
 
     def _run(self) -> None:

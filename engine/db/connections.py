@@ -14,7 +14,6 @@ it checks out its own.
 """
 from __future__ import annotations
 
-import os
 import threading
 import weakref
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from .base import READ, WRITE
+from .process import current_pid
 
 
 class _Kept:
@@ -33,11 +33,11 @@ class _Kept:
     def __init__(self):
         self.conn: Connection | None = None
         self.write: bool | None = None  # the kind `conn` is set for
-        self.pid = os.getpid()
+        self.pid = current_pid()
 
     def close(self) -> None:
         conn, self.conn = self.conn, None
-        if conn is None or self.pid != os.getpid():  # inherited through fork: the parent's, not ours to close
+        if conn is None or self.pid != current_pid():  # inherited through fork: the parent's, not ours to close
             return
         try:
             conn.close()
@@ -91,7 +91,7 @@ class KeptConnections:
 
     def _kept(self) -> _Kept:
         kept = getattr(self._local, "kept", None)
-        if kept is None or kept.pid != os.getpid():
+        if kept is None or kept.pid != current_pid():
             kept = self._local.kept = _Kept()
             with self._lock:
                 self._every.add(kept)

@@ -156,3 +156,20 @@ def test_sqlite_connections_are_set_up_for_a_server(database_url, synchronous, e
 def test_an_unknown_synchronous_mode_is_refused():
     with pytest.raises(ValueError, match="DIWAN_SQLITE_SYNCHRONOUS"):
         create_db_engine("sqlite://", sqlite_synchronous="SOMETIMES")
+
+
+def test_the_process_id_is_known_without_asking_and_follows_a_fork():
+    import os
+
+    from engine.db.process import current_pid
+
+    assert current_pid() == os.getpid()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, b"1" if current_pid() == os.getpid() != os.getppid() else b"0")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1"
