@@ -22,7 +22,11 @@ from typing import Any
 GENESIS = "0" * 64
 # Built once: `json.dumps` with options builds a new encoder on every call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-_TEXT = json.JSONEncoder(ensure_ascii=False).encode
+_STRING = json.encoder.encode_basestring  # what JSONEncoder(ensure_ascii=False) does with a str
+
+
+def _TEXT(value: str | None) -> str:
+    return "null" if value is None else _STRING(value)
 
 
 def format_at(at: datetime) -> str:

@@ -49,6 +49,7 @@ JsonText = sa.Text  # JSON stored as text: portable and fast to (de)serialize wi
 
 WRITE = {"diwan_write": True}
 READ = {"diwan_write": False}
+TRANSACTION_KIND = "diwan_write"  # attribute of a Connection: True for a command's transaction
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
@@ -92,5 +93,9 @@ def _configure_sqlite(engine: SAEngine, synchronous: str) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         # On the driver connection: SQLAlchemy's statement machinery costs more than BEGIN.
-        write = conn.get_execution_options().get("diwan_write")
+        # The kind: a kept connection's for this transaction (db/connections.py), else the
+        # connection's execution option.
+        write = getattr(conn, TRANSACTION_KIND, None)
+        if write is None:
+            write = conn.get_execution_options().get("diwan_write")
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")

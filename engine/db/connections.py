@@ -22,7 +22,7 @@ from typing import Iterator
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from .base import READ, WRITE
+from .base import READ, TRANSACTION_KIND, WRITE
 from .process import current_pid
 
 
@@ -32,7 +32,6 @@ class _Kept:
 
     def __init__(self):
         self.conn: Connection | None = None
-        self.write: bool | None = None  # the kind `conn` is set for
         self.pid = current_pid()
 
     def close(self) -> None:
@@ -65,15 +64,12 @@ class KeptConnections:
             conn = None
         if conn is None:
             conn = kept.conn = self.db.connect()
-            kept.write = None
         elif conn.in_transaction():
             other = self.db.connect().execution_options(**(WRITE if write else READ))
             with other, other.begin():
                 yield other
             return
-        if kept.write is not write:
-            conn.execution_options(**(WRITE if write else READ))  # read by the `begin` listener
-            kept.write = write
+        setattr(conn, TRANSACTION_KIND, write)  # read by the `begin` listener (db/base.py)
         try:
             with conn.begin():
                 yield conn
