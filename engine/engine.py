@@ -116,7 +116,7 @@ class Engine:
             log.info("%s refused: %s", type(command).__name__, exc.message)
             self._notify(command, exc.code, None)
             raise
-        except (OperationalError, IntegrityError) as exc:
+        except (OperationalError, IntegrityError, *DRIVER_RACE_ERRORS) as exc:
             if _is_lock_or_race(exc):
                 self._notify(command, "conflict", None)
                 raise Conflict("a concurrent change won; retry") from exc
@@ -538,6 +538,22 @@ def _file_pairs(files) -> list[tuple[str, bytes]]:
         paths = sorted(x for x in p.rglob("*") if x.suffix in DEPLOYABLE) if p.is_dir() else [p]
         out += [(x.name, x.read_bytes()) for x in paths]
     return out
+
+
+def _driver_race_errors() -> tuple[type[Exception], ...]:
+    """The drivers' own lock and constraint errors (the command path runs statements on the
+    driver connection, so they arrive unwrapped by SQLAlchemy)."""
+    import sqlite3
+
+    errors: list[type[Exception]] = [sqlite3.OperationalError, sqlite3.IntegrityError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - installed with the project
+        return tuple(errors)
+    return (*errors, psycopg.errors.OperationalError, psycopg.errors.IntegrityError)
+
+
+DRIVER_RACE_ERRORS = _driver_race_errors()
 
 
 def _is_lock_or_race(exc: Exception) -> bool:

@@ -49,7 +49,6 @@ JsonText = sa.Text  # JSON stored as text: portable and fast to (de)serialize wi
 
 WRITE = {"diwan_write": True}
 READ = {"diwan_write": False}
-TRANSACTION_KIND = "diwan_write"  # attribute of a Connection: True for a command's transaction
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
@@ -93,9 +92,8 @@ def _configure_sqlite(engine: SAEngine, synchronous: str) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         # On the driver connection: SQLAlchemy's statement machinery costs more than BEGIN.
-        # The kind: a kept connection's for this transaction (db/connections.py), else the
-        # connection's execution option.
-        write = getattr(conn, TRANSACTION_KIND, None)
-        if write is None:
-            write = conn.get_execution_options().get("diwan_write")
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        driver = conn.connection.driver_connection
+        if driver.in_transaction:  # a kept connection's (db/connections.py): this joins it
+            return
+        write = conn.get_execution_options().get("diwan_write")
+        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")

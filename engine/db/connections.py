@@ -5,9 +5,10 @@ A thread holds one connection, for its commands and its reads alike, checked out
 use and kept until `close_all`. One, not one per kind: on SQLite a connection that sees
 another connection's commit drops its whole page cache, so a read on a second connection
 after every command would read its pages anew each time. A command's SQLite transaction
-starts with `BEGIN IMMEDIATE`, a read's with a plain `BEGIN` (db/base.py). A transaction
-that fails leaves the connection clean (rolled back); one whose database link broke is
-dropped and the next use checks out a fresh one. A transaction opened while the thread's
+starts with `BEGIN IMMEDIATE` (it takes the write lock at once), a read's with a plain
+`BEGIN`. A transaction that fails leaves the connection clean (rolled back); one that
+cannot be ended is dropped and the next use checks out a fresh one, as after a broken
+database link. A transaction opened while the thread's
 connection is already in one (a read from inside a command, say) gets a pool connection
 of its own. A process forked from one holding connections never uses (nor closes) them:
 it checks out its own.
@@ -20,9 +21,8 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
-from .base import READ, TRANSACTION_KIND, WRITE
+from .base import READ, WRITE
 from .process import current_pid
 
 
@@ -32,6 +32,9 @@ class _Kept:
 
     def __init__(self):
         self.conn: Connection | None = None
+        self.driver = None  # conn's DBAPI connection
+        self.sqlite = False
+        self.busy = False  # in a transaction
         self.pid = current_pid()
 
     def close(self) -> None:
@@ -56,7 +59,14 @@ class KeptConnections:
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Connection]:
-        """One transaction on this thread's kept connection (a command's, or a read's)."""
+        """One transaction on this thread's kept connection (a command's, or a read's).
+
+        The kept connection's transaction is begun and ended on its driver connection:
+        SQLAlchemy's transaction objects and events cost more than the transaction itself
+        on the command path. Statements run through SQLAlchemy inside it join it (their
+        autobegin issues no BEGIN: db/base.py), and SQLAlchemy's bookkeeping is closed
+        with it.
+        """
         kept = self._kept()
         conn = kept.conn
         if conn is not None and (conn.closed or conn.invalidated):
@@ -64,19 +74,49 @@ class KeptConnections:
             conn = None
         if conn is None:
             conn = kept.conn = self.db.connect()
-        elif conn.in_transaction():
+            kept.driver = conn.connection.driver_connection
+            kept.sqlite = conn.dialect.name == "sqlite"
+        elif kept.busy:  # a transaction inside another (a read from inside a command, say)
             other = self.db.connect().execution_options(**(WRITE if write else READ))
             with other, other.begin():
                 yield other
             return
-        setattr(conn, TRANSACTION_KIND, write)  # read by the `begin` listener (db/base.py)
+        driver = kept.driver
+        kept.busy = True
         try:
-            with conn.begin():
-                yield conn
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                self._drop(kept)
+            if kept.sqlite:
+                driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            yield conn
+        except BaseException:
+            kept.busy = False
+            self._end(kept, commit=False)
             raise
+        kept.busy = False
+        self._end(kept, commit=True)
+
+    def _end(self, kept: _Kept, commit: bool) -> None:
+        """Commit or roll back on the driver, then close SQLAlchemy's view of the transaction
+        (begun when a statement went through it); a connection that fails there is dropped."""
+        conn = kept.conn
+        try:
+            if commit:
+                kept.driver.commit()
+            else:
+                kept.driver.rollback()
+        except Exception:
+            if commit:
+                try:
+                    kept.driver.rollback()
+                except Exception:  # noqa: BLE001 - the link may be gone: dropped below
+                    pass
+            self._drop(kept)
+            raise
+        finally:
+            if kept.conn is not None and conn.in_transaction():
+                try:
+                    conn.rollback()  # nothing left to undo: SQLAlchemy forgets its transaction
+                except Exception:  # noqa: BLE001
+                    self._drop(kept)
 
     def close_all(self) -> None:
         """Return every thread's kept connections to the pool (the engine is being disposed)."""
@@ -95,8 +135,11 @@ class KeptConnections:
 
     @staticmethod
     def _drop(kept: _Kept) -> None:
-        conn, kept.conn = kept.conn, None
+        conn, kept.conn, kept.driver, kept.busy = kept.conn, None, None, False
+        if conn is None:
+            return
         try:
+            conn.invalidate()  # its state is unknown: never back into the pool as it is
             conn.close()
         except Exception:  # noqa: BLE001
             pass

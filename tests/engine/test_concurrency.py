@@ -58,3 +58,23 @@ def test_claim__n_users_race_exactly_one_gets_it(engine):
     results, errors = _race(lambda i: engine.claim(review.id, users[i]))
     assert len(results) == 1 and all(isinstance(e, Conflict) for e in errors), errors
     assert engine.get_task(review.id).assignee == results[0].assignee
+
+
+def test_driver_lock_and_constraint_errors_count_as_races():
+    # The command path runs its statements on the driver connection: its errors arrive
+    # unwrapped, and a lock timeout or a duplicate key is a conflict all the same.
+    import sqlite3
+
+    from engine.engine import DRIVER_RACE_ERRORS, _is_lock_or_race
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create table t (id text primary key)")
+    conn.execute("insert into t values ('a')")
+    try:
+        conn.execute("insert into t values ('a')")
+    except sqlite3.IntegrityError as exc:
+        assert isinstance(exc, DRIVER_RACE_ERRORS) and _is_lock_or_race(exc)
+    else:
+        raise AssertionError("no duplicate key error")
+    assert _is_lock_or_race(sqlite3.OperationalError("database is locked"))
+    assert not _is_lock_or_race(sqlite3.OperationalError("no such table: t"))

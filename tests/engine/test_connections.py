@@ -97,11 +97,33 @@ def test_a_failed_transaction_rolls_back_and_the_connection_stays_usable(pool):
 
 def test_a_transaction_inside_another_gets_its_own_connection(pool):
     db, kept = pool
-    with kept.transaction(write=False) as outer:
+    count = sa.text("select count(*) from deployment")
+    with kept.transaction(write=True) as outer:
+        outer.execute(sa.text("insert into deployment (id, deployed_at, deployed_by) "
+                              "values ('d1', '2026-01-01 00:00:00.000000', 'x')"))
         with kept.transaction(write=False) as inner:
             assert inner is not outer
-            assert inner.execute(sa.text("select 1")).scalar_one() == 1
-        assert outer.in_transaction()
+            assert inner.execute(count).scalar_one() == 0  # outer's row is not committed yet
+        assert outer.execute(count).scalar_one() == 1  # outer's transaction goes on
+    with kept.transaction(write=False) as after:
+        assert after is outer and after.execute(count).scalar_one() == 1
+
+
+def test_statements_through_sqlalchemy_join_the_transaction_and_roll_back_with_it(pool):
+    db, kept = pool
+    count = sa.text("select count(*) from deployment")
+    for _ in range(2):  # and the connection is clean afterwards, each time
+        try:
+            with kept.transaction(write=True) as conn:
+                conn.execute(sa.text("insert into deployment (id, deployed_at, deployed_by) "
+                                     "values ('d1', '2026-01-01 00:00:00.000000', 'x')"))
+                assert conn.execute(count).scalar_one() == 1
+                raise RuntimeError("boom")
+        except RuntimeError:
+            pass
+        assert not conn.in_transaction()
+    with kept.transaction(write=False) as conn:
+        assert conn.execute(count).scalar_one() == 0
 
 
 def test_a_broken_connection_is_replaced(pool):
