@@ -24,10 +24,16 @@ from .base import CommandContext
 class Head:
     """An instance head read together with a task (columns prefixed `inst__`)."""
 
+    _layouts: dict[tuple[str, ...], list[tuple[int, str]]] = {}  # by the row's columns
+
     def __init__(self, row):
-        for name, value in zip(row._fields, row):
-            if name.startswith("inst__"):
-                setattr(self, name[6:], value)
+        layout = self._layouts.get(row._fields)
+        if layout is None:
+            layout = self._layouts[row._fields] = [(i, name[6:]) for i, name in enumerate(row._fields)
+                                                   if name.startswith("inst__")]
+        attrs = self.__dict__
+        for i, name in layout:
+            attrs[name] = row[i]
 
 
 @dataclass

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
+_DATETIME = datetime
 _TIMESTAMPS: frozenset[str] | None = None
 
 
@@ -46,12 +47,21 @@ def is_timestamp(column: str) -> bool:
 class Statement:
     """One SQL statement with `:name` parameters, in each driver's style on demand."""
 
-    __slots__ = ("sql", "_pyformat", "_row_types")
+    __slots__ = ("sql", "_pyformat", "_row_types", "_stamps")
 
     def __init__(self, sql: str):
         self.sql = " ".join(sql.split())
         self._pyformat = _NAMED.sub(r"%(\1)s", self.sql.replace("%", "%%"))
         self._row_types: dict[tuple[str, ...], tuple[type, list[int]]] = {}
+        self._stamps: tuple[str, ...] | None = None
+
+    @property
+    def stamps(self) -> tuple[str, ...]:
+        """The parameters named after a timestamp column (a `b_` prefix aside)."""
+        if self._stamps is None:
+            names = dict.fromkeys(_NAMED.findall(self.sql))
+            self._stamps = tuple(n for n in names if n.removeprefix("b_") in timestamp_names())
+        return self._stamps
 
     def text(self, sqlite: bool) -> str:
         return self.sql if sqlite else self._pyformat
@@ -89,18 +99,29 @@ class Db:
             return text
         return value
 
-    def params(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Parameters as the driver takes them (timestamps in the schema's form)."""
-        for v in values.values():
-            if isinstance(v, datetime):
-                return {k: self.ts(v) if isinstance(v, datetime) else v for k, v in values.items()}
-        return values
+    def params(self, values: dict[str, Any], stamps: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Parameters as the driver takes them (timestamps in the schema's form).
+
+        Args:
+            stamps: the names likely to hold timestamps (the statement's); a datetime
+                under any other name is converted too, at the cost of a second pass.
+        """
+        if _DATETIME not in map(type, values.values()):  # a scan in C (datetime subclasses aside)
+            return values
+        out = dict(values)
+        for name in stamps:
+            value = out.get(name)
+            if value is not None:
+                out[name] = self.ts(value)
+        if _DATETIME in map(type, out.values()):
+            return {k: self.ts(v) if isinstance(v, datetime) else v for k, v in values.items()}
+        return out
 
     def execute(self, stmt: Statement, params: dict[str, Any] | None = None) -> int:
         """Run a statement; returns the number of rows it changed."""
         cur = self.raw.cursor()
         try:
-            cur.execute(stmt.text(self.sqlite), self.params(params) if params else {})
+            cur.execute(stmt.text(self.sqlite), self.params(params, stmt.stamps) if params else {})
             return cur.rowcount
         finally:
             cur.close()
@@ -113,7 +134,8 @@ class Db:
             return self.execute(stmt, rows[0])
         cur = self.raw.cursor()
         try:
-            cur.executemany(stmt.text(self.sqlite), [self.params(r) for r in rows])
+            stamps, convert = stmt.stamps, self.params
+            cur.executemany(stmt.text(self.sqlite), [convert(r, stamps) for r in rows])
             return cur.rowcount
         finally:
             cur.close()
@@ -122,7 +144,7 @@ class Db:
         """The result rows (named tuples; timestamps as aware UTC datetimes)."""
         cur = self.raw.cursor()
         try:
-            cur.execute(stmt.text(self.sqlite), self.params(params) if params else {})
+            cur.execute(stmt.text(self.sqlite), self.params(params, stmt.stamps) if params else {})
             names = tuple(d[0] for d in cur.description)
             rows = cur.fetchall()
         finally:

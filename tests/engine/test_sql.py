@@ -52,3 +52,20 @@ def test_timestamps_round_trip_between_core_and_the_dbapi_path(conn):
     assert [r.id for r in before] == ["core"]
     with pytest.raises(ValueError, match="naive"):
         db(conn).execute(Statement("SELECT :t"), {"t": datetime(2026, 1, 1)})
+
+
+def test_timestamp_parameters_are_found_by_name_and_anywhere_else(conn):
+    d = db(conn)
+    at = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=1)))
+    stmt = Statement("UPDATE task SET completed_at = :completed_at WHERE id = :b_id AND due_at < :b_due_at")
+    assert stmt.stamps == ("completed_at", "b_due_at")
+    plain = {"b_id": "t1", "completed_at": None, "b_due_at": None}
+    assert d.params(plain, stmt.stamps) is plain  # nothing to convert: the same dict
+    converted = d.params({"b_id": "t1", "completed_at": at, "b_due_at": at, "other": at}, stmt.stamps)
+    expected = d.ts(at)
+    assert converted == {"b_id": "t1", "completed_at": expected, "b_due_at": expected, "other": expected}
+    assert d.params({"other": at}, ()) == {"other": expected}
+    if conn.dialect.name == "sqlite":
+        assert expected == "2026-03-29 00:30:00.000000"  # naive UTC text, as SQLAlchemy writes it
+    else:
+        assert expected == at  # the driver takes aware datetimes
