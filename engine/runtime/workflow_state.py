@@ -81,6 +81,9 @@ class DiwanSubWorkflowConverter(BpmnSubWorkflowConverter):
         return subprocess
 
 
+_NO_CHANGE = {"updates": {}, "deletions": []}  # only ever encoded, never changed
+
+
 def _workflow_dict(wf) -> dict:
     """WorkflowConverter.to_dict + TaskConverter.to_dict (SpiffWorkflow 3.2's format) in one pass."""
     tasks = wf.tasks
@@ -93,8 +96,11 @@ def _workflow_dict(wf) -> dict:
             data, delta = task.data, {}
         else:
             data, child, parent_data = {}, task.data, parent.data
-            delta = {"updates": {k: v for k, v in child.items() if k not in parent_data or v != parent_data[k]},
-                     "deletions": [k for k in parent_data if k not in child]}
+            if child == parent_data:  # the usual case: one comparison in C
+                delta = _NO_CHANGE
+            else:
+                delta = {"updates": {k: v for k, v in child.items() if k not in parent_data or v != parent_data[k]},
+                         "deletions": [k for k in parent_data if k not in child]}
         internal = task.internal_data
         sid = known(task_id) or id_text(task_id)
         out[sid] = {
