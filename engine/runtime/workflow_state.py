@@ -102,12 +102,12 @@ def _workflow_dict(wf) -> dict:
                 delta = {"updates": {k: v for k, v in child.items() if k not in parent_data or v != parent_data[k]},
                          "deletions": [k for k in parent_data if k not in child]}
         internal = task.internal_data
-        sid = known(task_id) or id_text(task_id)
+        sid = known(task_id.int) or id_text(task_id)
         out[sid] = {
             "typename": "Task",
             "id": sid,
-            "parent": (known(parent_id) or id_text(parent_id)) if parent is not None else None,
-            "children": [known(c) or id_text(c) for c in task._children],
+            "parent": (known(parent_id.int) or id_text(parent_id)) if parent is not None else None,
+            "children": [known(c.int) or id_text(c) for c in task._children],
             "last_state_change": task.last_state_change,
             "state": task._state,
             "task_spec": task.task_spec.name,
