@@ -154,6 +154,13 @@ class _FastWalk:
         for task in iter_tasks(self.task_tree, state=TaskState.WAITING):
             task.task_spec._update(task)
 
+    def is_completed(self) -> bool:
+        # Workflow.is_completed, looking for an unfinished task in the task dictionary
+        # (the tree's tasks) instead of walking the tree with TaskIterator.
+        if not self.completed and _none_in(self, None, TaskState.NOT_FINISHED_MASK):
+            self.completed = True
+        return self.completed
+
     def collect_log_extras(self, dct=None):
         # At SpiffWorkflow's default level this lists every task of the workflow, for a
         # record nobody writes.

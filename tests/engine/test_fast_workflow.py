@@ -99,6 +99,8 @@ def _same_answers(wf) -> None:
             assert sub.get_tasks(**query) == stock, query
         assert list(iter_tasks(sub.task_tree, state=TaskState.WAITING)) == \
             list(TaskIterator(sub.task_tree, state=TaskState.WAITING))
+        unfinished = next(TaskIterator(sub.task_tree, state=TaskState.NOT_FINISHED_MASK), None)
+        assert sub.is_completed() is (sub.completed or unfinished is None)
         for spec_name in {t.task_spec.name for t in sub.tasks.values()}:
             assert sub.get_tasks(spec_name=spec_name) == list(BpmnTaskIterator(sub.task_tree, spec_name=spec_name))
             assert sub.get_tasks(end_at_spec=spec_name) == \
