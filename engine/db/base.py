@@ -55,11 +55,12 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 def create_db_engine(url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10) -> SAEngine:
     """Build the SQLAlchemy engine for `url` with diwan's connection settings.
 
-    SQLite: WAL journal checkpointed every WAL_AUTOCHECKPOINT_PAGES, a busy timeout,
-    foreign keys on, and write transactions opened
-    with `BEGIN IMMEDIATE` (so two writers never deadlock on a lock upgrade; a lock that
-    cannot be had within the timeout surfaces as an OperationalError, mapped to a
-    conflict by the command chain). Reads use a plain deferred `BEGIN`.
+    SQLite: WAL journal checkpointed at the latest every WAL_AUTOCHECKPOINT_PAGES pages
+    (the engine checkpoints in the background: db/checkpoints.py), a busy timeout,
+    foreign keys on, and write transactions opened with `BEGIN IMMEDIATE` (so two writers
+    never deadlock on a lock upgrade; a lock that cannot be had within the timeout
+    surfaces as an OperationalError, mapped to a conflict by the command chain). Reads
+    use a plain deferred `BEGIN`.
     """
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})

@@ -8,10 +8,9 @@ after every command would read its pages anew each time. A command's SQLite tran
 starts with `BEGIN IMMEDIATE` (it takes the write lock at once), a read's with a plain
 `BEGIN`. A transaction that fails leaves the connection clean (rolled back); one that
 cannot be ended is dropped and the next use checks out a fresh one, as after a broken
-database link. A transaction opened while the thread's
-connection is already in one (a read from inside a command, say) gets a pool connection
-of its own. A process forked from one holding connections never uses (nor closes) them:
-it checks out its own.
+database link. A transaction opened while the thread's connection is already in one (a
+read from inside a command, say) gets a pool connection of its own. A process forked
+from one holding connections never uses (nor closes) them: it checks out its own.
 """
 from __future__ import annotations
 

@@ -13,18 +13,18 @@ from uuid import UUID, SafeUUID
 
 # By the id's integer: hashed in C (a UUID hashes in Python), and invisible to the garbage
 # collector (a UUID is one more object for every full collection to visit).
-_TEXT: dict[int, str] = {}
+TEXTS: dict[int, str] = {}  # an id's integer -> its text (read directly on the hottest path)
 _MAX = 50_000  # then start over: the live tasks' ids come back on their next use
 
 
 def id_text(task_id: UUID) -> str:
     """`str(task_id)`."""
     key = task_id.int
-    text = _TEXT.get(key)
+    text = TEXTS.get(key)
     if text is None:
-        if len(_TEXT) >= _MAX:
-            _TEXT.clear()
-        text = _TEXT[key] = str(task_id)
+        if len(TEXTS) >= _MAX:
+            TEXTS.clear()
+        text = TEXTS[key] = str(task_id)
     return text
 
 

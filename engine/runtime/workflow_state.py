@@ -24,7 +24,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 
 from .fast_workflow import DiwanSubWorkflow, DiwanTask, DiwanWorkflow
-from .ids import _TEXT as _ID_TEXTS
+from .ids import TEXTS as _ID_TEXTS
 from .ids import id_text
 from .service_task import ConnectorServiceTask
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG

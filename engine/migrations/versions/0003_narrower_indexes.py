@@ -2,10 +2,10 @@
 event types it is read for
 
 Completing a task used to move its entry in three indexes that all began with `state`
-(a delete and an insert in each). The inbox only ever asks for ready tasks, so its two
-indexes are partial (ready tasks only: an ended task leaves them and history never
-grows them), and the index by instance is by instance alone (an instance has a handful
-of tasks), so ending a task no longer touches it.
+(a delete and an insert in each). The inbox only ever asks for ready tasks, so its three
+indexes (by assignee, by due date, by instance) are partial: ready tasks only. An ended
+task leaves them, and history never grows them (a loop instance's thousands of ended
+tasks included).
 
 The audit log by actor is read for one question (did this user claim or complete a task
 of the instance?): it indexes `task_claimed` and `task_completed` events only, instead of
@@ -37,7 +37,8 @@ def upgrade() -> None:
                               sqlite_where=READY, postgresql_where=READY)
         batch_op.create_index('ix_task_ready_due', ['due_at'], unique=False,
                               sqlite_where=READY, postgresql_where=READY)
-        batch_op.create_index('ix_task_instance', ['instance_id'], unique=False)
+        batch_op.create_index('ix_task_ready_instance', ['instance_id'], unique=False,
+                              sqlite_where=READY, postgresql_where=READY)
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_actor')
         batch_op.create_index('ix_audit_event_actor', ['actor', 'type'], unique=False,
@@ -49,7 +50,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_event_actor')
         batch_op.create_index('ix_audit_event_actor', ['actor', 'type'], unique=False)
     with op.batch_alter_table('task', schema=None) as batch_op:
-        batch_op.drop_index('ix_task_instance')
+        batch_op.drop_index('ix_task_ready_instance')
         batch_op.drop_index('ix_task_ready_due')
         batch_op.drop_index('ix_task_ready_assignee')
         batch_op.create_index('ix_task_instance', ['instance_id', 'state'], unique=False)
