@@ -29,11 +29,19 @@ def _TEXT(value: str | None) -> str:
     return "null" if value is None else _STRING(value)
 
 
+_last_formatted: tuple[datetime | None, str] = (None, "")  # a command formats its one instant many times
+
+
 def format_at(at: datetime) -> str:
     """`at` as it enters the hash: UTC, with microseconds (`2026-11-29T06:28:32.000000+00:00`)."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    global _last_formatted
+    last = _last_formatted
+    if at is last[0]:
+        return last[1]
+    value = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+    text = value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    _last_formatted = (at, text)
+    return text
 
 
 def canonical(event: dict[str, Any], instance_id: str) -> str:
