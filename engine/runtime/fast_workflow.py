@@ -93,7 +93,8 @@ class DiwanTask(Task):
 
     SpiffWorkflow computes them (state names, parent lookups, and at its default logger
     level the task's data) on every state change, before asking the logger, which then
-    drops the record: diwan leaves SpiffWorkflow's loggers at WARNING.
+    drops the record: diwan does not configure SpiffWorkflow's loggers, so they log at the
+    root logger's level (WARNING unless an application lowers it).
     """
 
     def collect_log_extras(self, dct=None):
