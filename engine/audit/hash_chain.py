@@ -58,6 +58,12 @@ def payload_text(payload: dict[str, Any]) -> str:
     return _CANONICAL(payload)
 
 
+# The same encoder, refusing NaN and infinities: for a payload not yet made JSON-safe, a
+# value it raises on (those, or a type JSON lacks) tells the caller to make it safe first.
+plain_payload_text = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                      allow_nan=False).encode
+
+
 def canonical_text(instance_id: str, seq: int, at: str, type_: str, actor: str, element_id: str | None,
                    task_id: str | None, payload: str, prev_hash: str) -> str:
     """`canonical()` built from stored columns (the payload already canonical): the same text."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,7 @@ import orjson
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 
-from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text
+from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text, plain_payload_text
 from ..definitions.files import normalize_form_key
 from ..runtime.timer_events import add_duration
 from ..db import audit_events, instances, outbox, subscriptions, tasks, timers
@@ -60,16 +59,12 @@ def json_safe(value):
     return orjson.loads(dumps(value))
 
 
-# The canonical payload text straight from the payload when it holds JSON values only
-# (most do): the same text as through `json_safe`, which a value JSON lacks (a Decimal, a
-# date, a NaN) still goes through.
-_PLAIN_PAYLOAD_TEXT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                                       allow_nan=False).encode
-
-
 def _payload_text(payload: dict) -> str:
+    """The canonical payload text straight from the payload when it holds JSON values only
+    (most do): the same text as through `json_safe`, which a value JSON lacks (a Decimal,
+    a date, a NaN) still goes through."""
     try:
-        return _PLAIN_PAYLOAD_TEXT(payload)
+        return plain_payload_text(payload)
     except (TypeError, ValueError):
         return payload_text(json_safe(payload))
 

@@ -108,10 +108,6 @@ process_timer = sa.Table(
 SELECT_START = sa.select(process_timer).where(process_timer.c.id == sa.bindparam("id"))
 
 
-def start_timers_of(conn: Connection, key: str) -> list[sa.Row]:
-    return list(conn.execute(sa.select(process_timer).where(process_timer.c.definition_key == key)))
-
-
 def replace_start_timers(conn: Connection, key: str, rows: list[dict]) -> None:
     conn.execute(sa.delete(process_timer).where(process_timer.c.definition_key == key))
     if rows:

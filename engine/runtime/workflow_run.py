@@ -8,6 +8,7 @@ step leaves an audit record in `self.events` for the command to append.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -368,9 +369,16 @@ def _catcher(task, definition) -> str:
     return spec.bpmn_id
 
 
+_NAMES_ITEMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by process spec: asked once
+
+
 def _names_items(process_spec) -> bool:
-    return any(getattr(spec, "input_item", None) is not None or getattr(spec, "output_item", None) is not None
-               for spec in process_spec.task_specs.values())
+    known = _NAMES_ITEMS.get(process_spec)
+    if known is None:
+        known = _NAMES_ITEMS[process_spec] = any(
+            getattr(spec, "input_item", None) is not None or getattr(spec, "output_item", None) is not None
+            for spec in process_spec.task_specs.values())
+    return known
 
 
 def _locals(task) -> dict:
