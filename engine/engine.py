@@ -36,8 +36,10 @@ from .errors import Conflict, DiwanError, InvalidData, NotFound, ScriptError
 from .forms.form_schema import FormValidator
 from .runtime.live_cache import LiveCache
 from .runtime.script_engine import DiwanScriptEngine
+from .runtime.script_host import ScriptLimits, shared_host
 from .runtime.workflow_run import RunawayLoop, StepFailed
 from .settings import EngineSettings
+from .values import ValueLimits
 from .views import SYSTEM, Actor, DefinitionView, EventView, IncidentView, InstanceView, Page, TaskView
 
 log = logging.getLogger("diwan.engine")
@@ -73,6 +75,11 @@ class Engine:
         self.connectors = connectors
         self.kept = KeptConnections(self.db)
         self.checkpointer = _wal_checkpointer(self.settings.database_url)
+        self.scripts = shared_host(ScriptLimits(
+            timeout_seconds=self.settings.script_timeout_seconds, memory_mb=self.settings.script_memory_mb,
+            max_steps=self.settings.script_max_steps, max_variable_bytes=self.settings.max_variable_kb * 1024))
+        self.value_limits = ValueLimits(max_variable_bytes=self.settings.max_variable_kb * 1024,
+                                        max_instance_bytes=self.settings.max_instance_data_kb * 1024)
         self.specs = SpecCache()
         self.live = LiveCache(self.settings.live_cache_size)
         self._listeners: list[Callable[[str, str, Any], None]] = []
@@ -460,7 +467,7 @@ class Engine:
     def _script_engine(self, ctx: CommandContext, instance_id: str, business_key: str | None) -> DiwanScriptEngine:
         now = ctx.now
         engine = DiwanScriptEngine(now=lambda: now, tz=self.tz, max_steps=self.settings.script_max_steps,
-                                   connectors=self.connectors)
+                                   connectors=self.connectors, host=self.scripts)
         engine.context = {"instance_id": instance_id, "business_key": business_key, "connection": ctx.conn}
         return engine
 

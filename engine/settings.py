@@ -19,6 +19,12 @@ class EngineSettings:
         max_steps: engine steps one command may run without reaching a wait state
             before it stops as a runaway loop.
         script_max_steps: Python lines one script or expression evaluation may run.
+        script_timeout_seconds: wall-clock time the scripts of one command may run in total in
+            script processes, after which they are stopped and the command fails.
+        script_memory_mb: address space of one script process.
+        max_variable_kb: size of one variable as a command sets it (JSON, KiB).
+        max_instance_data_kb: size of all the variables of one instance (JSON, KiB).
+        max_multi_instance_items: instances one multi-instance activity may create.
         live_cache_size: live workflow objects kept in memory (0 disables the cache).
         sqlite_synchronous: SQLite `PRAGMA synchronous` (NORMAL or FULL).
         max_attempts: failed timer firings / deliveries before an incident.
@@ -32,6 +38,11 @@ class EngineSettings:
     timezone: str = "Africa/Casablanca"
     max_steps: int = 2_000
     script_max_steps: int = 1_000_000
+    script_timeout_seconds: float = 2.0
+    script_memory_mb: int = 256
+    max_variable_kb: int = 512
+    max_instance_data_kb: int = 1024
+    max_multi_instance_items: int = 10_000
     live_cache_size: int = 2_000
     sqlite_synchronous: str = "NORMAL"
     max_attempts: int = 3
@@ -49,6 +60,11 @@ class EngineSettings:
             "timezone": _env("TIMEZONE", cls.timezone),
             "max_steps": int(_env("MAX_STEPS", str(cls.max_steps))),
             "script_max_steps": int(_env("SCRIPT_MAX_STEPS", str(cls.script_max_steps))),
+            "script_timeout_seconds": float(_env("SCRIPT_TIMEOUT_SECONDS", str(cls.script_timeout_seconds))),
+            "script_memory_mb": int(_env("SCRIPT_MEMORY_MB", str(cls.script_memory_mb))),
+            "max_variable_kb": int(_env("MAX_VARIABLE_KB", str(cls.max_variable_kb))),
+            "max_instance_data_kb": int(_env("MAX_INSTANCE_DATA_KB", str(cls.max_instance_data_kb))),
+            "max_multi_instance_items": int(_env("MAX_MULTI_INSTANCE_ITEMS", str(cls.max_multi_instance_items))),
             "live_cache_size": int(_env("LIVE_CACHE_SIZE", str(cls.live_cache_size))),
             "sqlite_synchronous": _env("SQLITE_SYNCHRONOUS", cls.sqlite_synchronous).upper(),
             "max_attempts": int(_env("MAX_ATTEMPTS", str(cls.max_attempts))),

@@ -82,9 +82,6 @@ class InvalidValue(ValueError):
         return (type(self), (self.path, self.reason))
 
 
-_SCALARS = (str, int, float, bool, type(None))
-
-
 def _key_path(path: str, key: str) -> str:
     return f"{path}.{key}" if key.isidentifier() else f"{path}[{key!r}]"
 
@@ -106,16 +103,40 @@ def _describe(value: Any) -> str:
     return f"a value of type {kind.__name__} cannot be stored (JSON values, decimals and dates only)"
 
 
-def check_value(value: Any, path: str, depth: int = 0) -> Any:
+class _TooLarge(Exception):
+    """The walk of one value went past its budget (a value built with shared parts can be far
+    larger written out than in memory: it is never walked further than its limit)."""
+
+
+def check_value(value: Any, path: str, depth: int = 0, budget: list[int] | None = None) -> Any:
     """Check one value of the domain; returns it, with tuples turned into lists.
 
     The same object is returned when nothing had to be converted.
 
+    Args:
+        value: the value.
+        path: where it is, for messages (the variable name first).
+        depth: its depth inside the variable.
+        budget: a one-item list of the (approximate) bytes the walk may still see; it is
+            decremented, and the walk stops with InvalidValue when it runs out.
+
     Raises:
         InvalidValue: naming the path inside the value and the reason.
     """
+    if budget is None:
+        budget = [1 << 62]
+    try:
+        return _check(value, path, depth, budget)
+    except _TooLarge:
+        raise InvalidValue(path, "the value is too large") from None
+
+
+def _check(value: Any, path: str, depth: int, budget: list[int]) -> Any:
     kind = type(value)
     if kind is str:
+        budget[0] -= len(value) + 2
+        if budget[0] < 0:
+            raise _TooLarge
         if not value.isascii():
             try:
                 value.encode("utf-8")
@@ -124,6 +145,9 @@ def check_value(value: Any, path: str, depth: int = 0) -> Any:
                 raise InvalidValue(path, f"the text holds a lone surrogate (U+{ord(bad):04X}) that UTF-8 cannot "
                                          f"store, at character {exc.start}") from None
         return value
+    budget[0] -= 8
+    if budget[0] < 0:
+        raise _TooLarge
     if kind is bool or value is None:
         return value
     if kind is int:
@@ -142,9 +166,13 @@ def check_value(value: Any, path: str, depth: int = 0) -> Any:
         for key, item in value.items():
             if type(key) is not str:
                 raise InvalidValue(path, f"dictionary keys must be text, not {type(key).__name__} ({key!r:.40})")
+            if "\x00" in key:  # also what keeps the script processes' typed values unambiguous
+                raise InvalidValue(path, f"dictionary keys must not hold NUL characters ({key!r:.40})")
             if not key.isascii():
-                check_value(key, f"{path} (a key)", depth)
-            checked = check_value(item, _key_path(path, key), depth + 1)
+                _check(key, f"{path} (a key)", depth, budget)
+            else:
+                budget[0] -= len(key) + 3
+            checked = _check(item, _key_path(path, key), depth + 1, budget)
             if checked is not item:
                 if out is None:
                     out = dict(value)
@@ -153,7 +181,7 @@ def check_value(value: Any, path: str, depth: int = 0) -> Any:
     if kind is list or kind is tuple:
         out = None if kind is list else list(value)
         for i, item in enumerate(value):
-            checked = check_value(item, f"{path}[{i}]", depth + 1)
+            checked = _check(item, f"{path}[{i}]", depth + 1, budget)
             if checked is not item:
                 if out is None:
                     out = list(value)
@@ -172,7 +200,7 @@ def check_value(value: Any, path: str, depth: int = 0) -> Any:
         # subclasses (a named tuple, an IntEnum, an OrderedDict): keep their plain form
         plain = (list if isinstance(value, (list, tuple)) else dict if isinstance(value, dict)
                  else str if isinstance(value, str) else int if isinstance(value, int) else float)(value)
-        return check_value(plain, path, depth)
+        return _check(plain, path, depth, budget)
     raise InvalidValue(path, _describe(value))
 
 
@@ -208,8 +236,15 @@ def check_variables(variables: Mapping[str, Any], limits: ValueLimits | None = N
             raise InvalidValue(repr(name), f"{what} names must be text")
         if not name:
             raise InvalidValue("''", f"{what} names must not be empty")
-        checked = check_value(value, name)
-        if type(checked) not in _SCALARS or (type(checked) is str and len(checked) > limits.max_variable_bytes // 4):
+        # The walk sees at most twice the limit (its estimate is close to the JSON size); what
+        # it saw decides whether the exact size is worth measuring.
+        budget = [2 * limits.max_variable_bytes]
+        try:
+            checked = _check(value, name, 0, budget)
+        except _TooLarge:
+            raise InvalidValue(name, f"the {what} takes more than {limits.max_variable_bytes} bytes, the most "
+                                     f"allowed for one {what}") from None
+        if 2 * limits.max_variable_bytes - budget[0] > limits.max_variable_bytes // 4:
             size = encoded_size(checked)
             if size > limits.max_variable_bytes:
                 raise InvalidValue(name, f"the {what} takes {size} bytes, more than the {limits.max_variable_bytes} "

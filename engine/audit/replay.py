@@ -85,7 +85,8 @@ def _replay(engine, events: list[dict]) -> None:
             recorded[(e["element_id"], item["fn"])].append(item["value"])
     clock = {"now": events[0]["at"]}
     script_engine = DiwanScriptEngine(now=lambda: clock["now"], tz=engine.tz, max_steps=engine.settings.script_max_steps,
-                                      connectors=engine.connectors, recorder=ReplayRecorder(recorded))
+                                      connectors=engine.connectors, recorder=ReplayRecorder(recorded),
+                                      host=engine.scripts)
     script_engine.replaying = True
     with engine.db.connect() as conn:
         built = engine._built_spec(conn, started["definition_id"], started["bindings"])

@@ -183,6 +183,11 @@ def _node_problems(node: ast.AST) -> Iterator[tuple[ast.AST, str]]:
         problem = _attribute_problem(node.attr)
         if problem:
             yield node, problem
+        elif isinstance(node.ctx, (ast.Store, ast.Del)):
+            # Objects offered to scripts (BpmnError, pow, the namespaces, exception classes)
+            # are shared by every evaluation: a script must not leave state on them.
+            yield node, (f"setting an attribute ({node.attr!r}) is not allowed: store values in "
+                         "variables or dictionary keys")
     elif isinstance(node, ast.MatchClass):
         # case C(attr=pattern) reads C's attribute `attr` from the subject
         for attr in node.kwd_attrs:
@@ -225,7 +230,8 @@ def check_code(source: str, mode: str = "exec") -> None:
     definitions; bare ``except:`` and ``finally`` blocks (they could defeat the step
     budget); any identifier starting with ``_`` (a lone ``_`` is allowed) or listed in
     :data:`FORBIDDEN_NAMES`; any attribute starting with ``_`` or listed in
-    :data:`FORBIDDEN_ATTRIBUTES`; ``x ** N`` with a literal ``N`` above
+    :data:`FORBIDDEN_ATTRIBUTES`; setting or deleting any attribute (``x.y = 1``: the
+    objects a script can reach are shared by every evaluation); ``x ** N`` with a literal ``N`` above
     :data:`MAX_POW_EXPONENT`. Functions, lambdas, comprehensions, ``try``/``except`` with
     a named exception and ``*args`` are fine.
 

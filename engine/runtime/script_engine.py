@@ -1,9 +1,14 @@
 """The restricted script engine SpiffWorkflow runs scripts, conditions and decisions with.
 
 Attached to a workflow for the duration of one command (the serializer does not restore
-it, notes §3.4). It evaluates through the sandbox (checked, compiled, budgeted code over
-safe builtins), gives scripts the engine's recorded functions (`now`, `today`,
-`new_id`, `BpmnError`), and calls service-task connectors.
+it, notes §3.4). Every evaluation goes through the sandbox (checked and compiled code over
+safe builtins): code whose cost its text bounds (bounded.py: most conditions, decision
+cells and short scripts) runs here; everything else runs in a script process
+(script_host.py) under the command's time and memory limits. SpiffWorkflow's direct calls
+on ``script_engine.environment`` (correlation retrieval expressions, process completion
+conditions) reach the same path through :class:`SandboxEnvironment`: nothing designer
+written is ever given to plain ``eval``. The engine gives scripts its recorded functions
+(``now``, ``today``, ``new_id``, ``BpmnError``) and calls service-task connectors.
 """
 from __future__ import annotations
 
@@ -15,11 +20,16 @@ from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from .sandbox import BudgetExceeded, compile_code, run_with_budget, script_globals
+from .bounded import is_bounded
+from .sandbox import BudgetExceeded, compile_code, script_globals
+from .script_host import ScriptFailed, ScriptHost, ScriptLimits, shared_host
+
+RECORDED_FUNCTIONS = ("now", "today", "new_id")
 
 
 class BpmnError(Exception):
@@ -33,6 +43,10 @@ class BpmnError(Exception):
 
 class UncaughtBpmnError(SpiffWorkflowException):
     """A BPMN error thrown by a script that no error event catches."""
+
+
+class ScriptStopped(Exception):
+    """A script process refused, stopped or failed the code; the message says why."""
 
 
 class Recorder:
@@ -51,14 +65,39 @@ class Recorder:
         return mine
 
 
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """What SpiffWorkflow reaches as ``script_engine.environment``: the same sandbox.
+
+    SpiffWorkflow evaluates correlation retrieval expressions (event_definitions/message.py)
+    and process completion conditions (bpmn_process_spec.py) on the environment directly,
+    not through ``script_engine.evaluate``; the stock environment is plain ``eval`` with
+    real builtins.
+    """
+
+    def __init__(self, engine: "DiwanScriptEngine"):
+        super().__init__({})
+        self.engine = engine
+
+    def evaluate(self, expression, context, external_context=None):
+        return self.engine.evaluate_over(context, expression, external_context)
+
+    def execute(self, script, context, external_context=None):
+        self.engine.execute_over(context, script, external_context)
+        return True
+
+    def call_service(self, context, **kwargs):
+        raise ScriptStopped("SpiffWorkflow service operators are not supported: name a connector with camunda:topic")
+
+
 class DiwanScriptEngine(PythonScriptEngine):
-    """Sandboxed evaluation bound to one command's clock, zone, recorder and connectors."""
+    """Sandboxed evaluation bound to one command's clock, zone, recorder, limits and connectors."""
 
     def __init__(self, *, now: Callable[[], datetime], tz: ZoneInfo, max_steps: int,
-                 connectors=None, recorder: Recorder | None = None):
-        super().__init__()
+                 connectors=None, recorder: Recorder | None = None, host: ScriptHost | None = None):
+        super().__init__(environment=SandboxEnvironment(self))
         self.now = now
         self.tz = tz
+        self.host = host or shared_host(ScriptLimits(max_steps=max_steps))
         self.max_steps = max_steps
         self.connectors = connectors
         self.recorder = recorder or Recorder()
@@ -66,6 +105,11 @@ class DiwanScriptEngine(PythonScriptEngine):
         self.context: dict[str, Any] = {}
         self.run = None  # the WorkflowRun this engine is attached to
         self.outbox: list = []
+        self.seconds_left = self.host.limits.timeout_seconds
+
+    def begin_command(self) -> None:
+        """A new command: the scripts' time limit starts again."""
+        self.seconds_left = self.host.limits.timeout_seconds
 
     # -- functions offered to designers ------------------------------------------------
     def _functions(self) -> dict[str, Any]:
@@ -89,12 +133,7 @@ class DiwanScriptEngine(PythonScriptEngine):
     def evaluate(self, task, expression, external_context=None):
         self.current_element = getattr(task.task_spec, "bpmn_id", None)
         try:
-            code = compile_code(expression, "eval")
-            env = script_globals(self._functions())
-            env.update(_variables_only(task.data))
-            if external_context:
-                env.update(external_context)
-            return run_with_budget(eval, code, env, max_steps=self.max_steps)
+            return self.evaluate_over(task.data, expression, external_context)
         except SpiffWorkflowException as exc:
             exc.add_note(f"Error evaluating expression '{expression}'")
             raise
@@ -105,16 +144,8 @@ class DiwanScriptEngine(PythonScriptEngine):
 
     def execute(self, task, script, external_context=None):
         self.current_element = getattr(task.task_spec, "bpmn_id", None)
-        functions = self._functions()
-        env = script_globals(functions)
-        reserved = set(env)
-        env.update(_variables_only(task.data))
-        if external_context:
-            env.update(external_context)
-            reserved |= set(external_context)
         try:
-            code = compile_code(script, "exec")
-            run_with_budget(exec, code, env, max_steps=self.max_steps)
+            self.execute_over(task.data, script, external_context)
         except BpmnError as err:
             self._throw_error(task, err)
             return True
@@ -122,13 +153,59 @@ class DiwanScriptEngine(PythonScriptEngine):
             line = _script_line(exc)
             where = f" (line {line})" if line else ""
             raise WorkflowTaskException(f"{_describe(exc)}{where}", task=task, exception=exc) from exc
-        result = {
-            k: v for k, v in env.items()
-            if k not in reserved and not k.startswith("__") and not callable(v)
-        }
-        task.data.clear()
-        task.data.update(result)
         return True
+
+    # -- the two paths ------------------------------------------------------------------
+    def evaluate_over(self, data: dict, expression: str, external_context=None) -> Any:
+        """The value of an expression over `data` (variables), here or in a script process."""
+        code = compile_code(expression, "eval")
+        if is_bounded(expression, "eval"):
+            env = script_globals(self._functions())
+            env.update(_variables_only(data))
+            if external_context:
+                env.update(external_context)
+            return eval(code, env)
+        return self._remote("eval", expression, data, external_context)
+
+    def execute_over(self, data: dict, script: str, external_context=None) -> None:
+        """Run a script over `data` (variables), changing it in place, here or in a script process."""
+        code = compile_code(script, "exec")
+        if not is_bounded(script, "exec"):
+            outcome = self._remote("exec", script, data, external_context)
+            for key in outcome["deleted"]:
+                data.pop(key, None)
+            data.update(outcome["set"])
+            return
+        env = script_globals(self._functions())
+        reserved = set(env)
+        env.update(_variables_only(data))
+        if external_context:
+            env.update(external_context)
+            reserved |= set(external_context)
+        exec(code, env)
+        result = {k: v for k, v in env.items() if k not in reserved and not k.startswith("__") and not callable(v)}
+        data.clear()
+        data.update(result)
+
+    def _remote(self, mode: str, source: str, data: dict, external_context) -> Any:
+        functions = self._functions()
+
+        def call(name: str) -> Any:
+            if name not in RECORDED_FUNCTIONS:
+                raise ValueError(f"no function {name!r}")
+            return functions[name]()
+
+        try:
+            result, used = self.host.run(mode, source, _variables_only(data), external_context,
+                                         self.seconds_left, call)
+        except ScriptFailed as failed:
+            if failed.kind == "timeout":
+                self.seconds_left = 0.0
+            if failed.kind == "bpmn_error":
+                raise BpmnError(failed.detail.get("code", failed.message), failed.detail.get("message")) from None
+            raise ScriptStopped(_failure_text(failed)) from None
+        self.seconds_left -= used
+        return result
 
     def call_connector(self, task, name: str, properties: dict) -> dict:
         """Run the registered connector `name` for a service task; returns the variables it sets."""
@@ -149,6 +226,16 @@ class DiwanScriptEngine(PythonScriptEngine):
                 f"BPMN error {err.code!r} was thrown but no error event catches it", task=task)
 
 
+def _failure_text(failed: ScriptFailed) -> str:
+    detail = failed.detail
+    if failed.kind == "exception":
+        text = f"{detail.get('type', 'Exception')}: {failed.message}" if failed.message else detail.get("type", "Exception")
+        return f"{text} (line {detail['line']})" if detail.get("line") else text
+    if failed.kind == "value":
+        return f"variable {detail.get('path')}: {failed.message}" if detail.get("path") else failed.message
+    return failed.message
+
+
 def _variables_only(data: dict) -> dict:
     # Names a designer cannot write are never passed in (a `__builtins__` key would
     # replace the safe builtins).
@@ -156,7 +243,7 @@ def _variables_only(data: dict) -> dict:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, BudgetExceeded):
+    if isinstance(exc, (BudgetExceeded, ScriptStopped)):
         return str(exc)
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

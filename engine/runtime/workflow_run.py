@@ -118,9 +118,10 @@ class WorkflowRun:
         self.begin_command()
 
     def begin_command(self) -> None:
-        """A new command: its own step budget and audit events."""
+        """A new command: its own step budget, script time and audit events."""
         self._steps = 0
         self.events = []
+        self.wf.script_engine.begin_command()
 
     @property
     def engine(self) -> DiwanScriptEngine:

@@ -91,3 +91,16 @@ def test_names_must_be_non_empty_text():
         check_variables({1: "a"})
     with pytest.raises(InvalidValue, match="must not be empty"):
         check_variables({"": "a"})
+
+
+def test_a_value_built_of_shared_parts_is_measured_written_out_and_never_walked_past_the_limit():
+    value = ["x" * 100]
+    for _ in range(40):  # 2**40 copies of the text once written out, 41 lists in memory
+        value = [value, value]
+    with pytest.raises(InvalidValue, match="takes more than 524288 bytes"):
+        check_variables({"v": value})
+
+
+def test_keys_must_not_hold_nul_characters():
+    assert "NUL characters" in refusal({"a\x00b": 1}).reason
+    assert "NUL characters" in refusal({"é\x00": 1}).reason
