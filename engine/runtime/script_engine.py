@@ -23,7 +23,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 
 from .bounded import is_bounded
 from .sandbox import BudgetExceeded, compile_code, script_globals
@@ -79,10 +79,20 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         self.engine = engine
 
     def evaluate(self, expression, context, external_context=None):
-        return self.engine.evaluate_over(context, expression, external_context)
+        try:
+            return self.engine.evaluate_over(context, expression, external_context)
+        except SpiffWorkflowException:
+            raise
+        except Exception as exc:  # the callers do not wrap errors as script_engine.evaluate does
+            raise WorkflowException(f"Error evaluating expression '{expression}': {_describe(exc)}") from exc
 
     def execute(self, script, context, external_context=None):
-        self.engine.execute_over(context, script, external_context)
+        try:
+            self.engine.execute_over(context, script, external_context)
+        except SpiffWorkflowException:
+            raise
+        except Exception as exc:
+            raise WorkflowException(f"{_describe(exc)}") from exc
         return True
 
     def call_service(self, context, **kwargs):
