@@ -468,6 +468,7 @@ class Engine:
         now = ctx.now
         engine = DiwanScriptEngine(now=lambda: now, tz=self.tz, max_steps=self.settings.script_max_steps,
                                    connectors=self.connectors, host=self.scripts)
+        engine.max_items = self.settings.max_multi_instance_items
         engine.context = {"instance_id": instance_id, "business_key": business_key, "connection": ctx.conn}
         return engine
 

@@ -14,7 +14,7 @@ from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text,
 from ..definitions.files import normalize_form_key
 from ..runtime.timer_events import add_duration
 from ..db import audit_events, instances, outbox, subscriptions, tasks, timers
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, InvalidData, NotFound
 from ..runtime import workflow_state
 from ..runtime.workflow_run import SIGNAL_PREFIX, Projection, ReadyTask, WorkflowRun
 from .base import CommandContext
@@ -202,9 +202,14 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     # The instance row, versioned.
     run.compact()
     run.wf.data["variables"] = run.variables
+    data = dumps(run.variables)
+    limit = ctx.engine.value_limits.max_instance_bytes
+    if len(data) > limit:  # before anything is written: the command changes nothing
+        raise InvalidData(f"the instance's variables would take {len(data)} bytes, more than the {limit} allowed "
+                          "(DIWAN_MAX_INSTANCE_DATA_KB)", errors=[{"field": "variables", "message": "too large"}])
     values = {
         "status": status,
-        "data": dumps(run.variables),
+        "data": data,
         "active_elements": dumps(after.active),
         "state": workflow_state.dump(run.wf).decode(),
         "last_seq": seq,

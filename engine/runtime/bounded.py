@@ -49,8 +49,10 @@ BOUNDED_METHODS: frozenset[str] = frozenset({
     "lower", "upper", "casefold", "title", "capitalize", "swapcase", "strip", "lstrip", "rstrip",
     "startswith", "endswith", "count", "index", "find", "rfind", "removeprefix", "removesuffix",
     "isdigit", "isalpha", "isalnum", "isnumeric", "isdecimal", "isspace", "islower", "isupper",
-    # decimal and dates
-    "Decimal", "quantize", "is_zero", "is_signed", "is_finite", "copy_abs", "copy_negate",
+    # decimal and dates (not the Decimal constructor: ``int(Decimal('1e100000000'))`` builds a
+    # hundred-million-digit integer; decimals in bounded code come from variables, whose
+    # exponents the value domain bounds)
+    "quantize", "is_zero", "is_signed", "is_finite", "copy_abs", "copy_negate",
     "to_integral_value", "isoformat", "weekday", "isoweekday", "date", "timestamp",
     # math: float and bounded-integer functions only (no factorial, comb, perm, prod, lcm, pow)
     "floor", "ceil", "trunc", "sqrt", "fabs", "isclose", "isfinite", "isnan", "isinf",

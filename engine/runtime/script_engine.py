@@ -116,6 +116,7 @@ class DiwanScriptEngine(PythonScriptEngine):
         self.run = None  # the WorkflowRun this engine is attached to
         self.outbox: list = []
         self.seconds_left = self.host.limits.timeout_seconds
+        self.max_items = 10_000  # instances one multi-instance activity may create
 
     def begin_command(self) -> None:
         """A new command: the scripts' time limit starts again."""

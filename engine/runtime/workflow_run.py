@@ -44,6 +44,7 @@ from .fast_workflow import DiwanWorkflow
 from .ids import id_text
 from .script_engine import DiwanScriptEngine, snapshot
 from .timer_events import due_time
+from ..values import InvalidValue, ValueLimits, check_variables
 
 
 class RunawayLoop(RuntimeError):
@@ -273,14 +274,26 @@ class WorkflowRun:
             if key not in before or before[key] != value:
                 changes[key] = value
         deleted = [k for k in before if k not in after and k not in local and k in self.variables]
+        if changes:
+            changes = self._checked(changes)
         for key in deleted:
             self.variables.pop(key, None)
         self.variables.update(changes)
         self.last_deleted = deleted
         return changes
 
+    def _checked(self, changes: dict) -> dict:
+        """Variables as designer code or a submission set them, refused outside the value domain
+        (engine/values.py) with the variable's path: never stored half-way, never a 500."""
+        limits = ValueLimits(max_variable_bytes=self.engine.host.limits.max_variable_bytes)
+        try:
+            return check_variables(changes, limits)
+        except InvalidValue as exc:
+            raise StepFailed(self._running, f"variable {exc}") from None
+
     def collected(self, task, name: str, value) -> None:
         """A multi-instance task gathered an output into its collection (outside the hooks)."""
+        value = self._checked({name: value})[name]
         self.variables[name] = value
         self.events.append({"type": "output_collected", "element_id": task.task_spec.bpmn_id,
                             "task_id": id_text(task.id), "payload": {"changes": {name: value}}})
