@@ -142,14 +142,7 @@ def failures_since(conn: Connection, username: str, remote_addr: str, since: dat
         sa.func.count(sa.case((mine, 1))), sa.func.min(sa.case((mine, login_attempt.c.at))),
         sa.func.count(), sa.func.min(login_attempt.c.at),
     ).where(login_attempt.c.remote_addr == remote_addr, login_attempt.c.at >= since)).one()
-    return FailureCounts(row[0], _aware(row[1]), row[2], _aware(row[3]))
-
-
-def _aware(value):
-    # min() over a CASE loses the column type on SQLite: the text comes back as it is stored.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value
+    return FailureCounts(row[0], row[1], row[2], row[3])
 
 
 def record_failure(conn: Connection, username: str, remote_addr: str, at: datetime) -> None:
