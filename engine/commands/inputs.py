@@ -25,24 +25,29 @@ def checked_data(data: Any, limits: ValueLimits = LIMITS, *, field: str = "data"
     """
     if not isinstance(data, dict):
         raise InvalidData(f"{field} must be an object", errors={field: ["Must be an object."]})
+    try:
+        out = check_variables(data, limits, what="field")
+    except InvalidValue:
+        _refuse_each(data, limits, field)
+    size = encoded_size(out)  # one orjson pass: cheaper than deciding whether it is needed
+    if size > limits.max_instance_bytes:
+        raise InvalidData(f"{field} is too large", errors={field: [
+            f"The fields take {size} bytes, more than the {limits.max_instance_bytes} an instance may hold."]})
+    return out
+
+
+def _refuse_each(data: dict, limits: ValueLimits, field: str) -> None:
+    """Raise InvalidData naming every refused variable (up to MAX_ERRORS), not just the first."""
     errors: dict[str, list[str]] = {}
-    out: dict[str, Any] = {}
     for name, value in data.items():
         try:
-            out.update(check_variables({name: value}, limits, what="field"))
+            check_variables({name: value}, limits, what="field")
         except InvalidValue as exc:
             errors[exc.path] = [exc.reason]
             if len(errors) >= MAX_ERRORS:
                 break
-    if errors:
-        raise InvalidData(f"{field} holds values that cannot be stored: " + "; ".join(
-            f"{path}: {reasons[0]}" for path, reasons in list(errors.items())[:3]), errors=errors)
-    if len(out) > 1 or any(not isinstance(v, (str, int, float, bool, type(None))) for v in out.values()):
-        size = encoded_size(out)
-        if size > limits.max_instance_bytes:
-            raise InvalidData(f"{field} is too large", errors={field: [
-                f"The fields take {size} bytes, more than the {limits.max_instance_bytes} an instance may hold."]})
-    return out
+    raise InvalidData(f"{field} holds values that cannot be stored: " + "; ".join(
+        f"{path}: {reasons[0]}" for path, reasons in list(errors.items())[:3]), errors=errors)
 
 
 def checked_text(value: Any, field: str) -> Any:
