@@ -50,8 +50,9 @@ def _refuse_each(data: dict, limits: ValueLimits, field: str) -> None:
         f"{path}: {reasons[0]}" for path, reasons in list(errors.items())[:3]), errors=errors)
 
 
-def checked_text(value: Any, field: str) -> Any:
-    """A text argument (a correlation key, a business key) that the database can store.
+def checked_text(value: Any, field: str, max_length: int = 255) -> Any:
+    """A text argument (a correlation key, a business key, a message name) that the
+    database can store: valid Unicode, no NUL, at most `max_length` characters.
 
     Raises:
         InvalidData: `{field: [reason]}`.
@@ -66,4 +67,6 @@ def checked_text(value: Any, field: str) -> Any:
         raise InvalidData(f"{field}: {exc.reason}", errors={field: [exc.reason]}) from None
     if "\x00" in value:
         raise InvalidData(f"{field} must not contain NUL characters", errors={field: ["Must not contain NUL."]})
+    if len(value) > max_length:
+        raise InvalidData(f"{field} is too long", errors={field: [f"At most {max_length} characters."]})
     return value

@@ -65,6 +65,13 @@ def test_start__a_business_key_with_a_lone_surrogate_is_refused(deployed):
     assert deployed.list_instances().total == 0
 
 
+@pytest.mark.parametrize("key, reason", [("K" * 256, "At most 255 characters."), ("K\x00", "Must not contain NUL."),
+                                         (42, "Must be text.")])
+def test_start__a_business_key_the_database_cannot_store_is_refused(deployed, key, reason):
+    error = _refusal(lambda: deployed.start("loop", {"count": 0, "limit": 1}, business_key=key))
+    assert error.errors == {"business_key": [reason]}
+
+
 def test_start__data_larger_than_an_instance_may_hold_is_refused(deployed):
     data = {f"part{i}": "x" * 200_000 for i in range(6)}  # each under the per-variable limit, 1.2 MB together
     error = _refusal(lambda: deployed.start("loop", {"count": 0, "limit": 1, **data}))
