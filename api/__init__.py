@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import Engine, EngineSettings
 from engine.access import InstanceAccess
@@ -12,6 +13,7 @@ from engine.identity import UserStore, password_hasher
 
 from . import auth, config, docs, metrics, request_log, resources, web
 from .errors import error_response
+from .resources import operations
 from .extensions import DiwanApi, current_engine
 
 __all__ = ["create_app", "current_engine"]
@@ -32,9 +34,14 @@ def create_app(test_config: dict[str, Any] | None = None, engine: Engine | None 
     app.extensions["diwan.users"] = UserStore(
         engine.db, token_ttl=timedelta(hours=float(app.config["TOKEN_TTL_HOURS"])),
         max_failures=int(app.config["LOGIN_MAX_FAILURES"]),
+        max_address_failures=int(app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
         failure_window=timedelta(seconds=float(app.config["LOGIN_WINDOW_SECONDS"])),
         hasher=password_hasher(app.config["PASSWORD_PROFILE"]))
     app.extensions["diwan.access"] = InstanceAccess(engine.db)
+
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:  # the client is the address the outermost trusted proxy saw
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
 
     request_log.register(app)
     metrics.register(app, engine)
@@ -43,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None, engine: Engine | None 
 
     api = DiwanApi(app, spec_kwargs={"info": {"description": "diwan's REST API v1 (see API.md)."}})
     api.spec.components.security_scheme("bearerAuth", auth.BEARER_AUTH["bearerAuth"])
+    api.spec.components.security_scheme("metricsToken", operations.METRICS_AUTH["metricsToken"])
     resources.register(api, manual_clock=hasattr(engine.clock, "set"))
     docs.register(app)
     web.register(app)

@@ -204,7 +204,7 @@ def audit_anchor() -> None:
 @click.option("--deploy/--no-deploy", "deploy_bundled", default=True, show_default=True,
               help="Deploy processes/bpmn and forms at start (identical files keep their version).")
 def serve(host: str, port: int, deploy_bundled: bool) -> None:
-    """Upgrade the schema and serve the app with gunicorn."""
+    """Upgrade the schema and serve the app with gunicorn (`DIWAN_WORKERS`, `DIWAN_REQUEST_TIMEOUT_SECONDS`)."""
     import os
 
     engine = _engine()
@@ -214,18 +214,7 @@ def serve(host: str, port: int, deploy_bundled: bool) -> None:
         if _collect(bundled):
             deploy_paths(engine, bundled)
     engine.dispose()
-    from gunicorn.app.base import BaseApplication
-
-    class _App(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", int(os.environ.get("DIWAN_WORKERS", "2")))
-            # No gunicorn access log: the app logs each request as a JSON line with its request id.
-
-        def load(self):
-            from api import create_app
-
-            return create_app()
+    from .serving import DiwanServer
 
     worker_process = None
     if os.environ.get("DIWAN_WORKER", "on").lower() != "off":
@@ -236,7 +225,7 @@ def serve(host: str, port: int, deploy_bundled: bool) -> None:
 
         worker_process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"])
     try:
-        _App().run()
+        DiwanServer(host, port).run()
     finally:
         if worker_process is not None:
             worker_process.terminate()

@@ -5,6 +5,7 @@ so `DIWAN_MAX_UPLOAD_MB=5` is a number).
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -22,9 +23,19 @@ DEFAULTS = {
     "MAX_UPLOAD_MB": 10,
     # Lifetime of a bearer token, in hours.
     "TOKEN_TTL_HOURS": 12,
-    # Failed logins of one username allowed within LOGIN_WINDOW_SECONDS; more get 429.
+    # Failed logins of one username from one client address allowed within
+    # LOGIN_WINDOW_SECONDS; more get 429 (that address only: the user logs in from others).
     "LOGIN_MAX_FAILURES": 5,
+    # Failed logins from one client address, whatever the username, within the window (0: no limit).
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
     "LOGIN_WINDOW_SECONDS": 900,
+    # Reverse proxies in front of diwan that append the client to X-Forwarded-For. 0: the
+    # client address is the socket peer and X-Forwarded-For is ignored (anyone can forge it).
+    "TRUSTED_PROXIES": 0,
+    # Bearer token that /metrics requires; unset, /metrics is a 404.
+    "METRICS_TOKEN": None,
+    # How long /healthz's write probe may wait for the database (SQLite's write lock, say).
+    "HEALTH_TIMEOUT_SECONDS": 1,
     # argon2 parameters: a profile name of argon2.profiles (CHEAPEST is for tests only).
     "PASSWORD_PROFILE": "RFC_9106_LOW_MEMORY",
     # Folder holding swagger-ui-dist's files (swagger-ui-bundle.js, swagger-ui.css) for /api/docs.
@@ -39,6 +50,28 @@ DEFAULTS = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
 }
+
+
+# `diwan serve` (read from `DIWAN_*` before any app exists; api/serving.py).
+SERVE_DEFAULTS = {
+    # gunicorn workers.
+    "WORKERS": 2,
+    # gunicorn's --timeout: a worker busy longer on one request is killed (its client gets a
+    # 503). Keep it above the longest a request may take: SQLite's busy timeout (30 s) plus
+    # the script time limit plus a margin.
+    "REQUEST_TIMEOUT_SECONDS": 60,
+}
+
+
+def serve_setting(name: str):
+    """A `diwan serve` setting: `DIWAN_<name>` (read as JSON when it parses), else its default."""
+    raw = os.environ.get(f"DIWAN_{name}")
+    if raw is None:
+        return SERVE_DEFAULTS[name]
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
 
 
 def load(app: Flask, test_config: dict | None) -> None:

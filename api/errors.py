@@ -8,10 +8,12 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from engine import DiwanError
+from engine.db.failures import DATABASE_ERRORS, unavailable, unavailable_cause
 
 log = logging.getLogger("diwan.api")
 
-# An engine error's code -> HTTP status (401 and 429 come from the user store).
+# An engine error's code -> HTTP status (401 and 429 come from the user store; 503 with
+# Retry-After when the database, or argon2's memory, is unavailable).
 STATUS_BY_CODE = {
     "bad_request": 400,
     "unauthorized": 401,
@@ -23,6 +25,7 @@ STATUS_BY_CODE = {
     "invalid_definition": 422,
     "script_error": 422,
     "too_many_requests": 429,
+    "unavailable": 503,
 }
 
 # An HTTP status raised by Flask, werkzeug or webargs -> our code.
@@ -74,6 +77,10 @@ def handle_http_exception(error: HTTPException) -> Response:
     headers.update(data.get("headers") or {})
     if status >= 500:
         original = getattr(error, "original_exception", None)
+        cause = unavailable_cause(original) if original is not None else None
+        if cause is not None:  # a database failure no engine call translated (InstanceAccess, say)
+            log.warning("the database is unavailable: %s", cause)
+            return handle_diwan_error(unavailable(cause))
         log.error("unhandled error", exc_info=original or error)
     return error_response(status, CODE_BY_STATUS.get(status, error.name.lower().replace(" ", "_")), message,
                           errors, headers)
@@ -89,9 +96,22 @@ def handle_diwan_error(error: DiwanError) -> Response:
     return error_response(STATUS_BY_CODE.get(error.code, 422), error.code, error.message, error.errors, headers)
 
 
+def handle_database_error(error: Exception) -> Response:
+    """A database error no engine call translated (InstanceAccess, say): 503 when the
+    database is unavailable, else an internal error."""
+    cause = unavailable_cause(error)
+    if cause is not None:
+        log.warning("the database is unavailable: %s", cause)
+        return handle_diwan_error(unavailable(cause))
+    log.error("unhandled database error", exc_info=error)
+    return error_response(500, "internal_error", MESSAGES[500])
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DiwanError, handle_diwan_error)
+    for base in DATABASE_ERRORS:
+        app.register_error_handler(base, handle_database_error)
 
 
 def _flatten(messages: Any) -> Any:

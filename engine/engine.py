@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .clock import Clock, SystemClock
 from .commands import deploy as _deploy_cmds  # noqa: F401  (registers handlers)
@@ -24,7 +23,7 @@ from .commands.deploy import Deploy
 from .commands.events import CorrelateMessage
 from .commands.incidents import RetryIncident
 from .connectors.registry import ConnectorRegistry
-from .db import audit_events, definitions, instances, tasks, timers
+from .db import audit_events, definitions, failures, instances, tasks, timers
 from .db import incidents as incidents_db
 from .db.base import create_db_engine
 from .db.checkpoints import WalCheckpointer
@@ -98,6 +97,21 @@ class Engine:
         with self.db.connect() as conn:
             instances.ping(conn)
 
+    def write_problem(self, timeout: float = 1.0) -> tuple[str, str] | None:
+        """Why the database cannot take a write now, or None when it can (a probe for /healthz).
+
+        SQLite: `BEGIN IMMEDIATE` (the write lock) within `timeout` and a table created,
+        then rolled back.
+        PostgreSQL: a transaction that gets a transaction id, with statement and lock
+        timeouts of `timeout`, on a server that is not read-only.
+
+        Returns:
+            None, or ("unreachable" | "unwritable", what failed).
+        """
+        from .db.probe import write_problem
+
+        return write_problem(self.db, timeout)
+
     def dispose(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.close()
@@ -109,12 +123,13 @@ class Engine:
         """Run one command in one transaction; nothing is applied if it raises.
 
         Raises:
-            DiwanError: NotFound, Forbidden, Conflict, InvalidData, InvalidDefinition, ScriptError.
+            DiwanError: NotFound, Forbidden, Conflict, InvalidData, InvalidDefinition, ScriptError,
+                Unavailable (the database cannot be reached or its connection broke).
         """
         handler = HANDLERS[type(command)]
         ctx = None
-        now = getattr(command, "at", None) or self.clock.now()  # before the write lock (StoredClock reads)
         try:
+            now = getattr(command, "at", None) or self.clock.now()  # before the write lock (StoredClock reads)
             with self.kept.transaction(write=True) as conn:
                 ctx = CommandContext(conn, now, self)
                 result = handler(command, ctx)
@@ -123,13 +138,14 @@ class Engine:
             log.info("%s refused: %s", type(command).__name__, exc.message)
             self._notify(command, exc.code, None)
             raise
-        except (OperationalError, IntegrityError, *DRIVER_RACE_ERRORS) as exc:
-            if _is_lock_or_race(exc):
+        except Exception as exc:
+            if failures.is_race(exc):
                 self._notify(command, "conflict", None)
                 raise Conflict("a concurrent change won; retry") from exc
-            self._notify(command, "error", None)
-            raise
-        except Exception:
+            if failures.is_unavailable(exc):
+                log.warning("%s: the database is unavailable: %s", type(command).__name__, exc)
+                self._notify(command, "unavailable", None)
+                raise failures.unavailable(exc) from exc
             self._notify(command, "error", None)
             raise
         if self.checkpointer is not None:
@@ -562,9 +578,4 @@ def _driver_race_errors() -> tuple[type[Exception], ...]:
 
 
 DRIVER_RACE_ERRORS = _driver_race_errors()
-
-
-def _is_lock_or_race(exc: Exception) -> bool:
-    text = str(getattr(exc, "orig", exc)).lower()
-    return any(s in text for s in ("database is locked", "unique", "duplicate key", "deadlock",
-                                   "could not serialize", "busy"))
+_is_lock_or_race = failures.is_race  # db/failures.py sorts database errors (races, unavailability)

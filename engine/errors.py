@@ -45,6 +45,16 @@ class InvalidData(DiwanError):
     code = "validation_error"
 
 
+class Unavailable(DiwanError):
+    """The database is unavailable: retry shortly."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str | None = None, retry_after: int = 5):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class InvalidDefinition(DiwanError):
     """The deployment failed validation."""
 

@@ -10,13 +10,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 import argon2
+import argon2.low_level
 from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import IntegrityError
 
 from .clock import Clock, SystemClock
 from .db import users
-from .errors import Conflict, DiwanError, InvalidData, NotFound
+from .db.failures import reported_unavailable
+from .errors import Conflict, DiwanError, InvalidData, NotFound, Unavailable
 from .views import Actor
 
 ROLES = ("admin", "designer", "clerk", "auditor")
@@ -24,6 +26,9 @@ USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,149}")
 GROUP = re.compile(r"[\w.@-]{1,255}")
 RESERVED_USERNAMES = {"system"}  # the engine's own actor: an admin for everything it does
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
+# argon2's errors that say it could not run (low_level.error_to_str of MEMORY_ALLOCATION_ERROR, THREAD_FAIL).
+ARGON2_RESOURCE_FAILURES = {argon2.low_level.error_to_str(code) for code in (
+    argon2.low_level.lib.ARGON2_MEMORY_ALLOCATION_ERROR, argon2.low_level.lib.ARGON2_THREAD_FAIL)}
 
 
 class Unauthorized(DiwanError):
@@ -83,18 +88,22 @@ class UserStore:
     Args:
         db: the SQLAlchemy engine (`Engine.db`).
         token_ttl: how long a bearer token lives.
-        max_failures: failed logins of one username allowed within `failure_window`;
-            the next attempt is refused (`TooManyRequests`) until the window has passed.
+        max_failures: failed logins of one username from one client address allowed
+            within `failure_window`; the next attempt from there is refused
+            (`TooManyRequests`) until the oldest failure leaves the window.
+        max_address_failures: failed logins from one client address, whatever the
+            username, allowed within `failure_window` (0: no limit).
         hasher: the argon2 password hasher.
         clock: the real clock (tests may pass a manual one).
     """
 
     def __init__(self, db: SAEngine, *, token_ttl: timedelta = timedelta(hours=12), max_failures: int = 5,
-                 failure_window: timedelta = timedelta(minutes=15), hasher: PasswordHasher | None = None,
-                 clock: Clock | None = None):
+                 max_address_failures: int = 30, failure_window: timedelta = timedelta(minutes=15),
+                 hasher: PasswordHasher | None = None, clock: Clock | None = None):
         self.db = db
         self.token_ttl = token_ttl
         self.max_failures = max_failures
+        self.max_address_failures = max_address_failures
         self.failure_window = failure_window
         self.hasher = hasher or password_hasher()
         self.clock = clock or SystemClock()
@@ -111,65 +120,82 @@ class UserStore:
         roles, groups = sorted(set(roles)), sorted(set(groups))
         _check_user(username, password, roles, groups)
         now = self.clock.now()
+        password_hash = self._hash(password)
         try:
-            with self.db.begin() as conn:
+            with reported_unavailable(), self.db.begin() as conn:
                 if users.by_username(conn, username) is not None:
                     raise Conflict(f"the username {username!r} is taken")
                 users.insert_user(conn, user_id=uuid.uuid4().hex, username=username,
-                                  password_hash=self.hasher.hash(password), created_at=now, roles=roles, groups=groups)
+                                  password_hash=password_hash, created_at=now, roles=roles, groups=groups)
         except IntegrityError as exc:  # a concurrent creation of the same name won
             raise Conflict(f"the username {username!r} is taken") from exc
         return UserView(username, tuple(roles), tuple(groups), now)
 
     def get_user(self, username: str) -> UserView:
         """Raises NotFound."""
-        with self.db.connect() as conn:
+        with reported_unavailable(), self.db.connect() as conn:
             row = users.by_username(conn, username)
             if row is None:
                 raise NotFound(f"user {username!r} not found")
             return _view(conn, row)
 
     def list_users(self, page: int = 1, per_page: int = 50) -> tuple[list[UserView], int]:
-        with self.db.connect() as conn:
+        with reported_unavailable(), self.db.connect() as conn:
             rows, total = users.page(conn, page, per_page)
             return [_view(conn, r) for r in rows], total
 
     # -- logins and tokens ---------------------------------------------------------------
     def authenticate(self, username: str, password: str, remote_addr: str | None = None) -> UserView:
-        """Check a username and password.
+        """Check a username and password from a client address.
+
+        Failures are counted per (username, address) and per address within the window:
+        a client that guessed too often is refused (even with the right password) until
+        its oldest failures leave the window, while the same user from another address
+        still logs in. A success forgets that pair's failures, not the address's.
 
         Raises:
-            TooManyRequests: too many failures for this username lately (checked first).
+            TooManyRequests: too many failures of this username from this address, or of
+                any username from this address, lately (checked first).
             Unauthorized: unknown user or wrong password (recorded as a failure).
+            Unavailable: the database or argon2 (memory) cannot serve now; never "wrong password".
         """
         if "\x00" in username or "\x00" in password:  # no database accepts NUL in text
             raise Unauthorized("wrong username or password")
         now = self.clock.now()
-        key = username[:150]
-        with self.db.connect() as conn:
-            failures, oldest = users.failures_since(conn, key, now - self.failure_window)
-            if failures >= self.max_failures:
-                retry = (_utc(oldest) + self.failure_window - now).total_seconds() if oldest else 1
-                raise TooManyRequests(max(1, int(retry) + 1))
-            row = users.by_username(conn, username)
-        if not self._verify(row.password_hash if row else None, password):
+        key, addr = username[:150], (remote_addr or "")[:64]
+        with reported_unavailable():
+            with self.db.connect() as conn:
+                counts = users.failures_since(conn, key, addr, now - self.failure_window)
+                retry = self._throttled(counts, now)
+                if retry is not None:
+                    raise TooManyRequests(retry)
+                row = users.by_username(conn, username)
+            if not self._verify(row.password_hash if row else None, password):
+                with self.db.begin() as conn:
+                    users.forget_failures(conn, before=now - self.failure_window)
+                    users.record_failure(conn, key, addr, now)
+                raise Unauthorized("wrong username or password")
             with self.db.begin() as conn:
-                users.forget_failures(conn, before=now - self.failure_window)
-                users.record_failure(conn, key, (remote_addr or "")[:64] or None, now)
-            raise Unauthorized("wrong username or password")
-        with self.db.begin() as conn:
-            if failures:
-                users.forget_failures(conn, key)
-            if self.hasher.check_needs_rehash(row.password_hash):
-                users.set_password_hash(conn, row.id, self.hasher.hash(password))
-            return _view(conn, row)
+                if counts.pair:
+                    users.forget_failures(conn, key, addr)
+                if self.hasher.check_needs_rehash(row.password_hash):
+                    users.set_password_hash(conn, row.id, self._hash(password))
+                return _view(conn, row)
+
+    def _throttled(self, counts: users.FailureCounts, now: datetime) -> int | None:
+        """Seconds until the fullest bucket (pair or address) has room again, or None."""
+        waits = [(_utc(oldest) + self.failure_window - now).total_seconds() if oldest else 1
+                 for count, limit, oldest in ((counts.pair, self.max_failures, counts.pair_oldest),
+                                              (counts.address, self.max_address_failures, counts.address_oldest))
+                 if limit and count >= limit]
+        return max(1, int(max(waits)) + 1) if waits else None
 
     def issue_token(self, user: UserView, kind: str = "bearer") -> IssuedToken:
         """A new random token (32 bytes) for `user`; only its sha256 is stored."""
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
         expires_at = now + self.token_ttl
-        with self.db.begin() as conn:
+        with reported_unavailable(), self.db.begin() as conn:
             row = users.by_username(conn, user.username)
             if row is None:
                 raise NotFound(f"user {user.username!r} not found")
@@ -186,20 +212,44 @@ class UserStore:
         """The user holding a live token, or None (unknown, expired or revoked)."""
         if not token or len(token) > 200:
             return None
-        with self.db.connect() as conn:
+        with reported_unavailable(), self.db.connect() as conn:
             row = users.token_owner(conn, hash_token(token), self.clock.now())
             return _view(conn, row) if row is not None else None
 
     def revoke(self, token: str) -> bool:
         """Revoke a token (logout); False when it was not live."""
-        with self.db.begin() as conn:
+        with reported_unavailable(), self.db.begin() as conn:
             return users.revoke_token(conn, hash_token(token), self.clock.now())
 
     def _verify(self, password_hash: str | None, password: str) -> bool:
-        try:  # an unknown user costs the same time as a known one
-            return self.hasher.verify(password_hash or self._dummy_hash, password) and password_hash is not None
-        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        """Whether `password` matches; an unknown user costs the same time as a known one.
+
+        Raises:
+            Unavailable: argon2 could not run (its memory could not be allocated, a thread
+                could not start): the password is neither right nor wrong.
+        """
+        try:
+            matches = self.hasher.verify(password_hash or self._dummy_hash, password)
+        except (argon2.exceptions.VerifyMismatchError, argon2.exceptions.InvalidHashError):
             return False
+        except argon2.exceptions.VerificationError as exc:
+            if str(exc) in ARGON2_RESOURCE_FAILURES:
+                raise _no_memory(exc) from exc
+            return False  # a stored hash argon2 cannot decode: no password matches it
+        except MemoryError as exc:
+            raise _no_memory(exc) from exc
+        return matches and password_hash is not None
+
+    def _hash(self, password: str) -> str:
+        """Raises Unavailable when argon2 cannot allocate its memory."""
+        try:
+            return self.hasher.hash(password)
+        except (argon2.exceptions.HashingError, MemoryError) as exc:
+            raise _no_memory(exc) from exc
+
+
+def _no_memory(exc: BaseException) -> Unavailable:
+    return Unavailable(f"The password cannot be checked now ({exc or 'out of memory'}): retry shortly.")
 
 
 def _check_user(username: str, password: str, roles: list[str], groups: list[str]) -> None:

@@ -21,11 +21,14 @@ class TokenResource(MethodView):
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="Wrong username or password.")
     @blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins lately (see Retry-After).")
+    @blp.alt_response(503, schema=ErrorSchema, description="The database, or the memory to check the password, "
+                                                           "is unavailable (see Retry-After).")
     def post(self, body):
         """Log in: exchange a username and password for a bearer token
 
         Send the token as `Authorization: Bearer <token>`; it expires at `expires_at`.
-        Repeated failures for one username are throttled (429).
+        Repeated failures are throttled (429 with Retry-After): per username from one
+        client address, and per address whatever the username.
         """
         return current_users().login(body["username"], body["password"], request.remote_addr)
 

@@ -57,6 +57,8 @@ ERROR_TEXT = {
     403: ("Accès refusé", "Votre profil ne vous donne pas accès à cette page."),
     404: ("Page introuvable", "L'élément demandé n'existe pas ou plus."),
     409: ("Conflit", "L'élément a été modifié entre-temps. Rechargez la page."),
+    503: ("Service momentanément indisponible", "Le service ne peut pas répondre pour l'instant. "
+          "Réessayez dans quelques instants."),
 }
 
 

@@ -8,9 +8,10 @@ import orjson
 
 from ..audit.hash_chain import format_at
 from ..db import definitions, subscriptions, timers
-from ..errors import InvalidData, NotFound
+from ..errors import NotFound
 from ..views import InstanceView
 from .base import Command, CommandContext, handles
+from .inputs import checked_data, checked_text
 from .instance_store import add_event, json_safe, load, save
 from .instances import StartInstance, start_instance
 
@@ -64,12 +65,14 @@ def correlate_message(cmd: CorrelateMessage, ctx: CommandContext) -> list[str]:
     """Merge the data into each waiting instance and run it on; start one by a message start
     event when none waits. Returns the ids of the instances reached.
 
-    Raises NotFound (nothing waits and no process starts by this message), InvalidData,
+    Raises NotFound (nothing waits and no process starts by this message), InvalidData (a
+    value outside the value domain),
     ScriptError (a step failed: nothing is changed in any instance).
     """
-    if not isinstance(cmd.data, dict):
-        raise InvalidData("data must be an object", errors={"data": ["Must be an object."]})
-    reached = deliver_message(ctx, cmd.actor, cmd.name, cmd.correlation_key, cmd.data)
+    data = checked_data(cmd.data)
+    checked_text(cmd.name, "name")
+    checked_text(cmd.correlation_key, "correlation_key")
+    reached = deliver_message(ctx, cmd.actor, cmd.name, cmd.correlation_key, data)
     if not reached:
         raise NotFound(f"no instance waits for message {cmd.name!r} with key {cmd.correlation_key!r}, "
                        "and no process starts with it")

@@ -9,10 +9,11 @@ import orjson
 
 from ..audit.hash_chain import GENESIS
 from ..db import definitions
-from ..errors import Conflict, InvalidData, NotFound
+from ..errors import Conflict, NotFound
 from ..runtime.workflow_run import WorkflowRun
 from ..views import InstanceView
 from .base import Command, CommandContext, handles
+from .inputs import checked_data, checked_text
 from .instance_store import LoadedInstance, add_event, json_safe, load, save
 
 
@@ -31,17 +32,17 @@ class StartInstance(Command[InstanceView]):
 def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
     """Create the instance and run it to its first wait state.
 
-    Raises NotFound (no such process), InvalidData (start form), ScriptError (a step failed).
+    Raises NotFound (no such process), InvalidData (a value outside the value domain, the
+    start form's rules), ScriptError (a step failed).
     """
     engine, conn = ctx.engine, ctx.conn
     row = (definitions.by_version(conn, "process", cmd.key, cmd.version) if cmd.version
            else definitions.latest(conn, "process", cmd.key))
     if row is None:
         raise NotFound(f"process {cmd.key!r} not found" + (f" in version {cmd.version}" if cmd.version else ""))
-    if not isinstance(cmd.data, dict):
-        raise InvalidData("data must be an object", errors={"data": ["Must be an object."]})
+    data = checked_data(cmd.data)
+    checked_text(cmd.business_key, "business_key")
     meta = orjson.loads(row.meta)
-    data = dict(cmd.data)
     bindings = engine._bindings(conn, row)
     if cmd.start_event is None:
         if not meta.get("has_none_start"):

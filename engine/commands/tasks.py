@@ -7,9 +7,10 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 
 from ..db import tasks
-from ..errors import Conflict, Forbidden, InvalidData, NotFound
+from ..errors import Conflict, Forbidden, NotFound
 from ..views import InstanceView, TaskView
 from .base import Command, CommandContext, handles
+from .inputs import checked_data
 from .instance_store import Head, add_event, json_safe, load, save
 
 
@@ -60,11 +61,15 @@ class UnclaimTask(Command[TaskView]):
 
 @handles(UnclaimTask)
 def unclaim_task(cmd: UnclaimTask, ctx: CommandContext) -> TaskView:
-    """Unclaim (the assignee or an admin). Raises NotFound, Forbidden, Conflict."""
+    """Unclaim (the assignee or an admin; an unclaimed task: no change, for those it is offered
+    to or an admin). Raises NotFound, Forbidden, Conflict."""
     row = _ready_row(ctx, cmd.task_id)
-    if row.assignee is None:
+    actor = cmd.actor
+    if row.assignee is None:  # nothing to give back: still only for those it is offered to
+        if not (actor.is_admin or tasks.may_act(row, actor.username, actor.groups)):
+            raise Forbidden("only the assignee or an admin may unclaim this task")
         return ctx.engine._task_view(ctx.conn, cmd.task_id)
-    if row.assignee != cmd.actor.username and not cmd.actor.is_admin:
+    if row.assignee != actor.username and not actor.is_admin:
         raise Forbidden("only the assignee or an admin may unclaim this task")
     return _reassign(ctx, row, cmd.actor, None, "task_unclaimed", {"previous_assignee": row.assignee})
 
@@ -92,18 +97,20 @@ class CompleteTask(Command[InstanceView]):
 def complete_task(cmd: CompleteTask, ctx: CommandContext) -> InstanceView:
     """Complete a task.
 
-    Raises NotFound, Forbidden (not offered to the actor), InvalidData (form rules),
+    A task without a form takes any object of the value domain as variables.
+
+    Raises NotFound, Forbidden (not offered to the actor), InvalidData (a value outside the
+    value domain, the form's rules),
     Conflict (done, claimed by another, concurrent change), ScriptError (a step failed).
     """
     engine = ctx.engine
     row = _ready_row(ctx, cmd.task_id)
     _require_offered(row, cmd.actor)
-    if not isinstance(cmd.data, dict):
-        raise InvalidData("data must be an object", errors={"data": ["Must be an object."]})
+    submitted = checked_data(cmd.data)
     loaded = load(ctx, row.instance_id, Head(row))
     _require_running(loaded)
-    data = (engine._form_validator(ctx.conn, loaded.bindings, row.form_key).validate(cmd.data)
-            if row.form_key else _no_form(cmd.data))
+    data = (engine._form_validator(ctx.conn, loaded.bindings, row.form_key).validate(submitted)
+            if row.form_key else submitted)
     task = loaded.run.task(row.id)
     if task is None or task.state != TaskState.READY or not task.task_spec.manual:
         raise Conflict("the task is no longer ready")
@@ -115,11 +122,6 @@ def complete_task(cmd: CompleteTask, ctx: CommandContext) -> InstanceView:
         loaded.events[-1]["payload"]["deleted"] = deleted
     values = save(ctx, loaded, completed_task=(row.id, cmd.actor.username))
     return engine._saved_view(loaded.row, values)
-
-
-def _no_form(data: dict) -> dict:
-    # A task without a form takes any JSON object as variables (API clients, tests).
-    return dict(data)
 
 
 def _require_running(loaded) -> None:

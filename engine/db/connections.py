@@ -7,13 +7,18 @@ another connection's commit drops its whole page cache, so a read on a second co
 after every command would read its pages anew each time. A command's SQLite transaction
 starts with `BEGIN IMMEDIATE` (it takes the write lock at once), a read's with a plain
 `BEGIN`. A transaction that fails leaves the connection clean (rolled back); one that
-cannot be ended is dropped and the next use checks out a fresh one, as after a broken
-database link. A transaction opened while the thread's connection is already in one (a
-read from inside a command, say) gets a pool connection of its own. A process forked
+cannot be ended, or whose database link broke, is dropped and the next use checks out a
+fresh one. An idle PostgreSQL connection the server closed (a terminated backend, a
+restart) is noticed before it is used, and replaced. A link that breaks during a
+transaction, or a database that cannot be reached, raises `Unavailable` (db/failures.py
+says which errors mean that). A transaction opened while the thread's
+connection is already in one (a read from inside a command, say) gets a pool connection
+of its own. A process forked
 from one holding connections never uses (nor closes) them: it checks out its own.
 """
 from __future__ import annotations
 
+import select
 import threading
 import weakref
 from contextlib import contextmanager
@@ -21,6 +26,8 @@ from typing import Iterator
 
 from sqlalchemy.engine import Connection, Engine
 
+from ..errors import DiwanError
+from . import failures
 from .base import READ, WRITE
 from .process import current_pid
 
@@ -49,6 +56,19 @@ class _Kept:
         self.close()
 
 
+def _went_away(driver) -> bool:
+    """Whether an idle PostgreSQL connection is known to be gone: psycopg saw it break, or the
+    server wrote to it unasked (the notice it sends when it terminates a backend, restarts or
+    times a session out, then the end of the stream). One poll of the socket, no round trip."""
+    if driver.closed:
+        return True
+    try:
+        readable, _, _ = select.select([driver.fileno()], [], [], 0)
+    except (OSError, ValueError):  # closed under us, or a descriptor select cannot watch
+        return False
+    return bool(readable)
+
+
 class KeptConnections:
     def __init__(self, db: Engine):
         self.db = db
@@ -68,17 +88,20 @@ class KeptConnections:
         """
         kept = self._kept()
         conn = kept.conn
-        if conn is not None and (conn.closed or conn.invalidated):
-            self._drop(kept)
+        if conn is not None and (conn.closed or conn.invalidated or (not kept.sqlite and _went_away(kept.driver))):
+            self._drop(kept)  # broken since its last use: a fresh one, not an error for this caller
             conn = None
         if conn is None:
-            conn = kept.conn = self.db.connect()
+            with failures.reported_unavailable():
+                conn = self.db.connect()
+            kept.conn = conn
             kept.driver = conn.connection.driver_connection
             kept.sqlite = conn.dialect.name == "sqlite"
         elif kept.busy:  # a transaction inside another (a read from inside a command, say)
-            other = self.db.connect().execution_options(**(WRITE if write else READ))
-            with other, other.begin():
-                yield other
+            with failures.reported_unavailable():
+                other = self.db.connect().execution_options(**(WRITE if write else READ))
+                with other, other.begin():
+                    yield other
             return
         driver = kept.driver
         kept.busy = True
@@ -86,12 +109,19 @@ class KeptConnections:
             if kept.sqlite:
                 driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield conn
-        except BaseException:
+        except BaseException as exc:
             kept.busy = False
-            self._end(kept, commit=False)
+            try:
+                self._end(kept, commit=False)
+            except Exception:  # noqa: BLE001 - dropped there; the first error says what happened
+                pass
+            if not isinstance(exc, DiwanError) and failures.is_unavailable(exc):
+                self._drop(kept)  # never reused: the next transaction gets a fresh connection
+                raise failures.unavailable(exc) from exc
             raise
         kept.busy = False
-        self._end(kept, commit=True)
+        with failures.reported_unavailable():
+            self._end(kept, commit=True)
 
     def _end(self, kept: _Kept, commit: bool) -> None:
         """Commit or roll back on the driver, then close SQLAlchemy's view of the transaction

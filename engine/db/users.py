@@ -5,6 +5,7 @@ The users table is `user_account`, not `user`: `user` is a reserved word in Post
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -48,7 +49,8 @@ api_token = sa.Table(
     sa.Index("ix_api_token_expires_at", "expires_at"),
 )
 
-# Failed logins per username, counted in a sliding window to throttle guessing.
+# Failed logins by username and client address ("" when unknown), counted in a sliding
+# window to throttle guessing per (username, address) and per address.
 login_attempt = sa.Table(
     "login_attempt",
     metadata,
@@ -57,6 +59,7 @@ login_attempt = sa.Table(
     sa.Column("remote_addr", sa.String(64)),
     sa.Column("at", Timestamp, nullable=False),
     sa.Index("ix_login_attempt_username_at", "username", "at"),
+    sa.Index("ix_login_attempt_remote_addr_at", "remote_addr", "at"),
 )
 
 
@@ -123,22 +126,36 @@ def delete_expired_tokens(conn: Connection, before: datetime) -> None:
     conn.execute(sa.delete(api_token).where(api_token.c.expires_at < before))
 
 
-def failures_since(conn: Connection, username: str, since: datetime) -> tuple[int, datetime | None]:
-    """How many failed logins `username` had since `since`, and the oldest of them."""
-    row = conn.execute(sa.select(sa.func.count(), sa.func.min(login_attempt.c.at))
-                       .where(login_attempt.c.username == username, login_attempt.c.at >= since)).one()
-    return row[0], row[1]
+class FailureCounts(NamedTuple):
+    """Failed logins within the window: of one username from one address, and from that address."""
+
+    pair: int
+    pair_oldest: datetime | None
+    address: int
+    address_oldest: datetime | None
 
 
-def record_failure(conn: Connection, username: str, remote_addr: str | None, at: datetime) -> None:
+def failures_since(conn: Connection, username: str, remote_addr: str, since: datetime) -> FailureCounts:
+    """The failed logins since `since` from `remote_addr`: of `username`, and of any username."""
+    mine = login_attempt.c.username == username
+    row = conn.execute(sa.select(
+        sa.func.count(sa.case((mine, 1))), sa.func.min(sa.case((mine, login_attempt.c.at))),
+        sa.func.count(), sa.func.min(login_attempt.c.at),
+    ).where(login_attempt.c.remote_addr == remote_addr, login_attempt.c.at >= since)).one()
+    return FailureCounts(row[0], row[1], row[2], row[3])
+
+
+def record_failure(conn: Connection, username: str, remote_addr: str, at: datetime) -> None:
     conn.execute(sa.insert(login_attempt).values(username=username, remote_addr=remote_addr, at=at))
 
 
-def forget_failures(conn: Connection, username: str | None = None, before: datetime | None = None) -> None:
-    """Delete failed logins of `username` (after a success), or every one older than `before`."""
+def forget_failures(conn: Connection, username: str | None = None, remote_addr: str | None = None,
+                    before: datetime | None = None) -> None:
+    """Delete the failed logins of `username` from `remote_addr` (after a success), or every
+    one older than `before`."""
     stmt = sa.delete(login_attempt)
     if username is not None:
-        stmt = stmt.where(login_attempt.c.username == username)
+        stmt = stmt.where(login_attempt.c.username == username, login_attempt.c.remote_addr == remote_addr)
     if before is not None:
         stmt = stmt.where(login_attempt.c.at < before)
     conn.execute(stmt)

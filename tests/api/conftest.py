@@ -10,7 +10,8 @@ TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret",
     "PASSWORD_PROFILE": "CHEAPEST",  # argon2 at test speed
-    "LOGIN_MAX_FAILURES": 1000,  # only test_auth's throttling test lowers it
+    "LOGIN_MAX_FAILURES": 1000,  # only test_auth's throttling tests lower these
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 1000,
     "LOG_LEVEL": "WARNING",
 }
 

@@ -92,6 +92,52 @@ def test_token__throttled_after_repeated_failures(engine):
     assert _login(client, "someone_else", "wrong password").status_code == 401  # per username
 
 
+def _login_from(client, address, username, password=PASSWORD, **headers):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address}, headers=headers)
+
+
+def test_token__a_stranger_cannot_lock_a_user_out_from_another_address(engine):
+    app = create_app({**TEST_CONFIG, "LOGIN_MAX_FAILURES": 3, "LOGIN_MAX_FAILURES_PER_ADDRESS": 50}, engine=engine)
+    app.extensions["diwan.users"].create_user("root", PASSWORD, ["admin"])
+    client = app.test_client()
+    assert [_login_from(client, "203.0.113.9", "root", "guess").status_code for _ in range(3)] == [401] * 3
+    throttled = _login_from(client, "203.0.113.9", "root")  # the guesser waits, even with the right password
+    assert throttled.status_code == 429 and 1 <= int(throttled.headers["Retry-After"]) <= 901
+    assert _login_from(client, "198.51.100.7", "root").status_code == 200  # the admin, from their own desk
+
+
+def test_token__one_address_trying_many_usernames_is_throttled(engine):
+    app = create_app({**TEST_CONFIG, "LOGIN_MAX_FAILURES": 3, "LOGIN_MAX_FAILURES_PER_ADDRESS": 5,
+                      "LOGIN_WINDOW_SECONDS": 600}, engine=engine)
+    app.extensions["diwan.users"].create_user("amina", PASSWORD, ["clerk"])
+    client = app.test_client()
+    statuses = [_login_from(client, "203.0.113.9", f"user{i}", "guess").status_code for i in range(5)]
+    assert statuses == [401] * 5  # each username tried once: only the address limit can stop this
+    sprayed = _login_from(client, "203.0.113.9", "amina")
+    assert sprayed.status_code == 429 and sprayed.get_json()["code"] == "too_many_requests"
+    assert 1 <= int(sprayed.headers["Retry-After"]) <= 601
+    assert _login_from(client, "192.0.2.1", "amina").status_code == 200
+
+
+def test_token__x_forwarded_for_is_ignored_unless_proxies_are_trusted(engine):
+    config = {**TEST_CONFIG, "LOGIN_MAX_FAILURES": 2, "LOGIN_MAX_FAILURES_PER_ADDRESS": 1000}
+    direct = create_app(config, engine=engine)
+    direct.extensions["diwan.users"].create_user("amina", PASSWORD, ["clerk"])
+    client = direct.test_client()
+    for forged in ("1.1.1.1", "2.2.2.2"):  # a client cannot pick a fresh address per guess
+        assert _login_from(client, "203.0.113.9", "amina", "guess", **{"X-Forwarded-For": forged}).status_code == 401
+    assert _login_from(client, "203.0.113.9", "amina", **{"X-Forwarded-For": "3.3.3.3"}).status_code == 429
+
+    proxied = create_app({**config, "TRUSTED_PROXIES": 1}, engine=engine).test_client()
+    # Behind one proxy (the socket peer 10.0.0.2), the client is the last X-Forwarded-For entry.
+    for _ in range(2):
+        response = _login_from(proxied, "10.0.0.2", "amina", "guess", **{"X-Forwarded-For": "6.6.6.6, 198.51.100.4"})
+        assert response.status_code == 401
+    assert _login_from(proxied, "10.0.0.2", "amina", **{"X-Forwarded-For": "198.51.100.4"}).status_code == 429
+    assert _login_from(proxied, "10.0.0.2", "amina", **{"X-Forwarded-For": "192.0.2.8"}).status_code == 200
+
+
 def test_token__a_success_clears_earlier_failures(engine):
     app = create_app({**TEST_CONFIG, "LOGIN_MAX_FAILURES": 2}, engine=engine)
     app.extensions["diwan.users"].create_user("amina", PASSWORD, ["clerk"])

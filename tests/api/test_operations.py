@@ -51,12 +51,16 @@ def test_openapi__documents_every_contract_route(client):
     assert "multipart/form-data" in deploy
 
 
+METRICS = {"Authorization": "Bearer metrics-secret-token"}
+
+
 def test_metrics__requests_commands_timers_and_open_tasks(call, deployed, clock, app):
+    app.config["METRICS_TOKEN"] = "metrics-secret-token"
     start_loop(call)
     call("post", "/api/v1/process-definitions/ebg/start", "clerk", json={"business_key": "B"})
     clock.advance(timedelta(days=16))
     assert deployed.fire_due_timers() == 1
-    response = call("get", "/metrics", None)
+    response = call("get", "/metrics", None, headers=METRICS)
     assert response.status_code == 200 and response.mimetype == "text/plain"
     text = response.get_data(as_text=True)
     assert 'diwan_http_request_duration_seconds_count{method="POST",route="/api/v1/process-definitions/<key>/start",' \
@@ -67,8 +71,30 @@ def test_metrics__requests_commands_timers_and_open_tasks(call, deployed, clock,
     assert 'diwan_open_tasks{definition_key="loop"} 1.0' in text
     call("post", "/api/v1/process-definitions/loop/start", "clerk", json={"data": {"count": "x", "limit": 1}})
     call("post", "/api/v1/process-definitions/nope/start", "clerk", json={})
-    text = call("get", "/metrics", None).get_data(as_text=True)
+    text = call("get", "/metrics", None, headers=METRICS).get_data(as_text=True)
     assert 'diwan_commands_total{command="StartInstance",outcome="not_found"} 1.0' in text
+
+
+def test_metrics__need_the_metrics_token_and_are_off_without_one(engine):
+    off = create_app(dict(TEST_CONFIG), engine=engine).test_client()
+    response = off.get("/metrics", headers=METRICS)
+    assert response.status_code == 404 and "DIWAN_METRICS_TOKEN" in response.get_json()["message"]
+    client = create_app({**TEST_CONFIG, "METRICS_TOKEN": "metrics-secret-token"}, engine=engine).test_client()
+    assert client.get("/metrics", headers=METRICS).status_code == 200
+    for headers in ({}, {"Authorization": "Bearer metrics-secret-tokeN"}, {"Authorization": "Basic bWV0cmljcw=="}):
+        refused = client.get("/metrics", headers=headers)
+        assert refused.status_code == 401 and refused.get_json()["code"] == "unauthorized", headers
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+    store = client.application.extensions["diwan.users"]
+    admin_token = store.issue_token(store.create_user("root", PASSWORD, ["admin"])).token
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {admin_token}"}).status_code == 401
+
+
+def test_metrics__the_token_from_the_environment(engine, monkeypatch):
+    monkeypatch.setenv("DIWAN_METRICS_TOKEN", "12345678")  # read as JSON: a number, compared as text
+    client = create_app(dict(TEST_CONFIG), engine=engine).test_client()
+    assert client.get("/metrics", headers={"Authorization": "Bearer 12345678"}).status_code == 200
+    assert client.get("/metrics").status_code == 401
 
 
 def test_docs__the_installed_swagger_ui_by_default(engine):

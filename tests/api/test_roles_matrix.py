@@ -103,7 +103,7 @@ ROUTES = [
     ("post", "/api/v1/tasks/{task}/complete", _loop, lambda w: {"json": {"data": {}}}, WORKERS),
     ("post", "/api/v1/messages", _waiting, _message, WORKERS),
     ("get", "/healthz", _nothing, None, {**ALL, "anon": 200}),
-    ("get", "/metrics", _nothing, None, {**ALL, "anon": 200}),
+    ("get", "/metrics", _nothing, None, dict.fromkeys((*ALL, "anon"), 404)),  # no DIWAN_METRICS_TOKEN: off
     ("get", "/api/v1/openapi.json", _nothing, None, {**ALL, "anon": 200}),
 ]
 

@@ -94,6 +94,18 @@ def test_unclaim__by_the_assignee_or_an_admin(call, deployed):
     assert call("post", "/api/v1/tasks/nope/unclaim", "clerk").status_code == 404
 
 
+def test_unclaim__an_unclaimed_task_not_offered_to_the_clerk_is_403_and_unchanged(call, deployed):
+    task = ready_task(call, start_loop(call)["id"])  # offered to `clerks`: amina's group, not karim's
+    refused = call("post", f"/api/v1/tasks/{task['id']}/unclaim", "clerk2")
+    assert refused.status_code == 403 and refused.get_json() == {
+        "code": "forbidden", "message": "only the assignee or an admin may unclaim this task"}
+    assert call("get", f"/api/v1/tasks/{task['id']}", "admin").get_json()["assignee"] is None
+    assert call("post", f"/api/v1/tasks/{task['id']}/unclaim", "clerk").status_code == 200  # offered: no change
+    assert call("post", f"/api/v1/tasks/{task['id']}/unclaim", "admin").status_code == 200
+    events = call("get", f"/api/v1/process-instances/{task['instance_id']}/history", "admin").get_json()["events"]
+    assert "task_unclaimed" not in {e["type"] for e in events}
+
+
 def test_complete__returns_the_instance_after_the_engine_ran_on(call, deployed):
     instance = _start_with_forms(call)
     task = ready_task(call, instance["id"])
