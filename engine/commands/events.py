@@ -69,7 +69,7 @@ def correlate_message(cmd: CorrelateMessage, ctx: CommandContext) -> list[str]:
     value outside the value domain),
     ScriptError (a step failed: nothing is changed in any instance).
     """
-    data = checked_data(cmd.data)
+    data = checked_data(cmd.data, ctx.engine.value_limits)
     checked_text(cmd.name, "name")
     checked_text(cmd.correlation_key, "correlation_key")
     reached = deliver_message(ctx, cmd.actor, cmd.name, cmd.correlation_key, data)

@@ -40,7 +40,7 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
            else definitions.latest(conn, "process", cmd.key))
     if row is None:
         raise NotFound(f"process {cmd.key!r} not found" + (f" in version {cmd.version}" if cmd.version else ""))
-    data = checked_data(cmd.data)
+    data = checked_data(cmd.data, ctx.engine.value_limits)
     checked_text(cmd.business_key, "business_key")
     meta = orjson.loads(row.meta)
     bindings = engine._bindings(conn, row)

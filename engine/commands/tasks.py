@@ -106,7 +106,7 @@ def complete_task(cmd: CompleteTask, ctx: CommandContext) -> InstanceView:
     engine = ctx.engine
     row = _ready_row(ctx, cmd.task_id)
     _require_offered(row, cmd.actor)
-    submitted = checked_data(cmd.data)
+    submitted = checked_data(cmd.data, engine.value_limits)
     loaded = load(ctx, row.instance_id, Head(row))
     _require_running(loaded)
     data = (engine._form_validator(ctx.conn, loaded.bindings, row.form_key).validate(submitted)
