@@ -10,6 +10,7 @@ the engine goes on serving.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from xml.sax.saxutils import escape
 
 import pytest
@@ -305,3 +306,34 @@ def test_no_code_that_must_be_stopped_is_judged_bounded():
     assert [i for i, c, _ in CONDITIONS if is_bounded(c, "eval")] == []
     assert is_bounded("risk = 'low' if amount < 1000 else 'high'", "exec")  # and the common cases are
     assert is_bounded("amount > 1000 and status == 'ok'", "eval")
+
+
+def timer_process(key: str, script: str) -> bytes:
+    return ('<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            f'id="d" targetNamespace="t"><bpmn:process id="{key}" isExecutable="true"><bpmn:startEvent id="s"/>'
+            '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="w"/><bpmn:intermediateCatchEvent id="w">'
+            '<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>'
+            '</bpmn:intermediateCatchEvent><bpmn:sequenceFlow id="g" sourceRef="w" targetRef="t"/>'
+            f'<bpmn:scriptTask id="t"><bpmn:script>{escape(script)}</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:sequenceFlow id="h" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>'
+            '</bpmn:process></bpmn:definitions>').encode()
+
+
+def test_a_timer_firing_a_stalling_script_is_retried_then_an_incident_and_other_timers_fire(database_url, clock):
+    engine = Engine(settings=EngineSettings(database_url=database_url, script_timeout_seconds=TIMEOUT,
+                                            retry_backoff_seconds=0, max_attempts=2), clock=clock)
+    try:
+        engine.deploy([("stall.bpmn", timer_process("stall", "x = sum(range(10**18))")),
+                       ("fine.bpmn", timer_process("fine", "x = [i for i in range(3)]"))])
+        stalled, fine = engine.start("stall", {}), engine.start("fine", {})
+        started = time.monotonic()
+        _, fired = engine.advance_clock(by=timedelta(hours=2))
+        engine.fire_due_timers()  # the retry (backoff 0 here)
+        assert time.monotonic() - started < 2 * (TIMEOUT + 10)
+        assert engine.get_instance(fine.id).status == "completed"
+        failed = engine.get_instance(stalled.id)
+        assert failed.status == "failed"
+        [incident] = failed.incidents
+        assert incident.attempts == 2 and "ran longer than" in incident.message
+    finally:
+        engine.dispose()
