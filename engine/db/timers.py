@@ -71,6 +71,19 @@ def earliest_free_due(conn: Connection) -> datetime | None:
     return min(times) if times else None
 
 
+# The lease owner of a row whose failed firing waits for its retry (workers/leases.py parks it).
+BACKOFF = "backoff"
+
+
+def earliest_retry(conn: Connection, now: datetime) -> datetime | None:
+    """When the next retry of a failed timer or timer start falls due (real time: the lease's
+    end). Parked rows are due rows, found through the due-time index."""
+    times = [conn.execute(sa.select(sa.func.min(t.c.lease_expires_at)).where(
+        t.c.due_at <= now, t.c.lease_owner == BACKOFF)).scalar() for t in (timer, process_timer)]
+    times = [aware(t) for t in times if t is not None]
+    return min(times) if times else None
+
+
 def reset(conn: Connection, timer_id: str) -> None:
     """Make a parked timer claimable again (an incident is retried)."""
     conn.execute(sa.update(timer).where(timer.c.id == timer_id).values(attempts=0, lease_owner=None,

@@ -133,11 +133,13 @@ class WorkerService:
                                 replace_existing=True)
 
     def _next_due(self) -> datetime | None:
-        """When the next timer, timer start or outbox delivery falls due (real time)."""
+        """When the next timer, timer start, retry or outbox delivery falls due (real time)."""
         with self.engine.db.connect() as conn:
             timer_due = timers.earliest_free_due(conn)
+            retry_due = timers.earliest_retry(conn, self.engine.clock.now())
             outbox_due = outbox.earliest_due(conn)
-        times = [t for t in (self._to_wall(timer_due) if timer_due else None, outbox_due) if t is not None]
+        times = [t for t in (self._to_wall(timer_due) if timer_due else None, retry_due, outbox_due)
+                 if t is not None]
         return min(times) if times else None
 
     def _to_wall(self, due: datetime) -> datetime:

@@ -43,12 +43,24 @@ NOTIFY_BPMN = b"""<?xml version="1.0"?>
 </bpmn:definitions>"""
 
 
+FAILING_BPMN = b"""<?xml version="1.0"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+<bpmn:process id="fails" isExecutable="true"><bpmn:startEvent id="s"/>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="w"/>
+<bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1S</bpmn:timeDuration>
+</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:sequenceFlow id="f2" sourceRef="w" targetRef="divide"/>
+<bpmn:scriptTask id="divide"><bpmn:script>ratio = 1 / zero</bpmn:script></bpmn:scriptTask>
+<bpmn:sequenceFlow id="f3" sourceRef="divide" targetRef="e"/><bpmn:endEvent id="e"/></bpmn:process>
+</bpmn:definitions>"""
+
+
 class Worker:
     """A `diwan worker` process on the system clock, ready once it said it runs."""
 
-    def __init__(self, database_url: str, log_path: Path):
+    def __init__(self, database_url: str, log_path: Path, **env_vars: str):
         env = {**os.environ, "DIWAN_DATABASE_URL": database_url, "DIWAN_CLOCK": "system",
-               "DIWAN_SWEEP_SECONDS": str(SWEEP_SECONDS), "PYTHONPATH": str(ROOT)}
+               "DIWAN_SWEEP_SECONDS": str(SWEEP_SECONDS), "PYTHONPATH": str(ROOT), **env_vars}
         self.log_path = log_path
         self._log = log_path.open("w")
         self.proc = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env,
@@ -80,7 +92,7 @@ class Worker:
 def system_engine(database_url):
     engine = Engine(settings=EngineSettings(database_url=database_url, clock="system",
                                             sweep_seconds=SWEEP_SECONDS))
-    engine.deploy([("wait.bpmn", WAIT_BPMN), ("tell.bpmn", NOTIFY_BPMN)])
+    engine.deploy([("wait.bpmn", WAIT_BPMN), ("tell.bpmn", NOTIFY_BPMN), ("fails.bpmn", FAILING_BPMN)])
     yield engine
     verify_every_instance(engine)
     engine.dispose()
@@ -138,6 +150,23 @@ def test_outbox_row_written_in_another_process__delivered_at_once(system_engine,
         time.sleep(0.05)
     created, delivered = (_aware(t) for t in (row.created_at, row.delivered_at))
     assert timedelta(0) <= delivered - created < LATE, (created, delivered)
+
+
+def test_failed_firing__retried_when_its_backoff_ends_not_at_the_sweep(system_engine, database_url, tmp_path):
+    worker = Worker(database_url, tmp_path / "worker.log", DIWAN_RETRY_BACKOFF_SECONDS="1", DIWAN_MAX_ATTEMPTS="2")
+    try:
+        inst = system_engine.start("fails", {"zero": 0})
+        due = system_engine.timers(inst.id)[0]["due_at"]
+        deadline = time.monotonic() + 20
+        while not (incidents := system_engine.incidents(inst.id).items):
+            assert time.monotonic() < deadline, worker.log()
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    incident = incidents[0]
+    assert incident.attempts == 2 and "division by zero" in incident.message
+    # The first attempt when due, the second one backoff (1 s) later: both long before the sweep.
+    assert timedelta(seconds=1) <= incident.created_at - due < timedelta(seconds=1) + LATE, (due, incident)
 
 
 def test_idle_worker__no_busy_loop(worker):
