@@ -6,9 +6,10 @@ every sweep (`DIWAN_SWEEP_SECONDS`). APScheduler runs them. The database is the 
 missed wake-up only delays work until the sweep.
 
 Planning: after a pass the wake-up moves to the next due time read from the tables (it
-may move later: the tables were just read). A notice only moves it earlier. A notice heard
-while the tables are being read is kept and counted in, so a row committed just after
-that read is not planned away.
+may move later: the tables were just read). A notice only moves it earlier, and never
+replaces a wake-up that is due but has not run yet. A notice heard while the tables are
+being read is kept and counted in, so a row committed just after that read is not
+planned away.
 """
 from __future__ import annotations
 
@@ -101,9 +102,8 @@ class WorkerService:
             return
         with self._plan:
             self._heard = at if self._heard is None else min(self._heard, at)
-            planned = self._wake_at
-            if planned is not None and self.engine.wall.now() < planned <= at:
-                return
+            if self._wake_at is not None and self._wake_at <= at:
+                return  # the planned wake-up comes first (even if it is due and has not run yet)
             self._set_wake(at)
 
     def _plan_next(self) -> None:
@@ -129,8 +129,19 @@ class WorkerService:
         self._wake_at = at
         if at is None:
             return
-        self._scheduler.add_job(self.run_once, "date", run_date=max(at, self.engine.wall.now()), id="next_due",
+        self._scheduler.add_job(self._woken, "date", run_date=max(at, self.engine.wall.now()), id="next_due",
                                 replace_existing=True)
+
+    def _woken(self) -> None:
+        """The planned wake-up: spent once it runs (until then, nothing later replaces it)."""
+        with self._plan:
+            self._wake_at = None
+        self.run_once()
+
+    def next_wake(self) -> datetime | None:
+        """When the planned wake-up runs (real time), or None."""
+        job = self._scheduler.get_job("next_due") if self._scheduler is not None else None
+        return job.next_run_time if job is not None else None
 
     def _next_due(self) -> datetime | None:
         """When the next timer, timer start, retry or outbox delivery falls due (real time)."""
