@@ -64,13 +64,16 @@ class WorkerService:
     def start(self, listen_timeout: float = 10.0) -> None:
         """Start the sweep and the wake-up watcher (waiting up to `listen_timeout` for its first
         connection), then run a first pass."""
+        from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.background import BackgroundScheduler
 
         sweep = self.engine.settings.sweep_seconds
         # However late a wake-up runs, it runs (APScheduler drops a job over a second late by
-        # default); one overlapping a pass only makes that pass go round again.
-        self._scheduler = BackgroundScheduler(daemon=True, job_defaults={
-            "coalesce": True, "misfire_grace_time": None, "max_instances": 3})
+        # default); one overlapping a pass only makes that pass go round again, so two
+        # threads are enough (each thread keeps a database connection).
+        self._scheduler = BackgroundScheduler(daemon=True, executors={"default": ThreadPoolExecutor(2)},
+                                              job_defaults={"coalesce": True, "misfire_grace_time": None,
+                                                            "max_instances": 3})
         self._scheduler.add_job(self.run_once, "interval", seconds=sweep, id="sweep")
         self._scheduler.start()
         self.wakeups = watcher_for(self.engine.db, self.wake, name=self.timers.owner, check_seconds=sweep)
@@ -117,7 +120,9 @@ class WorkerService:
         except Exception:  # noqa: BLE001 - the database may be down: the sweep tries again
             log.exception("reading the next due time failed")
             with self._plan:
-                self._wake_at = None  # nothing planned: any notice plans
+                self._wake_at = None  # nothing planned: the next notice plans
+                if self._heard is not None:
+                    self._set_wake(self._heard)
             return
         with self._plan:
             if self._heard is not None:
