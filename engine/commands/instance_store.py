@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text, plain_payload_text
 from ..definitions.files import normalize_form_key
 from ..runtime.timer_events import add_duration
-from ..db import audit_events, instances, outbox, subscriptions, tasks, timers
+from ..db import audit_events, instances, notify, outbox, subscriptions, tasks, timers
 from ..errors import Conflict, InvalidData, NotFound
 from ..runtime import workflow_state
 from ..runtime.workflow_run import SIGNAL_PREFIX, Projection, ReadyTask, WorkflowRun
@@ -230,9 +230,10 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     if tasks.end_many(conn, ended) != len(ended):
         raise Conflict("a task was ended by a concurrent command; retry")
     tasks.insert_many(conn, new_rows, candidates)
-    timers.sync(conn, row.id, loaded.timers_before, timers_after)
+    timer_due = timers.sync(conn, row.id, loaded.timers_before, timers_after)
     subscriptions.sync(conn, row.id, row.business_key, loaded.messages_before, messages_after)
     outbox.insert_many(conn, outbox_rows)
+    notify.work_added(conn, now, ctx.engine.settings.sweep_seconds, timer_due=timer_due, outbox=bool(outbox_rows))
     audit_events.append(conn, audit_rows)
     version = values["version"]
     run.projection = after

@@ -1,11 +1,15 @@
 """Table `outbox`: effects of service tasks to deliver after their command committed."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from . import notify
 from .base import Id, JsonText, Timestamp, metadata
 from .sql import Statement, db
+from .timers import aware
 
 outbox = sa.Table(
     "outbox",
@@ -65,3 +69,11 @@ def reset(conn: Connection, outbox_id: str, due_at) -> None:
     """Make a failed delivery pending again (an incident is retried)."""
     conn.execute(sa.update(outbox).where(outbox.c.id == outbox_id).values(
         attempts=0, status="pending", next_attempt_at=due_at, lease_owner=None, lease_expires_at=None))
+    notify.outbox_due(conn)
+
+
+def earliest_due(conn: Connection) -> datetime | None:
+    """When the next pending, unclaimed delivery is due (real time), from `ix_outbox_status`."""
+    due = conn.execute(sa.select(sa.func.min(outbox.c.next_attempt_at)).where(
+        outbox.c.status == "pending", outbox.c.lease_owner.is_(None))).scalar()
+    return aware(due) if due is not None else None

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from . import notify
 from .base import Id, Timestamp, metadata
 from .sql import Statement, db
 
@@ -34,8 +35,12 @@ UPDATE_DUE = Statement("UPDATE timer SET due_at = :due_at, lease_owner = NULL, l
 
 
 def sync(conn: Connection, instance_id: str, current: dict[str, tuple[str, datetime]],
-         wanted: dict[str, tuple[str, datetime]]) -> None:
-    """Make the instance's timer rows equal to `wanted` (task id -> (element, due))."""
+         wanted: dict[str, tuple[str, datetime]]) -> datetime | None:
+    """Make the instance's timer rows equal to `wanted` (task id -> (element, due)).
+
+    Returns the earliest due time of the rows it created or moved (what workers may have
+    to wake up earlier for), or None.
+    """
     gone = [{"b_id": i} for i in current if i not in wanted]
     new = [{"id": i, "instance_id": instance_id, "element_id": e, "due_at": d, "attempts": 0}
            for i, (e, d) in wanted.items() if i not in current]
@@ -46,6 +51,8 @@ def sync(conn: Connection, instance_id: str, current: dict[str, tuple[str, datet
         d.execute_many(DELETE_ONE, gone)
         d.execute_many(INSERT, new)
         d.execute_many(UPDATE_DUE, moved)
+    dues = [r["due_at"] for r in new] + [r["due_at"] for r in moved]
+    return min(dues) if dues else None
 
 
 def listing(conn: Connection, instance_id: str | None = None) -> list[sa.Row]:
@@ -64,10 +71,24 @@ def earliest_free_due(conn: Connection) -> datetime | None:
     return min(times) if times else None
 
 
+# The lease owner of a row whose failed firing waits for its retry (workers/leases.py parks it).
+BACKOFF = "backoff"
+
+
+def earliest_retry(conn: Connection, now: datetime) -> datetime | None:
+    """When the next retry of a failed timer or timer start falls due (real time: the lease's
+    end). Parked rows are due rows, found through the due-time index."""
+    times = [conn.execute(sa.select(sa.func.min(t.c.lease_expires_at)).where(
+        t.c.due_at <= now, t.c.lease_owner == BACKOFF)).scalar() for t in (timer, process_timer)]
+    times = [aware(t) for t in times if t is not None]
+    return min(times) if times else None
+
+
 def reset(conn: Connection, timer_id: str) -> None:
     """Make a parked timer claimable again (an incident is retried)."""
     conn.execute(sa.update(timer).where(timer.c.id == timer_id).values(attempts=0, lease_owner=None,
                                                                       lease_expires_at=None))
+    notify.reread(conn)
 
 
 def schedule_next_start(conn: Connection, row_id: str, occurrence: int, due_at: datetime | None) -> None:
@@ -112,3 +133,4 @@ def replace_start_timers(conn: Connection, key: str, rows: list[dict]) -> None:
     conn.execute(sa.delete(process_timer).where(process_timer.c.definition_key == key))
     if rows:
         conn.execute(sa.insert(process_timer), rows)
+        notify.timer_due(conn, min(r["due_at"] for r in rows))

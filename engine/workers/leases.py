@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..db.outbox import outbox
-from ..db.timers import process_timer, timer
+from ..db.timers import BACKOFF, process_timer, timer
 
-# Rows parked by a failure carry these owners: not claimable until the lease moment.
-BACKOFF = "backoff"
+# Rows parked by a failure carry these owners (BACKOFF, or INCIDENT): not claimable until
+# the lease moment.
 INCIDENT = "incident"
 
 
