@@ -13,7 +13,7 @@ from ..commands.events import FireStartTimer, FireTimer
 from ..commands.incidents import RecordFailure
 from ..db.base import WRITE
 from ..db.timers import aware
-from ..errors import Conflict, DiwanError
+from ..errors import Conflict, DiwanError, Unavailable
 from ..views import SYSTEM
 from . import leases
 
@@ -81,6 +81,13 @@ class TimerWorker:
             result = engine.execute(command)
         except Conflict:
             self.release(job)
+            return False
+        except Unavailable as exc:  # the database, not the timer: no attempt is counted
+            log.warning("%s timer %s not fired, the database is unavailable: %s", job.kind, row.id, exc.message)
+            try:
+                self.release(job)
+            except Exception:  # noqa: BLE001 - still unreachable: the lease expires by itself
+                pass
             return False
         except DiwanError as exc:
             self._failed(job, exc.message)

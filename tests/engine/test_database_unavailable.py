@@ -230,3 +230,17 @@ def test_failures__races_and_unavailability_are_told_apart():
         conn.execute("select * from nope")
     assert not failures.is_race(missing.value) and not failures.is_unavailable(missing.value)
     assert not failures.is_unavailable(ValueError("unable to open database file"))  # not a database error
+
+
+def test_a_timer_worker_does_not_count_an_attempt_or_die_while_the_database_is_unreachable():
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from engine.workers.timer_worker import Job, TimerWorker
+
+    engine = Engine(settings=EngineSettings(database_url=NOBODY_LISTENS))
+    try:
+        row = SimpleNamespace(id="t-1", due_at=datetime(2026, 3, 2, tzinfo=timezone.utc), attempts=0)
+        assert TimerWorker(engine).fire(Job("timer", row)) is False  # neither an incident nor an exception
+    finally:
+        engine.dispose()
