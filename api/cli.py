@@ -107,7 +107,7 @@ def users() -> None:
 @click.argument("name")
 @click.option("--password", required=True, help="At least 8 characters.")
 @click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["admin", "designer", "clerk", "auditor"]), help="Repeatable.")
+              type=click.Choice(["admin", "designer", "clerk", "auditor", "worker"]), help="Repeatable.")
 @click.option("--group", "groups", multiple=True, help="Repeatable.")
 def users_create(name: str, password: str, roles, groups) -> None:
     """Create a user (the first admin comes from here)."""
@@ -220,6 +220,8 @@ def serve(host: str, port: int, deploy_bundled: bool) -> None:
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", int(os.environ.get("DIWAN_WORKERS", "2")))
+            # Threads per worker: a long-polling fetchAndLock (external tasks) holds one while it waits.
+            self.cfg.set("threads", int(os.environ.get("DIWAN_THREADS", "8")))
             # No gunicorn access log: the app logs each request as a JSON line with its request id.
 
         def load(self):

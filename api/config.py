@@ -25,6 +25,10 @@ DEFAULTS = {
     # Failed logins of one username allowed within LOGIN_WINDOW_SECONDS; more get 429.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_WINDOW_SECONDS": 900,
+    # Seconds a verified HTTP Basic password (external-task workers) is remembered; 0: verify each request.
+    "BASIC_AUTH_CACHE_SECONDS": 60,
+    # Longest a fetchAndLock waits for external tasks (its asyncResponseTimeout is capped to it).
+    "EXTERNAL_TASK_MAX_WAIT_SECONDS": 60,
     # argon2 parameters: a profile name of argon2.profiles (CHEAPEST is for tests only).
     "PASSWORD_PROFILE": "RFC_9106_LOW_MEMORY",
     # Folder holding swagger-ui-dist's files (swagger-ui-bundle.js, swagger-ui.css) for /api/docs.
