@@ -12,6 +12,7 @@ TEST_CONFIG = {
     "PASSWORD_PROFILE": "CHEAPEST",  # argon2 at test speed
     "LOGIN_MAX_FAILURES": 1000,  # only test_auth's throttling test lowers it
     "LOG_LEVEL": "WARNING",
+    "EXTERNAL_TASK_MAX_WAIT_SECONDS": 0.2,  # a generated long poll (schemathesis) answers quickly
 }
 
 # username, roles, groups
