@@ -43,6 +43,14 @@ def _register_basic_auth(state) -> None:
     add_authenticator(state.app, _on_engine_rest)
 
 
+@blp.after_request
+def _no_content_type_without_content(response: Response) -> Response:
+    """A 204 carries no body, so no content type: the JS client parses any `application/json` body."""
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+    return response
+
+
 def worker_route(view):
     """`requires(worker, admin)`, documented with Basic auth beside the bearer token."""
     wrapper = requires(*ROLES)(view)
