@@ -75,14 +75,16 @@ def by_ids(conn: Connection, ids: list[str]) -> list[sa.Row]:
 
 
 def free_at(wall: datetime):
-    """Not locked (never, unlocked, or the lock ran out) and not waiting out a retry timeout."""
-    return sa.or_(external_task.c.lock_expires_at.is_(None), external_task.c.lock_expires_at <= wall)
+    """Not locked (never, unlocked, or the lock ran out) and not waiting out a retry timeout,
+    and retries left (conditions on the row itself: an UPDATE re-checks them on the row
+    version a concurrent locker committed)."""
+    return sa.and_(sa.or_(external_task.c.lock_expires_at.is_(None), external_task.c.lock_expires_at <= wall),
+                   sa.or_(external_task.c.retries.is_(None), external_task.c.retries > 0))
 
 
 def fetchable(wall: datetime):
     """What fetchAndLock may hand out: free, retries left, its instance running."""
-    return sa.and_(free_at(wall), sa.or_(external_task.c.retries.is_(None), external_task.c.retries > 0),
-                   instance.c.status == "running")
+    return sa.and_(free_at(wall), instance.c.status == "running")
 
 
 def candidates(conn: Connection, topic_conditions: list, *, wall: datetime, limit: int, use_priority: bool,
@@ -106,9 +108,8 @@ def lock_free(conn: Connection, ids: list[str], *, worker_id: str, wall: datetim
     """Lock those of `ids` still fetchable for `worker_id` until `until`; returns the ids locked."""
     if not ids:
         return []
-    free = sa.select(external_task.c.id).select_from(external_task.join(instance)).where(
-        external_task.c.id.in_(ids), fetchable(wall))
-    stmt = (sa.update(external_task).where(external_task.c.id.in_(free.scalar_subquery()))
+    running = sa.exists().where(instance.c.id == external_task.c.instance_id, instance.c.status == "running")
+    stmt = (sa.update(external_task).where(external_task.c.id.in_(ids), free_at(wall), running)
             .values(worker_id=worker_id, lock_expires_at=until).returning(external_task.c.id))
     return [r.id for r in conn.execute(stmt)]
 

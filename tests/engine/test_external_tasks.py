@@ -320,3 +320,23 @@ def test_topic_of_a_registered_connector__runs_the_connector_not_a_worker(engine
     engine.deploy(fixture_files("services.bpmn"))
     inst = engine.start("services", {"fail_on_first": False})
     assert engine.external_tasks() == [] and inst.data["number"] == "LBL-0001"
+
+
+def test_fetch__concurrent_workers_never_get_the_same_task(ext):
+    instances = {ext.start("document_check", {"urgency": 1}).id for _ in range(8)}
+    got: dict[str, list[str]] = {}
+    barrier = threading.Barrier(4)
+
+    def work(worker):
+        barrier.wait()
+        got[worker] = [t.id for t in fetch(ext, worker, max_tasks=3)]
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    locked = [tid for ids in got.values() for tid in ids]
+    assert len(locked) == len(set(locked)) == 8  # each task once, to the worker its lock names
+    assert all(ext.external_task(tid).worker_id == worker for worker, ids in got.items() for tid in ids)
+    assert {t.instance_id for t in ext.external_tasks()} == instances
