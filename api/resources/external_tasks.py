@@ -13,8 +13,7 @@ from flask import Response, current_app, jsonify
 from flask.views import MethodView
 from werkzeug.exceptions import HTTPException
 
-from engine import DiwanError
-from engine.external_tasks import FetchAndLock, TopicRequest
+from engine import DiwanError, FetchAndLock, TopicRequest
 
 from ..auth import add_authenticator, basic_user, current_actor, requires
 from ..blueprint import Blueprint

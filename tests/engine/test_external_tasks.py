@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from engine import Actor, Conflict, Engine, EngineSettings, InvalidData, ManualClock, NotFound, ScriptError
-from engine.external_tasks import FetchAndLock, TopicRequest
+from engine import (Actor, Conflict, Engine, EngineSettings, FetchAndLock, InvalidData, ManualClock, NotFound,
+                    ScriptError, TopicRequest)
 from tests.conftest import fixture_files
 
 UTC = timezone.utc
