@@ -48,14 +48,22 @@ def _topics(process_spec) -> frozenset[str]:
     return known
 
 
+_MAY_WAIT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # top spec -> {registry id: bool}
+
+
 def may_wait(run: WorkflowRun, connectors) -> bool:
-    """Whether any service task of the run's process could be an external task (asked per spec, once)."""
+    """Whether any service task of the run's process could be an external task (asked once per
+    built spec and registry: every command asks, twice)."""
     wf = run.wf
-    for spec in (wf.spec, *wf.subprocess_specs.values()):
-        topics = _topics(spec)
-        if (connectors is None and topics) or any(topic not in connectors for topic in topics):
-            return True
-    return False
+    known = _MAY_WAIT.get(wf.spec)
+    if known is None:
+        known = _MAY_WAIT[wf.spec] = {}
+    answer = known.get(id(connectors))
+    if answer is None:
+        answer = known[id(connectors)] = any(
+            (connectors is None and topics) or any(topic not in connectors for topic in topics)
+            for topics in map(_topics, (wf.spec, *wf.subprocess_specs.values())))
+    return answer
 
 
 def waiting(run: WorkflowRun, connectors) -> dict[str, ExternalWork]:
