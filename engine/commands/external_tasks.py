@@ -294,6 +294,8 @@ def _reported(ctx: CommandContext, task_id: str, worker_id: str):
         raise Conflict("the external task is not locked: fetch and lock it first")
     if row.worker_id != worker_id:
         raise Conflict(f"the external task is locked by worker {row.worker_id!r}, not {worker_id!r}")
+    if not rows_db.hold_for_report(ctx.conn, row.id, worker_id):
+        raise Conflict("another worker locked the external task meanwhile")
     loaded = load(ctx, row.instance_id, Head(row))
     if loaded.row.status != "running":
         raise Conflict(f"the instance is {loaded.row.status}")

@@ -114,6 +114,15 @@ def lock_free(conn: Connection, ids: list[str], *, worker_id: str, wall: datetim
     return [r.id for r in conn.execute(stmt)]
 
 
+HOLD_FOR_REPORT = Statement("UPDATE external_task SET worker_id = worker_id WHERE id = :b_id AND worker_id = :b_worker")
+
+
+def hold_for_report(conn: Connection, task_id: str, worker_id: str) -> bool:
+    """Row-lock the task while it is still `worker_id`'s, until the command ends (a concurrent
+    fetch of it then waits for the report, and finds it done); False when it is no longer."""
+    return db(conn).execute(HOLD_FOR_REPORT, {"b_id": task_id, "b_worker": worker_id}) == 1
+
+
 def set_lock(conn: Connection, task_id: str, worker_id: str | None, until: datetime | None) -> None:
     conn.execute(sa.update(external_task).where(external_task.c.id == task_id)
                  .values(worker_id=worker_id, lock_expires_at=until))
