@@ -15,7 +15,7 @@ import orjson
 import sqlalchemy as sa
 
 from ..db import external_tasks as rows_db
-from ..db import incidents, instances
+from ..db import incidents
 from ..db.external_tasks import external_task
 from ..db.instances import instance
 from ..errors import Conflict, InvalidData, NotFound
@@ -352,10 +352,9 @@ def _instance_variables(conn, instance_ids: set[str]) -> dict[str, dict]:
     """Each instance's variables with their types (from the stored state; the JSON column
     holds decimals and dates as text)."""
     out = {}
-    for iid in instance_ids:
-        st = instances.state(conn, iid)
+    for st in rows_db.instance_states(conn, instance_ids):
         variables = stored_variables(st.state)
-        out[iid] = variables if variables is not None else orjson.loads(st.data)
+        out[st.id] = variables if variables is not None else orjson.loads(st.data)
     return out
 
 

@@ -74,6 +74,15 @@ def by_ids(conn: Connection, ids: list[str]) -> list[sa.Row]:
                              .where(external_task.c.id.in_(ids))))
 
 
+def instance_states(conn: Connection, instance_ids: Iterable[str]) -> list[sa.Row]:
+    """(id, state, data) of the instances a fetch hands out tasks of (their variables), in one query."""
+    ids = list(instance_ids)
+    if not ids:
+        return []
+    return list(conn.execute(sa.select(instance.c.id, instance.c.state, instance.c.data)
+                             .where(instance.c.id.in_(ids))))
+
+
 def free_at(wall: datetime):
     """Not locked (never, unlocked, or the lock ran out) and not waiting out a retry timeout,
     and retries left (conditions on the row itself: an UPDATE re-checks them on the row
