@@ -6,6 +6,9 @@ found wins. The bearer one is built in; the web issue adds the session cookie wi
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import time
 from copy import deepcopy
 from functools import wraps
 from typing import Callable
@@ -32,6 +35,38 @@ def bearer_token(req: Request) -> str | None:
 def bearer_user(req: Request) -> UserView | None:
     token = bearer_token(req)
     return current_users().resolve(token) if token else None
+
+
+def basic_user(req: Request) -> UserView | None:
+    """HTTP Basic credentials (a diwan username and password) -> the user; None without them.
+
+    Wrong credentials raise Unauthorized, and count as failed logins (throttled the same
+    way). A password that verified is remembered for `BASIC_AUTH_CACHE_SECONDS` (keyed by
+    a hash of the credentials), so a worker polling every second costs one argon2
+    verification a minute, not one per request; a changed password or a removed user is
+    seen when the entry expires. External-task workers authenticate this way (Camunda's
+    clients send Basic auth).
+    """
+    scheme, _, encoded = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        username, sep, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        sep = ""
+    if not sep:
+        raise Unauthorized("Malformed Basic credentials: send base64(username:password).")
+    cache = current_app.extensions.setdefault("diwan.basic_auth_cache", {})
+    key = hashlib.sha256(f"{username}\0{password}".encode("utf-8", "surrogatepass")).hexdigest()
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    user = current_users().authenticate(username, password, req.remote_addr)
+    if len(cache) >= 1000:  # a bound, not an eviction policy: forget them all
+        cache.clear()
+    cache[key] = (user, now + float(current_app.config.get("BASIC_AUTH_CACHE_SECONDS", 60)))
+    return user
 
 
 def add_authenticator(app: Flask, authenticator: Authenticator) -> None:

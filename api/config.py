@@ -36,6 +36,10 @@ DEFAULTS = {
     "METRICS_TOKEN": None,
     # How long /healthz's write probe may wait for the database (SQLite's write lock, say).
     "HEALTH_TIMEOUT_SECONDS": 1,
+    # Seconds a verified HTTP Basic password (external-task workers) is remembered; 0: verify each request.
+    "BASIC_AUTH_CACHE_SECONDS": 60,
+    # Longest a fetchAndLock waits for external tasks (its asyncResponseTimeout is capped to it).
+    "EXTERNAL_TASK_MAX_WAIT_SECONDS": 60,
     # argon2 parameters: a profile name of argon2.profiles (CHEAPEST is for tests only).
     "PASSWORD_PROFILE": "RFC_9106_LOW_MEMORY",
     # Folder holding swagger-ui-dist's files (swagger-ui-bundle.js, swagger-ui.css) for /api/docs.
@@ -56,6 +60,9 @@ DEFAULTS = {
 SERVE_DEFAULTS = {
     # gunicorn workers.
     "WORKERS": 2,
+    # Threads per worker (1: gunicorn's sync worker): a long-polling fetchAndLock of an
+    # external-task client holds a thread while it waits.
+    "THREADS": 8,
     # gunicorn's --timeout: a worker busy longer on one request is killed (its client gets a
     # 503). Keep it above the longest a request may take: SQLite's busy timeout (30 s) plus
     # the script time limit plus a margin.

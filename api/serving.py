@@ -17,6 +17,7 @@ from __future__ import annotations
 import orjson
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 from gunicorn.workers.sync import SyncWorker
 
 from . import config
@@ -49,8 +50,8 @@ class _Page:
             return 500, "Internal Server Error"
 
 
-class JsonErrorWorker(SyncWorker):
-    """gunicorn's sync worker; the errors it answers itself are JSON under /api."""
+class _JsonErrors:
+    """The errors gunicorn answers itself, as JSON under /api."""
 
     def handle_error(self, req, client, addr, exc):
         path = _path(req, exc)
@@ -72,6 +73,15 @@ class JsonErrorWorker(SyncWorker):
             util.write_nonblock(client, _response(status, reason, code, message, headers))
         except Exception:  # noqa: BLE001 - the client may be gone; gunicorn does the same
             self.log.debug("Failed to send error message.")
+
+
+class JsonErrorWorker(_JsonErrors, SyncWorker):
+    """gunicorn's sync worker (DIWAN_THREADS=1)."""
+
+
+class JsonErrorThreadWorker(_JsonErrors, ThreadWorker):
+    """gunicorn's threaded worker (the default: DIWAN_THREADS threads). A request that runs past
+    --timeout takes its whole worker down: only the sync worker can answer it with a 503."""
 
 
 def _path(req, exc) -> str | None:
@@ -100,7 +110,9 @@ class DiwanServer(BaseApplication):
     def load_config(self):
         self.cfg.set("bind", self.bind)
         self.cfg.set("workers", int(config.serve_setting("WORKERS")))
-        self.cfg.set("worker_class", JsonErrorWorker)
+        threads = int(config.serve_setting("THREADS"))
+        self.cfg.set("threads", threads)
+        self.cfg.set("worker_class", JsonErrorThreadWorker if threads > 1 else JsonErrorWorker)
         self.cfg.set("timeout", int(config.serve_setting("REQUEST_TIMEOUT_SECONDS")))
         # No gunicorn access log: the app logs each request as a JSON line with its request id.
 

@@ -4,12 +4,15 @@ from .connectors.registry import ConnectorCall, ConnectorRegistry, Delivery
 from .engine import Engine
 from .errors import (Conflict, DiwanError, Forbidden, InvalidData, InvalidDefinition, NotFound,
                      ScriptError)
+from .external_tasks import FetchAndLock, TopicRequest
 from .settings import EngineSettings
-from .views import SYSTEM, Actor, DefinitionView, DeploymentView, EventView, InstanceView, Page, TaskView
+from .views import (SYSTEM, Actor, DefinitionView, DeploymentView, EventView, ExternalTaskView, InstanceView, Page,
+                    TaskView)
 
 __all__ = [
     "Actor", "Clock", "Conflict", "ConnectorCall", "ConnectorRegistry", "DefinitionView", "Delivery",
-    "DeploymentView", "DiwanError", "Engine", "EngineSettings", "EventView", "Forbidden", "InstanceView",
+    "DeploymentView", "DiwanError", "Engine", "EngineSettings", "EventView", "ExternalTaskView", "FetchAndLock",
+    "Forbidden", "InstanceView",
     "InvalidData", "InvalidDefinition", "ManualClock", "NotFound", "Page", "SYSTEM", "ScriptError",
-    "SystemClock", "TaskView",
+    "SystemClock", "TaskView", "TopicRequest",
 ]

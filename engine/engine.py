@@ -32,6 +32,7 @@ from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
 from .definitions.translate import translate_bpmn, translate_dmn
 from .errors import Conflict, DiwanError, InvalidData, NotFound, ScriptError
+from .external_tasks import ExternalTaskMethods, ExternalTaskSignal
 from .forms.form_schema import FormValidator
 from .runtime.live_cache import LiveCache
 from .runtime.script_engine import DiwanScriptEngine
@@ -44,8 +45,8 @@ from .views import SYSTEM, Actor, DefinitionView, EventView, IncidentView, Insta
 log = logging.getLogger("diwan.engine")
 
 
-class Engine:
-    """The diwan workflow engine.
+class Engine(ExternalTaskMethods):
+    """The diwan workflow engine (its external-task methods are in external_tasks.py).
 
     Args:
         database_url: SQLAlchemy URL (default from `DIWAN_DATABASE_URL`, else SQLite `./diwan.db`).
@@ -84,6 +85,7 @@ class Engine:
         self._listeners: list[Callable[[str, str, Any], None]] = []
         self._forms: dict[str, FormValidator] = {}
         self._forms_lock = threading.Lock()
+        self.external_signal = ExternalTaskSignal()  # wakes fetches waiting for external tasks
 
     # -- schema -------------------------------------------------------------------------
     def upgrade_schema(self) -> None:

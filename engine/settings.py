@@ -32,6 +32,8 @@ class EngineSettings:
         lease_seconds: how long a worker's claim on a timer or outbox row lasts.
         sweep_seconds: how often a worker looks for due work besides its wake-ups.
         clock: `system` (wall clock) or `manual` (kept in the database; tests and demos).
+        external_task_poll_seconds: how often a waiting fetchAndLock looks for external tasks
+            that another process created (this process's own wake it at once).
     """
 
     database_url: str = "sqlite:///diwan.db"
@@ -50,6 +52,7 @@ class EngineSettings:
     lease_seconds: float = 60.0
     sweep_seconds: float = 30.0
     clock: str = "system"
+    external_task_poll_seconds: float = 1.0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -72,6 +75,8 @@ class EngineSettings:
             "lease_seconds": float(_env("LEASE_SECONDS", str(cls.lease_seconds))),
             "sweep_seconds": float(_env("SWEEP_SECONDS", str(cls.sweep_seconds))),
             "clock": _env("CLOCK", cls.clock).lower(),
+            "external_task_poll_seconds": float(_env("EXTERNAL_TASK_POLL_SECONDS",
+                                                     str(cls.external_task_poll_seconds))),
         }
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})

@@ -126,3 +126,32 @@ class Page:
     total: int
     page: int
     per_page: int
+
+
+@dataclass(frozen=True)
+class ExternalTaskView:
+    """An external task (a service task waiting for a worker), as Camunda's REST API shows one.
+
+    `variables` are filled by a fetch only (the instance's, or those asked for).
+    """
+
+    id: str
+    instance_id: str
+    definition_id: str
+    definition_key: str
+    element_id: str
+    topic: str
+    priority: int
+    worker_id: str | None
+    lock_expires_at: datetime | None
+    retries: int | None
+    error_message: str | None
+    error_details: str | None
+    created_at: datetime
+    business_key: str | None
+    suspended: bool
+    properties: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import (audit, auth, clock, definitions, deployments, history, incidents, instances, messages, operations,
-               tasks, users)
+from . import (audit, auth, clock, definitions, deployments, external_tasks, history, incidents, instances, messages,
+               operations, tasks, users)
 
 BLUEPRINTS = [
     auth.blp, users.blp, deployments.blp, definitions.blp, instances.blp, tasks.blp, messages.blp,
-    history.blp, audit.blp, incidents.blp, operations.blp,
+    history.blp, audit.blp, incidents.blp, operations.blp, external_tasks.blp,
 ]
 
 
@@ -16,3 +16,4 @@ def register(api: Api, manual_clock: bool = False) -> None:
     """Register every blueprint; the clock route only exists with a manual clock (API.md, Time)."""
     for blueprint in BLUEPRINTS + ([clock.blp] if manual_clock else []):
         api.register_blueprint(blueprint)
+    external_tasks.register_docs(api)

@@ -169,6 +169,11 @@ def _apply(run: WorkflowRun, e: dict, task_map: dict) -> None:
         run.cancel()
     elif kind == "instance_resumed":
         run.fire_timers()
+    elif kind in ("external_task_completed", "external_task_bpmn_error"):
+        from ..runtime.external_tasks import reapply
+
+        if not reapply(run, e, task_map):
+            raise Divergence(e["seq"], f"external task {e['element_id']} is not waiting in the replay")
 
 
 def _message_of(run: WorkflowRun, start_event: str | None) -> str | None:

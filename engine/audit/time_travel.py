@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-DATA_EVENTS = ("task_completed", "element_completed", "output_collected")
+DATA_EVENTS = ("task_completed", "element_completed", "output_collected", "external_task_completed",
+               "external_task_bpmn_error")
 
 
 def apply_data(data: dict[str, Any], event_type: str, payload: dict) -> None:
@@ -65,7 +66,8 @@ def state_at(events: list[dict], seq: int) -> dict[str, Any]:
 
 INPUT_EVENTS = ("instance_started", "task_completed", "task_claimed", "task_unclaimed", "timer_fired",
                 "message_correlated", "signal_received", "instance_cancelled", "instance_suspended", "instance_resumed",
-                "incident_created", "incident_retried")
+                "incident_created", "incident_retried",
+                "external_task_completed", "external_task_failed", "external_task_bpmn_error")
 
 
 def _starts_command(e: dict) -> bool:

@@ -131,9 +131,12 @@ def _check_spec(engine, filename: str, built) -> list[dict]:
         for task_spec in spec.task_specs.values():
             if isinstance(task_spec, ConnectorServiceTask):
                 name = task_spec.connector_name()
-                if not name:
+                if not name or (name == "external" and not task_spec.topic()):
                     problems.append(problem(filename, task_spec.bpmn_id,
-                                            "a service task needs camunda:topic naming a registered connector"))
+                                            "a service task needs camunda:topic (a registered connector, or the "
+                                            "topic of an external task)"))
+                elif task_spec.is_external(engine.connectors):
+                    continue  # an external task: workers fetch it by its topic (README, External tasks)
                 elif name not in engine.connectors:
                     problems.append(problem(filename, task_spec.bpmn_id, f"no connector named {name!r} is "
                                             f"registered (known: {', '.join(engine.connectors.names()) or 'none'})"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ..db import incidents, outbox, timers
+from ..db import external_tasks, incidents, outbox, timers
 from ..errors import Conflict, NotFound
 from ..workers import leases
 from ..views import InstanceView
@@ -68,7 +68,8 @@ class RetryIncident(Command[InstanceView]):
 
 @handles(RetryIncident)
 def retry_incident(cmd: RetryIncident, ctx: CommandContext) -> InstanceView:
-    """Resolve the incident, make its timer or outbox row due again, set the instance running.
+    """Resolve the incident, make its timer or outbox row due again (an external task fetchable
+    with one retry), set the instance running.
 
     Raises NotFound, Conflict (already resolved).
     """
@@ -81,6 +82,9 @@ def retry_incident(cmd: RetryIncident, ctx: CommandContext) -> InstanceView:
     incidents.resolve(conn, row.id, ctx.now)
     if row.kind == "timer":
         timers.reset(conn, row.source_id)
+    elif row.kind == "external":  # one more try for the workers (Camunda Cockpit's retry sets 1)
+        external_tasks.reset_for_retry(conn, row.source_id)
+        ctx.after_commit.append(ctx.engine.external_signal.notify)
     else:
         outbox.reset(conn, row.source_id, ctx.engine.wall.now())
     loaded = load(ctx, row.instance_id)

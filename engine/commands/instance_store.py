@@ -17,6 +17,7 @@ from ..db import audit_events, instances, notify, outbox, subscriptions, tasks, 
 from ..errors import Conflict, InvalidData, NotFound
 from ..runtime import workflow_state
 from ..runtime.workflow_run import SIGNAL_PREFIX, Projection, ReadyTask, WorkflowRun
+from . import external_rows
 from .base import CommandContext
 
 
@@ -48,6 +49,8 @@ class LoadedInstance:
     messages_before: dict[str, tuple[str, str]] = field(default_factory=dict)
     new: bool = False
     bindings: dict[str, str] = field(default_factory=dict)  # the row's, parsed
+    external_before: dict = field(default_factory=dict)  # waiting external tasks, by id
+    external_done: str | None = None  # the external task a worker's report ended in this command
 
 
 def dumps(value) -> str:
@@ -92,7 +95,8 @@ def load(ctx: CommandContext, instance_id: str, head=None) -> LoadedInstance:
     script_engine = engine._script_engine(ctx, instance_id, row.business_key)
     run.attach(script_engine, engine.settings.max_steps)
     before = run.projection or run.project()
-    return LoadedInstance(row, run, built, before.ready, before.timers, [], before.messages, bindings=bindings)
+    return LoadedInstance(row, run, built, before.ready, before.timers, [], before.messages, bindings=bindings,
+                          external_before=external_rows.waiting(ctx, run))
 
 
 def _variables(wf, data_json) -> dict:
@@ -165,6 +169,8 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
          "next_attempt_at": ctx.engine.wall.now()}
         for e in run.engine.outbox]
 
+    external_after = external_rows.waiting(ctx, run) if alive else {}
+    events += external_rows.audit_events(loaded.external_before, external_after, loaded.external_done)
     if status != old_status and status == "completed":
         events.append({"type": "instance_completed", "actor": "system", "element_id": None, "task_id": None,
                        "payload": {}})
@@ -234,6 +240,7 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     subscriptions.sync(conn, row.id, row.business_key, loaded.messages_before, messages_after)
     outbox.insert_many(conn, outbox_rows)
     notify.work_added(conn, now, ctx.engine.settings.sweep_seconds, timer_due=timer_due, outbox=bool(outbox_rows))
+    external_rows.write(ctx, row, loaded.external_before, external_after, now)
     audit_events.append(conn, audit_rows)
     version = values["version"]
     run.projection = after

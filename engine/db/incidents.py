@@ -13,7 +13,7 @@ incident = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("instance_id", Id, sa.ForeignKey("instance.id"), nullable=False),
-    sa.Column("kind", sa.String(10), nullable=False),  # timer | outbox
+    sa.Column("kind", sa.String(10), nullable=False),  # timer | outbox | external (an external task)
     sa.Column("source_id", Id, nullable=False),  # the timer or outbox row
     sa.Column("element_id", sa.String(255)),
     sa.Column("message", sa.Text, nullable=False),

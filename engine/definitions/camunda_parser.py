@@ -50,7 +50,7 @@ from ..runtime.timer_events import EngineCycle, EngineDuration, EngineTimeDate, 
 
 CAMUNDA_ATTRIBUTES = (
     "assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority",
-    "formKey", "formRef", "topic", "type", "decisionRef", "initiator",
+    "formKey", "formRef", "topic", "type", "decisionRef", "initiator", "taskPriority",
 )
 
 

@@ -204,3 +204,19 @@ def to_json_value(value):
     if isinstance(value, UUID):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def stored_variables(blob: bytes | str) -> dict | None:
+    """The instance variables kept in a stored state, with their types (None when it holds none)."""
+    variables = orjson.loads(blob).get("data", {}).get("variables")
+    return None if variables is None else _serializer().registry.restore(variables)
+
+
+def typed(value):
+    """A value as JSON that keeps its type (decimals and dates as the state stores them)."""
+    return _serializer().registry.convert(value)
+
+
+def untyped(value):
+    """The value `typed` encoded."""
+    return _serializer().registry.restore(value)

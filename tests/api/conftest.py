@@ -13,6 +13,7 @@ TEST_CONFIG = {
     "LOGIN_MAX_FAILURES": 1000,  # only test_auth's throttling tests lower these
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 1000,
     "LOG_LEVEL": "WARNING",
+    "EXTERNAL_TASK_MAX_WAIT_SECONDS": 0.2,  # a generated long poll (schemathesis) answers quickly
 }
 
 # username, roles, groups

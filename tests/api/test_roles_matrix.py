@@ -45,6 +45,21 @@ def _nothing(engine, **_):
     return {}
 
 
+def _external(engine, **_):
+    """An external task (topic check_documents) locked by worker `w`."""
+    from tests.conftest import fixture_files
+
+    engine.deploy(fixture_files("external_tasks.bpmn"))
+    instance = engine.start("document_check", {"urgency": 1}, actor=SYSTEM)
+    task = engine.external_tasks(instance_id=instance.id)[0]
+    engine.lock_external_task(task.id, "w", 60_000)
+    return {"id": instance.id, "task": task.id}
+
+
+def _fetch(_who):
+    return {"json": {"workerId": "w", "maxTasks": 1, "topics": [{"topicName": "check_documents", "lockDuration": 1000}]}}
+
+
 def _login_body(who):
     return {"json": {"username": USERS[who or "clerk"][0], "password": PASSWORD}}
 
@@ -69,6 +84,8 @@ ADMIN = {"admin": 200, "designer": 403, "clerk": 403, "auditor": 403}
 AUDITORS = {"admin": 200, "designer": 403, "clerk": 403, "auditor": 200}
 
 # (method, path, prepare, request kwargs, {role: status}; anonymous gets 401 unless "anon" says otherwise)
+EXTERNAL = {"admin": 204, "designer": 403, "clerk": 403, "auditor": 403}  # and the role worker (test_external_tasks)
+
 ROUTES = [
     ("post", "/api/v1/auth/token", _nothing, _login_body, {**ALL, "anon": 200}),
     ("post", "/api/v1/auth/logout", _nothing, None, dict.fromkeys(ALL, 204)),
@@ -102,6 +119,19 @@ ROUTES = [
     ("post", "/api/v1/tasks/{task}/unclaim", _claimed, None, WORKERS),
     ("post", "/api/v1/tasks/{task}/complete", _loop, lambda w: {"json": {"data": {}}}, WORKERS),
     ("post", "/api/v1/messages", _waiting, _message, WORKERS),
+    ("post", "/engine-rest/external-task/fetchAndLock", _nothing, _fetch, {**ADMIN}),
+    ("get", "/engine-rest/external-task", _nothing, None, ADMIN),
+    ("get", "/engine-rest/external-task/{task}", _external, None, ADMIN),
+    ("post", "/engine-rest/external-task/{task}/complete", _external, lambda w: {"json": {"workerId": "w"}}, EXTERNAL),
+    ("post", "/engine-rest/external-task/{task}/failure", _external,
+     lambda w: {"json": {"workerId": "w", "retries": 2}}, EXTERNAL),
+    ("post", "/engine-rest/external-task/{task}/bpmnError", _external,
+     lambda w: {"json": {"workerId": "w", "errorCode": "DOCS_MISSING"}}, EXTERNAL),
+    ("post", "/engine-rest/external-task/{task}/extendLock", _external,
+     lambda w: {"json": {"workerId": "w", "newDuration": 1000}}, EXTERNAL),
+    ("post", "/engine-rest/external-task/{task}/lock", _external,
+     lambda w: {"json": {"workerId": "w", "lockDuration": 1000}}, EXTERNAL),
+    ("post", "/engine-rest/external-task/{task}/unlock", _external, None, EXTERNAL),
     ("get", "/healthz", _nothing, None, {**ALL, "anon": 200}),
     ("get", "/metrics", _nothing, None, dict.fromkeys((*ALL, "anon"), 404)),  # no DIWAN_METRICS_TOKEN: off
     ("get", "/api/v1/openapi.json", _nothing, None, {**ALL, "anon": 200}),
@@ -127,7 +157,7 @@ def test_roles__every_api_route_is_in_the_matrix(app):
     covered = {(m.upper(), p.split("?")[0]) for m, p, *_ in ROUTES}
     placeholders = {"<key>": "loop", "<instance_id>": "{id}", "<task_id>": "{task}", "<incident_id>": "{incident}"}
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1") or rule.rule == "/api/v1/openapi.json":
+        if not rule.rule.startswith(("/api/v1", "/engine-rest")) or rule.rule == "/api/v1/openapi.json":
             continue
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             path = rule.rule

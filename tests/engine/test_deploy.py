@@ -75,8 +75,12 @@ def test_deploy__unsafe_or_malformed_xml_is_refused(engine, content, message):
     (SIMPLE.replace('<bpmn:userTask id="t" {attrs}/>', '<bpmn:intermediateCatchEvent id="t">'
                     '<bpmn:timerEventDefinition><bpmn:timeDuration>5 minutes</bpmn:timeDuration>'
                     '</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'), "t", "timer"),
+    # A topic naming no connector is an external task (tests/engine/test_external_tasks.py); a
+    # connector type naming none, or an external task without a topic, is refused.
     (SIMPLE.replace('<bpmn:userTask id="t" {attrs}/>',
-                    '<bpmn:serviceTask id="t" camunda:topic="no_such_connector"/>'), "t", "no_such_connector"),
+                    '<bpmn:serviceTask id="t" camunda:type="no_such_connector"/>'), "t", "no_such_connector"),
+    (SIMPLE.replace('<bpmn:userTask id="t" {attrs}/>',
+                    '<bpmn:serviceTask id="t" camunda:type="external"/>'), "t", "camunda:topic"),
     (SIMPLE.replace('{attrs}', '').replace('targetRef="e"/>', 'targetRef="e"><bpmn:conditionExpression>'
                     '${a.b()}</bpmn:conditionExpression></bpmn:sequenceFlow>'), "f2", "JUEL"),
 ])

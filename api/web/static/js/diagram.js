@@ -51,7 +51,8 @@
     const done = [], counts = {}, failed = new Set();
     events.forEach(e => {
       if (seq !== undefined && e.seq > seq) return;
-      if (e.element_id && (e.type === 'element_completed' || e.type === 'task_completed' || e.type === 'timer_fired')) {
+      if (e.element_id && ['element_completed', 'task_completed', 'timer_fired',
+                           'external_task_completed'].includes(e.type)) {
         done.push(e.element_id);
         counts[e.element_id] = (counts[e.element_id] || 0) + 1;
       }
