@@ -112,10 +112,10 @@ NOT_EVALUATED: dict[str, str] = {
     "xpath:.//bpmn:callActivity/@calledElement": "process references", "get:calledElement": "a process reference",
     "xpath:.//bpmn:collaboration": "collaborations", "get:processRef": "a reference",
     "xpath://bpmn:lane": "lanes", "xpath:.//bpmn:flowNodeRef": "lane members",
-    "xpath:.//bpmn:flowNodeRef[text()='{}']": "lane members",
-    "xpath:.//bpmn:documentation": "documentation (shown, never run)",
+    "doc_xpath:.//bpmn:flowNodeRef[text()='{}']": "lane members",
+    "_xpath:.//bpmn:documentation": "documentation (shown, never run)",
     # diagram layout
-    "xpath:.//bpmndi:BPMNShape[@bpmnElement]": "layout", "xpath:.//bpmndi:BPMNShape[@bpmnElement='{}']//dc:Bounds":
+    "xpath:.//bpmndi:BPMNShape[@bpmnElement]": "layout", "doc_xpath:.//bpmndi:BPMNShape[@bpmnElement='{}']//dc:Bounds":
     "layout", "xpath:.//dc:Bounds": "layout", "get:bpmnElement": "layout", "get:x": "layout (a float)",
     "get:y": "layout (a float)",
     # events and their references
@@ -130,7 +130,7 @@ NOT_EVALUATED: dict[str, str] = {
     "xpath:.//bpmn:cancelEventDefinition": "cancel definitions",
     "xpath:.//bpmn:terminateEventDefinition": "terminate definitions",
     "xpath:.//bpmn:correlationKey": "correlation keys", "xpath:./bpmn:correlationPropertyRef": "references",
-    "xpath:.//bpmn:message[@id=\"%s\"]": "messages (Camunda event parser, not used by diwan)",
+    "doc_xpath:.//bpmn:message[@id=\"%s\"]": "messages (Camunda event parser, not used by diwan)",
     # data
     "xpath:./bpmn:dataObject": "data objects", "endswith:dataObjectReference": "data object references",
     "endswith:dataStoreReference": "data store references", "get:dataObjectRef": "a reference",
@@ -138,8 +138,8 @@ NOT_EVALUATED: dict[str, str] = {
     "get:capacity": "a data store setting", "get:isUnlimited": "a data store setting",
     "xpath:./bpmn:dataInputAssociation/bpmn:sourceRef": "data references (structure.data_references)",
     "xpath:./bpmn:dataOutputAssociation/bpmn:targetRef": "data references (structure.data_references)",
-    "xpath:.//bpmn:dataObjectReference[@id='{}']": "data references",
-    "xpath:.//bpmn:dataStoreReference[@id='{}']": "data references",
+    "doc_xpath:.//bpmn:dataObjectReference[@id='{}']": "data references",
+    "doc_xpath:.//bpmn:dataStoreReference[@id='{}']": "data references",
     "xpath:./bpmn:ioSpecification": "io specifications", "xpath:./bpmn:ioSpecification/bpmn:dataInput": "names",
     "xpath:./bpmn:ioSpecification/bpmn:dataOutput": "names",
     "xpath:./bpmn:ioSpecification/bpmn:inputSet/bpmn:dataInputRefs": "names",
@@ -167,6 +167,10 @@ NOT_EVALUATED: dict[str, str] = {
     "endswith:inputEntry": "the cells' containers (row dmn_cell)", "endswith:outputEntry":
     "the cells' containers (row dmn_cell)", "endswith:description": "descriptions", "get:typeRef": "a type name",
     "attrib:id": "ids", "get:dmn": "a namespace",
+    # generic accessors
+    "get:{}{}": "NodeParser.attribute(name, namespace): each call is listed as attribute:...",
+    "get:{{}}{}": "the Camunda attributes of camunda_parser.CAMUNDA_ATTRIBUTES, copied into extensions (names, "
+                  "groups, keys, dates; `${name}` there is a variable lookup, never an evaluation)",
     # ValidationException
     "get:tag": "error reporting", "get:line_number": "error reporting",
 }

@@ -128,6 +128,7 @@ def _read_form(filename, content):
     issues = check_form(form)
     if issues:
         key = form.get("id") if isinstance(form, dict) and isinstance(form.get("id"), str) else None
+        key = key if key and len(key) <= 255 else None
         return None, [problem(filename, key, m) for m in issues]
     return DeployedFile(filename, "form", source, _digest(source), form=form), []
 

@@ -69,6 +69,13 @@ def _supported(name: str) -> str | None:
     return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
+def _python_name(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
 def _detect(content: bytes) -> tuple[str, int]:
     """The encoding a byte order mark or the first bytes imply, and the length of the mark."""
     for bom, name in _BOMS:
@@ -99,8 +106,8 @@ def decode(content: bytes) -> tuple[str, str]:
     if name is not None and not name:
         raise UnsafeXml("the XML declaration names an empty encoding")
     if implied:
-        if name is not None:
-            codec = _supported(name)
+        if name is not None:  # the mark decides; the declaration only has to agree (lxml never sees it)
+            codec = _python_name(name)
             if codec is None or codec not in _FAMILY[implied]:
                 what = "byte order mark is" if skip else "first bytes are"
                 raise UnsafeXml(f"the XML declaration says encoding {name!r} but the file's {what} "

@@ -35,7 +35,13 @@ MAX_MESSAGE = 400  # a problem quotes the designer's text: a hostile one may be 
 
 
 def _capped(message: str) -> str:
-    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + f"... ({len(message)} characters)"
+    """The message with its middle cut out when it is too long (the reason comes last)."""
+    half = MAX_MESSAGE // 2
+    return message if len(message) <= MAX_MESSAGE else f"{message[:half]} [...] {message[-half:]}"
+
+
+def _quote(text: str) -> str:
+    return repr(text) if len(text) <= 80 else repr(text[:60]) + f"... ({len(text)} characters)"
 
 
 def _check_expr(source: str, mode: str = "eval") -> str | None:
@@ -113,11 +119,11 @@ def _rewrite(node, translate, what: str, fail) -> None:
     try:
         python = translate(text)
     except literals.LiteralError as exc:
-        fail(node, f"{what} {text!r}: {exc}")
+        fail(node, f"{what} {_quote(text)}: {exc}")
         return
     error = _check_expr(python)
     if error:
-        fail(node, f"{what} {text!r} refused: {error}")
+        fail(node, f"{what} {_quote(text)} refused: {error}")
         return
     node.text = python
 
@@ -184,14 +190,14 @@ def translate_dmn(root: etree._Element, filename: str) -> list[dict]:
             else:
                 continue
         except literals.LiteralError as exc:
-            fail(parent, f"{kind} {text.strip()!r}: {exc}")
+            fail(parent, f"{kind} {_quote(text.strip())}: {exc}")
             continue
         if python is None:
             node.text = "-"
             continue
         error = _check_expr(python.replace("?", "dmn_input")) or _int64(python, kind)
         if error:
-            fail(parent, f"{kind} {text.strip()!r} refused: {error}")
+            fail(parent, f"{kind} {_quote(text.strip())} refused: {error}")
             continue
         node.text = python
     return problems
