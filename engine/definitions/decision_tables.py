@@ -119,6 +119,7 @@ def _table(table: etree._Element, ns: str) -> Found:
         yield tid, (f"COLLECT with aggregation {table.get('aggregation')} is not supported (SpiffWorkflow "
                     "ignores it and returns the list)")
     inputs, outputs, rules = [], [], []
+    order = ""
     for child in table:
         if not isinstance(child.tag, str):
             continue
@@ -126,12 +127,18 @@ def _table(table: etree._Element, ns: str) -> Found:
         # The same test as DMNParser._parse_inputs_outputs: by the tag's ending.
         if child.tag.endswith("input"):
             inputs.append(child)
+            order += "i"
         elif child.tag.endswith("output"):
             outputs.append(child)
+            order += "o"
         elif child.tag.endswith("rule"):
             rules.append(child)
+            order += "r"
         else:
             yield tid, f"a decision table holds inputs, outputs and rules, not {kind!r}"
+    if order != "".join(sorted(order, key="ior".index)):
+        # SpiffWorkflow reads a rule's cells against the columns read before it.
+        yield tid, "a decision table lists its inputs first, then its outputs, then its rules"
     if not outputs:
         yield tid, "the decision table has no output"
     names: set[str] = set()

@@ -223,13 +223,20 @@ _REFS = (("messageEventDefinition", "messageRef", "message"), ("signalEventDefin
 
 def event_references(doc: _Index) -> Found:
     """messageRef, signalRef, errorRef and escalationRef name a message, signal, error or escalation
-    of this file (SpiffWorkflow fails on them with a TypeError)."""
+    of this file (SpiffWorkflow fails on them with a TypeError). Messages and signals go by name
+    (the message's or signal's, else the event's): a nameless one would be subscribed to as NULL."""
     for tag, attr, target in _REFS:
         for el in doc.of(tag):
             ref = el.get(attr)
+            owner = el if tag in ("sendTask", "receiveTask") else el.getparent()
             if ref is not None and doc.named(ref, target) is None:
-                owner = el if tag in ("sendTask", "receiveTask") else el.getparent()
                 yield _id(owner), f"{attr} {_short(ref)!r} names no bpmn:{target} of this file"
+            elif target in ("message", "signal") and (tag.endswith("EventDefinition") or ref is not None):
+                named = doc.named(ref, target) if ref is not None else owner
+                if not (named.get("name") or "").strip():
+                    yield _id(owner), (f"the bpmn:{target} {ref!r} has no name (messages and signals go by name)"
+                                       if ref is not None else
+                                       f"a {target} event needs a {attr} naming a bpmn:{target} (or a name of its own)")
 
 
 def tasks_with_targets(doc: _Index) -> Found:

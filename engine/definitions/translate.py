@@ -163,7 +163,7 @@ def _camunda_multi_instance(node, fail) -> None:
             return
         etree.SubElement(node, f"{{{BPMN}}}inputDataItem", id=element_var, name=element_var)
     for attr in ("collection", "elementVariable"):
-        del node.attrib[f"{{{CAMUNDA}}}{attr}"]
+        node.attrib.pop(f"{{{CAMUNDA}}}{attr}", None)
 
 
 def translate_dmn(root: etree._Element, filename: str) -> list[dict]:

@@ -134,6 +134,12 @@ CASES: tuple[Case, ...] = (
     case("error_ref_to_nothing", bpmn(around('<bpmn:userTask id="t"/>') + '<bpmn:boundaryEvent id="b" '
                                       'attachedToRef="t"><bpmn:errorEventDefinition errorRef="nope"/>'
                                       '</bpmn:boundaryEvent>'), "a.bpmn", "b", "errorRef 'nope' names no bpmn:error"),
+    case("message_event_without_a_name",  # deployed, then a NOT NULL violation (500) when an instance waits
+         bpmn(around('<bpmn:intermediateCatchEvent id="t"><bpmn:messageEventDefinition/></bpmn:intermediateCatchEvent>')),
+         "a.bpmn", "t", "a message event needs a messageRef naming a bpmn:message"),
+    case("message_without_a_name", bpmn(around('<bpmn:intermediateCatchEvent id="t"><bpmn:messageEventDefinition '
+                                               'messageRef="m"/></bpmn:intermediateCatchEvent>'), '<bpmn:message id="m"/>'),
+         "a.bpmn", "t", "the bpmn:message 'm' has no name"),
     case("boundary_event_without_definition", bpmn(around('<bpmn:userTask id="t"/>') +
                                                    '<bpmn:boundaryEvent id="b" attachedToRef="t"/>'),
          "a.bpmn", "b", "a boundary event needs an event definition"),
@@ -288,6 +294,13 @@ CASES: tuple[Case, ...] = (
     case("dmn_more_cells_than_columns",
          dmn(rule("&lt; 10", "5").replace("</rule>", '<inputEntry id="zz"><text>1</text></inputEntry></rule>')),
          "a.dmn", "r1", "the rule has 2 inputEntry cell(s) for 1 column(s)"),
+    case("dmn_input_column_after_the_rules",  # SpiffWorkflow reads each rule against the columns read before it
+         dmn(decision='<decision id="dec"><decisionTable id="tab"><input id="i1"><inputExpression id="ie1"><text>a'
+                      '</text></inputExpression></input><output id="o1" name="rate"/><rule id="r1"><inputEntry '
+                      'id="r1a"><text>1</text></inputEntry><inputEntry id="r1b"><text>2</text></inputEntry>'
+                      '<outputEntry id="r1o"><text>3</text></outputEntry></rule><input id="i2"><inputExpression '
+                      'id="ie2"><text>b</text></inputExpression></input></decisionTable></decision>'),
+         "a.dmn", "tab", "a decision table lists its inputs first, then its outputs, then its rules"),
     case("dmn_unsupported_hit_policy", dmn(table_attrs=' hitPolicy="PRIORITY"'), "a.dmn", "tab",
          "hit policy PRIORITY is not supported"),
 )

@@ -77,3 +77,13 @@ def test_a_comment_in_a_script_is_not_a_cut(engine):
     engine.deploy([("s.bpmn", bpmn(around(script)))])
     inst = engine.start("p")
     assert engine.get_instance(inst.id).data == {"x": 1, "y": 2}
+
+
+def test_camunda_multi_instance_without_an_element_variable_deploys_and_runs(engine):
+    # The translation used to delete a camunda:elementVariable that was not there (a KeyError, a 500).
+    mi = '<bpmn:userTask id="t" camunda:candidateGroups="g"><bpmn:multiInstanceLoopCharacteristics ' \
+         'camunda:collection="${items}"/></bpmn:userTask>'
+    engine.deploy([("mi.bpmn", bpmn(around(mi)))])
+    inst = engine.start("p", {"items": ["a", "b"]})
+    assert len(engine.list_tasks("someone", ["g"]).items) == 2
+    engine.cancel(inst.id)
