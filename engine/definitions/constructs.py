@@ -436,14 +436,15 @@ CAMUNDA_CODE_ATTRIBUTES = {
 }
 
 
+_CAMUNDA_ANY = etree.XPath("//camunda:* | //*[@camunda:*]", namespaces={"camunda": CAMUNDA_NS})
+
+
 def camunda_code(doc: _Document) -> Found:
     """Camunda code and variable mappings (listeners, input/output, camunda:expression, camunda:class,
     camunda:resultVariable, ...): SpiffWorkflow ignores them, so what they would compute never happens.
     Service tasks name a connector with camunda:topic instead; decisions write each output column to
     the variable of its name; scripts go in script tasks."""
-    for el in doc.root.iter():
-        if not isinstance(el.tag, str):
-            continue
+    for el in _CAMUNDA_ANY(doc.root):
         qname = etree.QName(el)
         if qname.namespace == CAMUNDA_NS and qname.localname in CAMUNDA_CODE_ELEMENTS:
             yield _owner_id(el), (f"{CAMUNDA_CODE_ELEMENTS[qname.localname]} (camunda:{qname.localname}) are not "
