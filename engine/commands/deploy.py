@@ -1,6 +1,7 @@
 """Deploy: validate BPMN, DMN and form files together, then store them all or nothing."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import orjson
@@ -15,6 +16,8 @@ from ..views import DeploymentView
 from .base import Command, CommandContext, handles
 
 MAX_FILES = 200
+MAX_FILENAME = 255
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,10 @@ def deploy(cmd: Deploy, ctx: CommandContext) -> DeploymentView:
     files: list[DeployedFile] = []
     seen_keys: dict[tuple[str, str], str] = {}
     for filename, content in cmd.files:
+        if not filename or len(filename) > MAX_FILENAME or "\x00" in filename:
+            problems.append(problem(filename[:MAX_FILENAME] if filename else None, None,
+                                    f"a file name has 1 to {MAX_FILENAME} characters, without NUL"))
+            continue
         f, issues = read_file(filename, content, unsupported_constructs)
         problems += issues
         if f is None:
@@ -47,7 +54,8 @@ def deploy(cmd: Deploy, ctx: CommandContext) -> DeploymentView:
             if (kind, key) in seen_keys:
                 problems.append(problem(filename, key, f"{kind} {key!r} is also declared in {seen_keys[kind, key]}"))
             seen_keys[kind, key] = filename
-    problems += [p for f in files for p in _check_timer_starts(f)]
+    refused = {(p["file"], p["element"]) for p in problems}
+    problems += [p for f in files for p in _check_timer_starts(f) if (p["file"], p["element"]) not in refused]
     if problems:
         raise InvalidDefinition(problems)
     problems += _check_processes(ctx, files)
@@ -101,6 +109,15 @@ def _check_processes(ctx: CommandContext, files: list[DeployedFile]) -> list[dic
                 built = build_spec(p.key, bpmn, dmn)
             except ValidationException as exc:
                 problems.append(validation_problem(exc, f.filename))
+                continue
+            except RecursionError:
+                problems.append(problem(f.filename, p.key, "the process is nested too deeply for SpiffWorkflow's "
+                                        "parser: split it into called processes"))
+                continue
+            except Exception as exc:  # noqa: BLE001 - SpiffWorkflow's parser on a hostile diagram: never a 500
+                log.exception("SpiffWorkflow failed to parse %s in %s", p.key, f.filename)
+                problems.append(problem(f.filename, p.key, f"SpiffWorkflow cannot parse the process "
+                                        f"({type(exc).__name__}: {exc})"))
                 continue
             problems += _check_spec(engine, f.filename, built)
     return problems

@@ -10,6 +10,7 @@ from lxml import etree
 from engine.errors import problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS}
 
 ACTIVITY_TAGS = (
@@ -397,7 +398,9 @@ def instantiating_receive_tasks(doc: _Document) -> Found:
 def data_association_mappings(doc: _Document) -> Found:
     """Data associations that map a data object to the task's ioSpecification dataInput/dataOutput,
     or transform it: SpiffWorkflow copies the data object under its own id and ignores the mapping,
-    so the dataOutput is never written back (betsy DataObject_ReadWrite_String)."""
+    so the dataOutput is never written back (betsy DataObject_ReadWrite_String). Assignments and
+    transformations are expressions that SpiffWorkflow never evaluates, wherever they are written
+    (activities, throw and catch events)."""
     for activity in doc.all(*ACTIVITY_TAGS):
         inputs = {el.get("id") for el in doc.xpath("bpmn:ioSpecification/bpmn:dataInput", activity)}
         outputs = {el.get("id") for el in doc.xpath("bpmn:ioSpecification/bpmn:dataOutput", activity)}
@@ -405,15 +408,59 @@ def data_association_mappings(doc: _Document) -> Found:
                   if (doc.xpath("string(bpmn:targetRef)", a) or "").strip() in inputs]
         mapped += [a for a in doc.xpath("bpmn:dataOutputAssociation", activity)
                    if any(ref.strip() in outputs for ref in doc.xpath("bpmn:sourceRef/text()", a))]
-        transformed = doc.xpath("(bpmn:dataInputAssociation | bpmn:dataOutputAssociation)"
-                                "[bpmn:transformation or bpmn:assignment]", activity)
         if mapped:
             yield activity.get("id"), ("data associations to the task's ioSpecification dataInput/dataOutput are "
                                        "not supported (SpiffWorkflow ignores the mapping and uses the data "
                                        "object's id as the variable): associate the data object directly")
-        elif transformed:
-            yield activity.get("id"), ("data association transformations and assignments are not supported "
-                                       "(SpiffWorkflow ignores them)")
+    for assoc in doc.xpath(".//bpmn:dataInputAssociation[bpmn:transformation or bpmn:assignment]"
+                           " | .//bpmn:dataOutputAssociation[bpmn:transformation or bpmn:assignment]"):
+        yield assoc.getparent().get("id"), ("data association transformations and assignments are not supported "
+                                            "(SpiffWorkflow ignores them)")
+
+
+# Camunda 7 extensions that carry code (Java classes, JUEL expressions, scripts) or map variables:
+# Camunda runs them, SpiffWorkflow reads none of them (diwan's event parsers are plain BPMN, so even
+# a message's camunda:expression payload is dropped). Refused rather than silently skipped.
+CAMUNDA_CODE_ELEMENTS = {
+    "executionListener": "execution listeners", "taskListener": "task listeners",
+    "inputOutput": "input/output mappings", "in": "call activity variable mappings (camunda:in)",
+    "out": "call activity variable mappings (camunda:out)", "script": "Camunda scripts",
+    "connector": "Camunda connectors", "field": "injected fields", "errorEventDefinition":
+    "Camunda error event definitions", "expression": "Camunda expressions",
+}
+CAMUNDA_CODE_ATTRIBUTES = {
+    "expression": "camunda:expression", "delegateExpression": "camunda:delegateExpression",
+    "class": "camunda:class (Java delegates)", "resultVariable": "camunda:resultVariable",
+    "variableMappingClass": "camunda:variableMappingClass",
+    "variableMappingDelegateExpression": "camunda:variableMappingDelegateExpression",
+}
+
+
+_CAMUNDA_ANY = etree.XPath("//camunda:* | //*[@camunda:*]", namespaces={"camunda": CAMUNDA_NS})
+
+
+def camunda_code(doc: _Document) -> Found:
+    """Camunda code and variable mappings (listeners, input/output, camunda:expression, camunda:class,
+    camunda:resultVariable, ...): SpiffWorkflow ignores them, so what they would compute never happens.
+    Service tasks name a connector with camunda:topic instead; decisions write each output column to
+    the variable of its name; scripts go in script tasks."""
+    for el in _CAMUNDA_ANY(doc.root):
+        qname = etree.QName(el)
+        if qname.namespace == CAMUNDA_NS and qname.localname in CAMUNDA_CODE_ELEMENTS:
+            yield _owner_id(el), (f"{CAMUNDA_CODE_ELEMENTS[qname.localname]} (camunda:{qname.localname}) are not "
+                                  "supported: SpiffWorkflow ignores them")
+        for attr, what in CAMUNDA_CODE_ATTRIBUTES.items():
+            if el.get(f"{{{CAMUNDA_NS}}}{attr}") is not None:
+                yield _owner_id(el), f"{what} is not supported: SpiffWorkflow ignores it"
+
+
+def _owner_id(el: etree._Element) -> str | None:
+    """The id of the nearest element (itself or an ancestor) that has one."""
+    while el is not None:
+        if el.get("id"):
+            return el.get("id")
+        el = el.getparent()
+    return None
 
 
 Rule = Callable[[_Document], Found]
@@ -440,6 +487,7 @@ RULES: tuple[Rule, ...] = (
     global_task_calls,
     instantiating_receive_tasks,
     data_association_mappings,
+    camunda_code,
 )
 
 

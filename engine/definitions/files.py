@@ -1,7 +1,9 @@
 """Reading deployed files: what each BPMN, DMN or form file declares and references."""
 from __future__ import annotations
 
+import codecs
 import hashlib
+import logging
 from copy import deepcopy
 from dataclasses import dataclass, field
 
@@ -9,8 +11,11 @@ import orjson
 from lxml import etree
 
 from ..errors import problem
-from . import safe_xml
-from .translate import BPMN, CAMUNDA, NS, translate_bpmn, translate_dmn
+from . import decision_tables, safe_xml
+from .structure import structure_problems
+from .translate import BPMN, CAMUNDA, NS, strip_comments, translate_bpmn, translate_dmn
+
+log = logging.getLogger(__name__)
 
 FORM_PREFIX = "camunda-forms:deployment:"
 
@@ -54,8 +59,8 @@ class DeployedFile:
 
     filename: str
     kind: str  # bpmn | dmn | form
-    content: bytes
-    content_hash: str
+    source: str  # the decoded text as stored and served (XML: normalised to UTF-8, see safe_xml.decode)
+    content_hash: str  # sha256 of the source's UTF-8 bytes (a UTF-8 file's own bytes, unless it has a BOM)
     translated: etree._Element | None = None
     form: dict | None = None
     processes: list[ProcessInfo] = field(default_factory=list)
@@ -63,55 +68,92 @@ class DeployedFile:
 
     @property
     def text(self) -> str:
-        return self.content.decode("utf-8")
+        return self.source
 
 
 def read_file(filename: str, content: bytes, constructs_check=None) -> tuple[DeployedFile | None, list[dict]]:
-    """Read one uploaded file; returns it with the problems found (None when unreadable)."""
+    """Read one uploaded file; returns it with the problems found (None when unreadable).
+
+    Whatever the file holds, the answer is problems, never an exception: a check that fails
+    unexpectedly is logged and reported as a problem of the file.
+    """
+    try:
+        return _read(filename, content, constructs_check)
+    except RecursionError:
+        return None, [problem(filename, None, "the file is nested too deeply to be checked")]
+    except Exception as exc:  # noqa: BLE001 - a hostile file must never become a 500
+        log.exception("checking %s failed", filename)
+        return None, [problem(filename, None, f"the file could not be checked ({type(exc).__name__}: {exc})")]
+
+
+def _read(filename: str, content: bytes, constructs_check) -> tuple[DeployedFile | None, list[dict]]:
     lower = filename.lower()
-    digest = hashlib.sha256(content).hexdigest()
     if lower.endswith(".form"):
-        return _read_form(filename, content, digest)
+        return _read_form(filename, content)
     if not (lower.endswith(".bpmn") or lower.endswith(".bpmn20.xml") or lower.endswith(".dmn")):
         return None, [problem(filename, None, "unsupported file type: deploy .bpmn, .dmn or .form files")]
     try:
-        root = safe_xml.parse(content)
+        document = safe_xml.read(content)
     except safe_xml.UnsafeXml as exc:
         return None, [problem(filename, None, str(exc))]
+    source, root = document.text, document.root
+    digest = _digest(source)
     if lower.endswith(".dmn"):
-        return _read_dmn(filename, content, digest, root)
-    return _read_bpmn(filename, content, digest, root, constructs_check)
+        return _read_dmn(filename, source, digest, root)
+    return _read_bpmn(filename, source, digest, root, constructs_check)
 
 
-def _read_form(filename, content, digest):
+def _digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def _read_form(filename, content):
     from ..forms.form_schema import check_form
 
+    if content.startswith(codecs.BOM_UTF8):
+        content = content[len(codecs.BOM_UTF8):]
+    if content[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or b"\x00" in content[:4]:
+        return None, [problem(filename, None, "a .form file must be JSON in UTF-8 (this one looks like UTF-16 "
+                                              "or UTF-32): save it as UTF-8")]
     try:
-        form = orjson.loads(content)
+        source = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = content[exc.start:exc.start + 1]
+        return None, [problem(filename, None, f"a .form file must be JSON in UTF-8: byte 0x{byte.hex()} at offset "
+                                              f"{exc.start} is not valid UTF-8")]
+    try:
+        form = orjson.loads(source)
     except orjson.JSONDecodeError as exc:
         return None, [problem(filename, None, f"malformed JSON: {exc}")]
     issues = check_form(form)
     if issues:
-        return None, [problem(filename, None if not isinstance(form, dict) else form.get("id"), m) for m in issues]
-    return DeployedFile(filename, "form", content, digest, form=form), []
+        key = form.get("id") if isinstance(form, dict) and isinstance(form.get("id"), str) else None
+        key = key if key and len(key) <= 255 else None
+        return None, [problem(filename, key, m) for m in issues]
+    return DeployedFile(filename, "form", source, _digest(source), form=form), []
 
 
-def _read_dmn(filename, content, digest, root):
+def _read_dmn(filename, source, digest, root):
     if etree.QName(root).localname != "definitions":
         return None, [problem(filename, None, "not a DMN document (no definitions root)")]
     translated = deepcopy(root)
+    strip_comments(translated)
+    problems = decision_tables.structure_problems(translated, filename)
+    if problems:
+        return None, problems
     problems = translate_dmn(translated, filename)
+    if not problems:
+        problems = decision_tables.parse_alone(translated, filename)
     decisions = [(d.get("id"), d.get("name")) for d in translated.iter()
                  if isinstance(d.tag, str) and etree.QName(d).localname == "decision"]
-    if not decisions:
-        problems.append(problem(filename, None, "the DMN file declares no decision"))
-    return DeployedFile(filename, "dmn", content, digest, translated=translated, decisions=decisions), problems
+    return DeployedFile(filename, "dmn", source, digest, translated=translated, decisions=decisions), problems
 
 
-def _read_bpmn(filename, content, digest, root, constructs_check):
+def _read_bpmn(filename, source, digest, root, constructs_check):
     if root.tag != f"{{{BPMN}}}definitions":
         return None, [problem(filename, None, "not a BPMN 2.0 document (no bpmn:definitions root)")]
-    problems = list(constructs_check(root, filename)) if constructs_check else []
+    problems = structure_problems(root, filename)
+    problems += list(constructs_check(root, filename)) if constructs_check else []
     translated = deepcopy(root)
     problems += translate_bpmn(translated, filename)
     messages = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:message", NS)}
@@ -119,7 +161,7 @@ def _read_bpmn(filename, content, digest, root, constructs_check):
     processes = [_process_info(p, messages, signals) for p in translated.iterfind("bpmn:process", NS)]
     if not processes:
         problems.append(problem(filename, None, "the file declares no process"))
-    return DeployedFile(filename, "bpmn", content, digest, translated=translated, processes=processes), problems
+    return DeployedFile(filename, "bpmn", source, digest, translated=translated, processes=processes), problems
 
 
 def _process_info(proc: etree._Element, messages: dict[str, str], signals: dict[str, str]) -> ProcessInfo:
@@ -162,7 +204,7 @@ def _literal(python_text: str | None) -> str | None:
 
     try:
         value = ast.literal_eval((python_text or "").strip())
-    except (ValueError, SyntaxError):
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     return value if isinstance(value, str) else None
 

@@ -5,13 +5,25 @@ from __future__ import annotations
 import ast
 import functools
 import keyword
+import math
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import NamedTuple
 
 
 class LiteralError(ValueError):
     """A modeler literal that cannot be translated into a Python expression."""
+
+
+def _bounded(translate):
+    """A translation whose input may nest without limit: too deep is a LiteralError, not a crash."""
+    @functools.wraps(translate)
+    def bounded(*args, **kwargs):
+        try:
+            return translate(*args, **kwargs)
+        except (RecursionError, MemoryError):
+            raise LiteralError("the expression is nested too deeply") from None
+    return bounded
 
 
 # --------------------------------------------------------------------------- tokens
@@ -55,7 +67,14 @@ def _tokenize(text: str) -> list[_Tok]:
 
 def _number(raw: str) -> str:
     # Normalise so that e.g. '007' (a SyntaxError in Python) becomes '7'.
-    return repr(float(raw)) if "." in raw else str(int(raw))
+    if len(raw) > 400:
+        raise LiteralError(f"the number {raw[:20]}... has too many digits ({len(raw)})")
+    if "." in raw:
+        value = float(raw)
+        if not math.isfinite(value):
+            raise LiteralError(f"the number {raw[:20]}... is out of range")
+        return repr(value)
+    return str(int(raw))
 
 
 def _quote_free_repr(value: str) -> str:
@@ -210,6 +229,7 @@ def _wrap(expr: tuple[str, bool]) -> str:
 
 # --------------------------------------------------------------------------- conditions
 
+@_bounded
 def condition_to_python(text: str) -> str:
     """Translate a sequence-flow condition into a Python expression.
 
@@ -292,9 +312,24 @@ def _check_date_time(text: str) -> None:
             raise LiteralError(f"{text!r}: a date needs a UTC offset, e.g. 2026-12-01T09:00:00+01:00")
         raise LiteralError(f"{text!r} is not a valid ISO 8601 date-time (expected e.g. {_EXAMPLES['timeDate']})")
     try:
-        datetime.fromisoformat(text)
+        datetime.fromisoformat(text).astimezone(timezone.utc)
     except ValueError as exc:
         raise LiteralError(f"{text!r} is not a valid date-time: {exc}") from None
+    except OverflowError:
+        raise LiteralError(f"{text!r} is out of range (dates end in the year 9999, in UTC)") from None
+
+
+# A duration added to a date of this century must stay before the year 9999 (datetime's limit).
+_MAX_DURATION_DAYS = 2_500_000  # about 6,800 years
+
+
+def _check_duration_range(text: str) -> None:
+    parts = parse_iso_duration(text)
+    days = (parts["years"] * 366 + parts["months"] * 31 + parts["weeks"] * 7 + parts["days"]
+            + (parts["hours"] + (parts["minutes"] + parts["seconds"] / 60) / 60) / 24)
+    if days > _MAX_DURATION_DAYS:
+        raise LiteralError(f"{text[:40]!r} is too long a duration (at most about {_MAX_DURATION_DAYS // 366:,} "
+                           "years: dates end in the year 9999)")
 
 
 def parse_cycle(text: str) -> tuple[int | None, str | None, str]:
@@ -325,11 +360,14 @@ def parse_cycle(text: str) -> tuple[int | None, str | None, str]:
 def _literal_kind(s: str) -> str | None:
     """The timer kind of an ISO literal; None if *s* does not look like one; raise if malformed."""
     if re.match(r"R\d*(/|$)", s):  # 'R3' alone is a broken cycle, not a variable
-        parse_cycle(s)
+        _, _, period = parse_cycle(s)
+        _check_duration_range(period)
+        if not any(parse_iso_duration(period).values()):
+            raise LiteralError(f"{s!r}: the period of a cycle must be longer than zero")
         return "timeCycle"
     # 'P', 'PT' and identifiers such as 'PT5X' are broken durations, but 'PTime' may be a variable.
     if s in ("P", "PT") or re.match(r"PT?\d", s):
-        parse_iso_duration(s)
+        _check_duration_range(s)
         return "timeDuration"
     if re.match(r"\d{4}-", s):  # '2026-12-10' would otherwise compile as a subtraction
         _check_date_time(s)
@@ -337,6 +375,7 @@ def _literal_kind(s: str) -> str | None:
     return None
 
 
+@_bounded
 def timer_to_python(text: str, kind: str) -> str:
     """Translate a timer event definition into a Python expression yielding its ISO string.
 
@@ -441,6 +480,7 @@ def _feel_unary_test(p: _Parser) -> str:
     return "? is None" if value == "None" else f"? == {value}"
 
 
+@_bounded
 def feel_input_entry_to_python(text: str) -> str | None:
     """Translate a DMN input entry (FEEL simple unary tests) into a SpiffWorkflow '?' test.
 
@@ -476,6 +516,7 @@ def feel_input_entry_to_python(text: str) -> str | None:
     return f"not ({body})" if negate else f"({body})" if len(tests) > 1 else body
 
 
+@_bounded
 def feel_output_entry_to_python(text: str) -> str:
     """Translate a DMN output entry (a FEEL literal or simple arithmetic) into Python.
 
@@ -492,6 +533,7 @@ def feel_output_entry_to_python(text: str) -> str:
     return _Parser(s, _FEEL_OUTPUT).translate(_ARITHMETIC_LEVEL) if s else "None"
 
 
+@_bounded
 def feel_input_expression_to_python(text: str) -> str:
     """Translate a DMN input expression (a name or simple FEEL expression) into Python.
 
@@ -527,7 +569,7 @@ def due_date_check(text: str) -> str:
             raise LiteralError("use ${variable}, an ISO 8601 date with offset, or a duration like P3D")
         return "${" + name + "}"
     if value.startswith("P"):
-        parse_iso_duration(value)
+        _check_duration_range(value)
         return value
     _check_date_time(value)
     return value

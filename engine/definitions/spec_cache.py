@@ -57,8 +57,15 @@ def _lanes(roots) -> dict[str, str]:
 
 def validation_problem(exc: ValidationException, default_file: str | None) -> dict:
     """A deployment problem from SpiffWorkflow's ValidationException."""
-    message = exc.args[0] if exc.args else str(exc)
-    return problem(getattr(exc, "file_name", None) or default_file, getattr(exc, "id", None) or None, str(message))
+    message = str(exc.args[0] if exc.args else exc)
+    if message.startswith("RecursionError("):  # TaskParser.parse_node wraps any exception in its repr
+        message = (f"the process is too long or too deeply nested for SpiffWorkflow's parser, which follows each "
+                   f"sequence flow by recursion (about {RECURSION_HINT} elements in a row at most): split it into "
+                   "called processes")
+    return problem(getattr(exc, "file_name", None) or default_file, getattr(exc, "id", None) or None, message)
+
+
+RECURSION_HINT = 450
 
 
 class SpecCache:

@@ -7,16 +7,20 @@ sandbox. Problems name the file and the element; nothing is left to fail at run 
 """
 from __future__ import annotations
 
+import ast
+
 from lxml import etree
 
 from ..errors import problem
 from ..runtime.sandbox import UnsafeCode, check_code
 from . import literals
+from .expressions import check_expressions
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN, "camunda": CAMUNDA}
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "text/x-python"}
+INT64 = (-(2 ** 63), 2 ** 63 - 1)  # the range of integers a variable may hold (engine/values.py)
 
 
 def _element_id(node: etree._Element) -> str | None:
@@ -27,6 +31,19 @@ def _element_id(node: etree._Element) -> str | None:
     return None
 
 
+MAX_MESSAGE = 400  # a problem quotes the designer's text: a hostile one may be megabytes long
+
+
+def _capped(message: str) -> str:
+    """The message with its middle cut out when it is too long (the reason comes last)."""
+    half = MAX_MESSAGE // 2
+    return message if len(message) <= MAX_MESSAGE else f"{message[:half]} [...] {message[-half:]}"
+
+
+def _quote(text: str) -> str:
+    return repr(text) if len(text) <= 80 else repr(text[:60]) + f"... ({len(text)} characters)"
+
+
 def _check_expr(source: str, mode: str = "eval") -> str | None:
     try:
         check_code(source, mode)
@@ -35,16 +52,28 @@ def _check_expr(source: str, mode: str = "eval") -> str | None:
     return None
 
 
+def strip_comments(root: etree._Element) -> None:
+    """Remove comments and processing instructions, keeping the text around them.
+
+    SpiffWorkflow reads `.text` (the text before an element's first child), so a comment inside a
+    script would silently cut it short, and it takes "the first child" of a correlation retrieval
+    expression and the tag of every child of a decision table, which a comment would be.
+    """
+    etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
+
+
 def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
-    """Rewrite conditions, timers and Camunda multi-instance of a BPMN tree; check scripts.
+    """Rewrite conditions, timers and Camunda multi-instance of a BPMN tree; check scripts and the
+    other expressions SpiffWorkflow evaluates (expressions.py).
 
     Returns:
         The problems found (empty when the tree is ready for SpiffWorkflow's parser).
     """
-    problems: list[dict] = []
+    strip_comments(root)
+    problems: list[dict] = check_expressions(root, filename)
 
     def fail(node, message):
-        problems.append(problem(filename, _element_id(node), message))
+        problems.append(problem(filename, _element_id(node), _capped(message)))
 
     for node in root.iterfind(".//bpmn:conditionExpression", NS):
         _rewrite(node, literals.condition_to_python, "condition", fail)
@@ -90,11 +119,11 @@ def _rewrite(node, translate, what: str, fail) -> None:
     try:
         python = translate(text)
     except literals.LiteralError as exc:
-        fail(node, f"{what} {text!r}: {exc}")
+        fail(node, f"{what} {_quote(text)}: {exc}")
         return
     error = _check_expr(python)
     if error:
-        fail(node, f"{what} {text!r} refused: {error}")
+        fail(node, f"{what} {_quote(text)} refused: {error}")
         return
     node.text = python
 
@@ -134,15 +163,16 @@ def _camunda_multi_instance(node, fail) -> None:
             return
         etree.SubElement(node, f"{{{BPMN}}}inputDataItem", id=element_var, name=element_var)
     for attr in ("collection", "elementVariable"):
-        del node.attrib[f"{{{CAMUNDA}}}{attr}"]
+        node.attrib.pop(f"{{{CAMUNDA}}}{attr}", None)
 
 
 def translate_dmn(root: etree._Element, filename: str) -> list[dict]:
     """Rewrite FEEL input expressions, unary tests and output entries of every decision table."""
+    strip_comments(root)
     problems: list[dict] = []
 
     def fail(node, message):
-        problems.append(problem(filename, _element_id(node), message))
+        problems.append(problem(filename, _element_id(node), _capped(message)))
 
     for node in root.iter():
         if not isinstance(node.tag, str) or not node.tag.endswith("}text"):
@@ -160,14 +190,29 @@ def translate_dmn(root: etree._Element, filename: str) -> list[dict]:
             else:
                 continue
         except literals.LiteralError as exc:
-            fail(parent, f"{kind} {text.strip()!r}: {exc}")
+            fail(parent, f"{kind} {_quote(text.strip())}: {exc}")
             continue
         if python is None:
             node.text = "-"
             continue
-        error = _check_expr(python.replace("?", "dmn_input"))
+        error = _check_expr(python.replace("?", "dmn_input")) or _int64(python, kind)
         if error:
-            fail(parent, f"{kind} {text.strip()!r} refused: {error}")
+            fail(parent, f"{kind} {_quote(text.strip())} refused: {error}")
             continue
         node.text = python
     return problems
+
+
+def _int64(python: str, kind: str) -> str | None:
+    """Integer literals of a translated DMN cell must fit the signed 64-bit range."""
+    tree = ast.parse(python.replace("?", "dmn_input"), mode="eval")
+    negated = {id(n.operand) for n in ast.walk(tree)
+               if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) and isinstance(n.operand, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            value = -node.value if id(node) in negated else node.value
+            if not INT64[0] <= value <= INT64[1]:
+                if kind == "outputEntry":
+                    return "outputs are stored as 64-bit integers: use a decimal or text"
+                return "integers beyond the signed 64-bit range are not supported: use a decimal or text"
+    return None

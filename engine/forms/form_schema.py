@@ -4,8 +4,10 @@ One form-js (bpmn-io form-js 1.x) schema renders in the browser and validates he
 follow form-js's own Validator, so the server does not refuse what the browser accepted:
 
 - ``validate.pattern`` is tested like JavaScript ``new RegExp(pattern).test(value)``: a search,
-  not a full match (write ``^...$`` to anchor); ``\\d \\w \\b`` are ASCII as in JavaScript and
-  ``(?<name>...)`` works. ``validate.patternErrorMessage`` (form-js 1.16+) replaces our message.
+  not a full match (write ``^...$`` to anchor), with RE2, in time linear in the value whatever the
+  pattern (engine/forms/patterns.py says how the JavaScript syntax is mapped and what is refused at
+  deploy: lookaround, backreferences). ``validate.patternErrorMessage`` (form-js 1.16+) replaces our
+  message.
 - ``minLength``/``maxLength`` count the trimmed value. Required means present, not null, not
   ``""``, not ``[]``, and ``true`` for a checkbox. ``partial=True`` (drafts) skips required checks.
 - FEEL expressions (``"=..."``) cannot be evaluated here: such limits are skipped, and a field
@@ -41,8 +43,10 @@ from typing import Any, Callable, Iterator
 from marshmallow import Schema, ValidationError, fields, missing
 
 from engine.errors import InvalidData
+from engine.forms.patterns import PatternError, compile_pattern
 
 REQUIRED = "Missing data for required field."
+MAX_KEY, MAX_NAME = 255, 500  # the definition row's key and name columns
 INPUT_TYPES = frozenset({"textfield", "textarea", "number", "checkbox", "checklist", "taglist",
                          "radio", "select", "datetime", "expression", "filepicker"})
 CONTAINER_TYPES = frozenset({"group", "dynamiclist"})
@@ -93,6 +97,11 @@ def check_form(form: dict) -> list[str]:
     if not isinstance(form, dict):
         return ["Form must be a JSON object."]
     problems = [] if isinstance(form.get("id"), str) and form["id"] else ["Form has no 'id'."]
+    if not problems and len(form["id"]) > MAX_KEY:
+        problems.append(f"Form 'id' is too long ({len(form['id'])} characters, at most {MAX_KEY}).")
+    name = form.get("name")
+    if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
+        problems.append(f"Form 'name' must be a string of at most {MAX_NAME} characters.")
     if not isinstance(form.get("components"), list):
         return [*problems, "Form 'components' must be a list."]
     _walk(form["components"], {}, problems, set(), hidden=False, dropped=False)
@@ -164,6 +173,9 @@ def _walk(comps: list, tree: dict, problems: list[str], ids: set, *, hidden: boo
             continue
         t, name = c.get("type"), c.get("key") or c.get("id") or f"#{i}"
         say: Say = lambda msg, name=name: problems.append(f"Component '{name}': {msg}")  # noqa: E731
+        if not isinstance(t, str):
+            say(f"'type' must be a string, not {t!r}.")
+            continue
         if isinstance(c.get("id"), str):
             if c["id"] in ids:
                 say(f"duplicate id '{c['id']}'.")
@@ -230,10 +242,12 @@ def _rules(t: str, c: dict, v: dict, say: Say) -> tuple[Callable[[Any], Any], li
             add(lambda s: s and len(s.strip()) < lo, f"Must be at least {lo:f} characters.")
         if hi is not None:
             add(lambda s: s and len(s.strip()) > hi, f"Must be at most {hi:f} characters.")
-        if v.get("pattern"):
+        if v.get("pattern") is not None and not isinstance(v["pattern"], str):
+            say(f"validate.pattern must be a string, not {v['pattern']!r}.")
+        elif v.get("pattern"):
             try:
-                rx = re.compile(re.sub(r"\(\?<(?![=!])", "(?P<", str(v["pattern"])), re.ASCII)
-            except re.error as exc:
+                rx = compile_pattern(v["pattern"])
+            except PatternError as exc:
                 say(f"invalid validate.pattern {v['pattern']!r}: {exc}.")
             else:
                 msg = v.get("patternErrorMessage")
@@ -271,9 +285,9 @@ def _rules(t: str, c: dict, v: dict, say: Say) -> tuple[Callable[[Any], Any], li
         return (_list if many else _typed((str, int, float), "Not a valid value.")), checks
     if t == "datetime":
         sub = c.get("subtype") or "date"
-        if sub not in _DATETIME:
+        if not isinstance(sub, str) or sub not in _DATETIME:
             say(f"unknown datetime subtype {sub!r}.")
-        return (lambda x: _datetime(x, sub if sub in _DATETIME else "datetime")), checks
+        return (lambda x: _datetime(x, sub if isinstance(sub, str) and sub in _DATETIME else "datetime")), checks
     return (lambda x: x), checks  # expression, filepicker: any JSON value
 
 
