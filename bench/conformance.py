@@ -1,7 +1,7 @@
 """betsy BPMN conformance of the diwan engine, per betsy group and overall.
 
 Runs the whole betsy corpus (136 tests, 210 cases; `$DIWAN_BETSY_CORPUS`, else
-tests/conformance/betsy, else ../shared/conformance/betsy) through the engine with the
+tests/conformance/betsy) through the engine with the
 harness of tests/conformance/betsy_harness.py, one temporary SQLite database per test (copied
 from a migrated template) and a manual clock.
 

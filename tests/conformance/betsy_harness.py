@@ -43,11 +43,7 @@ from engine import DiwanError, Engine, InvalidDefinition, ManualClock
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS}
 CORPUS_ENV = "DIWAN_BETSY_CORPUS"
-_DEFAULT_CORPORA = (
-    Path(__file__).resolve().parent / "betsy",
-    # ../shared beside the repository (how sessions and CI lay it out).
-    Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "betsy",
-)
+_DEFAULT_CORPORA = (Path(__file__).resolve().parent / "betsy",)  # in the repository, with its licences
 BASELINE_FILE = "baseline_spiffworkflow_3.2.0.json"
 STEP = timedelta(milliseconds=250)  # virtual-clock step while a case waits (README: 250 ms)
 
@@ -79,8 +75,8 @@ class BetsyTest:
 
 
 def corpus_dir() -> Path | None:
-    """The betsy corpus folder: `$DIWAN_BETSY_CORPUS`, else tests/conformance/betsy, else
-    ../shared/conformance/betsy; None when none of them holds a manifest.json."""
+    """The betsy corpus folder: `$DIWAN_BETSY_CORPUS`, else tests/conformance/betsy; None when
+    it holds no manifest.json."""
     env = os.environ.get(CORPUS_ENV)
     candidates = (Path(env),) if env else _DEFAULT_CORPORA
     for path in candidates:

@@ -8,7 +8,7 @@ precise reason; the entries are strict xfails, so a test that gets fixed turns t
 until its entry is removed. `bench/conformance.py` prints the per-group figures.
 
 The corpus is read from `$DIWAN_BETSY_CORPUS`, tests/conformance/betsy or
-../shared/conformance/betsy (see betsy_harness.corpus_dir); without it the module is skipped.
+tests/conformance/betsy, in the repository (see betsy_harness.corpus_dir).
 """
 from __future__ import annotations
 
@@ -33,9 +33,7 @@ KNOWN_FAILURES: dict[str, str] = {
 # --- the tests ----------------------------------------------------------------------------------
 
 _ROOT = corpus_dir()
-if _ROOT is None:
-    pytest.skip("betsy corpus not found: set DIWAN_BETSY_CORPUS to the folder holding manifest.json",
-                allow_module_level=True)
+assert _ROOT is not None, "the betsy corpus is part of the repository: tests/conformance/betsy (or $DIWAN_BETSY_CORPUS)"
 TESTS = load_corpus(_ROOT)
 
 

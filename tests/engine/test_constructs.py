@@ -12,8 +12,7 @@ from engine.definitions.constructs import KNOWN_RUNTIME_GAPS, RULES, unsupported
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-BETSY = Path(os.environ.get("DIWAN_BETSY_DIR",
-                            Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "betsy"))
+BETSY = Path(os.environ.get("DIWAN_BETSY_DIR", Path(__file__).resolve().parents[1] / "conformance" / "betsy"))
 
 # Tests that pass in the SpiffWorkflow baseline but that the checker refuses on purpose: each passes
 # only because betsy's case cannot see the fault. Every reason was reproduced on SpiffWorkflow 3.2.0
@@ -40,15 +39,12 @@ REFUSED_DESPITE_BASELINE_PASS = {
 
 
 def _corpus() -> list[dict]:
-    if not (BETSY / "manifest.json").exists():
-        return []
     manifest = json.loads((BETSY / "manifest.json").read_text())
     baseline = json.loads((BETSY / "baseline_spiffworkflow_3.2.0.json").read_text())["runs"]["BpmnParser"]["tests"]
     return [dict(entry, passed=baseline[entry["name"]]["passed"]) for entry in manifest["tests"]]
 
 
 CORPUS = _corpus()
-needs_corpus = pytest.mark.skipif(not CORPUS, reason=f"betsy corpus not found at {BETSY}")
 
 
 def _check_file(entry: dict) -> list[dict]:
@@ -102,7 +98,6 @@ def sub(inner: str, sid: str = "SP") -> str:
 # The betsy corpus
 # --------------------------------------------------------------------------------------------------
 
-@needs_corpus
 @pytest.mark.parametrize("entry", [e for e in CORPUS if e["passed"]], ids=lambda e: e["name"])
 def test_betsy_corpus__passing_test_is_not_refused(entry):
     problems = _check_file(entry)
@@ -112,7 +107,6 @@ def test_betsy_corpus__passing_test_is_not_refused(entry):
         assert problems == []
 
 
-@needs_corpus
 @pytest.mark.parametrize("entry", [e for e in CORPUS if not e["passed"]], ids=lambda e: e["name"])
 def test_betsy_corpus__failing_test_is_refused_or_a_known_runtime_gap(entry):
     problems = _check_file(entry)
@@ -123,14 +117,12 @@ def test_betsy_corpus__failing_test_is_refused_or_a_known_runtime_gap(entry):
         assert all(p["file"] == entry["bpmn"] and p["element"] and p["message"] for p in problems)
 
 
-@needs_corpus
 def test_betsy_corpus__exception_lists_name_real_tests():
     by_name = {e["name"]: e for e in CORPUS}
     assert all(not by_name[name]["passed"] for name in KNOWN_RUNTIME_GAPS)
     assert all(by_name[name]["passed"] for name in REFUSED_DESPITE_BASELINE_PASS)
 
 
-@needs_corpus
 def test_betsy_corpus__figures():
     passing = [e for e in CORPUS if e["passed"]]
     failing = [e for e in CORPUS if not e["passed"]]
