@@ -26,6 +26,9 @@ class EngineSettings:
         lease_seconds: how long a worker's claim on a timer or outbox row lasts.
         sweep_seconds: how often a worker looks for due work besides its wake-ups.
         clock: `system` (wall clock) or `manual` (kept in the database; tests and demos).
+        audit_key_file: the Ed25519 key that signs audit checkpoints (default: beside a SQLite
+            database file; none, so no checkpoints, otherwise).
+        audit_checkpoint_seconds: how often the worker signs a checkpoint of every chain head.
     """
 
     database_url: str = "sqlite:///diwan.db"
@@ -39,6 +42,8 @@ class EngineSettings:
     lease_seconds: float = 60.0
     sweep_seconds: float = 30.0
     clock: str = "system"
+    audit_key_file: str | None = None
+    audit_checkpoint_seconds: float = 300.0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -56,6 +61,8 @@ class EngineSettings:
             "lease_seconds": float(_env("LEASE_SECONDS", str(cls.lease_seconds))),
             "sweep_seconds": float(_env("SWEEP_SECONDS", str(cls.sweep_seconds))),
             "clock": _env("CLOCK", cls.clock).lower(),
+            "audit_key_file": _env("AUDIT_KEY_FILE", "") or None,
+            "audit_checkpoint_seconds": float(_env("AUDIT_CHECKPOINT_SECONDS", str(cls.audit_checkpoint_seconds))),
         }
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})
