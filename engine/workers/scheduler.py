@@ -28,7 +28,9 @@ class WorkerService:
         if not self._lock.acquire(blocking=False):
             return 0
         try:
-            return self.timers.drain() + self.outbox.drain()
+            done = self.timers.drain() + self.outbox.drain()
+            self.engine.checkpoint_if_due()  # signs the audit chain heads every audit_checkpoint_seconds
+            return done
         except Exception:  # noqa: BLE001 - the next sweep tries again
             log.exception("worker pass failed")
             return 0
