@@ -66,7 +66,7 @@ def verify_instance(engine, instance_id: str, checkpoints: CheckpointVerifier) -
     first_bad = _first(bad, head_bad, cp_bad)
     chain_ok = bad is None and head_bad is None and checkpoint["status"] != "failed"
     if bad is not None or not rows:
-        return _result(instance_id, chain_ok, False, None, first_bad, detail or "the instance has no events",
+        return _result(instance_id, False, False, None, first_bad, detail or "the instance has no events",
                        findings, checkpoint)
 
     events = [_event(r) for r in rows]
@@ -85,8 +85,12 @@ def verify_instance(engine, instance_id: str, checkpoints: CheckpointVerifier) -
     elif replayed is not None:
         findings += p.compare_timers(timer_rows, replayed.timers, by_id=False)
     projections_ok = len(findings) == before
-    if detail is None:
-        detail = result.detail if not result.ok else _summary(chain_ok, projections_ok, findings)
+    if not chain_ok:  # the head or the checkpoint: said before what follows from it
+        detail = next(f.detail for f in findings if f.kind in ("head", "checkpoint"))
+    elif not result.ok:
+        detail = result.detail
+    else:
+        detail = _summary(projections_ok, findings)
     return _result(instance_id, chain_ok, result.ok, projections_ok,
                    _first(first_bad, result.first_bad_seq), detail, findings, checkpoint)
 
@@ -170,8 +174,8 @@ def _first(*seqs):
     return min(known) if known else None
 
 
-def _summary(chain_ok: bool, projections_ok: bool, findings: list) -> str:
-    if chain_ok and projections_ok:
+def _summary(projections_ok: bool, findings: list) -> str:
+    if projections_ok:
         return "replay matches the record"
     return "; ".join(f.detail for f in findings[:3]) + (f" (and {len(findings) - 3} more)" if len(findings) > 3 else "")
 

@@ -1,9 +1,11 @@
 """Tables `audit_checkpoint` (signed Merkle roots over every instance's chain head) and
 `audit_checkpoint_leaf` (the heads they sign), and their queries.
 
-A checkpoint stores leaf rows only for the heads that changed since the previous one:
-checkpoint N's leaves are, per instance, its leaf row with the highest checkpoint seq <= N
-(`leaves_at`). So the table grows with the work done, not with instances x checkpoints.
+A checkpoint stores leaf rows only for the heads that changed since the previous one, and
+removes the rows they supersede: checkpoint N's leaves are, per instance, its leaf row
+with the highest checkpoint seq <= N (`leaves_at`), and only the latest checkpoint's can
+all be read back (one row per instance). Older checkpoints keep their signed root and
+their link to the previous one.
 """
 from __future__ import annotations
 
@@ -68,8 +70,13 @@ def leaf_of(conn: Connection, instance_id: str, seq: int) -> sa.Row | None:
 
 
 def insert(conn: Connection, checkpoint: dict, leaves: list[dict]) -> None:
-    """One checkpoint and its new leaf rows (the caller's transaction; a concurrent writer
-    that took the same seq makes the insert fail on the primary key)."""
+    """One checkpoint and its new leaf rows, and the older rows of those instances dropped
+    (the caller's transaction; a concurrent writer that took the same seq makes the insert
+    fail on the primary key, first)."""
     conn.execute(sa.insert(audit_checkpoint), [checkpoint])
     if leaves:
-        conn.execute(sa.insert(audit_checkpoint_leaf), leaves)
+        leaf = audit_checkpoint_leaf
+        conn.execute(sa.delete(leaf).where(leaf.c.instance_id == sa.bindparam("b_instance"),
+                                           leaf.c.checkpoint_seq < sa.bindparam("b_seq")),
+                     [{"b_instance": row["instance_id"], "b_seq": row["checkpoint_seq"]} for row in leaves])
+        conn.execute(sa.insert(leaf), leaves)
