@@ -240,11 +240,13 @@ class CheckpointVerifier:
             key = cp.key()
         except KeyUnavailable as exc:
             return [str(exc)]
-        problems, prev = [], None
-        for expected_seq, row in enumerate(rows, start=1):
+        problems, prev, expected_seq = [], None, 1
+        for row in rows:
             if row.seq != expected_seq:
-                problems.append(f"checkpoint {expected_seq} is missing (the next one is {row.seq})")
+                missing = str(expected_seq) if row.seq == expected_seq + 1 else f"{expected_seq}-{row.seq - 1}"
+                problems.append(f"checkpoint {missing} is missing (the next one is {row.seq})")
                 prev = None
+            expected_seq = row.seq + 1
             if row.key_id != key.key_id or not key.verifies(text_of(row), row.signature):
                 problems.append(f"checkpoint {row.seq}: the signature does not verify with the audit key")
             elif prev is not None and row.prev != digest_of(prev):

@@ -31,6 +31,7 @@ def signed_cli(database_url, monkeypatch, tmp_path):
 
 
 def run(*args: str):
+    """The command; JSON is read from its stdout (logs go to stderr)."""
     return CliRunner().invoke(main, ["audit", *args])
 
 
@@ -45,13 +46,13 @@ def test_cli__checkpoint_then_anchor_prints_the_signed_checkpoint_with_the_publi
     b = signed_cli.start("loop", {"count": 0, "limit": 3}, actor=CLERK).id
     made = run("checkpoint")
     assert made.exit_code == 0, made.output
-    checkpoint = json.loads(made.output)
+    checkpoint = json.loads(made.stdout)
     assert checkpoint["seq"] == 1 and checkpoint["leaf_count"] == 2
-    assert run("checkpoint").output.strip() == "no chain head changed since checkpoint 1"
-    anchor = json.loads(run("anchor").output)
+    assert run("checkpoint").stdout.strip() == "no chain head changed since checkpoint 1"
+    anchor = json.loads(run("anchor").stdout)
     assert anchor["seq"] == 1 and anchor["root"] == checkpoint["root"] and "leaves" not in anchor
     assert anchor["public_key"]["algorithm"] == "Ed25519" and "BEGIN PUBLIC KEY" in anchor["public_key"]["pem"]
-    with_leaves = json.loads(run("anchor", "--leaves").output)
+    with_leaves = json.loads(run("anchor", "--leaves").stdout)
     assert {leaf["instance_id"] for leaf in with_leaves["leaves"]} == {a, b}
 
 
@@ -61,7 +62,7 @@ def test_cli__verify_prints_each_finding_and_fails_on_a_rewritten_covered_chain(
     task_id = complete_one(signed_cli, bad)
     assert run("checkpoint").exit_code == 0
     held = tmp_path / "anchor.json"
-    held.write_text(run("anchor").output)
+    held.write_text(run("anchor").stdout)
     ok = run("verify", "--all", "--anchor", str(held))
     assert ok.exit_code == 0, ok.output
     assert "verified 2 instance(s): 2 ok, 0 failed" in ok.output and "checkpoint 1 of " in ok.output
@@ -103,7 +104,7 @@ def test_cli__checkpoint_and_anchor_without_a_key(database_url, monkeypatch):
         assert anchor.exit_code == 1 and "checkpoints are off" in anchor.output
         assert "checkpoints are off" in run("verify", "--all").output
     else:  # a SQLite file: the key is generated beside it
-        assert checkpoint.exit_code == 0 and json.loads(checkpoint.output)["seq"] == 1
+        assert checkpoint.exit_code == 0 and json.loads(checkpoint.stdout)["seq"] == 1
         assert Path(engine.settings.database_url.removeprefix("sqlite:///") + ".audit-key").exists()
     verify_every_instance(engine)
     engine.dispose()

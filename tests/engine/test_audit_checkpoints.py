@@ -364,3 +364,16 @@ def test_checkpoints__an_instance_deleted_behind_the_engine_is_reported(signed):
     assert signed.verify(kept)["ok"] is True
     step(signed, kept)
     assert signed.checkpoint()["leaf_count"] == 2  # the missing instance stays in the tree
+
+
+def test_checkpoints__a_removed_run_of_them_is_named_once(signed):
+    instance_id = start(signed, limit=10)
+    signed.checkpoint()
+    for _ in range(4):
+        step(signed, instance_id)
+        signed.checkpoint()
+    sql(signed, "delete from audit_checkpoint where seq in (2, 3)")  # their leaf rows were superseded
+    assert signed.verify_checkpoints() == ["checkpoint 2-3 is missing (the next one is 4)"]
+    assert signed.verify(instance_id)["ok"] is True  # the latest (5) still vouches for the instance
+    sql(signed, "delete from audit_checkpoint_leaf")
+    sql(signed, "delete from audit_checkpoint")
