@@ -69,6 +69,23 @@ def test_verify__deleting_the_last_event_is_detected(engine, loop):
     forget(engine, instance_id)
 
 
+def test_verify__deleting_the_last_event_of_a_completed_instance_is_detected(engine):
+    """The removed `instance_completed` changes no path or data the replay compares: only the
+    head (and the status the chain then implies) tell."""
+    engine.deploy(fixture_files("loop.bpmn"))
+    instance_id = engine.start("loop", {"count": 0, "limit": 1}, actor=CLERK).id
+    [task] = engine.list_tasks(see_all=True, instance_id=instance_id).items
+    engine.complete_task(task.id, {}, actor=CLERK)
+    last = engine.history(instance_id)[-1]
+    assert last.type == "instance_completed" and engine.get_instance(instance_id).status == "completed"
+    sql(engine, "delete from audit_event where instance_id = :i and seq = :s", i=instance_id, s=last.seq)
+    result = engine.verify(instance_id)
+    assert result["replay_ok"] is True and result["chain_ok"] is False and result["first_bad_seq"] == last.seq
+    assert findings(result, "head")["last_seq"]["stored"] == last.seq
+    assert "removed" in result["detail"]
+    forget(engine, instance_id)
+
+
 def test_verify__deleting_the_last_event_and_rewinding_the_head_is_detected_by_the_projections(engine, loop):
     instance_id = loop[0]
     last, before = (scalar(engine, "select max(seq) from audit_event where instance_id = :i", i=instance_id),
