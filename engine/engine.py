@@ -356,22 +356,7 @@ class Engine:
         linked to the previous), instances of the latest one missing from the database, and,
         given an exported checkpoint held outside (`anchor()`), whether the database still
         holds it unchanged."""
-        from .audit.checkpoints import check_anchor
-        from .db import audit_checkpoints as cp_db
-
-        verifier = self.checkpoint_verifier()
-        with self.db.connect() as conn:
-            problems = verifier.sequence(conn)
-            latest = cp_db.latest(conn)
-            if latest is not None:
-                present = {r.id for r in instances.chain_heads(conn)}
-                missing = sorted(r.instance_id for r in cp_db.leaves_at(conn, latest.seq)
-                                 if r.instance_id not in present)
-                problems += [f"instance {i}, signed by checkpoint {latest.seq}, is missing from the database"
-                             for i in missing]
-            if anchor is not None:
-                problems += check_anchor(conn, self.audit_checkpoints, anchor)
-        return problems
+        return self.audit_checkpoints.problems(anchor)
 
     def checkpoint(self) -> dict | None:
         """Sign every instance's chain head now (a Merkle root, Ed25519). Returns the new

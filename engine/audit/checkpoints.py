@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from ..db import audit_checkpoints, instances
+from ..db import audit_checkpoints, audit_events, instances
 from ..db.base import READ, WRITE
 from .hash_chain import GENESIS, _CANONICAL, format_at
 from .merkle import root as merkle_root
@@ -171,13 +171,25 @@ class Checkpoints:
     def verifier(self) -> "CheckpointVerifier":
         return CheckpointVerifier(self)
 
+    def problems(self, anchor: dict | None = None) -> list[str]:
+        """The checkpoints' own problems: their sequence, instances the latest one signs that
+        are gone from the database, and an anchor held outside that the database contradicts."""
+        with self.engine.db.connect() as conn:
+            problems = self.verifier().sequence(conn)
+            latest = audit_checkpoints.latest(conn)
+            if latest is not None:
+                present = {r.id for r in instances.chain_heads(conn)}
+                problems += [f"instance {i}, signed by checkpoint {latest.seq}, is missing from the database"
+                             for i in sorted(r.instance_id for r in audit_checkpoints.leaves_at(conn, latest.seq)
+                                             if r.instance_id not in present)]
+            if anchor is not None:
+                problems += check_anchor(conn, self, anchor)
+        return problems
+
 
 def _regressions(conn, changed: dict, previous: dict) -> list[str]:
     """Instances whose chain no longer holds the head the previous checkpoint signed (the
     tail was removed, or the history rewritten): their new head is not signed."""
-    from ..db.audit_events import audit_event
-    import sqlalchemy as sa
-
     out = []
     for instance_id, (seq, _hash) in changed.items():
         before = previous.get(instance_id)
@@ -186,9 +198,7 @@ def _regressions(conn, changed: dict, previous: dict) -> list[str]:
         if seq < before[0]:
             out.append(instance_id)
             continue
-        found = conn.execute(sa.select(audit_event.c.hash).where(
-            audit_event.c.instance_id == instance_id, audit_event.c.seq == before[0])).scalar()
-        if found != before[1]:
+        if audit_events.hash_at(conn, instance_id, before[0]) != before[1]:
             out.append(instance_id)
     return out
 
