@@ -29,7 +29,7 @@ from ..errors import NotFound
 from ..runtime import workflow_state
 from ..runtime.workflow_run import WorkflowRun
 from . import projections as p
-from .checkpoints import CheckpointVerifier
+from .checkpoint_checks import CheckpointVerifier
 from .hash_chain import first_break_rows
 from .replay import replay
 

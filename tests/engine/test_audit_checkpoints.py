@@ -306,7 +306,7 @@ def test_checkpoint__altered_checkpoint_rows_fail_verify(signed, tamper, expecte
 def test_checkpoint__one_signed_with_another_key_is_refused(signed):
     """The attacker re-signs a forged checkpoint with a key of their own: the public key that
     counts is the key file's, not one in the database."""
-    from engine.audit.checkpoints import signed_text
+    from engine.audit.checkpoint_format import signed_text
     from engine.audit.signing import SigningKey
 
     instance_id = start(signed)
