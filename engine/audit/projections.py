@@ -11,7 +11,9 @@ what the record implies:
   variables folded from the events;
 - every task row (and its candidates) with its `task_ready`, `task_claimed`,
   `task_unclaimed`, `task_completed` and `task_cancelled` events (state, assignee, who
-  completed it and when, candidates, due date, form);
+  completed it and when, candidates, due date, form); a ready row no event made is
+  found (the rows read are the chain's tasks and the instance's ready ones:
+  db/projection_rows.py);
 - the stored state with the replay: variables, ready tasks (by recorded id, through the
   replay's id map), waiting timers and their due times, message and signal waits,
   active elements; the timer and subscription rows with the stored state, by id.
@@ -145,7 +147,8 @@ def compare_instance(row, facts: ChainFacts) -> list[Finding]:
             for name, value in expected.items() if stored[name] != value]
 
 
-def compare_tasks(task_rows, candidate_rows, facts: ChainFacts, definition_key: str | None) -> list[Finding]:
+def compare_tasks(task_rows, candidate_rows, facts: ChainFacts, instance_id: str,
+                  definition_key: str | None) -> list[Finding]:
     """Every task row and its candidates against the task events of the chain."""
     out: list[Finding] = []
     by_id = {r.id: r for r in task_rows}
@@ -170,6 +173,9 @@ def compare_tasks(task_rows, candidate_rows, facts: ChainFacts, definition_key: 
             if _when(stored[name]) != _when(value):
                 out.append(Finding("task", f"task {tid} {name}", _when(stored[name]), _when(value),
                                    f"the task row's {name} is not what the chain's task events say"))
+        if row.instance_id != instance_id:
+            out.append(Finding("task", f"task {tid} instance_id", row.instance_id, instance_id,
+                               "the task row was moved to another instance"))
         if definition_key is not None and row.definition_key != definition_key:
             out.append(Finding("task", f"task {tid} definition_key", row.definition_key, definition_key,
                                "the task row names another process than the instance's"))

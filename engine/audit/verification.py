@@ -49,8 +49,9 @@ def verify_instance(engine, instance_id: str, checkpoints: CheckpointVerifier) -
             raise NotFound(f"instance {instance_id} not found")
         rows = audit_events.for_instance(conn, instance_id)
         state = instances.state(conn, instance_id)
-        task_rows = projection_rows.tasks_of(conn, instance_id)
-        candidate_rows = projection_rows.candidates_of(conn, instance_id)
+        recorded_tasks = [r.task_id for r in rows if r.type == "task_ready"]
+        task_rows = projection_rows.tasks_of(conn, instance_id, recorded_tasks)
+        candidate_rows = projection_rows.candidates_of(conn, [r.id for r in task_rows])
         timer_rows = timers.listing(conn, instance_id)
         subscription_rows = subscriptions.for_instance(conn, instance_id)
         latest = checkpoints.latest(conn)
@@ -74,7 +75,7 @@ def verify_instance(engine, instance_id: str, checkpoints: CheckpointVerifier) -
     facts = p.chain_facts(events)
     before = len(findings)
     findings += p.compare_instance(head, facts)
-    findings += p.compare_tasks(task_rows, candidate_rows, facts, facts.started.get("definition_key"))
+    findings += p.compare_tasks(task_rows, candidate_rows, facts, instance_id, facts.started.get("definition_key"))
     ended = facts.status in p.ENDED
     stored = _stored_projection(engine, state, facts, ended, findings)
     replayed = p.state_projection(result.run, ended) if result.ok else None

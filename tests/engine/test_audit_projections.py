@@ -262,3 +262,13 @@ def test_verify__every_kind_of_instance_left_by_a_walk_verifies(engine, clock):
         assert result["ok"], (inst.definition_key, result)
     assert engine.get_instance(timed_out.id).status == "completed"
     assert engine.get_instance(suspended.id).status == "suspended"
+
+
+def test_verify__a_task_row_moved_to_another_instance_is_detected(engine, loop):
+    instance_id, completed, _ = loop
+    other = engine.start("loop", {"count": 0, "limit": 3}, actor=CLERK).id
+    sql(engine, "update task set instance_id = :o where id = :t", o=other, t=completed)
+    moved = findings(engine.verify(instance_id), "task")[f"task {completed} instance_id"]
+    assert moved["stored"] == other and moved["expected"] == instance_id
+    sql(engine, "update task set instance_id = :i where id = :t", i=instance_id, t=completed)
+    assert engine.verify(instance_id)["ok"] and engine.verify(other)["ok"]
