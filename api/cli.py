@@ -154,16 +154,27 @@ def demo(if_empty: bool) -> None:
 
 @main.group()
 def audit() -> None:
-    """Verify instance histories; anchor them."""
+    """Verify instance histories; sign and export checkpoints of them."""
 
 
 @audit.command("verify")
 @click.option("--all", "everything", is_flag=True, help="Verify every instance.")
 @click.option("--instance", "instance_ids", multiple=True, help="An instance id (repeatable).")
-def audit_verify(everything: bool, instance_ids) -> None:
-    """Recompute each hash chain and replay each instance; exit 1 on any failure."""
+@click.option("--anchor", "anchor_file", type=click.Path(exists=True, dir_okay=False),
+              help="A checkpoint exported by `diwan audit anchor` and held outside: the database must still hold it.")
+def audit_verify(everything: bool, instance_ids, anchor_file: str | None) -> None:
+    """Verify each instance (hash chain, head, latest signed checkpoint, replay, stored
+    projections) and the checkpoints themselves; exit 1 on any failure."""
+    import json
+
     if not everything and not instance_ids:
         raise click.UsageError("give --all or --instance ID")
+    anchor = None
+    if anchor_file:
+        try:
+            anchor = json.loads(Path(anchor_file).read_text())
+        except ValueError as exc:
+            raise click.BadParameter(f"{anchor_file} is not JSON: {exc}", param_hint="--anchor") from None
     engine = _engine()
     if everything:
         instance_ids, page = [], 1
@@ -173,29 +184,80 @@ def audit_verify(everything: bool, instance_ids) -> None:
             if page * 500 >= batch.total:
                 break
             page += 1
-    failures = 0
+    failures, coverage = 0, {}
+    checkpoints = engine.checkpoint_verifier()
     for instance_id in instance_ids:
         try:
-            result = engine.verify(instance_id)
+            result = engine.verify(instance_id, checkpoints)
         except DiwanError as exc:
             click.echo(f"{instance_id}: {exc.message}", err=True)
             failures += 1
             continue
-        if not (result["chain_ok"] and result["replay_ok"]):
+        status = result["checkpoint"]["status"]
+        coverage[status] = coverage.get(status, 0) + 1
+        if not result["ok"]:
             failures += 1
             click.echo(f"FAIL {instance_id}: chain_ok={result['chain_ok']} replay_ok={result['replay_ok']} "
-                       f"first_bad_seq={result['first_bad_seq']}: {result['detail']}")
+                       f"projections_ok={result['projections_ok']} first_bad_seq={result['first_bad_seq']}: "
+                       f"{result['detail']}")
+            for f in result["findings"]:
+                click.echo(f"  {f['kind']} {f['subject']}: stored {_short(f['stored'])}, expected "
+                           f"{_short(f['expected'])} ({f['detail']})")
+    problems = engine.verify_checkpoints(anchor)
+    for problem in problems:
+        click.echo(f"FAIL checkpoints: {problem}")
     click.echo(f"verified {len(instance_ids)} instance(s): {len(instance_ids) - failures} ok, {failures} failed")
-    if failures:
+    latest = engine.latest_checkpoint()
+    if not latest["enabled"]:
+        click.echo(latest["detail"])
+    elif latest["checkpoint"] is None:
+        click.echo("no checkpoint yet: `diwan audit checkpoint` makes one")
+    else:
+        click.echo(f"checkpoint {latest['checkpoint']['seq']} of {latest['checkpoint']['at']}: "
+                   + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(coverage.items())))
+    if failures or problems:
         sys.exit(1)
 
 
-@audit.command("anchor")
-def audit_anchor() -> None:
-    """Print the latest hash of every instance and one digest over them (JSON)."""
+def _short(value) -> str:
     import json
 
-    click.echo(json.dumps(_engine().anchor(), indent=2))
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign every instance's chain head now (a Merkle root, Ed25519) and print the checkpoint (JSON)."""
+    import json
+
+    from engine.audit.signing import KeyUnavailable
+
+    engine = _engine()
+    try:
+        made = engine.checkpoint()
+    except KeyUnavailable as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    if made is None:
+        latest = engine.latest_checkpoint()["checkpoint"]
+        click.echo(f"no chain head changed since checkpoint {latest['seq']}" if latest else "no instance to sign")
+        return
+    click.echo(json.dumps(made, indent=2))
+
+
+@audit.command("anchor")
+@click.option("--leaves", is_flag=True, help="Include every signed head (to recompute the root).")
+def audit_anchor(leaves: bool) -> None:
+    """Print the latest signed checkpoint with the public key (JSON), for a third party to hold."""
+    import json
+
+    try:
+        anchor = _engine().anchor(with_leaves=leaves)
+    except DiwanError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    click.echo(json.dumps(anchor, indent=2))
 
 
 @main.command()

@@ -6,6 +6,8 @@
 2. Replay: instances of the representative process (start, review, two parallel tasks)
    and the demo instances of the ministry's processes (`diwan demo`) are re-executed from
    their records and compared; instances/s printed per process.
+3. Full verify (chain, head, signed checkpoint, replay, stored projections) of the
+   representative instances, and the time to sign a checkpoint over every instance.
 
 Last line: `chain events/s: N`.
 """
@@ -82,6 +84,14 @@ def main() -> None:
             assert replay(engine, [e.to_dict() for e in engine.history(instance_id)]).ok
         replay_rate = len(ids) / (time.perf_counter() - t0)
         t0 = time.perf_counter()
+        checkpoint = engine.checkpoint()
+        checkpoint_seconds = time.perf_counter() - t0
+        verifier = engine.checkpoint_verifier()
+        t0 = time.perf_counter()
+        for instance_id in ids:
+            assert engine.verify(instance_id, verifier)["ok"]
+        verify_rate = len(ids) / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
         for instance_id in looping[:1]:
             assert replay(engine, [e.to_dict() for e in engine.history(instance_id)]).ok
         loop_seconds = time.perf_counter() - t0
@@ -91,6 +101,8 @@ def main() -> None:
     for key, (count, rate) in sorted(per_process.items()):
         print(f"replay: {rate:.0f} instances/s ({key}, {count} demo instances)")
     print(f"replay: one 10,000-iteration instance in {loop_seconds:.1f} s")
+    print(f"verify (chain, checkpoint, replay, projections): {verify_rate:.0f} instances/s (representative process)")
+    print(f"checkpoint: {checkpoint['leaf_count']} instance heads signed in {checkpoint_seconds * 1000:.0f} ms")
     print(f"chain events/s: {chain_rate:,.0f}")
 
 

@@ -80,6 +80,9 @@ class Engine(ExternalTaskMethods):
             max_steps=self.settings.script_max_steps, max_variable_bytes=self.settings.max_variable_kb * 1024))
         self.value_limits = ValueLimits(max_variable_bytes=self.settings.max_variable_kb * 1024,
                                         max_instance_bytes=self.settings.max_instance_data_kb * 1024)
+        from .audit.checkpoints import Checkpoints
+
+        self.audit_checkpoints = Checkpoints(self)  # signed heads (the WAL checkpointer is another thing)
         self.specs = SpecCache()
         self.live = LiveCache(self.settings.live_cache_size)
         self._listeners: list[Callable[[str, str, Any], None]] = []
@@ -343,23 +346,25 @@ class Engine(ExternalTaskMethods):
         except ValueError:
             raise NotFound(f"instance {instance_id} has no event {seq}") from None
 
-    def verify(self, instance_id: str) -> dict:
-        """Recompute the hash chain, then replay the recorded inputs and compare with the record.
+    def verify(self, instance_id: str, checkpoints=None) -> dict:
+        """Verify an instance: its hash chain, its head and the latest signed checkpoint, the
+        replay of its recorded inputs, and its stored projections (instance row, state, task,
+        timer and subscription rows) against the chain and the replay.
+
+        Args:
+            checkpoints: a `checkpoint_verifier()` to share between many instances (the
+                latest checkpoint is then checked once).
 
         Returns:
-            {"chain_ok", "replay_ok", "first_bad_seq", "detail"}.
-        """
-        from .audit.hash_chain import first_break_rows
-        from .audit.replay import replay
+            {"instance_id", "ok", "chain_ok", "replay_ok", "projections_ok", "first_bad_seq",
+            "detail", "findings", "checkpoint"} (engine/audit/verification.py).
 
-        rows = self._event_rows(instance_id)  # read once: the chain, then the replay
-        bad = first_break_rows(rows, instance_id)
-        if bad is not None:
-            return {"chain_ok": False, "replay_ok": False, "first_bad_seq": bad,
-                    "detail": f"the hash chain breaks at event {bad}: an event was edited, removed, inserted or moved"}
-        result = replay(self, [_event_view(r).to_dict() for r in rows])
-        return {"chain_ok": True, "replay_ok": result.ok, "first_bad_seq": result.first_bad_seq,
-                "detail": result.detail}
+        Raises:
+            NotFound: no such instance.
+        """
+        from .audit.verification import verify_instance
+
+        return verify_instance(self, instance_id, checkpoints or self.checkpoint_verifier())
 
     def verify_chain(self, instance_id: str) -> int | None:
         """The seq of the first event whose hash or link is wrong, None when the chain is intact."""
@@ -367,16 +372,46 @@ class Engine(ExternalTaskMethods):
 
         return first_break_rows(self._event_rows(instance_id), instance_id)
 
-    def anchor(self) -> dict:
-        """The latest hash of every instance and one digest over them (to hand to a third party)."""
-        import hashlib
+    def checkpoint_verifier(self):
+        """Checks instances against the latest checkpoint, checking that checkpoint once."""
+        return self.audit_checkpoints.verifier()
 
-        with self.kept.transaction(write=False) as conn:
-            rows = instances.chain_heads(conn)
-        heads = [{"instance_id": r.id, "seq": r.last_seq, "hash": r.last_hash} for r in rows]
-        text = "\n".join(f"{h['instance_id']}:{h['seq']}:{h['hash']}" for h in heads)
-        return {"instances": heads, "digest": hashlib.sha256(text.encode()).hexdigest(),
-                "at": self.wall.now().isoformat()}
+    def verify_checkpoints(self, anchor: dict | None = None) -> list[str]:
+        """Problems with the checkpoints themselves: their sequence (no gaps, each signed and
+        linked to the previous), instances of the latest one missing from the database, and,
+        given an exported checkpoint held outside (`anchor()`), whether the database still
+        holds it unchanged."""
+        return self.audit_checkpoints.problems(anchor)
+
+    def checkpoint(self) -> dict | None:
+        """Sign every instance's chain head now (a Merkle root, Ed25519). Returns the new
+        checkpoint as exported, or None when no head changed since the latest.
+
+        Raises:
+            engine.audit.signing.KeyUnavailable: checkpoints are off (no key) or the key file is unusable.
+        """
+        return self.audit_checkpoints.make()
+
+    def checkpoint_if_due(self) -> dict | None:
+        """`checkpoint()` when the latest is older than `audit_checkpoint_seconds` (the worker
+        loop's call); never raises."""
+        return self.audit_checkpoints.make_if_due()
+
+    def latest_checkpoint(self, with_leaves: bool = False) -> dict:
+        """{"enabled", "detail", "checkpoint"}: the latest signed checkpoint as exported (with
+        the public key, and its leaves when asked), or None."""
+        return self.audit_checkpoints.latest(with_leaves)
+
+    def anchor(self, with_leaves: bool = False) -> dict:
+        """The latest signed checkpoint with the public key, for a third party to hold.
+
+        Raises:
+            NotFound: checkpoints are off, or none was made yet.
+        """
+        latest = self.latest_checkpoint(with_leaves)
+        if latest["checkpoint"] is None:
+            raise NotFound(latest["detail"])
+        return latest["checkpoint"]
 
     def list_definitions(self) -> list[DefinitionView]:
         with self.kept.transaction(write=False) as conn:

@@ -34,6 +34,9 @@ class EngineSettings:
         clock: `system` (wall clock) or `manual` (kept in the database; tests and demos).
         external_task_poll_seconds: how often a waiting fetchAndLock looks for external tasks
             that another process created (this process's own wake it at once).
+        audit_key_file: the Ed25519 key that signs audit checkpoints (default: beside a SQLite
+            database file; none, so no checkpoints, otherwise).
+        audit_checkpoint_seconds: how often the worker signs a checkpoint of every chain head.
     """
 
     database_url: str = "sqlite:///diwan.db"
@@ -53,6 +56,8 @@ class EngineSettings:
     sweep_seconds: float = 30.0
     clock: str = "system"
     external_task_poll_seconds: float = 1.0
+    audit_key_file: str | None = None
+    audit_checkpoint_seconds: float = 300.0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +82,8 @@ class EngineSettings:
             "clock": _env("CLOCK", cls.clock).lower(),
             "external_task_poll_seconds": float(_env("EXTERNAL_TASK_POLL_SECONDS",
                                                      str(cls.external_task_poll_seconds))),
+            "audit_key_file": _env("AUDIT_KEY_FILE", "") or None,
+            "audit_checkpoint_seconds": float(_env("AUDIT_CHECKPOINT_SECONDS", str(cls.audit_checkpoint_seconds))),
         }
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})

@@ -6,7 +6,8 @@ from flask.views import MethodView
 from ..auth import requires
 from ..blueprint import Blueprint
 from ..extensions import current_engine
-from ..schemas.audit import StateArgsSchema, StateSchema, VerifySchema
+from ..schemas.audit import (CheckpointArgsSchema, LatestCheckpointSchema, StateArgsSchema, StateSchema,
+                             VerifySchema)
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Time travel and verification.")
 
@@ -29,11 +30,27 @@ class VerifyResource(MethodView):
     @requires("admin", "auditor")
     @blp.response(200, VerifySchema)
     def post(self, instance_id):
-        """Verify an instance: recompute its hash chain, then replay its recorded inputs
+        """Verify an instance: its hash chain, the latest signed checkpoint, a replay, its stored projections
 
         `first_bad_seq` names the first event that does not hold (edited, removed,
-        inserted or moved rows; or a replay that leaves the recorded path or data).
+        inserted or moved rows; a chain that is not what the latest checkpoint signed;
+        or a replay that leaves the recorded path or data). `findings` names each stored
+        value (instance row, state, task, timer or subscription row) that is not what the
+        chain and the replay say, with the stored and the expected value.
         """
-        engine = current_engine()
-        engine.get_instance(instance_id)  # 404 for an unknown id
-        return engine.verify(instance_id)
+        return current_engine().verify(instance_id)  # 404 for an unknown id
+
+
+@blp.route("/audit/checkpoint")
+class CheckpointResource(MethodView):
+    @requires("admin", "auditor")
+    @blp.arguments(CheckpointArgsSchema, location="query")
+    @blp.response(200, LatestCheckpointSchema)
+    def get(self, args):
+        """Get the latest signed checkpoint of every instance's chain head
+
+        A Merkle root (RFC 6962) over every instance's (id, last seq, last hash), signed
+        with Ed25519 by a key kept outside the database; the public key is the key
+        file's. `leaves=true` adds the signed heads, to recompute the root.
+        """
+        return current_engine().latest_checkpoint(with_leaves=args["leaves"])

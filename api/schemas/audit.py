@@ -28,11 +28,76 @@ class StateSchema(Schema):
     open_tasks = fields.List(fields.Nested(OpenTaskSchema), required=True)
 
 
+class FindingSchema(Schema):
+    kind = fields.String(required=True, metadata={
+        "description": "head, instance, state, task, timer, subscription or checkpoint."})
+    subject = fields.String(required=True, metadata={"description": "What differs (a column, a task's field, ...)."})
+    stored = fields.Raw(allow_none=True, required=True, metadata={"description": "The value in the database."})
+    expected = fields.Raw(allow_none=True, required=True,
+                          metadata={"description": "The value the hash chain, the replay or the checkpoint implies."})
+    detail = fields.String(required=True)
+
+
+class CheckpointStatusSchema(Schema):
+    status = fields.String(required=True, metadata={
+        "description": "verified, not_covered (newer than the latest checkpoint), none (no checkpoint yet), "
+                       "off (no audit key) or failed."})
+    seq = fields.Integer(allow_none=True, required=True, metadata={"description": "The latest checkpoint's seq."})
+    event_seq = fields.Integer(allow_none=True, required=True,
+                               metadata={"description": "The instance's event the checkpoint signed."})
+    detail = fields.String(required=True)
+
+
 class VerifySchema(Schema):
-    chain_ok = fields.Boolean(required=True)
+    instance_id = fields.String(required=True)
+    ok = fields.Boolean(required=True, metadata={"description": "chain_ok and replay_ok and projections_ok."})
+    chain_ok = fields.Boolean(required=True, metadata={
+        "description": "Links and hashes hold, the head is the last event, the latest checkpoint's hash is there."})
     replay_ok = fields.Boolean(required=True)
+    projections_ok = fields.Boolean(allow_none=True, required=True, metadata={
+        "description": "The instance row, state, task, timer and subscription rows are what the chain and the "
+                       "replay say (null: not checked, the chain is broken)."})
     first_bad_seq = fields.Integer(allow_none=True, required=True)
     detail = fields.String(required=True)
+    findings = fields.List(fields.Nested(FindingSchema), required=True)
+    checkpoint = fields.Nested(CheckpointStatusSchema, required=True)
+
+
+class CheckpointArgsSchema(Schema):
+    leaves = fields.Boolean(load_default=False, metadata={"description": "Include every signed head."})
+
+
+class PublicKeySchema(Schema):
+    algorithm = fields.String(required=True)
+    key_id = fields.String(required=True, metadata={"description": "sha256 (hex) of the raw public key."})
+    raw_base64 = fields.String(required=True)
+    pem = fields.String(required=True)
+
+
+class LeafSchema(Schema):
+    instance_id = fields.String(required=True)
+    seq = fields.Integer(required=True)
+    hash = fields.String(required=True)
+
+
+class CheckpointSchema(Schema):
+    format = fields.String(required=True)
+    seq = fields.Integer(required=True)
+    at = fields.String(required=True)
+    root = fields.String(required=True, metadata={"description": "RFC 6962 Merkle tree hash of the leaves (hex)."})
+    leaf_count = fields.Integer(required=True)
+    prev = fields.String(required=True, metadata={"description": "sha256 of the previous checkpoint's signed text."})
+    key_id = fields.String(required=True)
+    signature = fields.String(required=True, metadata={"description": "Ed25519 over signed_text (hex)."})
+    signed_text = fields.String(required=True)
+    public_key = fields.Nested(PublicKeySchema, metadata={"description": "From the key file, not the database."})
+    leaves = fields.List(fields.Nested(LeafSchema))
+
+
+class LatestCheckpointSchema(Schema):
+    enabled = fields.Boolean(required=True, metadata={"description": "False: no audit key, checkpoints are off."})
+    detail = fields.String(required=True)
+    checkpoint = fields.Nested(CheckpointSchema, allow_none=True, required=True)
 
 
 class IncidentWithInstanceSchema(IncidentSchema):

@@ -10,7 +10,7 @@ data must come out the same; the first event that does not is named.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,9 +24,13 @@ from .time_travel import apply_data
 
 @dataclass(frozen=True)
 class ReplayResult:
+    """The outcome; when it matches, also the replayed run and how recorded task ids map to its own."""
+
     ok: bool
     first_bad_seq: int | None
     detail: str
+    run: Any = field(default=None, compare=False, repr=False)
+    task_map: dict = field(default_factory=dict, compare=False, repr=False)  # recorded task id -> replay's
 
 
 class Divergence(Exception):
@@ -69,13 +73,13 @@ def _json(value) -> Any:
 def replay(engine, events: list[dict]) -> ReplayResult:
     """Replay one instance's events (dicts in seq order, `at` as datetimes)."""
     try:
-        _replay(engine, events)
+        run, task_map = _replay(engine, events)
     except Divergence as d:
         return ReplayResult(False, d.seq, d.detail)
-    return ReplayResult(True, None, "replay matches the record")
+    return ReplayResult(True, None, "replay matches the record", run, task_map)
 
 
-def _replay(engine, events: list[dict]) -> None:
+def _replay(engine, events: list[dict]) -> tuple[WorkflowRun, dict[str, str]]:
     if not events or events[0]["type"] != "instance_started":
         raise Divergence(events[0]["seq"] if events else None, "the history does not begin with instance_started")
     started = events[0]["payload"]
@@ -133,6 +137,7 @@ def _replay(engine, events: list[dict]) -> None:
     if cursor != len(expected):
         raise Divergence(expected[cursor]["seq"], f"the record completed {expected[cursor]['element_id']}, "
                                                   "which the replay did not")
+    return run, task_map
 
 
 def _split(events: list[dict]) -> list[list[dict]]:

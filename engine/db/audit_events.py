@@ -43,3 +43,9 @@ def for_instance(conn: Connection, instance_id: str, *, types=None, actor: str |
     if until is not None:
         q = q.where(audit_event.c.at <= until)
     return list(conn.execute(q.order_by(audit_event.c.seq)))
+
+
+def hash_at(conn: Connection, instance_id: str, seq: int) -> str | None:
+    """The hash of an instance's event `seq`, None when there is none."""
+    return conn.execute(sa.select(audit_event.c.hash).where(audit_event.c.instance_id == instance_id,
+                                                            audit_event.c.seq == seq)).scalar()

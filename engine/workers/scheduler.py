@@ -54,6 +54,7 @@ class WorkerService:
                 done += self.timers.drain() + self.outbox.drain()
                 if not self._again.is_set():
                     break
+            self.engine.checkpoint_if_due()  # signs the audit chain heads every audit_checkpoint_seconds
         except Exception:  # noqa: BLE001 - the next wake-up or sweep tries again
             log.exception("worker pass failed")
         finally:

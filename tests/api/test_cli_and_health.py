@@ -66,9 +66,7 @@ def test_healthz__503_when_the_database_is_unreachable():
     assert response.status_code == 503 and response.get_json()["database"] == "unreachable"
 
 
-def test_cli__audit_verify_and_anchor(cli_env):
-    import json
-
+def test_cli__audit_verify(cli_env):
     import sqlalchemy as sa
 
     from engine import Engine, EngineSettings
@@ -80,8 +78,6 @@ def test_cli__audit_verify_and_anchor(cli_env):
     runner = CliRunner()
     ok = runner.invoke(main, ["audit", "verify", "--all"])
     assert ok.exit_code == 0 and "verified 2 instance(s): 2 ok, 0 failed" in ok.output
-    anchor = json.loads(runner.invoke(main, ["audit", "anchor"]).output)
-    assert {a["instance_id"] for a in anchor["instances"]} == {good.id, bad.id} and len(anchor["digest"]) == 64
     with engine.db.begin() as conn:
         conn.execute(sa.text("update audit_event set payload = '{}' where instance_id = :i and seq = 1"), {"i": bad.id})
     failed = runner.invoke(main, ["audit", "verify", "--instance", good.id, "--instance", bad.id])

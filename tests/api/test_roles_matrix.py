@@ -110,6 +110,7 @@ ROUTES = [
     ("get", "/api/v1/process-instances/{id}/history?format=csv", _loop, None, {**READERS, "clerk": 403}),
     ("get", "/api/v1/process-instances/{id}/state?at_seq=1", _loop, None, AUDITORS),
     ("post", "/api/v1/process-instances/{id}/verify", _loop, None, AUDITORS),
+    ("get", "/api/v1/audit/checkpoint", _nothing, None, AUDITORS),
     ("get", "/api/v1/incidents", _nothing, None, ADMIN),
     ("post", "/api/v1/incidents/{incident}/retry", _no_incident, None, {**ADMIN, "admin": 404}),
     ("post", "/api/v1/admin/clock", _nothing, lambda w: {"json": {"advance": "PT1M"}}, ADMIN),

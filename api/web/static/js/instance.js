@@ -18,12 +18,17 @@
       verify.disabled = false;
       if (!r.ok) { diwan.show(result, 'error', diwan.describeError(r)); return; }
       const v = r.body;
-      if (v.chain_ok && v.replay_ok) {
-        diwan.show(result, 'success', "Intégrité vérifiée : la chaîne d'empreintes est intacte et le rejeu des événements redonne exactement l'historique enregistré.");
+      const sealed = { verified: ' Point de contrôle signé n°' + v.checkpoint.seq + ' : conforme.',
+        not_covered: ' Instance plus récente que le dernier point de contrôle signé.',
+        none: ' Aucun point de contrôle signé pour le moment.', off: ' Points de contrôle signés désactivés.',
+        failed: '' }[v.checkpoint.status] || '';
+      if (v.ok) {
+        diwan.show(result, 'success', "Intégrité vérifiée : la chaîne d'empreintes est intacte, le rejeu des événements redonne exactement l'historique enregistré et les données stockées lui correspondent." + sealed);
       } else {
         diwan.show(result, 'error', 'Anomalie détectée' + (v.first_bad_seq ? " à l'événement #" + v.first_bad_seq : '') +
           ' — chaîne : ' + (v.chain_ok ? 'intacte' : 'rompue') + ', rejeu : ' + (v.replay_ok ? 'conforme' : 'divergent') +
-          (v.detail ? ' (' + v.detail + ')' : '') + '.');
+          ', données stockées : ' + (v.projections_ok === null ? 'non vérifiées' : (v.projections_ok ? 'conformes' : 'divergentes')) +
+          (v.findings.length ? ', ' + v.findings.length + ' écart(s)' : '') + (v.detail ? ' (' + v.detail + ')' : '') + '.');
       }
       result.dataset.chainOk = String(v.chain_ok); result.dataset.replayOk = String(v.replay_ok);
     });
