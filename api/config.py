@@ -13,6 +13,8 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy.engine import make_url
 
+from engine.secret_files import write_once
+
 DEFAULTS = {
     # SQLAlchemy URL of the database (PostgreSQL: postgresql+psycopg://user@host/db).
     "DATABASE_URL": "sqlite:///diwan.db",
@@ -103,22 +105,8 @@ def secret_key(app: Flask, database_url: str) -> str:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         path = Path(url.database + ".secret")
         if not path.exists():
-            _write_once(path, secrets.token_hex(32))
+            write_once(path, secrets.token_hex(32).encode())
         return path.read_text().strip()
     if app.testing:
         return secrets.token_hex(32)
     raise RuntimeError("DIWAN_SECRET_KEY is required when the database is not a SQLite file")
-
-
-def _write_once(path: Path, text: str) -> None:
-    """Create `path` with `text` (mode 0600) unless another process got there first."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-    try:
-        os.link(tmp, path)  # atomic: fails when the file exists
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()

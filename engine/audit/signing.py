@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.engine import make_url
 
+from ..secret_files import write_once
+
 
 class KeyUnavailable(RuntimeError):
     """No signing key: checkpoints are off."""
@@ -94,19 +96,5 @@ def load_or_create(path: Path) -> SigningKey:
     if not path.exists():
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        _write_once(path, pem)
+        write_once(path, pem)
     return load(path)
-
-
-def _write_once(path: Path, data: bytes) -> None:
-    """Create `path` (mode 0600) unless another process got there first (then keep theirs)."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    try:
-        os.link(tmp, path)  # atomic: fails when the file exists
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
