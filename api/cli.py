@@ -27,24 +27,38 @@ def _collect(paths) -> list[Path]:
     return files
 
 
-def deploy_paths(engine: Engine, paths) -> None:
+def deploy_paths(engine: Engine, paths, only_new: bool = False) -> None:
     files = _collect(paths)
     if not files:
         click.echo("nothing to deploy")
         return
     try:
-        result = engine.deploy(files)
+        result = engine.deploy(files, only_new=only_new)
     except InvalidDefinition as exc:
         click.echo("deployment refused:", err=True)
         for p in exc.errors:
             click.echo(f"  {p['file'] or '-'}: {p['element'] or '-'}: {p['message']}", err=True)
         sys.exit(1)
-    for d in result.definitions:
-        click.echo(f"process {d['key']} v{d['version']}")
-    for d in result.decisions:
-        click.echo(f"decision {d['key']} v{d['version']}")
-    for d in result.forms:
-        click.echo(f"form {d['key']} v{d['version']}")
+    for kind, items in (("process", result.definitions), ("decision", result.decisions), ("form", result.forms)):
+        for d in items:
+            click.echo(f"{kind} {d['key']} v{d['version']}{STATUS_NOTES[d['status']]}")
+
+
+STATUS_NOTES = {
+    "new": "",
+    "unchanged": " (unchanged)",
+    "older": " (the content of an older version: the current version stays; "
+             "`diwan definitions republish` makes an old version current)",
+    "kept": " (already deployed: left as it is)",
+}
+
+
+def deploy_bundled(engine: Engine) -> None:
+    """Deploy the bundled processes/bpmn and forms whose keys were never deployed (a key that
+    has any version, from the disk or from a designer, is left alone)."""
+    bundled = [p for p in (ROOT / "processes" / "bpmn", ROOT / "forms") if p.is_dir()]
+    if _collect(bundled):
+        deploy_paths(engine, bundled, only_new=True)
 
 
 @click.group()
@@ -143,9 +157,7 @@ def demo(if_empty: bool) -> None:
             return
         click.echo("refused: the database already has instances (the demo only runs on a fresh database)", err=True)
         sys.exit(1)
-    bundled = [p for p in (ROOT / "processes" / "bpmn", ROOT / "forms") if p.is_dir()]
-    if _collect(bundled):
-        deploy_paths(engine, bundled)
+    deploy_bundled(engine)
     created = create_demo(engine, UserStore(engine.db))
     for key, count in created.items():
         click.echo(f"demo: {count} instance(s) of {key}")
@@ -201,18 +213,17 @@ def audit_anchor() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--deploy/--no-deploy", "deploy_bundled", default=True, show_default=True,
-              help="Deploy processes/bpmn and forms at start (identical files keep their version).")
-def serve(host: str, port: int, deploy_bundled: bool) -> None:
+@click.option("--deploy/--no-deploy", "bundled", default=True, show_default=True,
+              help="Deploy the bundled processes/bpmn and forms whose keys were never deployed "
+                   "(never over what is deployed).")
+def serve(host: str, port: int, bundled: bool) -> None:
     """Upgrade the schema and serve the app with gunicorn (`DIWAN_WORKERS`, `DIWAN_REQUEST_TIMEOUT_SECONDS`)."""
     import os
 
     engine = _engine()
     engine.upgrade_schema()
-    if deploy_bundled:
-        bundled = [p for p in (ROOT / "processes" / "bpmn", ROOT / "forms") if p.is_dir()]
-        if _collect(bundled):
-            deploy_paths(engine, bundled)
+    if bundled:
+        deploy_bundled(engine)
     engine.dispose()
     from .serving import DiwanServer
 

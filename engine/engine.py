@@ -199,9 +199,15 @@ class Engine:
             raise ScriptError(None, str(exc)) from exc
 
     # -- thin public commands -----------------------------------------------------------
-    def deploy(self, files: Iterable[tuple[str, bytes]] | Iterable[str | Path], actor: Actor = SYSTEM):
-        """Deploy BPMN, DMN and form files (paths, folders, or (filename, bytes) pairs), all or nothing."""
-        return self.execute(Deploy(actor, tuple(_file_pairs(files))))
+    def deploy(self, files: Iterable[tuple[str, bytes]] | Iterable[str | Path], actor: Actor = SYSTEM, *,
+               only_new: bool = False):
+        """Deploy BPMN, DMN and form files (paths, folders, or (filename, bytes) pairs), all or nothing.
+
+        A definition whose current version says the same (formatting aside) keeps it; the
+        bytes of an older version leave the newer current one in place. `only_new` (the
+        bundled files) leaves alone every key that has a version.
+        """
+        return self.execute(Deploy(actor, tuple(_file_pairs(files)), only_new=only_new))
 
     def start(self, key: str, data: dict | None = None, business_key: str | None = None,
               actor: Actor = SYSTEM, version: int | None = None) -> InstanceView:

@@ -26,16 +26,25 @@ class DeploymentArgsSchema(Schema):
                         metadata={"description": ".bpmn, .dmn and .form files"})
 
 
+DEPLOY_STATUSES = ("new", "unchanged", "older", "kept")
+_STATUS = {"description": "`new`: this upload made the version; `unchanged`: the current version says the same "
+                          "(formatting aside); `older`: the bytes of this older version, the newer current one "
+                          "stays (re-publish an old version explicitly); `kept`: a bundled deploy left the "
+                          "existing versions alone.", "enum": list(DEPLOY_STATUSES)}
+
+
 class DeployedDefinitionSchema(Schema):
     id = fields.String(required=True)
     key = fields.String(required=True)
     name = fields.String(allow_none=True)
     version = fields.Integer(required=True)
+    status = fields.String(metadata=_STATUS)
 
 
 class DeployedItemSchema(Schema):
     key = fields.String(required=True)
     version = fields.Integer(required=True)
+    status = fields.String(metadata=_STATUS)
 
 
 class DeploymentSchema(Schema):

@@ -8,6 +8,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from ..db import definitions
 from ..definitions.constructs import unsupported_constructs
+from ..definitions import sameness
 from ..definitions.files import DeployedFile, read_file
 from ..definitions.spec_cache import build_spec, validation_problem
 from ..errors import InvalidDefinition, problem
@@ -22,6 +23,9 @@ class Deploy(Command[DeploymentView]):
     """Deploy files given as (filename, content bytes) pairs."""
 
     files: tuple[tuple[str, bytes], ...] = ()
+    # The bundled definitions (`diwan serve`, `diwan demo`): a key that has any version is
+    # left as it is, so what designers published is never replaced by the files on disk.
+    only_new: bool = False
 
 
 @handles(Deploy)
@@ -169,21 +173,40 @@ def _store(ctx: CommandContext, cmd: Deploy, files: list[DeployedFile]) -> Deplo
         else:
             entries = [("form", f.form["id"], f.form.get("name") or f.form["id"], {})]
         for kind, key, name, meta in entries:
-            latest = definitions.latest(conn, kind, key)
-            if latest is not None and latest.content_hash == f.content_hash:
-                row_id, version = latest.id, latest.version
-            else:
-                row_id, version = engine.new_id(), (latest.version + 1 if latest else 1)
+            row_id, version, status = _version_for(ctx, cmd, kind, key, f)
+            if status == "new":
+                row_id = engine.new_id()
                 definitions.insert_definition(
                     conn, id=row_id, kind=kind, key=key, version=version, name=name, filename=f.filename,
                     content_hash=f.content_hash, source=f.text, meta=orjson.dumps(meta).decode(),
                     deployment_id=deployment_id, deployed_at=now)
                 if kind == "process":
                     _schedule_timer_starts(ctx, row_id, key, meta.get("timer_starts", []))
-            out[kind].append({"id": row_id, "key": key, "name": name, "version": version})
+            out[kind].append({"id": row_id, "key": key, "name": name, "version": version, "status": status})
     return DeploymentView(
         id=deployment_id,
         definitions=out["process"],
-        forms=[{"key": e["key"], "version": e["version"]} for e in out["form"]],
-        decisions=[{"key": e["key"], "version": e["version"]} for e in out["decision"]],
+        forms=[{"key": e["key"], "version": e["version"], "status": e["status"]} for e in out["form"]],
+        decisions=[{"key": e["key"], "version": e["version"], "status": e["status"]} for e in out["decision"]],
     )
+
+
+def _version_for(ctx: CommandContext, cmd: Deploy, kind: str, key: str, f: DeployedFile) -> tuple[str | None, int, str]:
+    """(row id, version, status) of one uploaded definition.
+
+    status: `new` (a new version to store), `unchanged` (the current version says the same),
+    `older` (the bytes of an older version: the newer current version stays; re-publishing
+    an old version is its own command), `kept` (`only_new`: the key already has versions).
+    """
+    conn = ctx.conn
+    latest = definitions.latest(conn, kind, key)
+    if latest is None:
+        return None, 1, "new"
+    if cmd.only_new:
+        return latest.id, latest.version, "kept"
+    if latest.content_hash == f.content_hash or sameness.same(kind, latest.source, f.text):
+        return latest.id, latest.version, "unchanged"
+    older = definitions.by_hash(conn, kind, key, f.content_hash)
+    if older is not None:
+        return older.id, older.version, "older"
+    return None, latest.version + 1, "new"

@@ -1,0 +1,60 @@
+"""Whether two texts of a definition say the same thing: a content digest that ignores how
+the file was written (XML formatting, attribute order, namespace prefixes, comments; JSON
+key order and spacing, form-js's `exporter` stamp).
+
+bpmn-js, dmn-js and form-js write back a diagram, a table or a form they did not change
+with other bytes than the file they read (indentation, attribute order, self-closed
+elements, escaping): compared byte for byte, saving an unchanged diagram would make a new
+version (issue 14: grant_cofinancing v2 equal to v1).
+"""
+from __future__ import annotations
+
+import hashlib
+
+import orjson
+from lxml import etree
+
+from . import safe_xml
+
+# Written by form-js's editor and Camunda Modeler: who saved the file, not what it says.
+FORM_STAMPS = ("exporter", "executionPlatform", "executionPlatformVersion")
+XML_STAMPS = ("exporter", "exporterVersion")  # bpmn:definitions / dmn:definitions attributes
+
+
+def digest(kind: str, text: str) -> str:
+    """The sha256 of the definition's meaning (kind: process, decision or form).
+
+    Raises:
+        ValueError: the text does not parse (deployed content always does).
+    """
+    if kind == "form":
+        value = orjson.loads(text)
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k not in FORM_STAMPS}
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    else:
+        data = orjson.dumps(_tree(safe_xml.parse(text.encode("utf-8")), top=True))
+    return hashlib.sha256(data).hexdigest()
+
+
+def same(kind: str, a: str, b: str) -> bool:
+    """Whether two texts of one definition say the same thing."""
+    if a == b:
+        return True
+    try:
+        return digest(kind, a) == digest(kind, b)
+    except (ValueError, orjson.JSONDecodeError):
+        return False
+
+
+def _tree(node: etree._Element, top: bool = False) -> list:
+    """[tag, sorted attributes, stripped text, children...] with namespace URIs, not prefixes."""
+    attrs = sorted((k, v) for k, v in node.attrib.items() if not (top and etree.QName(k).localname in XML_STAMPS))
+    out: list = [node.tag, attrs, (node.text or "").strip()]
+    for child in node:
+        if isinstance(child.tag, str):  # comments and processing instructions say nothing
+            out.append(_tree(child))
+        tail = (child.tail or "").strip()
+        if tail:
+            out.append(tail)
+    return out
