@@ -188,7 +188,7 @@ class Engine:
             if name.startswith(SIGNAL_PREFIX):
                 deliver_signal(ctx, SYSTEM, name.removeprefix(SIGNAL_PREFIX))
             else:
-                deliver_message(ctx, SYSTEM, name, key, {})
+                deliver_message(ctx, SYSTEM, name, key, {}, thrown=True)
 
     def _run_step(self, fn: Callable[[], Any]) -> Any:
         try:

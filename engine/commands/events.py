@@ -7,7 +7,7 @@ from datetime import datetime
 import orjson
 
 from ..audit.hash_chain import format_at
-from ..db import definitions, subscriptions, timers
+from ..db import definitions, instances, subscriptions, timers
 from ..errors import NotFound
 from ..views import InstanceView
 from .base import Command, CommandContext, handles
@@ -101,9 +101,15 @@ def deliver_signal(ctx: CommandContext, actor, name: str) -> list[str]:
     return reached
 
 
-def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data: dict) -> list[str]:
+def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data: dict,
+                    thrown: bool = False) -> list[str]:
     """Deliver a message to the instances waiting for it under `key` (or start one by a message
-    start event); returns the ids reached, empty when nobody takes it."""
+    start event); returns the ids reached, empty when nobody takes it.
+
+    Args:
+        thrown: an instance threw it: a message start whose business key an instance of that
+            process already has is dropped (as a message nobody takes), instead of a Conflict.
+    """
     reached = []
     for instance_id in subscriptions.waiting_instances(ctx.conn, name, key):
         loaded = load(ctx, instance_id)
@@ -120,6 +126,8 @@ def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data
     for row in definitions.latest_of_each(ctx.conn, "process"):
         for start in orjson.loads(row.meta).get("message_starts", []):
             if start["message"] == name:
+                if thrown and key is not None and instances.with_business_key(ctx.conn, row.key, key):
+                    continue
                 view = start_instance(StartInstance(actor, row.key, dict(data), key, row.version, start["id"]), ctx)
                 return [view.id]
     return []

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from ..audit.hash_chain import GENESIS
-from ..db import definitions
+from ..db import definitions, instances
 from ..errors import Conflict, NotFound
 from ..runtime.workflow_run import WorkflowRun
 from ..views import InstanceView
@@ -33,7 +33,8 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
     """Create the instance and run it to its first wait state.
 
     Raises NotFound (no such process), InvalidData (a value outside the value domain, the
-    start form's rules), ScriptError (a step failed).
+    start form's rules), Conflict (an instance of the process has the business key), ScriptError
+    (a step failed).
     """
     engine, conn = ctx.engine, ctx.conn
     row = (definitions.by_version(conn, "process", cmd.key, cmd.version) if cmd.version
@@ -42,6 +43,8 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
         raise NotFound(f"process {cmd.key!r} not found" + (f" in version {cmd.version}" if cmd.version else ""))
     data = checked_data(cmd.data, ctx.engine.value_limits)
     checked_text(cmd.business_key, "business_key")
+    if cmd.business_key is not None:
+        _require_unused_business_key(conn, row.key, cmd.business_key)
     meta = orjson.loads(row.meta)
     bindings = engine._bindings(conn, row)
     if cmd.start_event is None:
@@ -71,6 +74,15 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
     engine._run_step(lambda: run.start(data, cmd.start_event, message))
     values = save(ctx, loaded, status=None)
     return engine._saved_view(head, values)
+
+
+def _require_unused_business_key(conn, key: str, business_key: str) -> None:
+    """Business keys are unique per process (the database's unique index catches a race:
+    a generic conflict, and the retry gets this message)."""
+    other = instances.with_business_key(conn, key, business_key)
+    if other is not None:
+        raise Conflict(f"the business key {business_key!r} is already used by instance {other} of {key!r}",
+                       errors={"business_key": [f"{business_key!r} is already used by instance {other}."]})
 
 
 @dataclass(frozen=True)
