@@ -28,6 +28,7 @@ from .db import incidents as incidents_db
 from .db.base import create_db_engine
 from .db.checkpoints import WalCheckpointer
 from .db.connections import KeptConnections
+from .designer import DesignerMethods
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
 from .definitions.translate import translate_bpmn, translate_dmn
@@ -44,7 +45,7 @@ from .views import SYSTEM, Actor, DefinitionView, EventView, IncidentView, Insta
 log = logging.getLogger("diwan.engine")
 
 
-class Engine:
+class Engine(DesignerMethods):
     """The diwan workflow engine.
 
     Args:
@@ -382,13 +383,22 @@ class Engine:
         return {"instances": heads, "digest": hashlib.sha256(text.encode()).hexdigest(),
                 "at": self.wall.now().isoformat()}
 
-    def list_definitions(self) -> list[DefinitionView]:
+    def list_definitions(self, *, startable: bool = False) -> list[DefinitionView]:
+        """The latest version of each process (`startable`: without the withdrawn ones)."""
+        from .db import lifecycle
+
         with self.kept.transaction(write=False) as conn:
-            return [_definition_view(r) for r in definitions.latest_of_each(conn, "process")]
+            states = lifecycle.all_states(conn, "process")
+            views = [_definition_view(r, states.get(r.key)) for r in definitions.latest_of_each(conn, "process")]
+        return [v for v in views if not (startable and v.withdrawn)]
 
     def get_definition(self, key: str, version: int | None = None, kind: str = "process") -> DefinitionView:
+        from .db import lifecycle
+
         row = self._definition_row(key, version, kind)
-        return _definition_view(row)
+        with self.kept.transaction(write=False) as conn:
+            state = lifecycle.get(conn, kind, key)
+        return _definition_view(row, state)
 
     def definition_versions(self, key: str, kind: str = "process") -> list[DefinitionView]:
         with self.kept.transaction(write=False) as conn:
@@ -548,10 +558,12 @@ def _task_view(row) -> TaskView:
         lane=row.lane, priority=row.priority, completed_at=_utc(row.completed_at), completed_by=row.completed_by)
 
 
-def _definition_view(row) -> DefinitionView:
+def _definition_view(row, state=None) -> DefinitionView:
     meta = orjson.loads(row.meta)
+    starters = orjson.loads(state.starter_groups) if state is not None and state.starter_groups else []
     return DefinitionView(row.id, row.key, row.name, row.version, _utc(row.deployed_at),
-                          meta.get("start_form_key"), row.kind)
+                          meta.get("start_form_key"), row.kind, withdrawn=state is not None and
+                          state.withdrawn_at is not None, starter_groups=tuple(starters))
 
 
 DEPLOYABLE = (".bpmn", ".dmn", ".form")

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 
 from ..audit.hash_chain import GENESIS
-from ..db import definitions, instances
-from ..errors import Conflict, NotFound
+from ..db import definitions, instances, lifecycle
+from ..errors import Conflict, Forbidden, NotFound
 from ..runtime.workflow_run import WorkflowRun
 from ..views import InstanceView
 from .base import Command, CommandContext, handles
@@ -33,7 +33,8 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
     """Create the instance and run it to its first wait state.
 
     Raises NotFound (no such process), InvalidData (a value outside the value domain, the
-    start form's rules), Conflict (an instance of the process has the business key), ScriptError
+    start form's rules), Conflict (an instance of the process has the business key; the process
+    is withdrawn), Forbidden (the process names starter groups the actor is not in), ScriptError
     (a step failed).
     """
     engine, conn = ctx.engine, ctx.conn
@@ -41,6 +42,7 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
            else definitions.latest(conn, "process", cmd.key))
     if row is None:
         raise NotFound(f"process {cmd.key!r} not found" + (f" in version {cmd.version}" if cmd.version else ""))
+    _require_startable(conn, cmd, row.key)
     data = checked_data(cmd.data, ctx.engine.value_limits)
     checked_text(cmd.business_key, "business_key")
     if cmd.business_key is not None:
@@ -74,6 +76,19 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
     engine._run_step(lambda: run.start(data, cmd.start_event, message))
     values = save(ctx, loaded, status=None)
     return engine._saved_view(head, values)
+
+
+def _require_startable(conn, cmd: StartInstance, key: str) -> None:
+    """A withdrawn process starts no instance; a process with starter groups only for their
+    clerks (and admins; message, signal and timer starts are not a clerk's)."""
+    state = lifecycle.get(conn, "process", key)
+    if state is None:
+        return
+    if state.withdrawn_at is not None:
+        raise Conflict(f"process {key!r} is withdrawn: it starts no new instances (running ones go on)")
+    groups = lifecycle.starter_groups(state)
+    if groups and cmd.start_event is None and not cmd.actor.is_admin and not set(groups) & set(cmd.actor.groups):
+        raise Forbidden(f"only clerks of {', '.join(groups)} may start {key!r}")
 
 
 def _require_unused_business_key(conn, key: str, business_key: str) -> None:
