@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import (audit, auth, clock, definitions, deployments, history, incidents, instances, messages, operations,
-               tasks, users)
+from . import (admin_log, audit, auth, clock, definitions, deployments, drafts, history, incidents, instances,
+               messages, operations, tasks, users)
 
 BLUEPRINTS = [
     auth.blp, users.blp, deployments.blp, definitions.blp, instances.blp, tasks.blp, messages.blp,
-    history.blp, audit.blp, incidents.blp, operations.blp,
+    history.blp, audit.blp, incidents.blp, operations.blp, drafts.blp, admin_log.blp,
 ]
 
 

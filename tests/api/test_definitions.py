@@ -76,7 +76,8 @@ def test_definitions__list_latest_of_each(call, deployed):
     by_key = {d["key"]: d for d in response.get_json()}
     assert set(by_key) == {"loop", "with_forms", "ebg", "two_starts", "decision"}
     assert by_key["with_forms"]["start_form_key"] == "request"
-    assert set(by_key["loop"]) == {"id", "key", "name", "version", "deployed_at", "start_form_key"}
+    assert set(by_key["loop"]) == {"id", "key", "name", "version", "deployed_at", "start_form_key", "withdrawn",
+                                   "starter_groups"}
 
 
 def test_definitions__get_versions_and_xml(call, deployed):
