@@ -4,7 +4,7 @@ modeler needs to open a draft, the current version or an old one. Routes are on 
 blueprint (`web.*`); writes go through the engine's commands (the admin log records them)."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 
 from engine import NotFound
 from engine.commands.draft_sources import KINDS
@@ -75,3 +75,16 @@ def current_version(kind: str, key: str) -> int | None:
         return current_engine().get_definition(key, kind=kind).version
     except NotFound:
         return None
+
+
+def download(kind: str, key: str, version: int) -> Response:
+    """A version's file as deployed (the pages' session, not the API's CSRF header)."""
+    import re
+
+    if kind not in KINDS:
+        raise NotFound(f"no such kind {kind!r}")
+    source = current_engine().definition_source(key, version, kind)
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", key)
+    extension = {"process": "bpmn", "decision": "dmn", "form": "form"}[kind]
+    return Response(source, mimetype="application/json" if kind == "form" else "application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{name}-v{version}.{extension}"'})

@@ -232,6 +232,12 @@ def publish(kind: str, key: str):
     return designer_pages.publish_page(kind, key)
 
 
+@bp.get("/designer/<kind>/<key>/versions/<int:version>/download")
+@page(*EDITOR_ROLES)
+def download_version(kind: str, key: str, version: int):
+    return designer_pages.download(kind, key, version)
+
+
 @bp.get("/modeler")
 @bp.get("/modeler/<key>")
 @page(*EDITOR_ROLES, inline_styles=True)

@@ -16,6 +16,14 @@ from lxml import etree
 
 from . import safe_xml
 
+# Diagram layout containers whose children's order means nothing (bpmn-js writes shapes in
+# the order it draws them: lanes before their participant's flow nodes, boundary events last).
+UNORDERED = {"{http://www.omg.org/spec/BPMN/20100524/DI}BPMNPlane",
+             "{https://www.omg.org/spec/DMN/20191111/DMNDI/}DMNDiagram"}
+# Presentation flags bpmn-js writes on shapes that had none (it draws gateways' markers and
+# lanes horizontally either way).
+DI_DEFAULTS = {"isMarkerVisible", "isHorizontal"}
+DI_SHAPE = "{http://www.omg.org/spec/BPMN/20100524/DI}BPMNShape"
 # Written by form-js's editor and Camunda Modeler: who saved the file, not what it says.
 FORM_STAMPS = ("exporter", "executionPlatform", "executionPlatformVersion")
 XML_STAMPS = ("exporter", "exporterVersion")  # bpmn:definitions / dmn:definitions attributes
@@ -49,12 +57,16 @@ def same(kind: str, a: str, b: str) -> bool:
 
 def _tree(node: etree._Element, top: bool = False) -> list:
     """[tag, sorted attributes, stripped text, children...] with namespace URIs, not prefixes."""
-    attrs = sorted((k, v) for k, v in node.attrib.items() if not (top and etree.QName(k).localname in XML_STAMPS))
+    attrs = sorted((k, v) for k, v in node.attrib.items() if not (top and etree.QName(k).localname in XML_STAMPS)
+                   and not (node.tag == DI_SHAPE and k in DI_DEFAULTS))
     out: list = [node.tag, attrs, (node.text or "").strip()]
+    children: list = []
     for child in node:
         if isinstance(child.tag, str):  # comments and processing instructions say nothing
-            out.append(_tree(child))
+            children.append(_tree(child))
         tail = (child.tail or "").strip()
         if tail:
-            out.append(tail)
-    return out
+            children.append(tail)
+    if node.tag in UNORDERED:
+        children.sort(key=orjson.dumps)
+    return out + children

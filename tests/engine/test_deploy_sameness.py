@@ -108,3 +108,19 @@ def test_deploy__only_new_leaves_every_deployed_key_alone(engine):
         ("complaint_handling", 2, "kept"), ("loop", 1, "new")}
     assert {f["status"] for f in out.forms} == {"kept"}
     assert engine.get_definition("complaint_handling").version == 2
+
+
+@pytest.mark.parametrize("name, kind", [("complaint_handling.bpmn", "process"), ("grant_cofinancing.bpmn", "process")])
+def test_sameness__what_bpmn_js_writes_back_unchanged_says_the_same(name, kind):
+    """Files exported by bpmn-js 18 after importing the bundled ones untouched
+    (tests/fixtures/written_by_bpmn_js): shapes reordered, gateway markers and lanes flagged.
+    (dmn-js 17 writes the bundled tables back byte for byte.)"""
+    original = (ROOT / "processes" / "bpmn" / name).read_text()
+    written = (FIXTURES / "written_by_bpmn_js" / name).read_text()
+    assert written != original and sameness.same(kind, original, written)
+
+
+def test_sameness__a_moved_shape_is_a_change():
+    written = (FIXTURES / "written_by_bpmn_js" / "complaint_handling.bpmn").read_text()
+    moved = written.replace('<dc:Bounds x="260" y="260"', '<dc:Bounds x="300" y="260"', 1)
+    assert moved != written and not sameness.same("process", written, moved)
