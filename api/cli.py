@@ -142,6 +142,28 @@ def users_create(name: str, password: str, roles, groups) -> None:
                + (f"; groups {', '.join(user.groups)}" if user.groups else ""))
 
 
+@main.group()
+def groups() -> None:
+    """Groups and their display names."""
+
+
+@groups.command("set")
+@click.argument("name")
+@click.option("--label", required=True, help="The display name pages show (e.g. \"Bureau d'ordre\").")
+def groups_set(name: str, label: str) -> None:
+    """Create a group or change its display name (recorded in the admin log)."""
+    engine = _engine()
+    engine.upgrade_schema()
+    try:
+        engine.save_group(name, label)
+    except DiwanError as exc:
+        click.echo(f"refused: {exc.message}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"group {name}: {label}")
+
+
 @main.command()
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has instances.")
 def demo(if_empty: bool) -> None:

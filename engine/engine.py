@@ -28,6 +28,7 @@ from .db import incidents as incidents_db
 from .db.base import create_db_engine
 from .db.checkpoints import WalCheckpointer
 from .db.connections import KeptConnections
+from .admin import AdminMethods
 from .designer import DesignerMethods
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
@@ -45,7 +46,7 @@ from .views import SYSTEM, Actor, DefinitionView, EventView, IncidentView, Insta
 log = logging.getLogger("diwan.engine")
 
 
-class Engine(DesignerMethods):
+class Engine(DesignerMethods, AdminMethods):
     """The diwan workflow engine.
 
     Args:
@@ -226,11 +227,11 @@ class Engine(DesignerMethods):
     def cancel(self, instance_id: str, reason: str | None = None, actor: Actor = SYSTEM) -> InstanceView:
         return self.execute(_instance_cmds.CancelInstance(actor, instance_id, reason))
 
-    def suspend(self, instance_id: str, actor: Actor = SYSTEM) -> InstanceView:
-        return self.execute(_instance_cmds.SuspendInstance(actor, instance_id))
+    def suspend(self, instance_id: str, actor: Actor = SYSTEM, reason: str | None = None) -> InstanceView:
+        return self.execute(_instance_cmds.SuspendInstance(actor, instance_id, reason))
 
-    def resume(self, instance_id: str, actor: Actor = SYSTEM) -> InstanceView:
-        return self.execute(_instance_cmds.ResumeInstance(actor, instance_id))
+    def resume(self, instance_id: str, actor: Actor = SYSTEM, reason: str | None = None) -> InstanceView:
+        return self.execute(_instance_cmds.ResumeInstance(actor, instance_id, reason))
 
     def correlate(self, name: str, correlation_key: str, data: dict | None = None,
                   actor: Actor = SYSTEM) -> list[str]:

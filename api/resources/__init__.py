@@ -8,7 +8,7 @@ from . import (admin_log, audit, auth, clock, definitions, deployments, drafts, 
 
 BLUEPRINTS = [
     auth.blp, users.blp, deployments.blp, definitions.blp, instances.blp, tasks.blp, messages.blp,
-    history.blp, audit.blp, incidents.blp, operations.blp, drafts.blp, admin_log.blp,
+    history.blp, audit.blp, incidents.blp, operations.blp, drafts.blp, admin_log.blp, users.groups_blp,
 ]
 
 

@@ -123,6 +123,7 @@ class SuspendInstance(Command[InstanceView]):
     """Suspend a running instance: nothing moves until it is resumed."""
 
     instance_id: str = ""
+    reason: str | None = None
 
 
 @handles(SuspendInstance)
@@ -130,7 +131,7 @@ def suspend_instance(cmd: SuspendInstance, ctx: CommandContext) -> InstanceView:
     loaded = _load_live(ctx, cmd.instance_id)
     if loaded.row.status == "suspended":
         raise Conflict("the instance is already suspended")
-    add_event(loaded, "instance_suspended", cmd.actor.username)
+    add_event(loaded, "instance_suspended", cmd.actor.username, payload={"reason": cmd.reason} if cmd.reason else None)
     values = save(ctx, loaded, status="suspended")
     return ctx.engine._saved_view(loaded.row, values)
 
@@ -140,6 +141,7 @@ class ResumeInstance(Command[InstanceView]):
     """Resume a suspended instance."""
 
     instance_id: str = ""
+    reason: str | None = None
 
 
 @handles(ResumeInstance)
@@ -147,7 +149,7 @@ def resume_instance(cmd: ResumeInstance, ctx: CommandContext) -> InstanceView:
     loaded = _load_live(ctx, cmd.instance_id)
     if loaded.row.status != "suspended":
         raise Conflict("the instance is not suspended")
-    add_event(loaded, "instance_resumed", cmd.actor.username)
+    add_event(loaded, "instance_resumed", cmd.actor.username, payload={"reason": cmd.reason} if cmd.reason else None)
     ctx.engine._run_step(loaded.run.fire_timers)  # timers that fell due meanwhile fire now
     values = save(ctx, loaded, status="completed" if loaded.run.is_completed() else "running")
     return ctx.engine._saved_view(loaded.row, values)
