@@ -18,7 +18,7 @@ from ..auth import current_user
 from ..extensions import current_access, current_engine, current_users
 from ..resources.history import _csv
 from ..resources.reads import require_readable, require_readable_task
-from . import assets, designer_pages, security
+from . import admin_pages, assets, designer_pages, security
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 
@@ -115,7 +115,9 @@ def _home_for(user) -> str:
         return url_for("web.inbox")
     if roles & {"designer"}:
         return url_for("web.designer")
-    if roles & {"auditor", "admin"}:
+    if "admin" in roles:
+        return url_for("web.admin")
+    if roles & {"auditor"}:
         return url_for("web.instances")
     return url_for("web.processes")
 
@@ -280,6 +282,61 @@ def decision_editor(key: str):
         current_engine().draft("decision", key)  # 404 page for a key with neither a version nor a draft
     return render_template("designer/decision_editor.html", key=key, kind="decision", base=base,
                            version=request.args.get("version", type=int))
+
+
+# -- admin console (api/web/admin_pages.py) -------------------------------------------------
+@bp.get("/admin")
+@page("admin")
+def admin():
+    return admin_pages.overview()
+
+
+@bp.get("/admin/incidents")
+@page("admin")
+def admin_incidents():
+    return admin_pages.incidents()
+
+
+@bp.get("/admin/instances")
+@page("admin")
+def admin_instances():
+    return admin_pages.instances()
+
+
+@bp.get("/admin/users")
+@page("admin")
+def admin_users():
+    return admin_pages.users()
+
+
+@bp.get("/admin/users/<username>")
+@page("admin")
+def admin_user(username: str):
+    return admin_pages.user(username)
+
+
+@bp.get("/admin/groups")
+@page("admin")
+def admin_groups():
+    return admin_pages.groups()
+
+
+@bp.get("/admin/groups/<name>")
+@page("admin")
+def admin_group(name: str):
+    return admin_pages.group(name)
+
+
+@bp.get("/admin/definitions")
+@page("admin")
+def admin_definitions():
+    return admin_pages.definitions()
+
+
+@bp.get("/admin/journal")
+@page("admin", "auditor")
+def admin_journal():
+    return admin_pages.journal()
 
 
 # -- auditor -------------------------------------------------------------------------------
