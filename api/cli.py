@@ -143,6 +143,45 @@ def users_create(name: str, password: str, roles, groups) -> None:
 
 
 @main.group()
+def instances() -> None:
+    """Process instances (administration)."""
+
+
+@instances.command("migrate")
+@click.argument("key")
+@click.option("--to", "to_version", type=int, required=True, help="The target version.")
+@click.option("--from", "from_version", type=int, help="Only the instances on this version.")
+@click.option("--instance", "instance_ids", multiple=True, help="An instance id (repeatable; default: every live one).")
+@click.option("--map", "mappings", multiple=True, help="OLD=NEW: an element id renamed in the target (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Say what would happen, change nothing.")
+def instances_migrate(key, to_version, from_version, instance_ids, mappings, dry_run) -> None:
+    """Move live instances of a process to another version, all or nothing (each one's history records it)."""
+    mapping = {}
+    for item in mappings:
+        old, sep, new = item.partition("=")
+        if not sep or not old or not new:
+            raise click.BadParameter(f"{item!r}: give OLD=NEW", param_hint="--map")
+        mapping[old] = new
+    engine = _engine()
+    engine.upgrade_schema()
+    try:
+        result = engine.migrate_instances(key, to_version, instance_ids=instance_ids, from_version=from_version,
+                                          mapping=mapping, dry_run=dry_run)
+    except DiwanError as exc:
+        click.echo(f"refused: {exc.message}", err=True)
+        for instance_id, reasons in (exc.errors or {}).items() if isinstance(exc.errors, dict) else ():
+            click.echo(f"  {instance_id}: {' '.join(reasons)}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    for item in result["instances"]:
+        state = "ok" if item["ok"] else f"cannot move: {item.get('reason')}"
+        click.echo(f"{item['instance_id']} ({item['business_key'] or '-'}) v{item['from_version']}: {state}")
+    click.echo(("dry run: " if dry_run else "") + f"{len(result['instances'])} instance(s), "
+               f"{result['migrated']} migrated to v{to_version}")
+
+
+@main.group()
 def groups() -> None:
     """Groups and their display names."""
 

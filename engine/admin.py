@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 from .commands import identity as _identity
+from .commands import migration as _migration
 from .db import users
 from .views import SYSTEM, Actor
 
@@ -54,3 +55,11 @@ class AdminMethods:
         """Create a user whose password `UserStore.hash_password` hashed (checked by `check_user`)."""
         return self.execute(_identity.CreateUser(actor, username, password_hash, tuple(sorted(set(roles))),
                                                  tuple(sorted(set(groups)))))
+
+    def migrate_instances(self: "Engine", key: str, to_version: int, *, instance_ids: Iterable[str] = (),
+                          from_version: int | None = None, mapping: dict[str, str] | None = None,
+                          dry_run: bool = False, actor: Actor = SYSTEM) -> dict:
+        """Move live instances of a process to another version, all or nothing; `dry_run` lists,
+        per instance, the elements of its state the target version lacks (see commands/migration.py)."""
+        return self.execute(_migration.MigrateInstances(actor, key, to_version, tuple(instance_ids), from_version,
+                                                        dict(mapping or {}), dry_run))

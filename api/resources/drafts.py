@@ -8,8 +8,8 @@ from ..auth import current_actor, requires
 from ..blueprint import Blueprint
 from ..extensions import current_engine
 from ..schemas.definitions import DeploymentSchema
-from ..schemas.drafts import (DraftSaveSchema, DraftSchema, PreviewSchema, ProcessStateSchema, RevisionSchema,
-                              StartersSchema, WithdrawSchema)
+from ..schemas.drafts import (DraftSaveSchema, DraftSchema, MigrationResultSchema, MigrationSchema, PreviewSchema,
+                              ProcessStateSchema, RevisionSchema, StartersSchema, WithdrawSchema)
 
 blp = Blueprint("drafts", __name__, url_prefix="/api/v1",
                 description="Drafts and the life of definitions (designers, admins).")
@@ -132,6 +132,24 @@ class StartersResource(MethodView):
         """Say which groups' clerks may start the process (empty: every clerk; admins always may)"""
         current_engine().set_starters(key, body["groups"], actor=current_actor())
         return _state(key)
+
+
+@blp.route("/process-definitions/<key>/migrations")
+class MigrationResource(MethodView):
+    @requires("admin")
+    @blp.arguments(MigrationSchema)
+    @blp.response(200, MigrationResultSchema)
+    def post(self, body, key):
+        """Migrate live instances to another version of the process, all or nothing
+
+        `dry_run: true` lists, per instance, the elements of its state the target version does
+        not have (give `mapping` {old id: new id} for renamed ones). Without it, any instance
+        that cannot move makes the whole batch a 422 naming it; each migrated instance's
+        history gets `instance_migrated`.
+        """
+        return current_engine().migrate_instances(
+            key, body["to_version"], instance_ids=body["instance_ids"], from_version=body["from_version"],
+            mapping=body["mapping"], dry_run=body["dry_run"], actor=current_actor())
 
 
 def _state(key: str) -> dict:

@@ -101,3 +101,31 @@ class AdminEventPageSchema(PageSchema):
 class AdminLogVerifySchema(Schema):
     chain_ok = fields.Boolean(required=True)
     first_bad_seq = fields.Integer(allow_none=True)
+
+
+class MigrationSchema(Schema):
+    to_version = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_INT))
+    from_version = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_INT),
+                                  metadata={"description": "Only the instances on this version."})
+    instance_ids = fields.List(text(36, min_length=1), load_default=list, validate=validate.Length(max=1000),
+                               metadata={"description": "These instances (default: every live one on another version)."})
+    mapping = fields.Dict(keys=text(255, min_length=1), values=text(255, min_length=1), load_default=dict,
+                          metadata={"description": "Element ids renamed in the target version: {old: new}."})
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "true: say what would happen, change nothing."})
+
+
+class MigrationItemSchema(Schema):
+    instance_id = fields.String(required=True)
+    business_key = fields.String(allow_none=True)
+    from_version = fields.Integer(required=True)
+    ok = fields.Boolean(required=True)
+    unmapped = fields.List(fields.String(), required=True, metadata={
+        "description": "Elements of the instance's state the target version does not have."})
+    reason = fields.String(metadata={"description": "Why it cannot move."})
+
+
+class MigrationResultSchema(Schema):
+    dry_run = fields.Boolean(required=True)
+    to_version = fields.Integer(required=True)
+    instances = fields.List(fields.Nested(MigrationItemSchema), required=True)
+    migrated = fields.Integer(required=True)

@@ -93,3 +93,11 @@ def journal():
 
 def _names() -> dict[str, str]:
     return {d.key: d.name or d.key for d in current_engine().list_definitions()}
+
+
+def migrations():
+    engine = current_engine()
+    definitions = engine.list_definitions()
+    versions = {d.key: [v.version for v in engine.definition_versions(d.key)] for d in definitions}
+    return render_template("admin/migrations.html", definitions=definitions, versions=versions,
+                           selected=request.args.get("process"))

@@ -333,6 +333,12 @@ def admin_definitions():
     return admin_pages.definitions()
 
 
+@bp.get("/admin/migrations")
+@page("admin")
+def admin_migrations():
+    return admin_pages.migrations()
+
+
 @bp.get("/admin/journal")
 @page("admin", "auditor")
 def admin_journal():

@@ -82,6 +82,12 @@ def update_versioned(conn: Connection, instance_id: str, expected_version: int, 
     return db(conn).execute(UPDATE_VERSIONED if status_changed else UPDATE_VERSIONED_SAME_STATUS, params) == 1
 
 
+def set_definition(conn: Connection, instance_id: str, definition_id: str, version: int, bindings: str) -> None:
+    """Move an instance to another version of its process (instance migration, after its versioned write)."""
+    conn.execute(sa.update(instance).where(instance.c.id == instance_id).values(
+        definition_id=definition_id, definition_version=version, bindings=bindings))
+
+
 def insert(conn: Connection, **values) -> None:
     db(conn).execute(INSERT, values)
 

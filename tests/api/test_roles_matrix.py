@@ -161,6 +161,8 @@ ROUTES = [
     ("put", "/api/v1/process-definitions/loop/starters", _nothing, lambda w: {"json": {"groups": []}}, ADMIN),
     ("get", "/api/v1/admin/events", _nothing, None, AUDITORS),
     ("post", "/api/v1/admin/events/verify", _nothing, None, AUDITORS),
+    ("post", "/api/v1/process-definitions/loop/migrations", _nothing,
+     lambda w: {"json": {"to_version": 1, "dry_run": True}}, ADMIN),
     ("get", "/api/v1/users/amina", _nothing, None, ADMIN),
     ("patch", "/api/v1/users/amina", _nothing, lambda w: {"json": {"groups": ["clerks", "bureau_ordre"]}}, ADMIN),
     ("post", "/api/v1/users/karim/password", _nothing, lambda w: {"json": {"password": PASSWORD}},

@@ -161,3 +161,29 @@ def test_admin_says_who_may_start_a_process_and_verifies_the_log(engine, session
     page.get_by_role("button", name="Vérifier la chaîne").click()
     expect(page.locator("body")).to_have_attribute("data-verified", "ok")
     s.assert_no_errors()
+
+
+def test_admin_simulates_then_migrates_instances_to_a_new_version(engine, session_factory, users):
+    source = (fixture_files("timers.bpmn")[0][1]).decode()
+    inst = engine.start("calendar", {"delay": "P1D"}, business_key="CAL-9")
+    wait = engine.get_instance(inst.id).active_elements[0]
+    engine.deploy([("timers.bpmn", source.replace(f'id="{wait}"', f'id="{wait}_v2"')
+                    .replace(f'Ref="{wait}"', f'Ref="{wait}_v2"').encode())])
+    s = session_factory()
+    page = s.login(users["admin"])
+    page.goto("/admin/migrations?process=calendar")
+    page.get_by_label("Version cible").select_option("2")
+    page.get_by_role("button", name="Simuler").click()
+    expect(page.locator("body")).to_have_attribute("data-migration", "dry:1")
+    expect(page.locator('#migration-result tr[data-instance="%s"]' % inst.id)).to_contain_text(wait)
+    page.get_by_label("Éléments renommés (ancien=nouveau, un par ligne)").fill(f"{wait}={wait}_v2")
+    page.get_by_role("button", name="Simuler").click()
+    expect(page.locator("body")).to_have_attribute("data-migration", "dry:0")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Migrer").click()
+    expect(page.locator("body")).to_have_attribute("data-migration", "done:1")
+    moved = engine.get_instance(inst.id)
+    assert moved.definition_version == 2 and moved.active_elements == [f"{wait}_v2"]
+    assert any(e.type == "instance_migrated" and e.actor == users["admin"] for e in engine.history(inst.id))
+    s.shot("admin-migration")
+    s.assert_no_errors()
