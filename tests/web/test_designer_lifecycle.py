@@ -145,3 +145,47 @@ def test_withdrawn_process_leaves_the_clerks_list_running_cases_go_on(engine, se
                                                                             name="Remettre en service").click()
     expect(page.locator('#definitions tr[data-key="complaint_handling"]')).to_contain_text("Publiée")
     s.assert_no_errors()
+
+
+SIMPLE = (b'<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+          b'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">'
+          b'<bpmn:process id="demande_simple" name="Demande simple" isExecutable="true"><bpmn:startEvent id="s"/>'
+          b'<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+          b'<bpmn:userTask id="t" name="Traiter" camunda:candidateGroups="bureau_ordre"/>'
+          b'<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/></bpmn:process>'
+          b'</bpmn:definitions>')
+
+
+def test_a_taken_business_key_is_refused_on_the_start_page_naming_it(engine, session_factory, users):
+    engine.deploy([("demande_simple.bpmn", SIMPLE)])
+    first = engine.start("demande_simple", {}, business_key="DEM-2026-0001")
+    c = session_factory()
+    clerk = c.login(users["clerk"])
+    clerk.goto("/processes/demande_simple/start")
+    clerk.get_by_label("Référence du dossier (facultatif)").fill("DEM-2026-0001")
+    clerk.get_by_role("button", name="Démarrer la procédure").click()
+    expect(clerk.locator("#start-message")).to_contain_text("DEM-2026-0001")
+    expect(clerk.locator("#start-message")).to_contain_text(first.id)
+    assert engine.list_instances(definition_key="demande_simple").total == 1
+
+
+def test_an_old_form_version_opens_read_only_and_is_republished(engine, session_factory, users):
+    deploy_complaints(engine)
+    import orjson
+
+    schema = orjson.loads((ROOT / "forms" / "rec_validation.form").read_bytes())
+    schema["components"] = schema["components"][:1]
+    engine.deploy([("rec_validation.form", orjson.dumps(schema))])
+    s = session_factory()
+    page = s.login(users["designer"])
+    page.goto("/designer")
+    page.locator('#forms li[data-key="rec_validation"] .tag', has_text="v1").click()
+    expect(page.locator("body")).to_have_attribute("data-editor-ready", "true")
+    expect(page.locator("#editor-message")).to_contain_text("Version 1 : lecture seule")
+    with page.expect_download() as download:
+        page.locator("#download-version").click()
+    assert download.value.suggested_filename == "rec_validation-v1.form"
+    page.get_by_role("button", name="Republier la version 1").click()
+    expect(page.locator("body")).to_have_attribute("data-republished", "rec_validation:3")
+    assert engine.form("rec_validation") == orjson.loads((ROOT / "forms" / "rec_validation.form").read_bytes())
+    s.assert_no_errors()
