@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..db import definitions, drafts
-from ..errors import Conflict, InvalidDefinition, NotFound
+from ..errors import Conflict, InvalidData, InvalidDefinition, NotFound
 from ..views import DeploymentView, DraftView
 from .admin_log import record
 from .base import Command, CommandContext, handles
@@ -102,8 +102,6 @@ def save_draft(cmd: SaveDraft, ctx: CommandContext) -> DraftView:
 
 
 def raise_wrong_key(kind: str, key: str, declared: list[str]):
-    from ..errors import InvalidData
-
     what = {"process": "process id", "decision": "decision id", "form": "form id"}[kind]
     raise InvalidData(f"the draft of {key!r} must keep the {what} {key!r} (it declares {', '.join(declared) or 'none'}):"
                       " to make another definition, start a new one", errors={"source": [f"Keep the {what} {key!r}."]})
