@@ -44,7 +44,8 @@ def test_publication_page_shows_the_changes_then_publishes(engine, session_facto
     expect(page.locator("body")).to_have_attribute("data-preview", "new")
     expect(page.locator('#draft-diagram .dw-changed[data-element-id="qualifier_reclamation"]')).to_have_count(1)
     expect(page.locator('#current-diagram .dw-changed[data-element-id="qualifier_reclamation"]')).to_have_count(1)
-    expect(page.locator("#changes li.changed")).to_contain_text("Qualifier la réclamation")
+    expect(page.locator("#changes li.changed")).to_contain_text(
+        'name : "Enregistrer et qualifier la réclamation" → "Qualifier la réclamation"')
     expect(page.locator("body")).to_have_attribute("data-diff", "1")
     s.shot("publish-diff")
     page.get_by_role("button", name="Publier", exact=True).click()

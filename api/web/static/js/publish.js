@@ -80,9 +80,17 @@
         Object.keys(d._layoutChanged).forEach(id => mark(viewers.draft, id, 'dw-moved'));
         list('Ajouté', Object.keys(d._added), 'added');
         list('Supprimé', Object.keys(d._removed), 'removed');
+        // bpmn-js-differ 3.2 hands jsondiffpatch's [old, new] to changed(model, key, newValue, oldValue):
+        // its attrs have the two swapped, so the values are read from the two diagrams where they are plain.
+        const valueIn = (viewer, id, attr, fallback) => {
+          const e = viewer.get('elementRegistry').get(id);
+          const v = e && e.businessObject && e.businessObject.get ? e.businessObject.get(attr) : undefined;
+          return v === undefined || typeof v !== 'object' ? v : fallback;
+        };
         Object.entries(d._changed).forEach(([id, c]) => changes.append(diwan.el('li', { className: 'changed', 'data-element': id,
           text: 'Modifié : ' + names(id) + ' — ' + Object.entries(c.attrs || {}).map(([a, v]) =>
-            a + ' : ' + JSON.stringify(v.oldValue) + ' → ' + JSON.stringify(v.newValue)).join(' ; ') })));
+            a + ' : ' + JSON.stringify(valueIn(viewers.current, id, a, v.newValue)) + ' → ' +
+            JSON.stringify(valueIn(viewers.draft, id, a, v.oldValue))).join(' ; ') })));
         list('Déplacé', Object.keys(d._layoutChanged).filter(id => !d._added[id] && !d._changed[id]), 'moved');
         if (!changes.children.length) changes.append(diwan.el('li', { className: 'muted', text: 'Aucune différence.' }));
       } else {
