@@ -12,6 +12,13 @@ from engine.db.migrate import alembic_config
 from tests.conftest import fixture_files
 
 
+def _before_0012() -> str:
+    """The revision 0012 follows (migrations are re-chained when branches merge)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_revision("0012").down_revision
+
+
 def _migrate(engine, revision: str, down: bool = False) -> None:
     config = alembic_config()
     with engine.db.begin() as conn:
@@ -28,7 +35,7 @@ def test_migration_0012__renames_later_duplicates_and_chains_the_rename(engine, 
     waiting = engine.start("receiver", {}, business_key="W-1")
     clock.advance(timedelta(seconds=1))
     late = engine.start("receiver", {}, business_key="W-2")
-    _migrate(engine, "0005", down=True)
+    _migrate(engine, _before_0012(), down=True)
     with engine.db.begin() as conn:  # duplicates as an older diwan let them be written
         conn.execute(sa.text("UPDATE instance SET business_key = 'A' WHERE business_key IN ('B', 'C')"))
         conn.execute(sa.text("UPDATE instance SET business_key = 'W-1' WHERE id = :i"), {"i": late.id})
