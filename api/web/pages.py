@@ -229,7 +229,7 @@ def new_diagram():
 
 
 @bp.get("/designer/<kind>/<key>/publish")
-@page(*EDITOR_ROLES, inline_styles=True)
+@page(*EDITOR_ROLES)
 def publish(kind: str, key: str):
     return designer_pages.publish_page(kind, key)
 
