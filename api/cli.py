@@ -27,24 +27,38 @@ def _collect(paths) -> list[Path]:
     return files
 
 
-def deploy_paths(engine: Engine, paths) -> None:
+def deploy_paths(engine: Engine, paths, only_new: bool = False) -> None:
     files = _collect(paths)
     if not files:
         click.echo("nothing to deploy")
         return
     try:
-        result = engine.deploy(files)
+        result = engine.deploy(files, only_new=only_new)
     except InvalidDefinition as exc:
         click.echo("deployment refused:", err=True)
         for p in exc.errors:
             click.echo(f"  {p['file'] or '-'}: {p['element'] or '-'}: {p['message']}", err=True)
         sys.exit(1)
-    for d in result.definitions:
-        click.echo(f"process {d['key']} v{d['version']}")
-    for d in result.decisions:
-        click.echo(f"decision {d['key']} v{d['version']}")
-    for d in result.forms:
-        click.echo(f"form {d['key']} v{d['version']}")
+    for kind, items in (("process", result.definitions), ("decision", result.decisions), ("form", result.forms)):
+        for d in items:
+            click.echo(f"{kind} {d['key']} v{d['version']}{STATUS_NOTES[d['status']]}")
+
+
+STATUS_NOTES = {
+    "new": "",
+    "unchanged": " (unchanged)",
+    "older": " (the content of an older version: the current version stays; "
+             "`diwan definitions republish` makes an old version current)",
+    "kept": " (already deployed: left as it is)",
+}
+
+
+def deploy_bundled(engine: Engine) -> None:
+    """Deploy the bundled processes/bpmn and forms whose keys were never deployed (a key that
+    has any version, from the disk or from a designer, is left alone)."""
+    bundled = [p for p in (ROOT / "processes" / "bpmn", ROOT / "forms") if p.is_dir()]
+    if _collect(bundled):
+        deploy_paths(engine, bundled, only_new=True)
 
 
 @click.group()
@@ -128,6 +142,67 @@ def users_create(name: str, password: str, roles, groups) -> None:
                + (f"; groups {', '.join(user.groups)}" if user.groups else ""))
 
 
+@main.group()
+def instances() -> None:
+    """Process instances (administration)."""
+
+
+@instances.command("migrate")
+@click.argument("key")
+@click.option("--to", "to_version", type=int, required=True, help="The target version.")
+@click.option("--from", "from_version", type=int, help="Only the instances on this version.")
+@click.option("--instance", "instance_ids", multiple=True, help="An instance id (repeatable; default: every live one).")
+@click.option("--map", "mappings", multiple=True, help="OLD=NEW: an element id renamed in the target (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Say what would happen, change nothing.")
+def instances_migrate(key, to_version, from_version, instance_ids, mappings, dry_run) -> None:
+    """Move live instances of a process to another version, all or nothing (each one's history records it)."""
+    mapping = {}
+    for item in mappings:
+        old, sep, new = item.partition("=")
+        if not sep or not old or not new:
+            raise click.BadParameter(f"{item!r}: give OLD=NEW", param_hint="--map")
+        mapping[old] = new
+    engine = _engine()
+    engine.upgrade_schema()
+    try:
+        result = engine.migrate_instances(key, to_version, instance_ids=instance_ids, from_version=from_version,
+                                          mapping=mapping, dry_run=dry_run)
+    except DiwanError as exc:
+        click.echo(f"refused: {exc.message}", err=True)
+        for instance_id, reasons in (exc.errors or {}).items() if isinstance(exc.errors, dict) else ():
+            click.echo(f"  {instance_id}: {' '.join(reasons)}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    for item in result["instances"]:
+        state = "ok" if item["ok"] else f"cannot move: {item.get('reason')}"
+        click.echo(f"{item['instance_id']} ({item['business_key'] or '-'}) v{item['from_version']}: {state}")
+    click.echo(("dry run: " if dry_run else "") + f"{len(result['instances'])} instance(s), "
+               f"{result['migrated']} migrated to v{to_version}")
+
+
+@main.group()
+def groups() -> None:
+    """Groups and their display names."""
+
+
+@groups.command("set")
+@click.argument("name")
+@click.option("--label", required=True, help="The display name pages show (e.g. \"Bureau d'ordre\").")
+def groups_set(name: str, label: str) -> None:
+    """Create a group or change its display name (recorded in the admin log)."""
+    engine = _engine()
+    engine.upgrade_schema()
+    try:
+        engine.save_group(name, label)
+    except DiwanError as exc:
+        click.echo(f"refused: {exc.message}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"group {name}: {label}")
+
+
 @main.command()
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has instances.")
 def demo(if_empty: bool) -> None:
@@ -143,9 +218,7 @@ def demo(if_empty: bool) -> None:
             return
         click.echo("refused: the database already has instances (the demo only runs on a fresh database)", err=True)
         sys.exit(1)
-    bundled = [p for p in (ROOT / "processes" / "bpmn", ROOT / "forms") if p.is_dir()]
-    if _collect(bundled):
-        deploy_paths(engine, bundled)
+    deploy_bundled(engine)
     created = create_demo(engine, UserStore(engine.db))
     for key, count in created.items():
         click.echo(f"demo: {count} instance(s) of {key}")
@@ -263,18 +336,17 @@ def audit_anchor(leaves: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--deploy/--no-deploy", "deploy_bundled", default=True, show_default=True,
-              help="Deploy processes/bpmn and forms at start (identical files keep their version).")
-def serve(host: str, port: int, deploy_bundled: bool) -> None:
+@click.option("--deploy/--no-deploy", "bundled", default=True, show_default=True,
+              help="Deploy the bundled processes/bpmn and forms whose keys were never deployed "
+                   "(never over what is deployed).")
+def serve(host: str, port: int, bundled: bool) -> None:
     """Upgrade the schema and serve the app with gunicorn (`DIWAN_WORKERS`, `DIWAN_REQUEST_TIMEOUT_SECONDS`)."""
     import os
 
     engine = _engine()
     engine.upgrade_schema()
-    if deploy_bundled:
-        bundled = [p for p in (ROOT / "processes" / "bpmn", ROOT / "forms") if p.is_dir()]
-        if _collect(bundled):
-            deploy_paths(engine, bundled)
+    if bundled:
+        deploy_bundled(engine)
     engine.dispose()
     from .serving import DiwanServer
 

@@ -33,6 +33,16 @@ DEMO_USERS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
+# The ministry's groups (DOMAIN.md) and the names pages show for them.
+GROUP_LABELS: dict[str, str] = {
+    "bureau_ordre": "Bureau d'ordre", "service_juridique": "Service juridique",
+    "service_consulaire": "Service consulaire", "service_social": "Service social", "superviseurs": "Superviseurs",
+    "comite_labellisation": "Comité de labellisation", "evaluateurs": "Évaluateurs",
+    "comite_financement": "Comité de financement", "service_financier": "Service financier",
+    "assistants_sociaux": "Assistants sociaux", "consulats": "Consulats",
+}
+
+
 @dataclass
 class DemoContext:
     engine: Engine
@@ -76,6 +86,8 @@ def create_demo(engine: Engine, users: UserStore) -> dict[str, int]:
         except Conflict:
             user = users.get_user(username)
         actors[username] = user.actor
+    for name, label in GROUP_LABELS.items():
+        engine.save_group(name, label)
     ctx = DemoContext(engine, actors)
     deployed = {d.key for d in engine.list_definitions()}
     from . import demo_scenarios  # noqa: F401  (registers the scenarios)

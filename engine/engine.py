@@ -28,6 +28,8 @@ from .db import incidents as incidents_db
 from .db.base import create_db_engine
 from .db.checkpoints import WalCheckpointer
 from .db.connections import KeptConnections
+from .admin import AdminMethods
+from .designer import DesignerMethods
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
 from .definitions.translate import translate_bpmn, translate_dmn
@@ -45,8 +47,9 @@ from .views import SYSTEM, Actor, DefinitionView, EventView, IncidentView, Insta
 log = logging.getLogger("diwan.engine")
 
 
-class Engine(ExternalTaskMethods):
-    """The diwan workflow engine (its external-task methods are in external_tasks.py).
+class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
+    """The diwan workflow engine (its external-task, designer and admin methods are in
+    external_tasks.py, designer.py and admin.py).
 
     Args:
         database_url: SQLAlchemy URL (default from `DIWAN_DATABASE_URL`, else SQLite `./diwan.db`).
@@ -193,7 +196,7 @@ class Engine(ExternalTaskMethods):
             if name.startswith(SIGNAL_PREFIX):
                 deliver_signal(ctx, SYSTEM, name.removeprefix(SIGNAL_PREFIX))
             else:
-                deliver_message(ctx, SYSTEM, name, key, {})
+                deliver_message(ctx, SYSTEM, name, key, {}, thrown=True)
 
     def _run_step(self, fn: Callable[[], Any]) -> Any:
         try:
@@ -204,9 +207,15 @@ class Engine(ExternalTaskMethods):
             raise ScriptError(None, str(exc)) from exc
 
     # -- thin public commands -----------------------------------------------------------
-    def deploy(self, files: Iterable[tuple[str, bytes]] | Iterable[str | Path], actor: Actor = SYSTEM):
-        """Deploy BPMN, DMN and form files (paths, folders, or (filename, bytes) pairs), all or nothing."""
-        return self.execute(Deploy(actor, tuple(_file_pairs(files))))
+    def deploy(self, files: Iterable[tuple[str, bytes]] | Iterable[str | Path], actor: Actor = SYSTEM, *,
+               only_new: bool = False):
+        """Deploy BPMN, DMN and form files (paths, folders, or (filename, bytes) pairs), all or nothing.
+
+        A definition whose current version says the same (formatting aside) keeps it; the
+        bytes of an older version leave the newer current one in place. `only_new` (the
+        bundled files) leaves alone every key that has a version.
+        """
+        return self.execute(Deploy(actor, tuple(_file_pairs(files)), only_new=only_new))
 
     def start(self, key: str, data: dict | None = None, business_key: str | None = None,
               actor: Actor = SYSTEM, version: int | None = None) -> InstanceView:
@@ -224,11 +233,11 @@ class Engine(ExternalTaskMethods):
     def cancel(self, instance_id: str, reason: str | None = None, actor: Actor = SYSTEM) -> InstanceView:
         return self.execute(_instance_cmds.CancelInstance(actor, instance_id, reason))
 
-    def suspend(self, instance_id: str, actor: Actor = SYSTEM) -> InstanceView:
-        return self.execute(_instance_cmds.SuspendInstance(actor, instance_id))
+    def suspend(self, instance_id: str, actor: Actor = SYSTEM, reason: str | None = None) -> InstanceView:
+        return self.execute(_instance_cmds.SuspendInstance(actor, instance_id, reason))
 
-    def resume(self, instance_id: str, actor: Actor = SYSTEM) -> InstanceView:
-        return self.execute(_instance_cmds.ResumeInstance(actor, instance_id))
+    def resume(self, instance_id: str, actor: Actor = SYSTEM, reason: str | None = None) -> InstanceView:
+        return self.execute(_instance_cmds.ResumeInstance(actor, instance_id, reason))
 
     def correlate(self, name: str, correlation_key: str, data: dict | None = None,
                   actor: Actor = SYSTEM) -> list[str]:
@@ -413,13 +422,22 @@ class Engine(ExternalTaskMethods):
             raise NotFound(latest["detail"])
         return latest["checkpoint"]
 
-    def list_definitions(self) -> list[DefinitionView]:
+    def list_definitions(self, *, startable: bool = False) -> list[DefinitionView]:
+        """The latest version of each process (`startable`: without the withdrawn ones)."""
+        from .db import lifecycle
+
         with self.kept.transaction(write=False) as conn:
-            return [_definition_view(r) for r in definitions.latest_of_each(conn, "process")]
+            states = lifecycle.all_states(conn, "process")
+            views = [_definition_view(r, states.get(r.key)) for r in definitions.latest_of_each(conn, "process")]
+        return [v for v in views if not (startable and v.withdrawn)]
 
     def get_definition(self, key: str, version: int | None = None, kind: str = "process") -> DefinitionView:
+        from .db import lifecycle
+
         row = self._definition_row(key, version, kind)
-        return _definition_view(row)
+        with self.kept.transaction(write=False) as conn:
+            state = lifecycle.get(conn, kind, key)
+        return _definition_view(row, state)
 
     def definition_versions(self, key: str, kind: str = "process") -> list[DefinitionView]:
         with self.kept.transaction(write=False) as conn:
@@ -579,10 +597,12 @@ def _task_view(row) -> TaskView:
         lane=row.lane, priority=row.priority, completed_at=_utc(row.completed_at), completed_by=row.completed_by)
 
 
-def _definition_view(row) -> DefinitionView:
+def _definition_view(row, state=None) -> DefinitionView:
     meta = orjson.loads(row.meta)
+    starters = orjson.loads(state.starter_groups) if state is not None and state.starter_groups else []
     return DefinitionView(row.id, row.key, row.name, row.version, _utc(row.deployed_at),
-                          meta.get("start_form_key"), row.kind)
+                          meta.get("start_form_key"), row.kind, withdrawn=state is not None and
+                          state.withdrawn_at is not None, starter_groups=tuple(starters))
 
 
 DEPLOYABLE = (".bpmn", ".dmn", ".form")

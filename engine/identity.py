@@ -53,6 +53,7 @@ class UserView:
     roles: tuple[str, ...]
     groups: tuple[str, ...]
     created_at: datetime
+    disabled_at: datetime | None = None
 
     @property
     def actor(self) -> Actor:
@@ -110,26 +111,39 @@ class UserStore:
         self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
 
     # -- users ---------------------------------------------------------------------------
-    def create_user(self, username: str, password: str, roles: Iterable[str], groups: Iterable[str] = ()) -> UserView:
-        """Create a user.
+    def create_user(self, username: str, password: str, roles: Iterable[str], groups: Iterable[str] = (),
+                    actor: str = "system") -> UserView:
+        """Create a user (the CreateUser command's handler, in this store's own transaction: the
+        CLI, the demo and the API create users before or beside any engine).
 
         Raises:
             InvalidData: a bad username, password, role or group (`errors` by field).
             Conflict: the username is taken.
         """
+        from .commands.base import CommandContext
+        from .commands.identity import CreateUser, create_user
+
         roles, groups = sorted(set(roles)), sorted(set(groups))
         _check_user(username, password, roles, groups)
         now = self.clock.now()
         password_hash = self._hash(password)
+        cmd = CreateUser(Actor(actor), username, password_hash, tuple(roles), tuple(groups))
         try:
             with reported_unavailable(), self.db.begin() as conn:
-                if users.by_username(conn, username) is not None:
-                    raise Conflict(f"the username {username!r} is taken")
-                users.insert_user(conn, user_id=uuid.uuid4().hex, username=username,
-                                  password_hash=password_hash, created_at=now, roles=roles, groups=groups)
+                return create_user(cmd, CommandContext(conn, now, None))
         except IntegrityError as exc:  # a concurrent creation of the same name won
             raise Conflict(f"the username {username!r} is taken") from exc
-        return UserView(username, tuple(roles), tuple(groups), now)
+
+    def hash_password(self, password: str) -> str:
+        """Check a new password (8 to 1024 characters) and hash it for ResetPassword.
+
+        Raises:
+            InvalidData: the password is too short or too long.
+            Unavailable: argon2 cannot allocate its memory.
+        """
+        if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD or "\x00" in password:
+            raise InvalidData("invalid password", errors={"password": [f"{MIN_PASSWORD} to {MAX_PASSWORD} characters."]})
+        return self._hash(password)
 
     def get_user(self, username: str) -> UserView:
         """Raises NotFound."""
@@ -170,7 +184,8 @@ class UserStore:
                 if retry is not None:
                     raise TooManyRequests(retry)
                 row = users.by_username(conn, username)
-            if not self._verify(row.password_hash if row else None, password):
+            if not self._verify(row.password_hash if row else None, password) or (
+                    row is not None and row.disabled_at is not None):
                 with self.db.begin() as conn:
                     users.forget_failures(conn, before=now - self.failure_window)
                     users.record_failure(conn, key, addr, now)
@@ -272,7 +287,9 @@ def _check_user(username: str, password: str, roles: list[str], groups: list[str
 
 def _view(conn, row) -> UserView:
     roles, groups = users.roles_and_groups(conn, row.id)
-    return UserView(row.username, tuple(roles), tuple(groups), _utc(row.created_at))
+    disabled = getattr(row, "disabled_at", None)
+    return UserView(row.username, tuple(roles), tuple(groups), _utc(row.created_at),
+                    _utc(disabled) if disabled is not None else None)
 
 
 def _utc(value: datetime) -> datetime:

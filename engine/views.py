@@ -35,6 +35,8 @@ class DefinitionView:
     deployed_at: datetime
     start_form_key: str | None = None
     kind: str = "process"
+    withdrawn: bool = False  # no new starts (running instances go on)
+    starter_groups: tuple[str, ...] = ()  # whose clerks may start it; empty: every clerk
 
     def to_dict(self) -> dict[str, Any]:
         return _dict(self)
@@ -152,6 +154,42 @@ class ExternalTaskView:
     suspended: bool
     properties: dict[str, str] = field(default_factory=dict)
     variables: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """A designer's unpublished definition (one per kind and key, shared, saved by revision)."""
+
+    kind: str
+    key: str
+    base_version: int | None
+    filename: str
+    source: str
+    revision: int
+    created_by: str
+    created_at: datetime
+    saved_by: str
+    saved_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass(frozen=True)
+class AdminEventView:
+    """One event of the admin log (definitions, drafts, users, groups)."""
+
+    seq: int
+    at: datetime
+    type: str
+    actor: str
+    subject: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
 
     def to_dict(self) -> dict[str, Any]:
         return _dict(self)

@@ -71,16 +71,24 @@ class CancelResource(MethodView):
 @blp.route("/process-instances/<instance_id>/suspend")
 class SuspendResource(MethodView):
     @requires("admin")
+    @blp.arguments(CancelSchema)
     @blp.response(200, InstanceSchema)
-    def post(self, instance_id):
-        """Suspend a running instance: its tasks, timers and messages wait (an ended one: 409)"""
-        return current_engine().suspend(instance_id, actor=current_actor())
+    def post(self, body, instance_id):
+        """Suspend a running instance: its tasks, timers and messages wait (an ended one: 409)
+
+        An optional body `{"reason"}` goes into the instance's history.
+        """
+        return current_engine().suspend(instance_id, actor=current_actor(), reason=body["reason"])
 
 
 @blp.route("/process-instances/<instance_id>/resume")
 class ResumeResource(MethodView):
     @requires("admin")
+    @blp.arguments(CancelSchema)
     @blp.response(200, InstanceSchema)
-    def post(self, instance_id):
-        """Resume a suspended instance (an ended one: 409)"""
-        return current_engine().resume(instance_id, actor=current_actor())
+    def post(self, body, instance_id):
+        """Resume a suspended instance (an ended one: 409)
+
+        An optional body `{"reason"}` goes into the instance's history.
+        """
+        return current_engine().resume(instance_id, actor=current_actor(), reason=body["reason"])

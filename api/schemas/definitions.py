@@ -12,6 +12,11 @@ class VersionArgsSchema(Schema):
                              metadata={"description": "A version (default: the latest)."})
 
 
+class SourceArgsSchema(VersionArgsSchema):
+    download = fields.Boolean(load_default=False, metadata={
+        "description": "true: sent as an attachment named KEY-vN.bpmn (.dmn, .form)."})
+
+
 class DefinitionSchema(Schema):
     id = fields.String(required=True)
     key = fields.String(required=True, metadata={"description": "The BPMN process id."})
@@ -19,6 +24,9 @@ class DefinitionSchema(Schema):
     version = fields.Integer(required=True)
     deployed_at = fields.DateTime(required=True)
     start_form_key = fields.String(allow_none=True)
+    withdrawn = fields.Boolean(metadata={"description": "Withdrawn: no new starts (running instances go on)."})
+    starter_groups = fields.List(fields.String(), metadata={"description": "Whose clerks may start it; empty: "
+                                                                           "every clerk."})
 
 
 class DeploymentArgsSchema(Schema):
@@ -26,16 +34,25 @@ class DeploymentArgsSchema(Schema):
                         metadata={"description": ".bpmn, .dmn and .form files"})
 
 
+DEPLOY_STATUSES = ("new", "unchanged", "older", "kept")
+_STATUS = {"description": "`new`: this upload made the version; `unchanged`: the current version says the same "
+                          "(formatting aside); `older`: the bytes of this older version, the newer current one "
+                          "stays (re-publish an old version explicitly); `kept`: a bundled deploy left the "
+                          "existing versions alone.", "enum": list(DEPLOY_STATUSES)}
+
+
 class DeployedDefinitionSchema(Schema):
     id = fields.String(required=True)
     key = fields.String(required=True)
     name = fields.String(allow_none=True)
     version = fields.Integer(required=True)
+    status = fields.String(metadata=_STATUS)
 
 
 class DeployedItemSchema(Schema):
     key = fields.String(required=True)
     version = fields.Integer(required=True)
+    status = fields.String(metadata=_STATUS)
 
 
 class DeploymentSchema(Schema):

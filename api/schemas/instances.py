@@ -12,7 +12,7 @@ STATUSES = ("running", "completed", "cancelled", "failed", "suspended")
 class StartSchema(Schema):
     data = variables(load_default=dict)
     business_key = text(255, allow_none=True, load_default=None,
-                        metadata={"description": "Optional, not unique; messages correlate on it."})
+                        metadata={"description": "Optional; unique per process (409 naming it); messages correlate on it."})
 
 
 class InstanceArgsSchema(PageArgsSchema):

@@ -18,7 +18,7 @@ from ..auth import current_user
 from ..extensions import current_access, current_engine, current_users
 from ..resources.history import _csv
 from ..resources.reads import require_readable, require_readable_task
-from . import assets, security
+from . import admin_pages, assets, designer_pages, security
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 
@@ -115,7 +115,9 @@ def _home_for(user) -> str:
         return url_for("web.inbox")
     if roles & {"designer"}:
         return url_for("web.designer")
-    if roles & {"auditor", "admin"}:
+    if "admin" in roles:
+        return url_for("web.admin")
+    if roles & {"auditor"}:
         return url_for("web.instances")
     return url_for("web.processes")
 
@@ -200,7 +202,7 @@ def task(task_id: str):
 @page()
 def processes():
     engine = current_engine()
-    definitions = engine.list_definitions()
+    definitions = engine.list_definitions(startable=True)  # a withdrawn process starts nothing
     return render_template("processes/list.html", definitions=definitions,
                            can_start=bool({"clerk", "admin"} & set(_actor().roles)),
                            can_edit=bool(set(EDITOR_ROLES) & set(_actor().roles)))
@@ -217,44 +219,130 @@ def start(key: str):
 @bp.get("/designer")
 @page(*EDITOR_ROLES)
 def designer():
-    from engine.db import definitions as rows
+    return designer_pages.index()
 
-    engine = current_engine()
-    processes = [(d, engine.definition_versions(d.key)) for d in engine.list_definitions()]
-    with engine.db.connect() as conn:
-        forms = rows.latest_of_each(conn, "form")
-        decisions = rows.latest_of_each(conn, "decision")
-    return render_template("designer/index.html", processes=processes, forms=forms, decisions=decisions)
+
+@bp.post("/designer/new-diagram")
+@page(*EDITOR_ROLES)
+def new_diagram():
+    return designer_pages.new_diagram(_actor())
+
+
+@bp.get("/designer/<kind>/<key>/publish")
+@page(*EDITOR_ROLES)
+def publish(kind: str, key: str):
+    return designer_pages.publish_page(kind, key)
+
+
+@bp.get("/designer/<kind>/<key>/versions/<int:version>/download")
+@page(*EDITOR_ROLES)
+def download_version(kind: str, key: str, version: int):
+    return designer_pages.download(kind, key, version)
 
 
 @bp.get("/modeler")
 @bp.get("/modeler/<key>")
 @page(*EDITOR_ROLES, inline_styles=True)
 def modeler(key: str | None = None):
-    definition = current_engine().get_definition(key) if key else None
-    return render_template("designer/modeler.html", key=key, definition=definition)
+    if key is None:
+        return render_template("designer/new_diagram.html")
+    return render_template("designer/modeler.html", **designer_pages.modeler_context(key))
 
 
 @bp.get("/forms/edit")
 @page(*EDITOR_ROLES)
 def form_edit_by_query():
+    from engine.commands.draft_sources import KEY
+
     key = request.args.get("key", "").strip()
     if not key:
         return redirect(url_for("web.designer"))
+    if not KEY.fullmatch(key):
+        return error_page(400, f"Clé de formulaire invalide : « {key} ». Une lettre ou _ d'abord, puis lettres, "
+                               "chiffres, _ . -")
     return redirect(url_for("web.form_editor", key=key))
 
 
 @bp.get("/forms/<key>/edit")
 @page(*EDITOR_ROLES, inline_styles=True)
 def form_editor(key: str):
-    return render_template("designer/form_editor.html", key=key)
+    from engine.commands.draft_sources import KEY
+
+    if not KEY.fullmatch(key):
+        return error_page(400, f"Clé de formulaire invalide : « {key} ».")
+    return render_template("designer/form_editor.html", key=key, kind="form", version=request.args.get("version", type=int),
+                           base=designer_pages.current_version("form", key))
 
 
 @bp.get("/decisions/<key>/edit")
 @page(*EDITOR_ROLES, inline_styles=True)
 def decision_editor(key: str):
-    current_engine().get_definition(key, kind="decision")  # 404 page for an unknown key
-    return render_template("designer/decision_editor.html", key=key)
+    base = designer_pages.current_version("decision", key)
+    if base is None:
+        current_engine().draft("decision", key)  # 404 page for a key with neither a version nor a draft
+    return render_template("designer/decision_editor.html", key=key, kind="decision", base=base,
+                           version=request.args.get("version", type=int))
+
+
+# -- admin console (api/web/admin_pages.py) -------------------------------------------------
+@bp.get("/admin")
+@page("admin")
+def admin():
+    return admin_pages.overview()
+
+
+@bp.get("/admin/incidents")
+@page("admin")
+def admin_incidents():
+    return admin_pages.incidents()
+
+
+@bp.get("/admin/instances")
+@page("admin")
+def admin_instances():
+    return admin_pages.instances()
+
+
+@bp.get("/admin/users")
+@page("admin")
+def admin_users():
+    return admin_pages.users()
+
+
+@bp.get("/admin/users/<username>")
+@page("admin")
+def admin_user(username: str):
+    return admin_pages.user(username)
+
+
+@bp.get("/admin/groups")
+@page("admin")
+def admin_groups():
+    return admin_pages.groups()
+
+
+@bp.get("/admin/groups/<name>")
+@page("admin")
+def admin_group(name: str):
+    return admin_pages.group(name)
+
+
+@bp.get("/admin/definitions")
+@page("admin")
+def admin_definitions():
+    return admin_pages.definitions()
+
+
+@bp.get("/admin/migrations")
+@page("admin")
+def admin_migrations():
+    return admin_pages.migrations()
+
+
+@bp.get("/admin/journal")
+@page("admin", "auditor")
+def admin_journal():
+    return admin_pages.journal()
 
 
 # -- auditor -------------------------------------------------------------------------------

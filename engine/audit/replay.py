@@ -105,6 +105,8 @@ def _replay(engine, events: list[dict]) -> tuple[WorkflowRun, dict[str, str]]:
     for command in commands:
         first = command[0]
         clock["now"] = first["at"]
+        if first["type"] == "instance_migrated":  # the instance moved to another version here
+            run = _migrated(engine, run, first["payload"], script_engine)
         run.begin_command()
         try:
             _apply(run, first, task_map)
@@ -138,6 +140,18 @@ def _replay(engine, events: list[dict]) -> tuple[WorkflowRun, dict[str, str]]:
         raise Divergence(expected[cursor]["seq"], f"the record completed {expected[cursor]['element_id']}, "
                                                   "which the replay did not")
     return run, task_map
+
+
+def _migrated(engine, run: WorkflowRun, payload: dict, script_engine) -> WorkflowRun:
+    """The replay's run restored onto the version the instance migrated to (as the command did)."""
+    from ..commands.migration import moved_run
+
+    with engine.db.connect() as conn:
+        built = engine._built_spec(conn, payload["to_definition_id"], payload["bindings"])
+    run.wf.data["variables"] = run.variables
+    moved = moved_run(run, built, payload.get("mapping") or {})
+    moved.attach(script_engine, engine.settings.max_steps)
+    return moved
 
 
 def _split(events: list[dict]) -> list[list[dict]]:

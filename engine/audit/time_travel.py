@@ -66,7 +66,7 @@ def state_at(events: list[dict], seq: int) -> dict[str, Any]:
 
 INPUT_EVENTS = ("instance_started", "task_completed", "task_claimed", "task_unclaimed", "timer_fired",
                 "message_correlated", "signal_received", "instance_cancelled", "instance_suspended", "instance_resumed",
-                "incident_created", "incident_retried",
+                "incident_created", "incident_retried", "instance_migrated",
                 "external_task_completed", "external_task_failed", "external_task_bpmn_error")
 
 

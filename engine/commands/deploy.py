@@ -9,10 +9,12 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from ..db import definitions
 from ..definitions.constructs import unsupported_constructs
+from ..definitions import sameness
 from ..definitions.files import DeployedFile, read_file
 from ..definitions.spec_cache import build_spec, validation_problem
 from ..errors import InvalidDefinition, problem
 from ..views import DeploymentView
+from .admin_log import record
 from .base import Command, CommandContext, handles
 
 MAX_FILES = 200
@@ -25,6 +27,13 @@ class Deploy(Command[DeploymentView]):
     """Deploy files given as (filename, content bytes) pairs."""
 
     files: tuple[tuple[str, bytes], ...] = ()
+    # The bundled definitions (`diwan serve`, `diwan demo`): a key that has any version is
+    # left as it is, so what designers published is never replaced by the files on disk.
+    only_new: bool = False
+    # Validate and say what each definition would become (statuses), storing nothing.
+    dry_run: bool = False
+    # Re-publish this older version: its bytes make the next version (RepublishVersion, drafts).
+    republish_of: int | None = None
 
 
 @handles(Deploy)
@@ -178,7 +187,8 @@ def _schedule_timer_starts(ctx: CommandContext, definition_id: str, key: str, st
 def _store(ctx: CommandContext, cmd: Deploy, files: list[DeployedFile]) -> DeploymentView:
     engine, conn, now = ctx.engine, ctx.conn, ctx.now
     deployment_id = engine.new_id()
-    definitions.insert_deployment(conn, deployment_id, now, cmd.actor.username)
+    if not cmd.dry_run:
+        definitions.insert_deployment(conn, deployment_id, now, cmd.actor.username)
     out = {"process": [], "decision": [], "form": []}
     for f in files:
         entries = []
@@ -189,21 +199,54 @@ def _store(ctx: CommandContext, cmd: Deploy, files: list[DeployedFile]) -> Deplo
         else:
             entries = [("form", f.form["id"], f.form.get("name") or f.form["id"], {})]
         for kind, key, name, meta in entries:
-            latest = definitions.latest(conn, kind, key)
-            if latest is not None and latest.content_hash == f.content_hash:
-                row_id, version = latest.id, latest.version
-            else:
-                row_id, version = engine.new_id(), (latest.version + 1 if latest else 1)
+            row_id, version, status = _version_for(ctx, cmd, kind, key, f)
+            if status == "new" and not cmd.dry_run:
+                row_id = engine.new_id()
+                if cmd.republish_of is not None:
+                    meta = {**meta, "republished_from": cmd.republish_of}
                 definitions.insert_definition(
                     conn, id=row_id, kind=kind, key=key, version=version, name=name, filename=f.filename,
                     content_hash=f.content_hash, source=f.text, meta=orjson.dumps(meta).decode(),
                     deployment_id=deployment_id, deployed_at=now)
-                if kind == "process":
+                if kind == "process" and not _withdrawn(conn, key):
                     _schedule_timer_starts(ctx, row_id, key, meta.get("timer_starts", []))
-            out[kind].append({"id": row_id, "key": key, "name": name, "version": version})
+            out[kind].append({"id": row_id, "key": key, "name": name, "version": version, "status": status})
+    made = [{"kind": kind, "key": e["key"], "version": e["version"]} for kind in out for e in out[kind]
+            if e["status"] == "new"]
+    if made and not cmd.dry_run:
+        record(ctx, "definitions_deployed", f"deployment:{deployment_id}",
+               {"deployment_id": deployment_id, "definitions": made}, cmd.actor.username)
     return DeploymentView(
         id=deployment_id,
         definitions=out["process"],
-        forms=[{"key": e["key"], "version": e["version"]} for e in out["form"]],
-        decisions=[{"key": e["key"], "version": e["version"]} for e in out["decision"]],
+        forms=[{"key": e["key"], "version": e["version"], "status": e["status"]} for e in out["form"]],
+        decisions=[{"key": e["key"], "version": e["version"], "status": e["status"]} for e in out["decision"]],
     )
+
+
+def _withdrawn(conn, key: str) -> bool:
+    from ..db import lifecycle
+
+    state = lifecycle.get(conn, "process", key)
+    return state is not None and state.withdrawn_at is not None
+
+
+def _version_for(ctx: CommandContext, cmd: Deploy, kind: str, key: str, f: DeployedFile) -> tuple[str | None, int, str]:
+    """(row id, version, status) of one uploaded definition.
+
+    status: `new` (a new version to store), `unchanged` (the current version says the same),
+    `older` (the bytes of an older version: the newer current version stays; re-publishing
+    an old version is its own command), `kept` (`only_new`: the key already has versions).
+    """
+    conn = ctx.conn
+    latest = definitions.latest(conn, kind, key)
+    if latest is None:
+        return None, 1, "new"
+    if cmd.only_new:
+        return latest.id, latest.version, "kept"
+    if latest.content_hash == f.content_hash or sameness.same(kind, latest.source, f.text):
+        return latest.id, latest.version, "unchanged"
+    older = definitions.by_hash(conn, kind, key, f.content_hash)
+    if older is not None and older.version != cmd.republish_of:
+        return older.id, older.version, "older"
+    return None, latest.version + 1, "new"

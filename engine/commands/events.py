@@ -7,7 +7,7 @@ from datetime import datetime
 import orjson
 
 from ..audit.hash_chain import format_at
-from ..db import definitions, subscriptions, timers
+from ..db import definitions, instances, lifecycle, subscriptions, timers
 from ..errors import NotFound
 from ..views import InstanceView
 from .base import Command, CommandContext, handles
@@ -93,7 +93,10 @@ def deliver_signal(ctx: CommandContext, actor, name: str) -> list[str]:
         if ctx.engine._run_step(lambda run=loaded.run: run.signal(name)):
             save(ctx, loaded)
             reached.append(instance_id)
+    withdrawn = lifecycle.withdrawn_keys(ctx.conn)
     for row in definitions.latest_of_each(ctx.conn, "process"):
+        if row.key in withdrawn:
+            continue
         for start in orjson.loads(row.meta).get("signal_starts", []):
             if start["signal"] == name:
                 view = start_instance(StartInstance(actor, row.key, {}, None, row.version, start["id"]), ctx)
@@ -101,9 +104,15 @@ def deliver_signal(ctx: CommandContext, actor, name: str) -> list[str]:
     return reached
 
 
-def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data: dict) -> list[str]:
+def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data: dict,
+                    thrown: bool = False) -> list[str]:
     """Deliver a message to the instances waiting for it under `key` (or start one by a message
-    start event); returns the ids reached, empty when nobody takes it."""
+    start event); returns the ids reached, empty when nobody takes it.
+
+    Args:
+        thrown: an instance threw it: a message start whose business key an instance of that
+            process already has is dropped (as a message nobody takes), instead of a Conflict.
+    """
     reached = []
     for instance_id in subscriptions.waiting_instances(ctx.conn, name, key):
         loaded = load(ctx, instance_id)
@@ -117,9 +126,14 @@ def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data
             reached.append(instance_id)
     if reached:
         return reached
+    withdrawn = lifecycle.withdrawn_keys(ctx.conn)
     for row in definitions.latest_of_each(ctx.conn, "process"):
+        if row.key in withdrawn:
+            continue
         for start in orjson.loads(row.meta).get("message_starts", []):
             if start["message"] == name:
+                if thrown and key is not None and instances.with_business_key(ctx.conn, row.key, key):
+                    continue
                 view = start_instance(StartInstance(actor, row.key, dict(data), key, row.version, start["id"]), ctx)
                 return [view.id]
     return []
@@ -146,6 +160,8 @@ def fire_start_timer(cmd: FireStartTimer, ctx: CommandContext) -> str | None:
     if cmd.due_at is not None and timers.aware(row.due_at) != timers.aware(cmd.due_at):
         return None
     definition = definitions.by_id(conn, row.definition_id)
+    if definition.key in lifecycle.withdrawn_keys(conn):  # withdrawn meanwhile (its schedule is removed)
+        return None
     view = start_instance(StartInstance(cmd.actor, definition.key, {}, None, definition.version, row.element_id), ctx)
     following = occurrence(row.kind, row.value, timers.aware(row.origin), row.occurrence + 1, ctx.engine.tz)
     timers.schedule_next_start(conn, row.id, row.occurrence + 1, following)

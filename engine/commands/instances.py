@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 
 from ..audit.hash_chain import GENESIS
-from ..db import definitions
-from ..errors import Conflict, NotFound
+from ..db import definitions, instances, lifecycle
+from ..errors import Conflict, Forbidden, NotFound
 from ..runtime.workflow_run import WorkflowRun
 from ..views import InstanceView
 from .base import Command, CommandContext, handles
@@ -33,15 +33,20 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
     """Create the instance and run it to its first wait state.
 
     Raises NotFound (no such process), InvalidData (a value outside the value domain, the
-    start form's rules), ScriptError (a step failed).
+    start form's rules), Conflict (an instance of the process has the business key; the process
+    is withdrawn), Forbidden (the process names starter groups the actor is not in), ScriptError
+    (a step failed).
     """
     engine, conn = ctx.engine, ctx.conn
     row = (definitions.by_version(conn, "process", cmd.key, cmd.version) if cmd.version
            else definitions.latest(conn, "process", cmd.key))
     if row is None:
         raise NotFound(f"process {cmd.key!r} not found" + (f" in version {cmd.version}" if cmd.version else ""))
+    _require_startable(conn, cmd, row.key)
     data = checked_data(cmd.data, ctx.engine.value_limits)
     checked_text(cmd.business_key, "business_key")
+    if cmd.business_key is not None:
+        _require_unused_business_key(conn, row.key, cmd.business_key)
     meta = orjson.loads(row.meta)
     bindings = engine._bindings(conn, row)
     if cmd.start_event is None:
@@ -73,6 +78,28 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
     return engine._saved_view(head, values)
 
 
+def _require_startable(conn, cmd: StartInstance, key: str) -> None:
+    """A withdrawn process starts no instance; a process with starter groups only for their
+    clerks (and admins; message, signal and timer starts are not a clerk's)."""
+    state = lifecycle.get(conn, "process", key)
+    if state is None:
+        return
+    if state.withdrawn_at is not None:
+        raise Conflict(f"process {key!r} is withdrawn: it starts no new instances (running ones go on)")
+    groups = lifecycle.starter_groups(state)
+    if groups and cmd.start_event is None and not cmd.actor.is_admin and not set(groups) & set(cmd.actor.groups):
+        raise Forbidden(f"only clerks of {', '.join(groups)} may start {key!r}")
+
+
+def _require_unused_business_key(conn, key: str, business_key: str) -> None:
+    """Business keys are unique per process (the database's unique index catches a race:
+    a generic conflict, and the retry gets this message)."""
+    other = instances.with_business_key(conn, key, business_key)
+    if other is not None:
+        raise Conflict(f"the business key {business_key!r} is already used by instance {other} of {key!r}",
+                       errors={"business_key": [f"{business_key!r} is already used by instance {other}."]})
+
+
 @dataclass(frozen=True)
 class CancelInstance(Command[InstanceView]):
     """Cancel a running or suspended instance."""
@@ -96,6 +123,7 @@ class SuspendInstance(Command[InstanceView]):
     """Suspend a running instance: nothing moves until it is resumed."""
 
     instance_id: str = ""
+    reason: str | None = None
 
 
 @handles(SuspendInstance)
@@ -103,7 +131,7 @@ def suspend_instance(cmd: SuspendInstance, ctx: CommandContext) -> InstanceView:
     loaded = _load_live(ctx, cmd.instance_id)
     if loaded.row.status == "suspended":
         raise Conflict("the instance is already suspended")
-    add_event(loaded, "instance_suspended", cmd.actor.username)
+    add_event(loaded, "instance_suspended", cmd.actor.username, payload={"reason": cmd.reason} if cmd.reason else None)
     values = save(ctx, loaded, status="suspended")
     return ctx.engine._saved_view(loaded.row, values)
 
@@ -113,6 +141,7 @@ class ResumeInstance(Command[InstanceView]):
     """Resume a suspended instance."""
 
     instance_id: str = ""
+    reason: str | None = None
 
 
 @handles(ResumeInstance)
@@ -120,7 +149,7 @@ def resume_instance(cmd: ResumeInstance, ctx: CommandContext) -> InstanceView:
     loaded = _load_live(ctx, cmd.instance_id)
     if loaded.row.status != "suspended":
         raise Conflict("the instance is not suspended")
-    add_event(loaded, "instance_resumed", cmd.actor.username)
+    add_event(loaded, "instance_resumed", cmd.actor.username, payload={"reason": cmd.reason} if cmd.reason else None)
     ctx.engine._run_step(loaded.run.fire_timers)  # timers that fell due meanwhile fire now
     values = save(ctx, loaded, status="completed" if loaded.run.is_completed() else "running")
     return ctx.engine._saved_view(loaded.row, values)

@@ -40,6 +40,8 @@ _SELECT = f"SELECT {columns(definition)} FROM definition"
 LATEST = Statement(f"{_SELECT} WHERE kind = :kind AND key = :key ORDER BY version DESC LIMIT 1")
 BY_VERSION = Statement(f"{_SELECT} WHERE kind = :kind AND key = :key AND version = :version")
 BY_ID = Statement(f"{_SELECT} WHERE id = :id")
+BY_HASH = Statement(f"{_SELECT} WHERE kind = :kind AND key = :key AND content_hash = :content_hash "
+                    "ORDER BY version DESC LIMIT 1")
 
 
 def latest(conn: Connection, kind: str, key: str):
@@ -49,6 +51,11 @@ def latest(conn: Connection, kind: str, key: str):
 
 def by_version(conn: Connection, kind: str, key: str, version: int):
     return db(conn).first(BY_VERSION, {"kind": kind, "key": key, "version": version})
+
+
+def by_hash(conn: Connection, kind: str, key: str, content_hash: str):
+    """The newest version of a definition with exactly these bytes (their sha256), or None."""
+    return db(conn).first(BY_HASH, {"kind": kind, "key": key, "content_hash": content_hash})
 
 
 def by_id(conn: Connection, definition_id: str):

@@ -30,6 +30,9 @@ instance = sa.Table(
     sa.Index("ix_instance_key_status", "definition_key", "status"),
     sa.Index("ix_instance_business_key", "business_key"),
     sa.Index("ix_instance_created_at", "created_at"),
+    # Business keys are unique per process (messages correlate by them); many instances have none.
+    sa.Index("uq_instance_definition_key_business_key", "definition_key", "business_key", unique=True,
+             sqlite_where=sa.text("business_key IS NOT NULL"), postgresql_where=sa.text("business_key IS NOT NULL")),
 )
 
 _HEAD_COLUMNS = ("id", "definition_id", "definition_key", "definition_version", "business_key", "status",
@@ -47,11 +50,19 @@ UPDATE_VERSIONED_SAME_STATUS = Statement(
     "version = :version, last_seq = :last_seq, last_hash = :last_hash "
     "WHERE id = :b_id AND version = :b_version")
 INSERT = insert_statement(instance)
+BY_BUSINESS_KEY = Statement("SELECT id FROM instance WHERE definition_key = :definition_key "
+                            "AND business_key = :business_key")
 
 
 def head(conn: Connection, instance_id: str):
     """The instance row without its state blob (command path: prebuilt SQL)."""
     return db(conn).first(SELECT_FOR_COMMAND, {"id": instance_id})
+
+
+def with_business_key(conn: Connection, definition_key: str, business_key: str) -> str | None:
+    """The id of the process's instance that has this business key, or None."""
+    row = db(conn).first(BY_BUSINESS_KEY, {"definition_key": definition_key, "business_key": business_key})
+    return row.id if row is not None else None
 
 
 def state(conn: Connection, instance_id: str):
@@ -69,6 +80,12 @@ def update_versioned(conn: Connection, instance_id: str, expected_version: int, 
     if not status_changed:
         del params["status"], params["ended_at"]
     return db(conn).execute(UPDATE_VERSIONED if status_changed else UPDATE_VERSIONED_SAME_STATUS, params) == 1
+
+
+def set_definition(conn: Connection, instance_id: str, definition_id: str, version: int, bindings: str) -> None:
+    """Move an instance to another version of its process (instance migration, after its versioned write)."""
+    conn.execute(sa.update(instance).where(instance.c.id == instance_id).values(
+        definition_id=definition_id, definition_version=version, bindings=bindings))
 
 
 def insert(conn: Connection, **values) -> None:

@@ -1,5 +1,6 @@
 """Every table, imported in one place for migrations and tests."""
-from . import access, audit_checkpoints, audit_events, clock, definitions, external_tasks, incidents, instances, labels, outbox, subscriptions, tasks, timers, users  # noqa: F401
+from . import (access, admin_events, audit_checkpoints, audit_events, clock, definitions, drafts,  # noqa: F401
+               external_tasks, incidents, instances, labels, lifecycle, outbox, subscriptions, tasks, timers, users)
 from .base import metadata
 
 __all__ = ["metadata"]

@@ -175,3 +175,8 @@ def may_act(row: sa.Row, user: str, groups: Iterable[str]) -> bool:
     if user in orjson.loads(row.candidate_users):
         return True
     return bool(set(orjson.loads(row.candidate_groups)) & set(groups))
+
+
+def rename(conn: Connection, task_id: str, element_id: str, name: str | None) -> None:
+    """A ready task's element id and label as its instance's new version has them (migration)."""
+    conn.execute(sa.update(task).where(task.c.id == task_id).values(element_id=element_id, name=name))

@@ -4,6 +4,7 @@ The users table is `user_account`, not `user`: `user` is a reserved word in Post
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import datetime
 from typing import NamedTuple
 
@@ -19,6 +20,7 @@ user_account = sa.Table(
     sa.Column("username", sa.String(150), nullable=False, unique=True),
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("disabled_at", Timestamp),  # no login, no live token (kept: the history names them)
 )
 
 user_role = sa.Table(
@@ -33,6 +35,16 @@ user_group = sa.Table(
     metadata,
     sa.Column("user_id", Id, sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("group_name", sa.String(255), primary_key=True),
+)
+
+# The groups' directory: a display name for each group name (pages show "Bureau d'ordre",
+# not `bureau_ordre`); memberships stay in user_group by name.
+access_group = sa.Table(
+    "access_group",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("label", sa.String(255), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
 )
 
 # Bearer tokens (and, later, web sessions): only the sha256 of the token is stored.
@@ -77,7 +89,7 @@ TOKEN_OWNER = (
     sa.select(user_account.c.id, user_account.c.username, user_account.c.created_at, api_token.c.expires_at)
     .join(api_token, api_token.c.user_id == user_account.c.id)
     .where(api_token.c.token_hash == sa.bindparam("token_hash"), api_token.c.revoked_at.is_(None),
-           api_token.c.expires_at > sa.bindparam("now")))
+           api_token.c.expires_at > sa.bindparam("now"), user_account.c.disabled_at.is_(None)))
 
 
 def roles_and_groups(conn: Connection, user_id: str) -> tuple[list[str], list[str]]:
@@ -159,3 +171,68 @@ def forget_failures(conn: Connection, username: str | None = None, remote_addr: 
     if before is not None:
         stmt = stmt.where(login_attempt.c.at < before)
     conn.execute(stmt)
+
+
+# -- administration (commands in engine/commands/identity.py) ------------------------------
+def set_roles(conn: Connection, user_id: str, roles: list[str]) -> None:
+    conn.execute(sa.delete(user_role).where(user_role.c.user_id == user_id))
+    if roles:
+        conn.execute(sa.insert(user_role), [{"user_id": user_id, "role": r} for r in roles])
+
+
+def set_groups(conn: Connection, user_id: str, groups: list[str]) -> None:
+    conn.execute(sa.delete(user_group).where(user_group.c.user_id == user_id))
+    if groups:
+        conn.execute(sa.insert(user_group), [{"user_id": user_id, "group_name": g} for g in groups])
+
+
+def set_disabled(conn: Connection, user_id: str, at: datetime | None) -> None:
+    conn.execute(sa.update(user_account).where(user_account.c.id == user_id).values(disabled_at=at))
+
+
+def revoke_all_tokens(conn: Connection, user_id: str, now: datetime) -> None:
+    conn.execute(sa.update(api_token).where(api_token.c.user_id == user_id, api_token.c.revoked_at.is_(None))
+                 .values(revoked_at=now))
+
+
+def members(conn: Connection, group: str) -> list[str]:
+    return sorted(conn.execute(sa.select(user_account.c.username).join(
+        user_group, user_group.c.user_id == user_account.c.id).where(user_group.c.group_name == group)).scalars())
+
+
+GroupRow = namedtuple("GroupRow", "name label created_at members")
+
+
+def groups_directory(conn: Connection) -> list[sa.Row]:
+    """Every group: the directory's, and names only memberships use (label None), with member counts."""
+    counts = {r[0]: r[1] for r in conn.execute(
+        sa.select(user_group.c.group_name, sa.func.count()).group_by(user_group.c.group_name))}
+    rows = {r.name: r for r in conn.execute(sa.select(access_group))}
+    names = sorted(set(rows) | set(counts))
+    return [GroupRow(n, rows[n].label if n in rows else None, rows[n].created_at if n in rows else None, counts.get(n, 0))
+            for n in names]
+
+
+def group_labels(conn: Connection) -> dict[str, str]:
+    return {r.name: r.label for r in conn.execute(sa.select(access_group.c.name, access_group.c.label))}
+
+
+def group(conn: Connection, name: str) -> sa.Row | None:
+    return conn.execute(sa.select(access_group).where(access_group.c.name == name)).first()
+
+
+def upsert_group(conn: Connection, name: str, label: str, at: datetime) -> bool:
+    """Set a group's display name; True when the group is new to the directory."""
+    if group(conn, name) is None:
+        conn.execute(sa.insert(access_group).values(name=name, label=label, created_at=at))
+        return True
+    conn.execute(sa.update(access_group).where(access_group.c.name == name).values(label=label))
+    return False
+
+
+def ensure_groups(conn: Connection, names, at: datetime) -> None:
+    """Put group names a user is given into the directory (labelled by their name until an admin names them)."""
+    known = set(conn.execute(sa.select(access_group.c.name).where(access_group.c.name.in_(list(names)))).scalars())
+    new = [{"name": n, "label": n, "created_at": at} for n in names if n not in known]
+    if new:
+        conn.execute(sa.insert(access_group), new)

@@ -21,14 +21,14 @@ def test_deploy__multipart_lists_everything_uploaded(call):
     assert sorted((d["key"], d["version"]) for d in body["definitions"]) == [("decision", 1), ("with_forms", 1)]
     assert {d["name"] for d in body["definitions"]} >= {"Avec formulaires"}
     assert sorted((f["key"], f["version"]) for f in body["forms"]) == [("decision_form", 1), ("request", 1)]
-    assert body["decisions"] == [{"key": "cofinancing_rate", "version": 1}]
+    assert body["decisions"] == [{"key": "cofinancing_rate", "version": 1, "status": "new"}]
 
 
 def test_deploy__identical_content_keeps_its_version(call):
-    for _ in range(2):
+    for status in ("new", "unchanged"):
         response = call("post", "/api/v1/deployments", "admin", content_type="multipart/form-data",
                         data=_files("loop.bpmn"))
-        assert response.get_json()["definitions"][0]["version"] == 1
+        assert [(d["version"], d["status"]) for d in response.get_json()["definitions"]] == [(1, status)]
 
 
 def test_deploy__invalid_definition_is_422_naming_file_and_element(call):
@@ -76,7 +76,8 @@ def test_definitions__list_latest_of_each(call, deployed):
     by_key = {d["key"]: d for d in response.get_json()}
     assert set(by_key) == {"loop", "with_forms", "ebg", "two_starts", "decision"}
     assert by_key["with_forms"]["start_form_key"] == "request"
-    assert set(by_key["loop"]) == {"id", "key", "name", "version", "deployed_at", "start_form_key"}
+    assert set(by_key["loop"]) == {"id", "key", "name", "version", "deployed_at", "start_form_key", "withdrawn",
+                                   "starter_groups"}
 
 
 def test_definitions__get_versions_and_xml(call, deployed):

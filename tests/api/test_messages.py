@@ -1,10 +1,15 @@
 """Messages: correlation by business key, message starts, nothing waiting."""
 from __future__ import annotations
 
+from tests.conftest import FIXTURES
+
 
 def test_message__reaches_every_instance_waiting_under_the_key(call, deployed):
-    ids = [call("post", "/api/v1/process-definitions/ebg/start", "clerk", json={"business_key": "DOS-1"})
-           .get_json()["id"] for _ in range(2)]
+    # Business keys are unique per process: the two waiting instances are of two processes.
+    copy = (FIXTURES / "event_gateway.bpmn").read_bytes().replace(b'process id="ebg"', b'process id="ebg_copy"')
+    deployed.deploy([("ebg_copy.bpmn", copy)])
+    ids = [call("post", f"/api/v1/process-definitions/{key}/start", "clerk", json={"business_key": "DOS-1"})
+           .get_json()["id"] for key in ("ebg", "ebg_copy")]
     other = call("post", "/api/v1/process-definitions/ebg/start", "clerk", json={"business_key": "DOS-2"}).get_json()
     response = call("post", "/api/v1/messages", "clerk",
                     json={"name": "reply", "correlation_key": "DOS-1", "data": {"answer": "oui"}})

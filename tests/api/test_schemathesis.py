@@ -18,7 +18,8 @@ def _real_parameters(path: str, instance_id: str, task_id: str) -> dict[str, str
     key = ("cofinancing_rate" if path.startswith("/api/v1/decisions") else
            "decision_form" if path.startswith("/api/v1/forms") else
            "loop" if path.endswith("/start") else "with_forms")
-    return {"key": key, "instance_id": instance_id, "task_id": task_id, "incident_id": "no-such-incident"}
+    return {"key": key, "instance_id": instance_id, "task_id": task_id, "incident_id": "no-such-incident",
+            "kind": "process", "version": 1, "username": "amina", "name": "clerks"}
 
 
 def test_api__no_server_errors(app, deployed, call, tokens):

@@ -1,6 +1,6 @@
-"""The designer's journey: draw a new process in the modeler, see the deploy errors on the
-diagram, build its form in the form editor, deploy both; a clerk then completes its task.
-Also the decision table editor."""
+"""The designer's journey: draw a new process in the modeler as a draft, see the publication
+errors on the diagram, build its form in the form editor, publish both; a clerk then completes
+its task. Also the decision table editor (an unchanged table publishes nothing)."""
 from __future__ import annotations
 
 import re
@@ -42,13 +42,15 @@ def fill_panel(page, field_id, value):
     page.wait_for_timeout(350)  # the panel's inputs are debounced
 
 
-def test_designer_draws_deploys_and_clerk_completes(engine, session_factory, users):
+def test_designer_draws_saves_publishes_and_clerk_completes(engine, session_factory, users):
     s = session_factory()
     page = s.login(users["designer"])
     expect(page).to_have_url(re.compile(r"/designer$"))
     s.shot("designer-index")
-    page.get_by_role("link", name="Nouveau diagramme").click()
+    page.get_by_role("button", name="Nouveau diagramme").click()
+    page.wait_for_url(re.compile(r"/modeler/procedure_1$"))
     expect(page.locator("body")).to_have_attribute("data-imported", "ok:0")
+    assert engine.list_definitions() == []  # a draft, nothing clerks could start
 
     # Draw: start -> user task -> end, with the context pad
     select_shape(page, "debut")
@@ -68,7 +70,7 @@ def test_designer_draws_deploys_and_clerk_completes(engine, session_factory, use
     fill_panel(page, "formKey", "attestation_demande")
     select_shape(page, "saisir_demande")
     page.locator('.djs-context-pad .entry[data-action="append.end-event"]').click()
-    # The process: click the empty canvas
+    # The process: click the empty canvas, give it its own id before the first publication
     box = page.locator("#canvas").bounding_box()
     page.mouse.click(box["x"] + box["width"] - 60, box["y"] + box["height"] - 60)
     expect(page.locator(".bio-properties-panel-header-type")).to_contain_text("Process", ignore_case=True)
@@ -79,14 +81,20 @@ def test_designer_draws_deploys_and_clerk_completes(engine, session_factory, use
     assert 'camunda:candidateGroups="bureau_ordre"' in xml and 'camunda:formKey="attestation_demande"' in xml
     assert '<bpmn:process id="demande_attestation"' in xml and "<bpmn:endEvent" in xml
 
-    # Deploy: the form does not exist yet -> the error is marked on the user task
-    page.get_by_role("button", name="Déployer").click()
-    expect(page.locator("body")).to_have_attribute("data-deployed", "error")
+    # Save the draft: the draft follows the new id; still nothing published
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.locator("body")).to_have_attribute("data-saved", "demande_attestation:2")
+    expect(page).to_have_url(re.compile(r"/modeler/demande_attestation$"))
+    assert engine.list_definitions() == [] and engine.draft("process", "demande_attestation").revision == 2
+
+    # Check: the form does not exist yet -> the error is marked on the user task
+    page.get_by_role("button", name="Vérifier").click()
+    expect(page.locator("body")).to_have_attribute("data-checked", "error")
     expect(page.locator('.djs-element.dw-error[data-element-id="saisir_demande"]')).to_have_count(1)
     expect(page.locator("#deploy-errors li").first).to_contain_text("saisir_demande")
-    s.shot("modeler-deploy-errors")
+    s.shot("modeler-check-errors")
 
-    # Build the form in the form editor (another tab), save = deploy
+    # Build the form in the form editor (another tab): draft, then publish it
     editor = s.new_page()
     editor.goto("/forms/attestation_demande/edit")
     expect(editor.locator("body")).to_have_attribute("data-editor-ready", "true")
@@ -104,18 +112,24 @@ def test_designer_draws_deploys_and_clerk_completes(engine, session_factory, use
     editor.locator("#bio-properties-panel-required").check()
     editor.wait_for_timeout(300)
     s.shot("form-editor", editor)
-    editor.get_by_role("button", name="Enregistrer et déployer").click()
-    expect(editor.locator("body")).to_have_attribute("data-deployed", "attestation_demande:1")
+    editor.get_by_role("button", name="Publier…").click()
+    editor.wait_for_url(re.compile(r"/designer/form/attestation_demande/publish$"))
+    expect(editor.locator("body")).to_have_attribute("data-preview", "new")
+    editor.get_by_role("button", name="Publier", exact=True).click()
+    expect(editor.locator("body")).to_have_attribute("data-published", "attestation_demande:1")
     schema = engine.form("attestation_demande")
     field = [c for c in schema["components"] if c.get("key") == "motif"][0]
     assert field["label"] == "Motif de la demande" and field["validate"]["required"] is True
 
-    # Deploy the diagram again: accepted
+    # Publish the diagram: the publication page shows the draft, valid now
     page.bring_to_front()
-    page.get_by_role("button", name="Déployer").click()
-    expect(page.locator("body")).to_have_attribute("data-deployed", "demande_attestation:1")
-    expect(page.locator(".dw-error")).to_have_count(0)
-    s.shot("modeler-deployed")
+    page.get_by_role("button", name="Publier…").click()
+    page.wait_for_url(re.compile(r"/designer/process/demande_attestation/publish$"))
+    expect(page.locator("body")).to_have_attribute("data-preview", "new")
+    expect(page.locator('#draft-diagram [data-element-id="saisir_demande"]')).to_have_count(1)
+    s.shot("publish-first-version")
+    page.get_by_role("button", name="Publier", exact=True).click()
+    expect(page.locator("body")).to_have_attribute("data-published", "demande_attestation:1")
     page.goto("/designer")
     expect(page.locator('#definitions tr[data-key="demande_attestation"]')).to_contain_text("v1")
     page.goto("/modeler/demande_attestation")
@@ -151,8 +165,13 @@ def test_decision_editor_edits_and_deploys(engine, session_factory, users):
     expect(page.locator("body")).to_have_attribute("data-editor-ready", "true")
     expect(page.locator(".tjs-table")).to_be_visible()
     s.shot("decision-editor")
-    page.get_by_role("button", name="Enregistrer et déployer").click()
-    expect(page.locator("body")).to_have_attribute("data-deployed", re.compile(f"^{key}:"))
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.locator("body")).to_have_attribute("data-saved", f"{key}:1")
+    page.get_by_role("button", name="Publier…").click()
+    page.wait_for_url(re.compile(f"/designer/decision/{key}/publish$"))
+    expect(page.locator("body")).to_have_attribute("data-preview", "unchanged")  # dmn-js wrote it back unchanged
+    expect(page.get_by_role("button", name="Publier", exact=True)).to_be_disabled()
+    assert [v.version for v in engine.definition_versions(key, "decision")] == [1]
     s.assert_no_errors()
 
 

@@ -12,6 +12,8 @@ from api import create_app
 from .conftest import PASSWORD, TEST_CONFIG, USERS
 
 PAGES = ["/tasks", "/processes", "/designer", "/modeler", "/instances", "/forms/x/edit"]
+ADMIN_PAGES = ["/admin", "/admin/incidents", "/admin/instances", "/admin/users", "/admin/groups", "/admin/definitions",
+               "/admin/migrations"]
 
 
 @pytest.fixture
@@ -70,9 +72,11 @@ def test_api_accepts_the_session_only_with_the_csrf_header(client):
 
 
 @pytest.mark.parametrize("who,allowed,refused", [
-    ("clerk", ["/tasks", "/processes", "/instances"], ["/designer", "/modeler", "/forms/x/edit"]),
-    ("designer", ["/designer", "/modeler", "/processes", "/forms/x/edit"], ["/tasks", "/instances"]),
-    ("auditor", ["/instances", "/tasks", "/processes"], ["/designer", "/modeler"]),
+    ("clerk", ["/tasks", "/processes", "/instances"], ["/designer", "/modeler", "/forms/x/edit", *ADMIN_PAGES,
+                                                      "/admin/journal"]),
+    ("designer", ["/designer", "/modeler", "/processes", "/forms/x/edit"], ["/tasks", "/instances", *ADMIN_PAGES]),
+    ("auditor", ["/instances", "/tasks", "/processes", "/admin/journal"], ["/designer", "/modeler", *ADMIN_PAGES]),
+    ("admin", [*ADMIN_PAGES, "/admin/journal", "/designer"], []),
 ])
 def test_pages_enforce_roles(client, who, allowed, refused):
     login(client, who)
@@ -85,7 +89,7 @@ def test_pages_enforce_roles(client, who, allowed, refused):
 
 def test_strict_csp_and_no_inline_scripts(client):
     login(client, "admin")
-    for path in PAGES + ["/login"]:
+    for path in PAGES + ADMIN_PAGES + ["/admin/journal", "/login"]:
         response = client.get(path) if path != "/login" else client.get("/tasks/nope")
         assert response.status_code == (404 if path == "/login" else 200), path
         csp = response.headers["Content-Security-Policy"]

@@ -1,29 +1,71 @@
-/* The decision table editor (dmn-js): load the deployed DMN, save = deploy the .dmn file. */
+/* The decision table editor (dmn-js): open the draft (or the published table, or an old version
+   read only), save it as a draft by revision, publish from the publication page. */
 (async function () {
   'use strict';
   const host = document.getElementById('dmn-editor');
-  const key = host.dataset.key;
   const message = document.getElementById('editor-message');
-  const errorList = document.getElementById('deploy-errors');
+  const state = { kind: 'decision', key: host.dataset.key, base: host.dataset.base ? Number(host.dataset.base) : null, revision: 0 };
+  const version = host.dataset.version ? Number(host.dataset.version) : null;
+  const $ = id => document.getElementById(id);
   const modeler = new DmnJS({ container: host });
   window.diwanDmn = modeler;
 
-  const result = await diwan.api('GET', '/api/v1/decisions/' + encodeURIComponent(key) + '/xml');
-  if (!result.ok) { diwan.show(message, 'error', diwan.describeError(result)); return; }
-  await modeler.importXML(result.body);
-  const table = modeler.getViews().find(v => v.type === 'decisionTable' && v.element.id === key) ||
+  let opened;
+  try {
+    opened = await diwanDrafts.open(state, version);
+  } catch (err) {
+    diwan.show(message, 'error', err.message);
+    return;
+  }
+  await modeler.importXML(opened.source);
+  const table = modeler.getViews().find(v => v.type === 'decisionTable' && v.element.id === state.key) ||
     modeler.getViews().find(v => v.type === 'decisionTable');
   if (table) await modeler.open(table);
+  if (opened.draft) {
+    $('discard').classList.remove('hidden');
+    diwan.show(message, 'info', 'Brouillon en cours (révision ' + opened.draft.revision + ', enregistré par ' +
+      opened.draft.saved_by + ', ' + diwan.formatDate(opened.draft.saved_at) + ').');
+  } else if (version) {
+    diwan.show(message, 'info', 'Version ' + version + ' : lecture seule. Téléchargez-la ou republiez-la.');
+  }
   document.body.dataset.editorReady = 'true';
 
   async function xml() { return (await modeler.saveXML({ format: true })).xml; }
 
-  document.getElementById('deploy').addEventListener('click', async () => {
-    await diwan.deployFile(new Blob([await xml()], { type: 'application/xml' }), key + '.dmn', 'decisions', key,
-                           message, errorList, 'Table de décision déployée');
+  async function save() {
+    const result = await diwanDrafts.save(state, await xml());
+    if (result.ok) {
+      diwan.show(message, 'success', diwanDrafts.savedText(result.body));
+      document.body.dataset.saved = result.body.key + ':' + result.body.revision;
+      $('discard').classList.remove('hidden');
+      return result.body;
+    }
+    diwan.show(message, 'error', 'Brouillon non enregistré : ' + diwan.describeError(result));
+    document.body.dataset.saved = 'error';
+    return null;
+  }
+
+  if (version) {
+    $('republish').addEventListener('click', async () => {
+      const result = await diwanDrafts.republish('decision', state.key, version);
+      if (result.ok) {
+        const made = result.body.decisions.find(d => d.key === state.key);
+        diwan.show(message, 'success', 'Version ' + version + ' republiée : elle est maintenant la version ' + made.version + '.');
+        document.body.dataset.republished = state.key + ':' + made.version;
+      } else diwan.show(message, 'error', diwan.describeError(result));
+    });
+    return;
+  }
+  $('save').addEventListener('click', save);
+  $('publish').addEventListener('click', async () => { if (await save()) window.location.href = diwanDrafts.publishUrl(state); });
+  $('discard').addEventListener('click', async () => {
+    if (!window.confirm('Abandonner le brouillon ? Les modifications non publiées seront perdues.')) return;
+    const result = await diwanDrafts.discard(state);
+    if (result.ok || result.status === 404) window.location.reload();
+    else diwan.show(message, 'error', diwan.describeError(result));
   });
-  document.getElementById('download').addEventListener('click', async () => {
-    const a = diwan.el('a', { href: URL.createObjectURL(new Blob([await xml()], { type: 'application/xml' })), download: key + '.dmn' });
+  $('download').addEventListener('click', async () => {
+    const a = diwan.el('a', { href: URL.createObjectURL(new Blob([await xml()], { type: 'application/xml' })), download: state.key + '.dmn' });
     document.body.append(a); a.click(); a.remove();
   });
 })();

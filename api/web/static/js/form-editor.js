@@ -1,39 +1,76 @@
-/* The form editor (form-js): load the deployed form (or a new one), save = deploy the .form file. */
+/* The form editor (form-js): open the draft (or the published form, or an old version read
+   only), save it as a draft by revision, publish from the publication page. */
 (async function () {
   'use strict';
   const host = document.getElementById('form-editor');
-  const key = host.dataset.key;
   const message = document.getElementById('editor-message');
-  const errorList = document.getElementById('deploy-errors');
+  const state = { kind: 'form', key: host.dataset.key, base: host.dataset.base ? Number(host.dataset.base) : null, revision: 0 };
+  const version = host.dataset.version ? Number(host.dataset.version) : null;
+  const $ = id => document.getElementById(id);
   const editor = new FormEditor.FormEditor({ container: host });
   window.diwanFormEditor = editor;
 
-  let schema = { type: 'default', id: key, schemaVersion: 16, components: [] };
-  const result = await diwan.api('GET', '/api/v1/forms/' + encodeURIComponent(key));
-  if (result.ok) {
-    schema = result.body;
-  } else if (result.status === 404) {
-    diwan.show(message, 'info', "Nouveau formulaire : glissez des champs depuis la palette, puis enregistrez.");
-  } else {
-    diwan.show(message, 'error', diwan.describeError(result));
+  let opened;
+  try {
+    opened = await diwanDrafts.open(state, version);
+  } catch (err) {
+    diwan.show(message, 'error', err.message);
+    return;
+  }
+  let schema = { type: 'default', id: state.key, schemaVersion: 16, components: [] };
+  if (opened.source) schema = JSON.parse(opened.source);
+  else diwan.show(message, 'info', 'Nouveau formulaire : glissez des champs depuis la palette, puis enregistrez le brouillon.');
+  if (opened.draft) {
+    $('discard').classList.remove('hidden');
+    diwan.show(message, 'info', 'Brouillon en cours (révision ' + opened.draft.revision + ', enregistré par ' +
+      opened.draft.saved_by + ', ' + diwan.formatDate(opened.draft.saved_at) + ').');
+  } else if (version) {
+    diwan.show(message, 'info', 'Version ' + version + ' : lecture seule. Téléchargez-la ou republiez-la.');
   }
   await editor.importSchema(schema);
   document.body.dataset.editorReady = 'true';
 
   function current() {
     const out = editor.saveSchema();
-    out.id = key;  // the form's key is its schema id
+    out.id = state.key;  // the form's key is its schema id
     return out;
   }
 
-  document.getElementById('save').addEventListener('click', async () => {
-    await diwan.deployFile(new Blob([JSON.stringify(current(), null, 2)], { type: 'application/json' }), key + '.form',
-                           'forms', key, message, errorList, 'Formulaire enregistré et déployé');
-  });
+  async function save() {
+    const result = await diwanDrafts.save(state, JSON.stringify(current(), null, 2));
+    if (result.ok) {
+      diwan.show(message, 'success', diwanDrafts.savedText(result.body));
+      document.body.dataset.saved = result.body.key + ':' + result.body.revision;
+      $('discard').classList.remove('hidden');
+      return result.body;
+    }
+    diwan.show(message, 'error', 'Brouillon non enregistré : ' + diwan.describeError(result));
+    document.body.dataset.saved = 'error';
+    return null;
+  }
 
-  document.getElementById('download').addEventListener('click', () => {
+  if (version) {
+    $('republish').addEventListener('click', async () => {
+      const result = await diwanDrafts.republish('form', state.key, version);
+      if (result.ok) {
+        const made = result.body.forms.find(d => d.key === state.key);
+        diwan.show(message, 'success', 'Version ' + version + ' republiée : elle est maintenant la version ' + made.version + '.');
+        document.body.dataset.republished = state.key + ':' + made.version;
+      } else diwan.show(message, 'error', diwan.describeError(result));
+    });
+    return;
+  }
+  $('save').addEventListener('click', save);
+  $('publish').addEventListener('click', async () => { if (await save()) window.location.href = diwanDrafts.publishUrl(state); });
+  $('discard').addEventListener('click', async () => {
+    if (!window.confirm('Abandonner le brouillon ? Les modifications non publiées seront perdues.')) return;
+    const result = await diwanDrafts.discard(state);
+    if (result.ok || result.status === 404) window.location.reload();
+    else diwan.show(message, 'error', diwan.describeError(result));
+  });
+  $('download').addEventListener('click', () => {
     const blob = new Blob([JSON.stringify(current(), null, 2)], { type: 'application/json' });
-    const a = diwan.el('a', { href: URL.createObjectURL(blob), download: key + '.form' });
+    const a = diwan.el('a', { href: URL.createObjectURL(blob), download: state.key + '.form' });
     document.body.append(a); a.click(); a.remove();
   });
 })();

@@ -1,24 +1,16 @@
-/* The BPMN modeler: bpmn-js + properties panel (Camunda vocabulary), import, download, deploy. */
+/* The BPMN modeler: bpmn-js + properties panel (Camunda vocabulary). Work is saved as a draft
+   (by revision); "Publier…" opens the publication page (diff, validation). An old version opens
+   read only, to download or re-publish. A failed import blocks saving until the designer chooses. */
 (async function () {
   'use strict';
   const root = document.getElementById('modeler-page');
   const message = document.getElementById('modeler-message');
   const errorList = document.getElementById('deploy-errors');
-  const key = root.dataset.key;
-
-  const NEW_DIAGRAM = '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" ' +
-    'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" ' +
-    'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_1" targetNamespace="http://bpmn.io/schema/bpmn">\n' +
-    '  <bpmn:process id="nouvelle_procedure" name="Nouvelle procédure" isExecutable="true">\n' +
-    '    <bpmn:startEvent id="debut" name="Début" />\n' +
-    '  </bpmn:process>\n' +
-    '  <bpmndi:BPMNDiagram id="BPMNDiagram_1">\n' +
-    '    <bpmndi:BPMNPlane id="BPMNPlane_1" bpmnElement="nouvelle_procedure">\n' +
-    '      <bpmndi:BPMNShape id="debut_di" bpmnElement="debut"><dc:Bounds x="180" y="160" width="36" height="36" /></bpmndi:BPMNShape>\n' +
-    '    </bpmndi:BPMNPlane>\n' +
-    '  </bpmndi:BPMNDiagram>\n' +
-    '</bpmn:definitions>\n';
+  const importFailed = document.getElementById('import-failed');
+  const state = { kind: 'process', key: root.dataset.key, base: root.dataset.base ? Number(root.dataset.base) : null,
+                  revision: 0 };
+  const version = root.dataset.version ? Number(root.dataset.version) : null;
+  const $ = id => document.getElementById(id);
 
   const camunda = await (await fetch(root.dataset.camunda)).json();
   const P = window.BpmnJSPropertiesPanel;
@@ -29,7 +21,9 @@
     moddleExtensions: { camunda: camunda },
   });
   window.diwanModeler = modeler;
+  window.diwanModelerState = state;
   let errorMarks = [];
+  let blocked = false;  // a failed import: nothing is saved until the designer chooses
 
   function clearErrors() {
     const canvas = modeler.get('canvas');
@@ -40,6 +34,12 @@
     errorList.classList.add('hidden');
   }
 
+  function block(on) {
+    blocked = on;
+    importFailed.classList.toggle('hidden', !on);
+    ['save', 'publish', 'check'].forEach(id => { if ($(id)) $(id).disabled = on; });
+  }
+
   async function load(xml, source) {
     clearErrors();
     document.body.dataset.imported = '';
@@ -47,32 +47,26 @@
       const result = await modeler.importXML(xml);
       modeler.get('canvas').zoom('fit-viewport', 'auto');
       document.body.dataset.imported = 'ok:' + result.warnings.length;
-      document.body.dataset.importedFile = source || key || 'new';
+      document.body.dataset.importedFile = source || state.key;
+      block(false);
       if (result.warnings.length) {
         diwan.show(message, 'warning', (source || 'Diagramme') + ' importé avec ' + result.warnings.length + ' avertissement(s) : ' +
           result.warnings.slice(0, 3).map(w => w.message).join(' ; '));
       } else if (source) {
-        diwan.show(message, 'info', source + ' importé.');
+        diwan.show(message, 'info', source + ' importé : enregistrez le brouillon pour le garder.');
       }
+      return true;
     } catch (err) {
       document.body.dataset.imported = 'error:' + err.message;
-      document.body.dataset.importedFile = source || key || 'new';
-      diwan.show(message, 'error', "Import impossible : " + err.message);
+      document.body.dataset.importedFile = source || state.key;
+      diwan.show(message, 'error', 'Import impossible : ' + err.message);
+      if (source) {  // bpmn-js shows nothing of the file: the previous diagram must not be saved by mistake
+        try { await modeler.importXML(lastGood); } catch (e) { /* the previous one imported before */ }
+        block(true);
+      }
+      return false;
     }
   }
-
-  function processId() {
-    const rootElement = modeler.get('canvas').getRootElement();
-    const bo = rootElement && rootElement.businessObject;
-    if (bo && bo.$type === 'bpmn:Process') return bo.id;
-    if (bo && bo.$type === 'bpmn:Collaboration') {
-      const executable = (bo.participants || []).map(p => p.processRef).filter(Boolean);
-      if (executable.length) return executable[0].id;
-    }
-    return key || 'diagramme';
-  }
-
-  function fileName() { return (key || processId()) + '.bpmn'; }
 
   function markErrors(errors) {
     const canvas = modeler.get('canvas'), registry = modeler.get('elementRegistry'), overlays = modeler.get('overlays');
@@ -93,50 +87,98 @@
     errorList.classList.toggle('hidden', !errors.length);
   }
 
-  async function deploy() {
+  async function xml() { return (await modeler.saveXML({ format: true })).xml; }
+
+  async function save() {
+    if (blocked) return null;
     clearErrors();
-    diwan.show(message, 'info', 'Déploiement en cours…');
-    const { xml } = await modeler.saveXML({ format: true });
-    const data = new FormData();
-    data.append('files', new Blob([xml], { type: 'application/xml' }), fileName());
-    const result = await diwan.api('POST', '/api/v1/deployments', data);
+    const result = await diwanDrafts.save(state, await xml());
     if (result.ok) {
-      const defs = result.body.definitions.map(d => (d.name || d.key) + ' v' + d.version).join(', ');
-      diwan.show(message, 'success', 'Déployé : ' + defs + '.');
-      document.body.dataset.deployed = result.body.definitions.map(d => d.key + ':' + d.version).join(',');
-    } else if (result.status === 422 && Array.isArray(result.body && result.body.errors)) {
-      diwan.show(message, 'error', 'Le diagramme ne peut pas être déployé : ' + result.body.errors.length + ' erreur(s), signalée(s) sur le schéma.');
-      markErrors(result.body.errors);
-      document.body.dataset.deployed = 'error';
+      if (result.body.key !== root.dataset.key) {  // a new diagram's id changed: the draft follows it
+        root.dataset.key = result.body.key;
+        history.replaceState(null, '', '/modeler/' + encodeURIComponent(result.body.key));
+      }
+      lastGood = await xml();
+      diwan.show(message, 'success', diwanDrafts.savedText(result.body));
+      document.body.dataset.saved = result.body.key + ':' + result.body.revision;
+      $('discard').classList.remove('hidden');
+      return result.body;
+    }
+    diwan.show(message, 'error', 'Brouillon non enregistré : ' + diwan.describeError(result));
+    document.body.dataset.saved = 'error';
+    return null;
+  }
+
+  async function check() {
+    const saved = await save();
+    if (!saved) return;
+    const preview = await diwan.api('GET', '/api/v1/drafts/process/' + encodeURIComponent(state.key) + '/preview');
+    if (!preview.ok) { diwan.show(message, 'error', diwan.describeError(preview)); return; }
+    if (preview.body.valid) {
+      diwan.show(message, 'success', 'Le brouillon peut être publié : aucune erreur.');
+      document.body.dataset.checked = 'ok';
     } else {
-      diwan.show(message, 'error', diwan.describeError(result));
-      document.body.dataset.deployed = 'error';
+      diwan.show(message, 'error', 'Le brouillon ne peut pas être publié : ' + preview.body.errors.length +
+        ' erreur(s), signalée(s) sur le schéma.');
+      markErrors(preview.body.errors);
+      document.body.dataset.checked = 'error';
     }
   }
 
   async function download() {
-    const { xml } = await modeler.saveXML({ format: true });
-    const a = diwan.el('a', { href: URL.createObjectURL(new Blob([xml], { type: 'application/xml' })), download: fileName() });
+    const a = diwan.el('a', { href: URL.createObjectURL(new Blob([await xml()], { type: 'application/xml' })),
+                             download: state.key + '.bpmn' });
     document.body.append(a); a.click(); a.remove();
   }
 
-  document.getElementById('deploy').addEventListener('click', deploy);
-  document.getElementById('download').addEventListener('click', download);
-  document.getElementById('import-file').addEventListener('change', event => {
-    const file = event.target.files[0];
-    if (!file) return;
-    const reader = new FileReader();
-    reader.onload = () => load(String(reader.result), file.name);
-    reader.readAsText(file);
-    event.target.value = '';
-  });
-
-  if (key) {
-    const query = root.dataset.version ? '?version=' + encodeURIComponent(root.dataset.version) : '';
-    const result = await diwan.api('GET', '/api/v1/process-definitions/' + encodeURIComponent(key) + '/xml' + query);
-    if (!result.ok) { diwan.show(message, 'error', diwan.describeError(result)); return; }
-    await load(result.body, '');
+  let lastGood = null;
+  if (version) {
+    $('republish').addEventListener('click', async () => {
+      const result = await diwanDrafts.republish('process', state.key, version);
+      if (result.ok) {
+        const made = result.body.definitions.find(d => d.key === state.key);
+        diwan.show(message, 'success', 'Version ' + version + ' republiée : elle est maintenant la version ' + made.version + '.');
+        document.body.dataset.republished = state.key + ':' + made.version;
+      } else {
+        diwan.show(message, 'error', diwan.describeError(result));
+      }
+    });
   } else {
-    await load(NEW_DIAGRAM, '');
+    $('save').addEventListener('click', save);
+    $('check').addEventListener('click', check);
+    $('publish').addEventListener('click', async () => { if (await save()) window.location.href = diwanDrafts.publishUrl(state); });
+    $('download').addEventListener('click', download);
+    $('discard').addEventListener('click', async () => {
+      if (!window.confirm('Abandonner le brouillon ? Les modifications non publiées seront perdues.')) return;
+      const result = await diwanDrafts.discard(state);
+      if (result.ok || result.status === 404) window.location.href = state.base ? '/modeler/' + encodeURIComponent(state.key) : '/designer';
+      else diwan.show(message, 'error', diwan.describeError(result));
+    });
+    $('keep-previous').addEventListener('click', () => { block(false); diwan.show(message, 'info', 'Vous continuez avec le diagramme affiché.'); });
+    $('import-file').addEventListener('change', event => {
+      const file = event.target.files[0];
+      if (!file) return;
+      const reader = new FileReader();
+      reader.onload = () => load(String(reader.result), file.name);
+      reader.readAsText(file);
+      event.target.value = '';
+    });
   }
+
+  let opened;
+  try {
+    opened = await diwanDrafts.open(state, version);
+  } catch (err) {
+    diwan.show(message, 'error', err.message);
+    return;
+  }
+  if (await load(opened.source, '')) lastGood = opened.source;
+  if (opened.draft) {
+    $('discard').classList.remove('hidden');
+    diwan.show(message, 'info', 'Brouillon en cours (révision ' + opened.draft.revision + ', enregistré par ' +
+      opened.draft.saved_by + ', ' + diwan.formatDate(opened.draft.saved_at) + ').');
+  } else if (version) {
+    diwan.show(message, 'info', 'Version ' + version + ' : lecture seule. Téléchargez-la ou republiez-la.');
+  }
+  document.body.dataset.draftRevision = String(state.revision);
 })();

@@ -1,0 +1,22 @@
+/* The designers' index: withdraw a process (with a reason) or put it back in service. */
+(function () {
+  'use strict';
+  const message = document.getElementById('designer-message');
+
+  async function act(path, body) {
+    const result = await diwan.api('POST', path, body);
+    if (result.ok) { window.location.reload(); return; }
+    diwan.show(message, 'error', diwan.describeError(result));
+  }
+
+  document.querySelectorAll('[data-withdraw]').forEach(button => button.addEventListener('click', () => {
+    const key = button.dataset.withdraw;
+    const reason = window.prompt('Retirer la procédure « ' + key + ' » : plus aucun dossier ne pourra être ouvert ' +
+      '(les dossiers en cours continuent). Motif :');
+    if (reason === null) return;
+    act('/api/v1/process-definitions/' + encodeURIComponent(key) + '/withdraw', { reason: reason || null });
+  }));
+  document.querySelectorAll('[data-reinstate]').forEach(button => button.addEventListener('click', () => {
+    act('/api/v1/process-definitions/' + encodeURIComponent(button.dataset.reinstate) + '/reinstate');
+  }));
+})();

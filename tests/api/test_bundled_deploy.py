@@ -1,0 +1,99 @@
+"""The bundled processes/ and forms/ are deployed once: `diwan serve` restarts, `diwan demo`
+and `diwan deploy` of the disk files never put them back over what a designer published."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import main
+from engine import Engine, EngineSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPLAINT = ROOT / "processes" / "bpmn" / "complaint_handling.bpmn"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve_once(database_url: str, log_path: Path) -> None:
+    """Run `diwan serve` until /healthz answers, then stop it (a start and a stop of the server)."""
+    port = _free_port()
+    env = {**os.environ, "DIWAN_DATABASE_URL": database_url, "DIWAN_WORKER": "off", "DIWAN_WORKERS": "1",
+           "DIWAN_SECRET_KEY": "test-secret", "DIWAN_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    with log_path.open("a") as log:
+        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=ROOT,
+                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                assert process.poll() is None, log_path.read_text()
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                        if r.status == 200:
+                            return
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.3)
+        finally:
+            process.terminate()
+            process.wait(30)
+
+
+def _edited(with_forms: bool = False) -> list[tuple[str, bytes]]:
+    """complaint_handling as a designer changed it (a renamed task)."""
+    forms = [(f.name, f.read_bytes()) for f in sorted((ROOT / "forms").glob("rec_*.form"))] if with_forms else []
+    return [("complaint_handling.bpmn",
+             COMPLAINT.read_bytes().replace(b'name="Enregistrer', b'name="Enregistrer et qualifier', 1)), *forms]
+
+
+@pytest.fixture
+def engine_on(database_url, monkeypatch):
+    monkeypatch.setenv("DIWAN_DATABASE_URL", database_url)
+    engine = Engine(settings=EngineSettings(database_url=database_url))
+    yield engine
+    engine.dispose()
+
+
+def test_serve__deploys_the_bundled_files_once_and_never_over_a_designers_version(engine_on, database_url,
+                                                                                    tmp_path):
+    _serve_once(database_url, tmp_path / "serve.log")
+    first = {d.key: d.version for d in engine_on.list_definitions()}
+    assert first and set(first.values()) == {1}
+    assert engine_on.deploy(_edited()).definitions[0]["version"] == 2  # published from the browser
+    _serve_once(database_url, tmp_path / "serve.log")
+    assert [v.version for v in engine_on.definition_versions("complaint_handling")] == [2, 1]
+    assert "Enregistrer et qualifier" in engine_on.definition_source("complaint_handling")
+    assert {d.key: d.version for d in engine_on.list_definitions()} == {**first, "complaint_handling": 2}
+
+
+def test_demo__keeps_what_a_designer_published(engine_on):
+    assert engine_on.deploy(_edited(with_forms=True)).definitions[0]["version"] == 1
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "process complaint_handling v1 (already deployed: left as it is)" in result.output
+    assert "Enregistrer et qualifier" in engine_on.definition_source("complaint_handling")
+    assert [v.version for v in engine_on.definition_versions("complaint_handling")] == [1]
+
+
+def test_cli_deploy__the_disk_copy_of_an_older_version_leaves_the_current_one(engine_on):
+    runner = CliRunner()
+    folders = [str(ROOT / "processes" / "bpmn"), str(ROOT / "forms")]
+    assert runner.invoke(main, ["deploy", *folders]).exit_code == 0
+    engine_on.deploy(_edited())
+    result = runner.invoke(main, ["deploy", *folders])
+    assert result.exit_code == 0, result.output
+    assert "process complaint_handling v1 (the content of an older version" in result.output
+    assert "process grant_cofinancing v1 (unchanged)" in result.output
+    assert engine_on.get_definition("complaint_handling").version == 2
