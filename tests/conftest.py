@@ -105,7 +105,7 @@ def verify_every_instance(engine: Engine) -> None:
     checkpoints = engine.checkpoint_verifier()
     for inst in engine.list_instances(per_page=500).items:
         result = engine.verify(inst.id, checkpoints)
-        assert result["ok"], (inst.definition_key, inst.id, result)
+        assert result["ok"], (inst.definition_key, inst.id, *(result.get("findings") or []), result)
 
 
 def fixture_files(*names: str) -> list[tuple[str, bytes]]:

@@ -83,9 +83,18 @@ def chain_facts(events: list[dict]) -> ChainFacts:
     data: dict = {}
     tasks: dict[str, dict] = {}
     status, active, ended_at = "running", [], None
+    started = dict(first["payload"])  # the instance's columns as its start set them, then as later events moved them
     for e in events:
         kind, payload, at = e["type"], e["payload"], e["at"]
         apply_data(data, kind, payload)
+        if kind == "instance_migrated":
+            started.update(definition_id=payload.get("to_definition_id"), definition_version=payload.get("to_version"),
+                           bindings=payload.get("bindings") or {})
+            for tid, renamed in (payload.get("tasks") or {}).items():  # ready tasks take the new version's names
+                if tid in tasks:
+                    tasks[tid].update(renamed)
+        elif kind == "business_key_changed":
+            started["business_key"] = payload.get("to")
         tid = e["task_id"]
         if kind == "task_ready":
             tasks[tid] = {"element_id": e["element_id"], "name": payload.get("name"),
@@ -110,7 +119,7 @@ def chain_facts(events: list[dict]) -> ChainFacts:
             if after.get("status") in ENDED and status not in ENDED:
                 ended_at = at
             status, active = after.get("status"), after.get("active_elements") or []
-    return ChainFacts(first["payload"], first["actor"], first["at"], status, active, ended_at, data, tasks)
+    return ChainFacts(started, first["actor"], first["at"], status, active, ended_at, data, tasks)
 
 
 def state_projection(run, ended: bool) -> StateProjection:

@@ -161,11 +161,13 @@ def _migrate_one(ctx: CommandContext, cmd: MigrateInstances, head, target, bindi
     row.definition_id, row.definition_version = target.id, target.version
     row.bindings = orjson.dumps(bindings).decode()
     loaded.row, loaded.run, loaded.built = row, run, built
+    ready = run.project().ready  # names and mapped ids as the new version says (recorded for verify)
     add_event(loaded, "instance_migrated", cmd.actor.username, payload={
         "from_definition_id": head.definition_id, "from_version": head.definition_version,
         "to_definition_id": target.id, "to_version": target.version, "bindings": bindings,
-        "mapping": dict(sorted(cmd.mapping.items()))})
+        "mapping": dict(sorted(cmd.mapping.items())),
+        "tasks": {tid: {"element_id": t.element_id, "name": t.name} for tid, t in sorted(ready.items())}})
     save(ctx, loaded)
     instances.set_definition(conn, head.id, target.id, target.version, row.bindings)
-    for task_id, ready in run.project().ready.items():  # names and mapped ids as the new version says
-        tasks.rename(conn, task_id, ready.element_id, ready.name)
+    for task_id, t in ready.items():
+        tasks.rename(conn, task_id, t.element_id, t.name)

@@ -196,4 +196,6 @@ class _Server:
 def main(sandbox: ModuleType, values: ModuleType, wire: ModuleType, memory_bytes: int) -> None:
     _limit(memory_bytes)
     sys.setrecursionlimit(400)  # far below what the C stack takes, however deep a script recurses
-    _Server(sandbox, values, wire).serve()
+    server = _Server(sandbox, values, wire)
+    server.pipe.write({"ready": True})  # started: from here on, the engine counts the scripts' time
+    server.serve()

@@ -35,6 +35,7 @@ from . import script_wire as wire
 __all__ = ["ScriptFailed", "ScriptHost", "ScriptLimits", "shared_host"]
 
 MAX_USES = 10_000
+STARTUP_SECONDS = 30.0  # a loaded machine can take seconds to start an interpreter
 _HERE = Path(__file__).resolve().parent
 _MODULES = (str(_HERE / "sandbox.py"), str(_HERE.parent / "values.py"), str(_HERE / "script_wire.py"),
             str(_HERE / "script_child.py"))
@@ -98,6 +99,11 @@ class _Process:
         self.out = self.proc.stdin.fileno()
         self.inp = self.proc.stdout.fileno()
         self.uses = 0
+        try:
+            self.receive(time.monotonic() + STARTUP_SECONDS)  # {"ready": true}
+        except (TimeoutError, EOFError, OSError, ValueError) as exc:
+            self.kill()
+            raise ScriptFailed("crashed", f"the script process did not start: {exc!r}") from None
 
     def send(self, data: bytes, deadline: float) -> None:
         view = memoryview(data)
@@ -189,8 +195,6 @@ class ScriptHost:
         Raises:
             ScriptFailed: timeout, memory, crash, or the code's own error.
         """
-        started = time.monotonic()
-        deadline = started + max(0.0, seconds)
         if seconds <= 0:
             raise ScriptFailed("timeout", self._timeout_message())
         request = {"mode": mode, "source": source, "vars": variables, "ext": external or None,
@@ -201,6 +205,8 @@ class ScriptHost:
         except TypeError as exc:
             raise ScriptFailed("value", str(exc)) from None
         process = self._acquire()
+        started = time.monotonic()  # a process being started is not the script's time
+        deadline = started + seconds
         try:
             process.send(frame, deadline)
             reply = process.receive(deadline)

@@ -57,7 +57,7 @@ def test_boundaries_that_are_still_accepted(engine):
                                 f'camunda:candidateGroups="{"g" * 255}"/>'), pid="p" * 255)),
         ("ok.dmn", dmn(rule("&lt; 9223372036854775807", "-9223372036854775808"))),
     ])
-    assert out.definitions[0]["key"] == "p" * 255 and out.decisions == [{"key": "dec", "version": 1}]
+    assert out.definitions[0]["key"] == "p" * 255 and [{k: d[k] for k in ("key", "version")} for d in out.decisions] == [{"key": "dec", "version": 1}]
     inst = engine.start("p" * 255)
     assert [t.name for t in engine.list_tasks("someone", ["g" * 255]).items] == ["n" * 500]
     engine.cancel(inst.id)
