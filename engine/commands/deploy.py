@@ -11,6 +11,7 @@ from ..db import definitions
 from ..definitions.constructs import unsupported_constructs
 from ..definitions import sameness
 from ..definitions.files import DeployedFile, read_file
+from ..definitions.highlight import Highlighter, retarget
 from ..definitions.spec_cache import build_spec, validation_problem
 from ..errors import InvalidDefinition, problem
 from ..views import DeploymentView
@@ -65,11 +66,11 @@ def deploy(cmd: Deploy, ctx: CommandContext) -> DeploymentView:
             seen_keys[kind, key] = filename
     refused = {(p["file"], p["element"]) for p in problems}
     problems += [p for f in files for p in _check_timer_starts(f) if (p["file"], p["element"]) not in refused]
+    # Every problem in one answer: references are resolved even when files have problems; SpiffWorkflow
+    # parses the processes once diwan's own checks found none (its parser stops at its first error).
+    problems += _check_processes(ctx, files, parse=[] if problems else files)
     if problems:
-        raise InvalidDefinition(problems)
-    problems += _check_processes(ctx, files)
-    if problems:
-        raise InvalidDefinition(problems)
+        raise InvalidDefinition(retarget(problems, {f.filename: f.translated for f in files if f.kind == "bpmn"}))
     return _store(ctx, cmd, files)
 
 
@@ -81,8 +82,9 @@ def _keys(f: DeployedFile):
     return [("form", f.form["id"])]
 
 
-def _check_processes(ctx: CommandContext, files: list[DeployedFile]) -> list[dict]:
-    """Parse every process with SpiffWorkflow and resolve forms, decisions, calls and connectors."""
+def _check_processes(ctx: CommandContext, files: list[DeployedFile], parse: list[DeployedFile]) -> list[dict]:
+    """Resolve the forms, decisions and calls of every file; parse the processes of `parse` with
+    SpiffWorkflow (once every reference resolves) and check their connectors."""
     engine, conn = ctx.engine, ctx.conn
     forms = {f.form["id"] for f in files if f.kind == "form"}
     dmn = [(f.filename, f.translated) for f in files if f.kind == "dmn"]
@@ -96,23 +98,28 @@ def _check_processes(ctx: CommandContext, files: list[DeployedFile]) -> list[dic
             for ref in sorted(p.decisions - decisions):
                 row = definitions.latest(conn, "decision", ref)
                 if row is None:
-                    problems.append(problem(f.filename, ref, f"decision {ref!r} is not deployed"))
+                    problems.append(problem(f.filename, Highlighter(f.translated).referrer("decision", ref) or ref,
+                                            f"decision {ref!r} is not deployed: deploy its DMN file with this "
+                                            "diagram, or correct camunda:decisionRef"))
                 else:
                     dmn.append((row.filename, engine._translated(row)))
                     decisions.add(ref)
             for ref in sorted(p.calls - processes):
                 row = definitions.latest(conn, "process", ref)
                 if row is None:
-                    problems.append(problem(f.filename, ref, f"called process {ref!r} is not deployed"))
+                    problems.append(problem(f.filename, Highlighter(f.translated).referrer("process", ref) or ref,
+                                            f"called process {ref!r} is not deployed: deploy it first or with "
+                                            "this diagram, or correct calledElement"))
                 else:
                     bpmn.append((row.filename, engine._translated(row)))
                     processes.add(ref)
             for key in sorted(p.forms - forms):
                 if definitions.latest(conn, "form", key) is None:
-                    problems.append(problem(f.filename, _form_user(f, key), f"form {key!r} is not deployed"))
+                    problems.append(problem(f.filename, _form_user(f, key), f"form {key!r} is not deployed: deploy its .form file "
+                                            "with this diagram, or correct camunda:formKey"))
     if problems:
         return problems
-    for f in files:
+    for f in parse:
         for p in f.processes:
             try:
                 built = build_spec(p.key, bpmn, dmn)
