@@ -22,6 +22,8 @@ subscription = sa.Table(
 
 INSERT = insert_statement(subscription)
 DELETE_ONE = Statement("DELETE FROM message_subscription WHERE id = :b_id")
+# A migration renames the element a wait belongs to (its task keeps its id).
+RENAME = Statement("UPDATE message_subscription SET element_id = :element_id WHERE id = :b_id")
 
 
 def sync(conn: Connection, instance_id: str, business_key: str | None, before: dict[str, tuple[str, str]],
@@ -30,10 +32,13 @@ def sync(conn: Connection, instance_id: str, business_key: str | None, before: d
     gone = [{"b_id": _row_id(t, n)} for t, (e, n) in before.items() if (t, n) not in _pairs(after)]
     new = [{"id": _row_id(t, n), "instance_id": instance_id, "message_name": n, "element_id": e,
             "business_key": business_key} for t, (e, n) in after.items() if (t, n) not in _pairs(before)]
-    if gone or new:
+    renamed = [{"b_id": _row_id(t, n), "element_id": e} for t, (e, n) in after.items()
+               if t in before and before[t][1] == n and before[t][0] != e]
+    if gone or new or renamed:
         d = db(conn)
         d.execute_many(DELETE_ONE, gone)
         d.execute_many(INSERT, new)
+        d.execute_many(RENAME, renamed)
 
 
 def _pairs(d: dict[str, tuple[str, str]]) -> set[tuple[str, str]]:

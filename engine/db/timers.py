@@ -33,6 +33,9 @@ DELETE_ONE = Statement("DELETE FROM timer WHERE id = :b_id")
 UPDATE_DUE = Statement("UPDATE timer SET due_at = :due_at, lease_owner = NULL, lease_expires_at = NULL, "
                        "attempts = 0 WHERE id = :b_id")
 
+# A migration renames the element a waiting timer belongs to (its task keeps its id).
+RENAME = Statement("UPDATE timer SET element_id = :element_id WHERE id = :b_id")
+
 
 def sync(conn: Connection, instance_id: str, current: dict[str, tuple[str, datetime]],
          wanted: dict[str, tuple[str, datetime]]) -> datetime | None:
@@ -46,11 +49,13 @@ def sync(conn: Connection, instance_id: str, current: dict[str, tuple[str, datet
            for i, (e, d) in wanted.items() if i not in current]
     moved = [{"b_id": i, "due_at": d} for i, (e, d) in wanted.items()
              if i in current and aware(current[i][1]) != d]
-    if gone or new or moved:
+    renamed = [{"b_id": i, "element_id": e} for i, (e, d) in wanted.items() if i in current and current[i][0] != e]
+    if gone or new or moved or renamed:
         d = db(conn)
         d.execute_many(DELETE_ONE, gone)
         d.execute_many(INSERT, new)
         d.execute_many(UPDATE_DUE, moved)
+        d.execute_many(RENAME, renamed)
     dues = [r["due_at"] for r in new] + [r["due_at"] for r in moved]
     return min(dues) if dues else None
 

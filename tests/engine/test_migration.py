@@ -2,6 +2,8 @@
 nothing, a mapping renames elements, the chain records it and replay follows it."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from engine import Actor, InvalidData, NotFound
@@ -80,3 +82,33 @@ def test_migrate__refuses_ended_instances_and_unknown_versions(versions):
     assert report["instances"][0]["reason"] == "the instance has ended (cancelled)"
     with pytest.raises(NotFound):
         engine.migrate_instances("loop", 9)
+
+
+def test_migrate__a_renamed_timer_keeps_its_row_and_fires_on_the_new_version(engine):
+    """The waiting timer's row follows the rename (what the worker fires, and what verify compares)."""
+    source = (FIXTURES / "timers.bpmn").read_text()
+    engine.deploy([("timers.bpmn", source.encode())])
+    inst = engine.start("calendar", {"delay": "P1D"}, business_key="CAL-M")
+    renamed = source.replace('id="k_wait"', 'id="k_wait_v2"').replace('Ref="k_wait"', 'Ref="k_wait_v2"')
+    engine.deploy([("timers.bpmn", renamed.encode())])
+    engine.migrate_instances("calendar", 2, mapping={"k_wait": "k_wait_v2"}, actor=ROOT)
+    assert [t["element_id"] for t in engine.timers(inst.id)] == ["k_wait_v2"]
+    assert engine.verify(inst.id)["ok"], engine.verify(inst.id)
+    _, fired = engine.advance_clock(by=timedelta(days=1, minutes=1))
+    assert fired == 1 and engine.get_instance(inst.id).status == "completed"
+
+
+def test_migrate__a_renamed_message_wait_keeps_its_subscription(engine):
+    from engine.db import subscriptions
+
+    source = (FIXTURES / "event_gateway.bpmn").read_text()
+    engine.deploy([("event_gateway.bpmn", source.encode())])
+    inst = engine.start("ebg", {}, business_key="EBG-M")
+    renamed = source.replace('id="got_reply"', 'id="got_reply_v2"').replace('Ref="got_reply"', 'Ref="got_reply_v2"')
+    engine.deploy([("event_gateway.bpmn", renamed.encode())])
+    engine.migrate_instances("ebg", 2, mapping={"got_reply": "got_reply_v2"}, actor=ROOT)
+    with engine.db.connect() as conn:
+        assert [r.element_id for r in subscriptions.for_instance(conn, inst.id)] == ["got_reply_v2"]
+    assert engine.verify(inst.id)["ok"], engine.verify(inst.id)
+    engine.correlate("reply", "EBG-M")
+    assert engine.get_instance(inst.id).status == "completed"
