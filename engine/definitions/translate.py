@@ -8,6 +8,7 @@ sandbox. Problems name the file and the element; nothing is left to fail at run 
 from __future__ import annotations
 
 import ast
+import keyword
 
 from lxml import etree
 
@@ -99,6 +100,7 @@ def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
             fail(node, f"script refused: {error}")
     for node in root.iterfind(".//bpmn:multiInstanceLoopCharacteristics", NS):
         _camunda_multi_instance(node, fail)
+    _camunda_starters(root, fail)
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue
@@ -132,6 +134,28 @@ def _cardinality_to_python(text: str) -> str:
     if text.startswith("${") and text.endswith("}"):
         return literals.condition_to_python(text)
     return text
+
+
+def _camunda_starters(root, fail) -> None:
+    """`camunda:initiator` names a variable, only on a start event of a process (not of an event
+    sub-process); `camunda:candidateStarterGroups`/`Users` are literal comma lists on a process."""
+    attr = f"{{{CAMUNDA}}}initiator"
+    for node in root.iter():
+        if not isinstance(node.tag, str) or node.get(attr) is None:
+            continue
+        name = node.get(attr).strip()
+        parent = node.getparent()
+        if node.tag != f"{{{BPMN}}}startEvent" or parent is None or parent.tag != f"{{{BPMN}}}process":
+            fail(node, "camunda:initiator belongs on a start event of a process (diwan sets it when a "
+                       "person or a message starts the instance)")
+        elif not name.isidentifier() or keyword.iskeyword(name):
+            fail(node, f"camunda:initiator {name!r} must be a variable name (e.g. starter)")
+    for proc in root.iterfind("bpmn:process", NS):
+        for which in ("candidateStarterGroups", "candidateStarterUsers"):
+            value = proc.get(f"{{{CAMUNDA}}}{which}")
+            if value is not None and ("${" in value or "#{" in value):
+                fail(proc, f"camunda:{which} {value!r}: expressions are not supported here, write the names "
+                           "separated by commas")
 
 
 def _camunda_multi_instance(node, fail) -> None:
