@@ -157,7 +157,8 @@ NOT_EVALUATED: dict[str, str] = {
     "xpath:.//bpmn:businessRuleTask": "business rule tasks", "attribute:camunda:formKey": "a form key",
     "xpath:.//bpmn:extensionElements/camunda:properties/camunda:property":
     "connector properties (passed as strings)", "get:value": "a property value (a string)",
-    "xpath:.//camunda:formData/camunda:formField": "Camunda form fields (unused: diwan uses form-js)",
+    "xpath:.//camunda:formData/camunda:formField": "Camunda form fields (SpiffWorkflow's copy is unused: diwan translates camunda:formData into a form-js form "
+    "at deploy, forms/camunda_form_data.py, and validates submissions with it)",
     "get:type": "a form field type", "get:label": "a label", "get:defaultValue": "a default (a string)",
     "get:camunda": "a namespace", "get:config": "a validation setting (a string)",
     # DMN structure

@@ -70,6 +70,7 @@ class DeployedFile:
     form: dict | None = None
     processes: list[ProcessInfo] = field(default_factory=list)
     decisions: list[tuple[str, str | None]] = field(default_factory=list)
+    generated: list["DeployedFile"] = field(default_factory=list)  # forms made from camunda:formData
 
     @property
     def text(self) -> str:
@@ -160,13 +161,24 @@ def _read_bpmn(filename, source, digest, root, constructs_check):
     problems = structure_problems(root, filename)
     problems += list(constructs_check(root, filename)) if constructs_check else []
     translated = deepcopy(root)
-    problems += translate_bpmn(translated, filename)
+    forms: list[dict] = []
+    problems += translate_bpmn(translated, filename, forms)
+    generated = []
+    for form in forms:  # camunda:formData: deployed with the diagram as a form of its own
+        from ..forms.form_schema import check_form
+
+        issues = check_form(form)
+        element = form["id"].rpartition(".")[2]
+        problems += [problem(filename, element, f"the generated form: {m}") for m in issues]
+        text = orjson.dumps(form, option=orjson.OPT_INDENT_2).decode()
+        generated.append(DeployedFile(filename, "form", text, _digest(text), form=form))
     messages = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:message", NS)}
     signals = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:signal", NS)}
     processes = [_process_info(p, messages, signals) for p in translated.iterfind("bpmn:process", NS)]
     if not processes:
         problems.append(problem(filename, None, "the file declares no process"))
-    return DeployedFile(filename, "bpmn", source, digest, translated=translated, processes=processes), problems
+    return DeployedFile(filename, "bpmn", source, digest, translated=translated, processes=processes,
+                        generated=generated), problems
 
 
 def _process_info(proc: etree._Element, messages: dict[str, str], signals: dict[str, str]) -> ProcessInfo:

@@ -13,6 +13,7 @@ import keyword
 from lxml import etree
 
 from ..errors import problem
+from ..forms.camunda_form_data import translate_form_data
 from ..runtime.sandbox import UnsafeCode, check_code
 from . import literals
 from .expressions import check_expressions
@@ -63,9 +64,13 @@ def strip_comments(root: etree._Element) -> None:
     etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
 
 
-def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
+def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None = None) -> list[dict]:
     """Rewrite conditions, timers and Camunda multi-instance of a BPMN tree; check scripts and the
-    other expressions SpiffWorkflow evaluates (expressions.py).
+    other expressions SpiffWorkflow evaluates (expressions.py); give elements with a
+    `camunda:formData` their generated form's key (forms/camunda_form_data.py).
+
+    Args:
+        forms: when given, the generated form-js schemas are appended to it.
 
     Returns:
         The problems found (empty when the tree is ready for SpiffWorkflow's parser).
@@ -101,6 +106,9 @@ def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
     for node in root.iterfind(".//bpmn:multiInstanceLoopCharacteristics", NS):
         _camunda_multi_instance(node, fail)
     _camunda_starters(root, fail)
+    generated = translate_form_data(root, fail)
+    if forms is not None:
+        forms.extend(generated)
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue
