@@ -97,6 +97,7 @@ class _Dialect(NamedTuple):
     reserved: frozenset[str]
     quotes: str  # accepted string delimiters
     hint: str
+    paths: bool = False  # `a.b.c` reads a path into nested variables (FEEL conditions)
 
 
 _CONSTANTS = {"true": "True", "false": "False", "null": "None"}
@@ -121,6 +122,9 @@ _FEEL = _Dialect(
     '"', "only names, numbers, \"strings\", true/false/null, comparison, and/or/not(...) "
     "and arithmetic are allowed",
 )
+_FEEL_CONDITION_HINT = ("FEEL is not supported here beyond comparisons (= != < <= > >=), and/or/not(...), "
+                        "arithmetic (+ - * /), \"strings\", numbers, true/false/null and variable paths (a.b)")
+_FEEL_CONDITION = _FEEL._replace(name="FEEL", hint=_FEEL_CONDITION_HINT, paths=True)
 _FEEL_OUTPUT = _FEEL._replace(hint="only names, numbers, \"strings\", true/false/null and arithmetic "
                                     "(+ - * /) are allowed in an output entry")
 _ARITHMETIC_LEVEL = 4  # index of '+ -' in both dialects: where output entries start parsing
@@ -201,16 +205,21 @@ class _Parser:
         if tok.kind == "name":
             if tok.text in _CONSTANTS:
                 return _CONSTANTS[tok.text], False
-            if tok.text == "not" and self.d is _FEEL and self.key() == "(":  # FEEL not(...)
+            if tok.text == "not" and self.d in (_FEEL, _FEEL_CONDITION) and self.key() == "(":  # FEEL not(...)
                 self.advance()
                 inner = self.binary()
                 self.expect(")")
                 return f"(not {_wrap(inner)})", False
             if tok.text in self.d.reserved or keyword.iskeyword(tok.text):
-                raise self.fail(tok, f"{tok.text!r} is a reserved word, not a variable name")
+                raise self.fail(tok, f"{tok.text!r} is a reserved word, not a variable name"
+                                     + (f"; {self.d.hint}" if self.d.paths else ""))
             if self.key() == "(":
                 raise self.fail(self.peek(), f"function calls are not supported; {self.d.hint}")
-            return tok.text, False
+            path = tok.text
+            while self.d.paths and self.key() == "." and self.peek(1).kind == "name":
+                self.advance()
+                path += f"[{self.advance().text!r}]"
+            return path, False
         if tok.text == "(":
             inner, _ = self.binary()
             self.expect(")")
@@ -250,6 +259,8 @@ def condition_to_python(text: str) -> str:
     s = text.strip()
     if not s:
         raise LiteralError("empty condition expression")
+    if s.startswith("=") and not s.startswith("=="):
+        return feel_condition_to_python(s)
     if "#{" in s:
         raise LiteralError(f"deferred JUEL expressions '#{{...}}' are not supported: {s!r}")
     if s.startswith("${") and s.endswith("}") and "${" not in s[2:]:
@@ -263,6 +274,25 @@ def condition_to_python(text: str) -> str:
     except SyntaxError as exc:
         raise LiteralError(f"invalid Python expression {s!r}: {exc.msg}") from None
     return s
+
+
+@_bounded
+def feel_condition_to_python(text: str) -> str:
+    """Translate a Camunda 8 FEEL expression (`= approved`, `= amount > 100 and urgent`) into Python.
+
+    The subset: comparisons (`=` is equality), `and`/`or`/`not(...)`, arithmetic, "strings",
+    numbers, true/false/null and variable paths (`applicant.age` reads `applicant["age"]`).
+    FEEL's three-valued logic over null is not reproduced: a comparison with a missing value
+    fails the step as a Python comparison would.
+
+    Raises:
+        LiteralError: "FEEL is not supported here beyond ..." for anything else (functions,
+            `if`, `for`, `in`, lists, contexts, ranges, `instance of`, ...).
+    """
+    body = text.strip()[1:].strip()
+    if not body:
+        raise LiteralError("empty FEEL expression '='")
+    return _Parser(body, _FEEL_CONDITION).translate()
 
 
 # --------------------------------------------------------------------------- timers

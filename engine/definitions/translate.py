@@ -139,7 +139,7 @@ def _rewrite(node, translate, what: str, fail) -> None:
 
 
 def _cardinality_to_python(text: str) -> str:
-    if text.startswith("${") and text.endswith("}"):
+    if (text.startswith("${") and text.endswith("}")) or (text.startswith("=") and not text.startswith("==")):
         return literals.condition_to_python(text)
     return text
 
