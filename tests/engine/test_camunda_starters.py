@@ -107,3 +107,15 @@ def test_candidate_starters__expressions_are_refused(engine):
         engine.deploy([diagram('camunda:candidateStarterGroups="${groups}"')])
     assert err.value.errors[0]["element"] == "p"
     assert "expressions are not supported" in err.value.errors[0]["message"]
+
+
+def test_initiator__on_a_message_start_is_the_sender(engine):
+    body = ('<bpmn:message id="m" name="demande"/><bpmn:process id="pm" isExecutable="true">'
+            '<bpmn:startEvent id="ms" camunda:initiator="starter"><bpmn:messageEventDefinition messageRef="m"/>'
+            '</bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="ms" targetRef="t"/>'
+            '<bpmn:userTask id="t" camunda:assignee="${starter}"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/></bpmn:process>')
+    engine.deploy([("pm.bpmn", f"{HEAD}{body}</bpmn:definitions>".encode())])
+    [instance_id] = engine.correlate("demande", "K-1", {"x": 1}, actor=KARIM)
+    assert engine.get_instance(instance_id).data == {"x": 1, "starter": "karim"}
+    assert _task(engine, instance_id).assignee == "karim"
