@@ -64,7 +64,7 @@ EXPRESSIONS: tuple[Expression, ...] = (
                ("xpath:.//bpmn:timeDate", "xpath:.//bpmn:timeDuration", "xpath:.//bpmn:timeCycle",
                 "xpath:.//bpmn:{}", "xpath:.//bpmn:timerEventDefinition"),
                "EngineTimeDate, EngineDuration, EngineCycle (runtime/timer_events.py)", "eval",
-               "translated from ISO 8601 and checked (translate.translate_bpmn); one value per timer and one timer "
+               "translated from ISO 8601 (or checked as Quartz cron, runtime/cron.py) and checked (translate.translate_bpmn); one value per timer and one timer "
                "per event (structure.timers); a value anywhere but directly in a timerEventDefinition is refused "
                "(here: misplaced)"),
     Expression("script", "bpmn:scriptTask/bpmn:script", ("xpath:.//bpmn:script",),

@@ -465,7 +465,8 @@ def timer_to_python(text: str, kind: str) -> str:
 # --------------------------------------------------------------------------- Quartz cron
 
 _CRON_FIELD = r"[\dA-Za-z*?/,\-#]+"
-_CRON_RE = re.compile(rf"{_CRON_FIELD}(?:\s+{_CRON_FIELD}){{5,6}}")
+_CRON_TIME = r"[\d*/,\-]+"  # seconds, minutes, hours: never a letter (so `a if b and c else d` is Python)
+_CRON_RE = re.compile(rf"{_CRON_TIME}(?:\s+{_CRON_TIME}){{2}}(?:\s+{_CRON_FIELD}){{3,4}}")
 _DAYS = {name: i for i, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
 _CRON_HINT = ("Quartz cron as Camunda writes it: seconds minutes hours day-of-month month day-of-week [year], "
               "one of the two day fields '?', e.g. 0 0/5 * * * ? or 0 0 9 ? * MON-FRI")

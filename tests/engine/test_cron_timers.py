@@ -138,3 +138,13 @@ def test_cron_cycle__refused_at_deploy_naming_the_event(casablanca):
         engine.deploy([reminders("0 0 9 * * MON")])
     [found] = err.value.errors
     assert found["element"] == "remind" and "exactly one of day-of-month and day-of-week" in found["message"]
+
+
+@pytest.mark.parametrize("text, python", [
+    ("due if urgent and soon else later", "due if urgent and soon else later"),  # six words: Python, not cron
+    ("0 0/5 * * * ?", "'0 0/5 * * * ?'"),
+])
+def test_timer_to_python__cron_is_told_apart_from_python(text, python):
+    from engine.definitions.literals import timer_to_python
+
+    assert timer_to_python(text, "timeCycle") == python
