@@ -118,3 +118,24 @@ def test_form_data__unsupported_is_refused_naming_the_field(engine, fields, mess
 def test_form_data__next_to_a_form_key_is_refused(engine):
     problems = refused(engine, [diagram(task_attrs='camunda:formKey="other"')])
     assert ("t", "give either camunda:formKey/formRef or camunda:formData (a generated form), not both") in problems
+
+
+def test_form_data__a_published_draft_brings_its_generated_forms(engine):
+    designer = Actor("nadia", roles=("designer",))
+    engine.deploy([diagram()])
+    source = diagram()[1].decode().replace('label="Nature"', 'label="Nature de la demande"')
+    engine.save_draft("process", "p", source, revision=0, base_version=1, actor=designer)
+    published = engine.publish_draft("process", "p", revision=1, actor=designer)
+    assert {f["key"]: (f["version"], f["status"]) for f in published.forms} == {"p.s": (1, "unchanged"),
+                                                                               "p.t": (2, "new")}
+    labels = {c["key"]: c.get("label") for c in engine.form("p.t")["components"]}
+    assert labels["kind"] == "Nature de la demande"
+
+
+def test_form_data__a_running_instance_keeps_the_form_it_started_with(engine):
+    engine.deploy([diagram()])
+    inst = engine.start("p", {"applicant": "Amina"}, actor=CLERK)
+    engine.deploy([diagram(task_fields=TASK_FIELDS.replace('<camunda:value id="renewal" name="Renouvellement"/>', ""))])
+    [task] = engine.list_tasks(see_all=True, instance_id=inst.id).items
+    done = engine.complete_task(task.id, {"kind": "renewal"}, actor=CLERK)  # still an option of version 1
+    assert done.status == "completed"
