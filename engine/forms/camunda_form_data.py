@@ -25,7 +25,7 @@ submissions with the same FormValidator as any form (form_schema.py). The mappin
 
 `required` -> `validate.required`, `readonly` -> `readonly` (shown, never submitted). A
 `defaultValue` must be a literal of the field's type (a date as `YYYY-MM-DD` or `dd/MM/yyyy`).
-Refused, naming the field: other types, other constraint names (`validator` and custom validator
+Refused, naming the field: other attributes (`datePattern`: dates are ISO), other types, other constraint names (`validator` and custom validator
 classes included), constraints on a type they do not apply to, `camunda:properties` on a field,
 expressions (`${...}`) in a default, a `businessKey` attribute, and a formData next to a
 `camunda:formKey`/`formRef` on the same element.
@@ -117,7 +117,16 @@ def _schema(form_data: etree._Element, key: str, name: str | None, fail: Fail, o
             "exporter": {"name": "diwan (camunda:formData)", "version": "1"}, "components": components}
 
 
+FIELD_ATTRIBUTES = frozenset({"id", "label", "type", "defaultValue"})
+
+
 def _component(field: etree._Element, field_id: str, form_key: str, say) -> dict | None:
+    others = sorted(etree.QName(a).localname for a in field.attrib if etree.QName(a).localname not in FIELD_ATTRIBUTES
+                    or etree.QName(a).namespace is not None)
+    if others:
+        hint = " (dates are ISO YYYY-MM-DD, entered with the date picker)" if "datePattern" in others else ""
+        say(f"{', '.join(others)} {'is' if len(others) == 1 else 'are'} not supported on a form field{hint}")
+        return None
     kind = (field.get("type") or "string").strip()
     if kind not in TYPES:
         say(f"type {kind!r} is not supported (supported: {', '.join(TYPES)})")

@@ -106,6 +106,8 @@ def test_form_data__task_form_is_validated_and_readonly_dropped(engine):
     ('<camunda:formField id="a" type="long" defaultValue="${x}"/>', "expressions are not supported in defaultValue"),
     ('<camunda:formField id="a" type="long" defaultValue="1.5"/>', "defaultValue '1.5' is not an integer"),
     ('<camunda:formField id="a" type="enum"/>', "an enum field needs camunda:value options"),
+    ('<camunda:formField id="a" type="date" datePattern="dd/MM/yyyy"/>', "datePattern is not supported on a form field"),
+    ('<camunda:formField id="a" camunda:other="x"/>', "other is not supported on a form field"),
     ('<camunda:formField id="a-b" type="string"/>', "the id must be a variable name"),
     ('<camunda:formField id="a"/><camunda:formField id="a"/>', "the id is used by another field"),
 ])
