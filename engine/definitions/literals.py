@@ -429,6 +429,8 @@ def timer_to_python(text: str, kind: str) -> str:
     s = text.strip()
     if not s:
         raise LiteralError(f"empty {kind} timer")
+    if s.startswith("=") and not s.startswith("=="):  # Camunda 8 FEEL: `= reminder_delay`, `= "PT1H"`
+        s = feel_condition_to_python(s)
     if "${" in s or "#{" in s:
         m = re.fullmatch(r"\$\{\s*([A-Za-z_]\w*)\s*\}", s)
         if not m or keyword.iskeyword(m[1]):

@@ -81,3 +81,26 @@ def test_zeebe_extensions__refused_naming_the_element(engine):
     assert [(e["element"], e["message"]) for e in err.value.errors] == [
         ("big", "Camunda 8 (Zeebe) extensions (zeebe:assignmentDefinition) are not supported: diwan reads "
                 "Camunda 7 extensions (camunda:*) only")]
+
+
+@pytest.mark.parametrize("text, kind, python", [
+    ('= "PT1H"', "timeDuration", "'PT1H'"),
+    ("= reminder.delay", "timeDuration", "reminder['delay']"),
+    ('= "R3/PT1H"', "timeCycle", "'R3/PT1H'"),
+])
+def test_feel_timer__translated(text, kind, python):
+    from engine.definitions.literals import timer_to_python
+
+    assert timer_to_python(text, kind) == python
+
+
+@pytest.mark.parametrize("text, message", [
+    ('= duration("PT1H")', HINT),
+    ('= "P1X"', "is not a valid ISO 8601 duration"),
+])
+def test_feel_timer__refused(text, message):
+    from engine.definitions.literals import timer_to_python
+
+    with pytest.raises(LiteralError) as err:
+        timer_to_python(text, "timeDuration")
+    assert message in str(err.value)
