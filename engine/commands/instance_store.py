@@ -269,8 +269,10 @@ def _task_row(ctx: CommandContext, loaded: LoadedInstance, t: ReadyTask, now: da
            "form_key": normalize_form_key(t.form_key), "priority": priority, "due_at": due, "state": "ready",
            "created_at": now, "claimed_at": now if assignee else None, "completed_at": None,
            "completed_by": None}
-    cands = [{"task_id": t.id, "kind": "group", "name": g} for g in dict.fromkeys(groups)]
-    cands += [{"task_id": t.id, "kind": "user", "name": u} for u in dict.fromkeys(users)]
+    offer = {"task_id": t.id, "offered": assignee is None, "definition_key": loaded.row.definition_key,
+             "due_at": due, "created_at": now}
+    cands = [{**offer, "kind": "group", "name": g} for g in dict.fromkeys(groups)]
+    cands += [{**offer, "kind": "user", "name": u} for u in dict.fromkeys(users)]
     return row, cands
 
 
