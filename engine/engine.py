@@ -185,18 +185,19 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
         if not ctx.thrown:
             return
         from .commands.events import deliver_message, deliver_signal
+        from .commands.inputs import checked_data
         from .runtime.workflow_run import SIGNAL_PREFIX
 
         delivered = 0
         while ctx.thrown:
-            name, key = ctx.thrown.pop(0)
+            name, key, data = ctx.thrown.pop(0)
             delivered += 1
             if delivered > self.MAX_THROWN:
                 raise ScriptError(None, f"more than {self.MAX_THROWN} messages thrown in one command: a loop?")
             if name.startswith(SIGNAL_PREFIX):
                 deliver_signal(ctx, SYSTEM, name.removeprefix(SIGNAL_PREFIX))
             else:
-                deliver_message(ctx, SYSTEM, name, key, {}, thrown=True)
+                deliver_message(ctx, SYSTEM, name, key, checked_data(data, self.value_limits), thrown=True)
 
     def _run_step(self, fn: Callable[[], Any]) -> Any:
         try:

@@ -118,8 +118,11 @@ def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data
         loaded = load(ctx, instance_id)
         if loaded.row.status != "running":
             continue
-        add_event(loaded, "message_correlated", actor.username,
-                  payload={"name": name, "correlation_key": key, "data": json_safe(data)})
+        payload = {"name": name, "correlation_key": key, "data": json_safe(data)}
+        variable = loaded.run.message_variable(name)
+        if variable is not None:  # SpiffArena's messageVariable: the data becomes that variable
+            payload["variable"] = variable
+        add_event(loaded, "message_correlated", actor.username, payload=payload)
         caught = ctx.engine._run_step(lambda run=loaded.run: run.correlate(name, data))
         if caught:
             save(ctx, loaded)
@@ -134,7 +137,8 @@ def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data
             if start["message"] == name:
                 if thrown and key is not None and instances.with_business_key(ctx.conn, row.key, key):
                     continue
-                view = start_instance(StartInstance(actor, row.key, dict(data), key, row.version, start["id"]), ctx)
+                start_data = {start["variable"]: dict(data)} if start.get("variable") else dict(data)
+                view = start_instance(StartInstance(actor, row.key, start_data, key, row.version, start["id"]), ctx)
                 return [view.id]
     return []
 

@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 
 from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text, plain_payload_text
 from ..definitions.files import normalize_form_key
+from ..runtime.extension_scripts import PayloadMessageEventDefinition
 from ..runtime.timer_events import add_duration
 from ..db import audit_events, instances, notify, outbox, subscriptions, tasks, timers
 from ..errors import Conflict, InvalidData, NotFound
@@ -180,13 +181,17 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     for event in run.wf.get_events():
         definition = event.event_definition
         if isinstance(definition, MessageEventDefinition):
+            thrown = {"name": definition.name}
+            data = event.payload if isinstance(definition, PayloadMessageEventDefinition) else {}
+            if data:  # SpiffArena's messagePayload: the data the receiving instance gets
+                thrown["data"] = json_safe(data)
             events.append({"type": "message_thrown", "actor": "system", "element_id": None, "task_id": None,
-                           "payload": {"name": definition.name}})
-            ctx.thrown.append((definition.name, row.business_key))
+                           "payload": thrown})
+            ctx.thrown.append((definition.name, row.business_key, data))
         elif isinstance(definition, SignalEventDefinition):  # broadcast to every instance
             events.append({"type": "signal_thrown", "actor": "system", "element_id": None, "task_id": None,
                            "payload": {"name": definition.name}})
-            ctx.thrown.append((SIGNAL_PREFIX + definition.name, None))
+            ctx.thrown.append((SIGNAL_PREFIX + definition.name, None, {}))
     # The command's last event says where it left the instance (time travel reads it).
     if events:
         events[-1] = {**events[-1], "payload": {**(events[-1].get("payload") or {}),

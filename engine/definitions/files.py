@@ -12,6 +12,7 @@ from lxml import etree
 
 from ..errors import problem
 from . import decision_tables, safe_xml
+from .spiff_dialect import message_variable, translate_spiff
 from .structure import structure_problems
 from .translate import BPMN, CAMUNDA, NS, strip_comments, translate_bpmn, translate_dmn
 
@@ -155,6 +156,7 @@ def _read_bpmn(filename, source, digest, root, constructs_check):
     problems = structure_problems(root, filename)
     problems += list(constructs_check(root, filename)) if constructs_check else []
     translated = deepcopy(root)
+    problems += translate_spiff(translated, filename)  # before: it writes Camunda forms translate_bpmn reads
     problems += translate_bpmn(translated, filename)
     messages = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:message", NS)}
     signals = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:signal", NS)}
@@ -180,7 +182,11 @@ def _process_info(proc: etree._Element, messages: dict[str, str], signals: dict[
         definition = start.find("bpmn:messageEventDefinition", NS)
         if definition is not None:
             ref = definition.get("messageRef")
-            info.message_starts.append({"id": start.get("id"), "message": messages.get(ref, start.get("name"))})
+            entry = {"id": start.get("id"), "message": messages.get(ref, start.get("name"))}
+            variable = message_variable(proc.getroottree().getroot(), definition)
+            if variable:  # SpiffArena: the message's data becomes this variable
+                entry["variable"] = variable
+            info.message_starts.append(entry)
         elif len([c for c in start if isinstance(c.tag, str) and c.tag.endswith("EventDefinition")]) == 0:
             info.has_none_start = True
             info.start_form_key = _form_key(start) or info.start_form_key

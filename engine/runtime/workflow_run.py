@@ -179,13 +179,54 @@ class WorkflowRun:
         self.step()
 
     def correlate(self, message_name: str, data: dict) -> int:
-        """Deliver a message to this instance's catch events; returns how many caught it."""
-        self.variables.update(data)
+        """Deliver a message to this instance's catch events; returns how many caught it. Its data
+        is merged into the variables, or, when the catch event names a SpiffArena message variable,
+        becomes that variable."""
+        variable = self.message_variable(message_name)
+        if variable is not None:
+            self.variables[variable] = dict(data)
+        else:
+            self.variables.update(data)
         event = BpmnEvent(MessageEventDefinition(message_name), payload={})
         caught = self.wf.event_manager.catch(event, internal=False)
         if caught:
             self.step()
         return caught
+
+    def message_variable(self, message_name: str) -> str | None:
+        """The variable a waiting catch event of this message puts its data in (SpiffArena's
+        `messageVariable`), if any."""
+        for t in self._live(TaskState.WAITING):
+            definition = getattr(t.task_spec, "event_definition", None)
+            for d in getattr(definition, "event_definitions", [definition]) if definition else ():
+                if isinstance(d, MessageEventDefinition) and d.name == message_name and getattr(d, "message_var", None):
+                    return d.message_var
+        return None
+
+    def extension_script(self, task, script: str, kind: str) -> None:
+        """Run a SpiffArena pre-script (`kind` "pre", the task becoming ready) or post-script ("post",
+        the task completing) of `task` in the sandbox; what it sets becomes instance variables at
+        once and is recorded (`script_ran`)."""
+        if kind == "pre":  # the task's data is as old as its parent's: give it the variables first
+            task.data.update(snapshot(self.variables))
+            if self._has_items:
+                task.data.update(_locals(task))
+        before = snapshot(task.data)
+        element = task.task_spec.bpmn_id
+        running, self._running = self._running, element
+        self.engine.execute(task, script)
+        self._running = running
+        changes = self._write_back(task, before)
+        payload: dict[str, Any] = {"script": kind}
+        if changes:
+            payload["changes"] = changes
+        if self.last_deleted:
+            payload["deleted"] = self.last_deleted
+        recorded = self.engine.recorder.take(element)
+        if recorded:
+            payload["recorded"] = recorded
+        self.events.append({"type": "script_ran", "element_id": element, "task_id": id_text(task.id),
+                            "payload": payload})
 
     def signal(self, name: str) -> int:
         """Deliver a signal to this instance's catch events; returns how many caught it."""
@@ -287,8 +328,9 @@ class WorkflowRun:
         self.last_deleted = []
         return {}
 
-    def _write_back(self, task) -> dict:
-        before = self._seeded.pop(task.id, {})
+    def _write_back(self, task, before: dict | None = None) -> dict:
+        if before is None:
+            before = self._seeded.pop(task.id, {})
         local = set(_locals(task)) if self._has_items else set()
         after = task.data
         changes: dict[str, Any] = {}

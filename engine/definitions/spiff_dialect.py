@@ -1,0 +1,282 @@
+"""SpiffArena diagrams: detection per file, deploy-time checks and translation of `spiffworkflow:` extensions.
+
+A file is in SpiffArena's dialect when it uses the spiffworkflow namespace (an element or an
+attribute). Each name is decided by spiff_inventory.py: refused names and unknown ones are
+problems naming the element; implemented ones are checked (scripts and expressions through the
+sandbox checker) and, where diwan already has the Camunda equivalent, rewritten into it in the
+translated tree (`calledDecisionId` -> `camunda:decisionRef`, `properties` -> `camunda:properties`,
+`instructionsForEndUser` -> `bpmn:documentation`). Pre/post scripts and message payloads are read
+by the parser (spiff_parser.py). Files mixing Camunda and spiffworkflow extensions get both.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lxml import etree
+
+from ..errors import problem
+from ..runtime.sandbox import UnsafeCode, check_code
+from . import spiff_inventory as inv
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+SPIFF = inv.SPIFF_NS
+_ANY_SPIFF = etree.XPath("//spiff:* | //*[@spiff:*]", namespaces={"spiff": SPIFF})
+
+Fail = Callable[[etree._Element, str], None]
+
+
+def uses_spiff(root: etree._Element) -> bool:
+    """Whether this BPMN document is (partly) in SpiffArena's dialect."""
+    return bool(_ANY_SPIFF(root))
+
+
+def translate_spiff(root: etree._Element, filename: str) -> list[dict]:
+    """Check every spiffworkflow extension of a BPMN tree and rewrite the ones diwan has a Camunda form of.
+
+    Returns:
+        The problems found, each naming the element that carries the extension.
+    """
+    found = _ANY_SPIFF(root)
+    if not found:
+        return []
+    problems: list[dict] = []
+
+    def fail(el: etree._Element, message: str) -> None:
+        problems.append(problem(filename, _owner_id(el), message))
+
+    for el in found:
+        for attr in el.attrib:
+            qname = etree.QName(attr)
+            if qname.namespace != SPIFF:
+                continue
+            name = qname.localname
+            if name in inv.ATTRIBUTES_REFUSED and el.get(attr, "").strip().lower() != "false":
+                fail(el, f"spiffworkflow:{name} is not supported: {inv.ATTRIBUTES_REFUSED[name]}")
+            elif name not in inv.ATTRIBUTES_NO_EFFECT and name not in inv.ATTRIBUTES_REFUSED:
+                fail(el, f"the SpiffArena attribute spiffworkflow:{name} is unknown to diwan: refused rather than "
+                         "ignored")
+        qname = etree.QName(el)
+        if qname.namespace != SPIFF:
+            continue
+        name = qname.localname
+        if name in inv.NESTED:
+            if not _inside(el, inv.NESTED[name]):
+                fail(el, f"spiffworkflow:{name} belongs inside spiffworkflow:{inv.NESTED[name]}")
+        elif name in inv.REFUSED:
+            fail(el, f"spiffworkflow:{name} is not supported: {inv.REFUSED[name]}")
+        elif name in inv.NO_EFFECT:
+            continue
+        elif name in HANDLERS:
+            HANDLERS[name](el, fail)
+        else:
+            fail(el, f"the SpiffArena extension spiffworkflow:{name} is unknown to diwan: refused rather than ignored")
+    return problems
+
+
+def message_variable(root: etree._Element, definition: etree._Element) -> str | None:
+    """The spiffworkflow:messageVariable of a message event definition (on it or on its bpmn:message)."""
+    ns = {"spiff": SPIFF, "bpmn": BPMN}
+    ref = definition.get("messageRef")
+    places = root.xpath(f"bpmn:message[@id=$ref]", namespaces=ns, ref=ref) if ref else []
+    for place in [*places, definition]:
+        found = place.xpath(".//spiff:messageVariable", namespaces=ns)
+        if found and _text(found[0]):
+            return _text(found[0])
+    return None
+
+
+def _local(el: etree._Element | None) -> str:
+    return etree.QName(el).localname if el is not None and isinstance(el.tag, str) else ""
+
+
+def _inside(el: etree._Element, parent_name: str) -> bool:
+    parent = el.getparent()
+    while parent is not None:
+        if etree.QName(parent).namespace == SPIFF and _local(parent) == parent_name:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _owner(el: etree._Element) -> etree._Element | None:
+    """The BPMN element whose bpmn:extensionElements hold `el` (or that carries the attribute)."""
+    node = el
+    while node is not None:
+        if etree.QName(node).namespace == BPMN and _local(node) != "extensionElements":
+            return node
+        node = node.getparent()
+    return None
+
+
+def _owner_id(el: etree._Element) -> str | None:
+    node = el
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None
+
+
+def _text(el: etree._Element) -> str:
+    return (el.text or "").strip()
+
+
+def _check(source: str, mode: str) -> str | None:
+    try:
+        check_code(source, mode)
+    except UnsafeCode as exc:
+        return str(exc)
+    return None
+
+
+def _has_loop(activity: etree._Element) -> bool:
+    return any(_local(c) in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics") for c in activity)
+
+
+def _script(el: etree._Element, fail: Fail) -> None:
+    name = _local(el)
+    owner = _owner(el)
+    if owner is None or _local(owner) not in inv.SCRIPTED_TAGS:
+        fail(el, f"spiffworkflow:{name} is supported on activities ({', '.join(sorted(inv.SCRIPTED_TAGS))}), "
+                 f"not on a {_local(owner) or 'document'}")
+        return
+    if _has_loop(owner):
+        fail(el, f"spiffworkflow:{name} on a loop or multi-instance activity is not supported")
+        return
+    if not _text(el):
+        fail(el, f"spiffworkflow:{name} is empty")
+        return
+    error = _check(el.text, "exec")
+    if error:
+        fail(el, f"spiffworkflow:{name} refused: {error}")
+
+
+def _decision(el: etree._Element, fail: Fail) -> None:
+    owner = _owner(el)
+    ref = _text(el)
+    if owner is None or _local(owner) != "businessRuleTask":
+        fail(el, "spiffworkflow:calledDecisionId belongs on a business rule task")
+        return
+    if not ref:
+        fail(el, "spiffworkflow:calledDecisionId is empty: name the decision's id")
+        return
+    other = owner.get(f"{{{CAMUNDA}}}decisionRef")
+    if other is not None and other != ref:
+        fail(el, f"the task names two decisions (camunda:decisionRef {other!r}, spiffworkflow:calledDecisionId "
+                 f"{ref!r}): keep one")
+        return
+    owner.set(f"{{{CAMUNDA}}}decisionRef", ref)
+
+
+_THROWS = {"intermediateThrowEvent", "endEvent", "sendTask"}
+_CATCHES = {"intermediateCatchEvent", "startEvent", "boundaryEvent", "receiveTask"}
+
+
+def _message_owner(el: etree._Element) -> etree._Element | None:
+    """The bpmn:message, message event definition or send/receive task a message extension is on."""
+    owner = _owner(el)
+    if owner is None:
+        return None
+    if _local(owner) in ("message", "messageEventDefinition", "sendTask", "receiveTask"):
+        return owner
+    return None
+
+
+def _event_of(owner: etree._Element) -> str:
+    return _local(owner.getparent()) if _local(owner) == "messageEventDefinition" else _local(owner)
+
+
+def _payload(el: etree._Element, fail: Fail) -> None:
+    owner = _message_owner(el)
+    if owner is None:
+        fail(el, "spiffworkflow:messagePayload belongs on a bpmn:message, a message event definition or a send task")
+        return
+    if _local(owner) != "message" and _event_of(owner) not in _THROWS:
+        fail(el, f"spiffworkflow:messagePayload on a {_event_of(owner)} has no effect (only a thrown message carries "
+                 "a payload): remove it")
+        return
+    if not _text(el):
+        fail(el, "spiffworkflow:messagePayload is empty")
+        return
+    error = _check(el.text.strip(), "eval")
+    if error:
+        fail(el, f"spiffworkflow:messagePayload refused: {error}")
+
+
+def _variable(el: etree._Element, fail: Fail) -> None:
+    owner = _message_owner(el)
+    name = _text(el)
+    if owner is None:
+        fail(el, "spiffworkflow:messageVariable belongs on a bpmn:message, a message event definition or a "
+                 "receive task")
+        return
+    if _local(owner) != "message" and _event_of(owner) not in _CATCHES:
+        fail(el, f"spiffworkflow:messageVariable on a {_event_of(owner)} has no effect (only a caught message "
+                 "fills a variable): remove it")
+        return
+    if not name.isidentifier() or name.startswith("_"):
+        fail(el, f"spiffworkflow:messageVariable {name!r} is not a variable name (letters, digits and _, "
+                 "not starting with _ or a digit)")
+
+
+def _properties(el: etree._Element, fail: Fail) -> None:
+    parent = el.getparent()
+    if _local(parent) != "extensionElements":
+        fail(el, "spiffworkflow:properties belongs in bpmn:extensionElements")
+        return
+    pairs = []
+    for prop in el:
+        if not isinstance(prop.tag, str):
+            continue
+        name = prop.get("name")
+        if name in inv.PROPERTIES_REFUSED:
+            fail(el, f"the SpiffArena property {name!r} is not supported: {inv.PROPERTIES_REFUSED[name]}")
+            continue
+        if not name:
+            fail(el, "a spiffworkflow:property needs a name")
+            continue
+        pairs.append((name, prop.get("value", "")))
+    if not pairs:
+        return
+    target = parent.find(f"{{{CAMUNDA}}}properties")
+    if target is None:
+        target = etree.SubElement(parent, f"{{{CAMUNDA}}}properties")
+    existing = {p.get("name") for p in target}
+    for name, value in pairs:
+        if name in existing:
+            fail(el, f"the property {name!r} is given twice (camunda:properties and spiffworkflow:properties)")
+            continue
+        etree.SubElement(target, f"{{{CAMUNDA}}}property", name=name, value=value)
+
+
+def _instructions(el: etree._Element, fail: Fail) -> None:
+    owner = _owner(el)
+    text = _text(el)
+    if owner is None or _local(owner) not in ("userTask", "manualTask"):
+        fail(el, "spiffworkflow:instructionsForEndUser belongs on a user or manual task")
+        return
+    if "{{" in text or "{%" in text:
+        fail(el, "spiffworkflow:instructionsForEndUser holds a Jinja template, which diwan does not render: "
+                 "write plain text")
+        return
+    if not text:
+        return
+    if owner.find(f"{{{BPMN}}}documentation") is not None:
+        fail(el, "the task has both bpmn:documentation and spiffworkflow:instructionsForEndUser: keep one")
+        return
+    doc = etree.Element(f"{{{BPMN}}}documentation")
+    doc.text = text
+    owner.insert(0, doc)
+
+
+HANDLERS: dict[str, Callable[[etree._Element, Fail], None]] = {
+    "preScript": _script,
+    "postScript": _script,
+    "calledDecisionId": _decision,
+    "messagePayload": _payload,
+    "messageVariable": _variable,
+    "properties": _properties,
+    "instructionsForEndUser": _instructions,
+}
+assert set(HANDLERS) == set(inv.IMPLEMENTED), "every implemented extension has a handler"

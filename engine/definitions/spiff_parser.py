@@ -1,0 +1,45 @@
+"""What diwan's parser reads of SpiffArena's extensions: pre/post scripts and message payloads.
+
+Mixed into every task and event parser of DiwanParser (camunda_parser.py); a file without the
+spiffworkflow namespace is parsed exactly as before. Deploy-time checks are in spiff_dialect.py.
+"""
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.parser.util import first
+
+from ..runtime.extension_scripts import PayloadMessageEventDefinition, with_scripts
+from .spiff_inventory import SPIFF_NS
+
+_NS = {"spiffworkflow": SPIFF_NS}
+
+
+def _extension_text(node, name: str) -> str | None:
+    found = first(node.xpath(f"./bpmn:extensionElements/spiffworkflow:{name}",
+                             namespaces={"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", **_NS}))
+    return found.text if found is not None else None
+
+
+def _message_text(node, name: str) -> str | None:
+    found = first(node.xpath(f".//spiffworkflow:{name}", namespaces=_NS))
+    return found.text.strip() if found is not None and found.text else None
+
+
+class SpiffExtensionsMixin:
+    """Pre/post scripts on the spec a task parser creates; payload and variable on message definitions."""
+
+    def create_task(self):
+        task = super().create_task()
+        return with_scripts(task, _extension_text(self.node, "preScript"), _extension_text(self.node, "postScript"))
+
+    def parse_message_event(self, message_event):
+        definition = super().parse_message_event(message_event)
+        # SpiffArena writes them on the bpmn:message (now) or on the event definition / task (before).
+        message = self.doc_xpath(f".//bpmn:message[@id='{message_event.get('messageRef')}']") \
+            if message_event.get("messageRef") else []
+        sources = [*message[:1], message_event]
+        expression = next((t for t in (_message_text(s, "messagePayload") for s in sources) if t), None)
+        variable = next((t for t in (_message_text(s, "messageVariable") for s in sources) if t), None)
+        if expression is None and variable is None:
+            return definition
+        return PayloadMessageEventDefinition(definition.name, definition.correlation_properties, expression,
+                                             variable, description=definition.description)

@@ -1,0 +1,81 @@
+"""SpiffArena's pre and post scripts on activities, and message payloads, as task spec behaviour.
+
+`spiffworkflow:preScript` runs when the activity becomes ready (before a user sees a user task,
+before a script task's own script), `spiffworkflow:postScript` when it completes (after a form is
+submitted, after the task's own work), as SpiffWorkflow's SpiffBpmnTask runs them. Both go through
+the command's script engine (the sandbox) and through WorkflowRun, which writes what they set into
+the instance's variables and records it (`script_ran` events), so replay and time travel see it.
+A spec gets these behaviours by a subclass of its own class (`with_scripts`), made once per class.
+"""
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+
+PRE_DONE = "diwan_pre_script_done"  # internal data: the pre-script of this task ran (once per task)
+
+
+class ExtensionScripts:
+    """Runs a spec's `prescript` when it becomes ready and its `postscript` when it completes."""
+
+    prescript: str | None = None
+    postscript: str | None = None
+
+    def _update_hook(self, my_task):
+        ready = super()._update_hook(my_task)
+        if self.prescript is not None and not my_task.internal_data.get(PRE_DONE):
+            my_task.internal_data[PRE_DONE] = True
+            my_task.workflow.script_engine.run.extension_script(my_task, self.prescript, "pre")
+        return ready
+
+    def _on_complete_hook(self, my_task):
+        if self.postscript is not None:
+            my_task.workflow.script_engine.run.extension_script(my_task, self.postscript, "post")
+        super()._on_complete_hook(my_task)
+
+
+_SCRIPTED: dict[type, type] = {}
+
+
+def with_scripts(spec, prescript: str | None, postscript: str | None):
+    """The spec, turned into its class's scripted variant holding these scripts (None: unchanged)."""
+    if prescript is None and postscript is None:
+        return spec
+    cls = type(spec)
+    scripted = _SCRIPTED.get(cls)
+    if scripted is None:
+        scripted = _SCRIPTED[cls] = type(f"Scripted{cls.__name__}", (ExtensionScripts, cls), {})
+    spec.__class__ = scripted
+    spec.prescript = prescript
+    spec.postscript = postscript
+    return spec
+
+
+class PayloadMessageEventDefinition(MessageEventDefinition):
+    """A message with SpiffArena's payload expression (thrown) and message variable (caught).
+
+    It equals a plain message of the same name (the engine correlates with plain ones). The
+    payload is evaluated by the script engine (the sandbox) over the task's data; the message
+    variable is applied by WorkflowRun when the message is delivered.
+    """
+
+    def __init__(self, name, correlation_properties=None, expression=None, message_var=None, **kwargs):
+        super().__init__(name, correlation_properties, **kwargs)
+        self.expression = expression
+        self.message_var = message_var
+
+    def __eq__(self, other):
+        return isinstance(other, MessageEventDefinition) and self.name == other.name
+
+    def throw(self, my_task):
+        payload = {}
+        if self.expression is not None:
+            payload = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            if not isinstance(payload, dict):
+                raise WorkflowTaskException(f"the payload of message {self.name!r} must be a dict of variables "
+                                            f"(name: value), not {type(payload).__name__}", task=my_task)
+        correlations = self.get_correlations(my_task, payload)
+        my_task.workflow.correlations.update(correlations)
+        event = BpmnEvent(self, payload=payload, correlations=correlations)
+        my_task.workflow.top_workflow.catch(event)

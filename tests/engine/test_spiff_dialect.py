@@ -1,0 +1,263 @@
+"""SpiffArena diagrams (the spiffworkflow namespace): each implemented extension's effect through the
+engine, each refused one refused at deploy naming the element, and the SpiffArena samples of
+tests/fixtures/spiffarena deployed and run to completion (every instance verifies at teardown)."""
+from __future__ import annotations
+
+import pytest
+
+from engine import Actor, InvalidDefinition, ScriptError
+from engine.definitions import spiff_inventory as inv
+
+from ..conftest import FIXTURES
+
+SAMPLES = FIXTURES / "spiffarena"
+CLERK = Actor("amina", groups=("bureau_ordre",), roles=("clerk",))
+
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="t">')
+
+
+def document(body: str, pid: str = "p", extra: str = "") -> bytes:
+    return f'{HEAD}{extra}<bpmn:process id="{pid}" isExecutable="true">{body}</bpmn:process></bpmn:definitions>'.encode()
+
+
+def around(task: str) -> str:
+    """A process start -> `task` (whose id is t) -> end."""
+    return ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+            f'{task}<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>')
+
+
+def ext(*children: str) -> str:
+    return "<bpmn:extensionElements>" + "".join(children) + "</bpmn:extensionElements>"
+
+
+def refused(engine, body: str, extra: str = "") -> list[dict]:
+    with pytest.raises(InvalidDefinition) as err:
+        engine.deploy([("spiff.bpmn", document(body, extra=extra))])
+    return err.value.errors
+
+
+def events(engine, instance_id: str, kind: str) -> list:
+    return [e for e in engine.history(instance_id) if e.type == kind]
+
+
+# -- the samples ---------------------------------------------------------------------------------
+
+def test_sample_prescript_postscript__runs_to_completion(engine):
+    engine.deploy([SAMPLES / "prescript_postscript.bpmn"])
+    inst = engine.start("Process_1", {"a": 1, "b": 2})
+    # a bpmn:task waits in the inbox (SpiffWorkflow's NoneTask is manual); its pre-script ran when it became ready
+    assert inst.status == "running"
+    assert inst.data == {"a": 1, "b": 2, "x": 2, "y": 4, "z": 6}
+    [task] = engine.list_tasks(see_all=True, instance_id=inst.id).items
+    inst = engine.complete_task(task.id, {})
+    assert inst.status == "completed"
+    # the post-script set c and deleted x and y (SpiffWorkflow's own test of this diagram says the same)
+    assert inst.data == {"a": 1, "b": 2, "z": 6, "c": 12}
+    ran = events(engine, inst.id, "script_ran")
+    assert [(e.element_id, e.payload["script"]) for e in ran] == [("Activity_1iqs4li", "pre"),
+                                                                   ("Activity_1iqs4li", "post")]
+    assert ran[1].payload["deleted"] == ["x", "y"]
+
+
+def test_sample_business_rule_task__called_decision_id_resolves_the_deployed_decision(engine):
+    engine.deploy([SAMPLES / "business_rule_task.bpmn", SAMPLES / "business_rules.dmn"])
+    inst = engine.start("Process_bd2e724")
+    assert inst.status == "completed"
+    assert inst.data["answer"] == "Y"
+
+
+def test_called_decision_id__missing_decision_is_refused(engine):
+    errors = refused(engine, around('<bpmn:businessRuleTask id="t">'
+                                    + ext("<spiffworkflow:calledDecisionId>nowhere</spiffworkflow:calledDecisionId>")
+                                    + "</bpmn:businessRuleTask>"))
+    assert any("nowhere" in e["message"] for e in errors), errors
+
+
+# -- pre and post scripts --------------------------------------------------------------------------
+
+USER_TASK = around('<bpmn:userTask id="t" camunda:candidateGroups="bureau_ordre">'
+                   + ext("<spiffworkflow:preScript>greeting = 'Bonjour ' + name</spiffworkflow:preScript>",
+                         "<spiffworkflow:postScript>summary = greeting + ': ' + answer</spiffworkflow:postScript>")
+                   + "</bpmn:userTask>")
+
+
+def test_pre_script__variables_are_set_when_the_user_task_becomes_ready(engine):
+    engine.deploy([("spiff.bpmn", document(USER_TASK))])
+    inst = engine.start("p", {"name": "Fatima"})
+    assert inst.status == "running"
+    assert inst.data["greeting"] == "Bonjour Fatima"  # before the clerk sees the task (a mixed file: camunda too)
+    task = engine.list_tasks("amina", ["bureau_ordre"]).items[0]
+    engine.claim(task.id, CLERK)
+    done = engine.complete_task(task.id, {"answer": "oui"}, actor=CLERK)
+    assert done.status == "completed"
+    assert done.data["summary"] == "Bonjour Fatima: oui"  # the post-script saw the submission
+
+
+def test_pre_script__runs_before_the_script_tasks_own_script(engine):
+    body = around('<bpmn:scriptTask id="t">' + ext("<spiffworkflow:preScript>n = 10</spiffworkflow:preScript>",
+                                                   "<spiffworkflow:postScript>n = n + 1</spiffworkflow:postScript>")
+                  + "<bpmn:script>n = n * 2</bpmn:script></bpmn:scriptTask>")
+    engine.deploy([("spiff.bpmn", document(body))])
+    assert engine.start("p").data["n"] == 21
+
+
+def test_pre_script__a_failure_is_a_script_error_naming_the_element_and_changes_nothing(engine):
+    engine.deploy([("spiff.bpmn", document(around('<bpmn:task id="t">'
+                                                  + ext("<spiffworkflow:preScript>x = 1 / 0</spiffworkflow:preScript>")
+                                                  + "</bpmn:task>")))])
+    with pytest.raises(ScriptError) as err:
+        engine.start("p")
+    assert err.value.errors[0]["element"] == "t"
+    assert engine.list_instances().total == 0
+
+
+def test_pre_script__runs_in_the_sandbox(engine):
+    errors = refused(engine, around('<bpmn:task id="t">'
+                                    + ext("<spiffworkflow:preScript>import os</spiffworkflow:preScript>")
+                                    + "</bpmn:task>"))
+    assert [e["element"] for e in errors] == ["t"] and "import" in errors[0]["message"], errors
+
+
+@pytest.mark.parametrize("where", [
+    '<bpmn:intermediateThrowEvent id="t">{}</bpmn:intermediateThrowEvent>',
+    '<bpmn:sendTask id="t">{}</bpmn:sendTask>',
+    ('<bpmn:task id="t">{}<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality>'
+     '</bpmn:multiInstanceLoopCharacteristics></bpmn:task>'),
+])
+def test_pre_script__where_diwan_does_not_run_it_is_refused(engine, where):
+    errors = refused(engine, around(where.format(ext("<spiffworkflow:preScript>x = 1</spiffworkflow:preScript>"))))
+    assert [e["element"] for e in errors] == ["t"], errors
+
+
+# -- messages ------------------------------------------------------------------------------------
+
+MESSAGES = ('<bpmn:message id="m_ask" name="ask"/><bpmn:message id="m_reply" name="reply">'
+            + ext("<spiffworkflow:messageVariable>reply_data</spiffworkflow:messageVariable>") + "</bpmn:message>")
+
+
+def test_message_variable__a_correlated_message_becomes_that_variable(engine):
+    body = around('<bpmn:receiveTask id="t" messageRef="m_reply"/>')
+    engine.deploy([("spiff.bpmn", document(body, extra=MESSAGES))])
+    inst = engine.start("p", {"keep": 1}, business_key="K-1")
+    assert engine.correlate("reply", "K-1", {"status": "ok"}) == [inst.id]
+    done = engine.get_instance(inst.id)
+    assert done.status == "completed"
+    assert done.data == {"keep": 1, "reply_data": {"status": "ok"}}
+
+
+def test_message_payload__the_thrown_message_carries_the_evaluated_payload(engine):
+    sender = document(
+        '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sendTask id="t" messageRef="m_reply">'
+        + ext("<spiffworkflow:messagePayload>{'status': 'ok', 'total': amount * 2}</spiffworkflow:messagePayload>")
+        + '</bpmn:sendTask><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>',
+        pid="sender", extra='<bpmn:message id="m_reply" name="reply"/>')
+    receiver = document(around('<bpmn:intermediateCatchEvent id="t"><bpmn:messageEventDefinition id="md" '
+                               'messageRef="m_reply">'
+                               + ext("<spiffworkflow:messageVariable>answer</spiffworkflow:messageVariable>")
+                               + "</bpmn:messageEventDefinition></bpmn:intermediateCatchEvent>"),
+                        pid="receiver", extra='<bpmn:message id="m_reply" name="reply"/>')
+    engine.deploy([("sender.bpmn", sender), ("receiver.bpmn", receiver)])
+    waiting = engine.start("receiver", {}, business_key="K-2")
+    engine.start("sender", {"amount": 21}, business_key="K-2")
+    done = engine.get_instance(waiting.id)
+    assert done.status == "completed"
+    assert done.data == {"answer": {"status": "ok", "total": 42}}
+
+
+def test_message_variable__on_a_message_start(engine):
+    body = ('<bpmn:startEvent id="s"><bpmn:messageEventDefinition id="md" messageRef="m_reply"/></bpmn:startEvent>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="e"/><bpmn:endEvent id="e"/>')
+    engine.deploy([("spiff.bpmn", document(body, extra=MESSAGES))])
+    [iid] = engine.correlate("reply", "K-3", {"n": 1})
+    assert engine.get_instance(iid).data == {"reply_data": {"n": 1}}
+
+
+@pytest.mark.parametrize("payload, reason", [("__import__('os')", "_"), ("{'a': ", "")])
+def test_message_payload__checked_by_the_sandbox_at_deploy(engine, payload, reason):
+    body = around('<bpmn:sendTask id="t" messageRef="m">'
+                  + ext(f"<spiffworkflow:messagePayload>{payload}</spiffworkflow:messagePayload>") + "</bpmn:sendTask>")
+    errors = refused(engine, body, extra='<bpmn:message id="m" name="m"/>')
+    assert [e["element"] for e in errors] == ["t"], errors
+
+
+def test_message_payload__not_a_dict_fails_the_step(engine):
+    body = around('<bpmn:sendTask id="t" messageRef="m">'
+                  + ext("<spiffworkflow:messagePayload>[1, 2]</spiffworkflow:messagePayload>") + "</bpmn:sendTask>")
+    engine.deploy([("spiff.bpmn", document(body, extra='<bpmn:message id="m" name="m"/>'))])
+    with pytest.raises(ScriptError) as err:
+        engine.start("p")
+    assert "dict" in err.value.errors[0]["message"]
+
+
+# -- properties, instructions ----------------------------------------------------------------------
+
+def test_properties__reach_the_connector_like_camunda_properties(engine, connectors):
+    body = around('<bpmn:serviceTask id="t" camunda:topic="issue_number">'
+                  + ext('<spiffworkflow:properties><spiffworkflow:property name="prefix" value="LBL"/>'
+                        "</spiffworkflow:properties>") + "</bpmn:serviceTask>")
+    engine.deploy([("spiff.bpmn", document(body))])
+    inst = engine.start("p")
+    assert inst.status == "completed"
+    assert inst.data["number"] == "LBL-0001"
+
+
+def test_properties__spiffarena_json_schema_forms_are_refused(engine):
+    errors = refused(engine, around('<bpmn:userTask id="t">' + ext(
+        '<spiffworkflow:properties><spiffworkflow:property name="formJsonSchemaFilename" value="f.json"/>'
+        "</spiffworkflow:properties>") + "</bpmn:userTask>"))
+    assert [e["element"] for e in errors] == ["t"] and "form-js" in errors[0]["message"], errors
+
+
+def test_instructions_for_end_user__shown_as_the_tasks_documentation(engine):
+    body = around('<bpmn:manualTask id="t" camunda:candidateGroups="bureau_ordre">'
+                  + ext("<spiffworkflow:instructionsForEndUser>Vérifiez le dossier.</spiffworkflow:instructionsForEndUser>")
+                  + "</bpmn:manualTask>")
+    engine.deploy([("spiff.bpmn", document(body))])
+    engine.start("p")
+    [task] = engine.list_tasks("amina", ["bureau_ordre"]).items
+    assert task.documentation == "Vérifiez le dossier."
+    engine.claim(task.id, CLERK)
+    engine.complete_task(task.id, {}, actor=CLERK)
+
+
+def test_instructions_for_end_user__a_jinja_template_is_refused(engine):
+    errors = refused(engine, around('<bpmn:userTask id="t">' + ext(
+        "<spiffworkflow:instructionsForEndUser>Bonjour {{ name }}</spiffworkflow:instructionsForEndUser>")
+        + "</bpmn:userTask>"))
+    assert [e["element"] for e in errors] == ["t"] and "Jinja" in errors[0]["message"], errors
+
+
+# -- refusals and no-effect names --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(inv.REFUSED))
+def test_refused_extension__named_with_its_element_and_reason(engine, name):
+    errors = refused(engine, around(f'<bpmn:userTask id="t">{ext(f"<spiffworkflow:{name}>x</spiffworkflow:{name}>")}'
+                                    "</bpmn:userTask>"))
+    assert [e["element"] for e in errors] == ["t"], errors
+    assert f"spiffworkflow:{name}" in errors[0]["message"] and inv.REFUSED[name] in errors[0]["message"]
+
+
+def test_unknown_extension__refused_rather_than_ignored(engine):
+    errors = refused(engine, around(f'<bpmn:task id="t">{ext("<spiffworkflow:somethingNew>1</spiffworkflow:somethingNew>")}'
+                                    "</bpmn:task>"))
+    assert [e["element"] for e in errors] == ["t"] and "unknown" in errors[0]["message"], errors
+
+
+def test_refused_attribute__scripts_on_instances(engine):
+    errors = refused(engine, around('<bpmn:task id="t"><bpmn:multiInstanceLoopCharacteristics '
+                                    'spiffworkflow:scriptsOnInstances="true"><bpmn:loopCardinality>2'
+                                    "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:task>"))
+    assert [e["element"] for e in errors] == ["t"], errors
+
+
+def test_no_effect_names__deploy_and_change_nothing(engine):
+    body = around('<bpmn:scriptTask id="t" spiffworkflow:isOutputSynced="true">' + ext(
+        '<spiffworkflow:unitTests><spiffworkflow:unitTest id="u"><spiffworkflow:inputJson>{}</spiffworkflow:inputJson>'
+        "<spiffworkflow:expectedOutputJson>{\"a\": 1}</spiffworkflow:expectedOutputJson></spiffworkflow:unitTest>"
+        "</spiffworkflow:unitTests>") + "<bpmn:script>a = 1</bpmn:script></bpmn:scriptTask>")
+    engine.deploy([("spiff.bpmn", document(body))])
+    assert engine.start("p").data == {"a": 1}
