@@ -32,6 +32,7 @@ from .admin import AdminMethods
 from .designer import DesignerMethods
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
+from .definitions.spiff_dialect import translate_spiff
 from .definitions.translate import translate_bpmn, translate_dmn
 from .errors import Conflict, DiwanError, InvalidData, NotFound, ScriptError
 from .external_tasks import ExternalTaskMethods, ExternalTaskSignal
@@ -472,7 +473,8 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
 
     def _translated(self, row):
         root = safe_xml.parse(row.source.encode("utf-8"))
-        problems = translate_dmn(root, row.filename) if row.kind == "decision" else translate_bpmn(root, row.filename)
+        problems = (translate_dmn(root, row.filename) if row.kind == "decision"
+                    else translate_spiff(root, row.filename) + translate_bpmn(root, row.filename))
         if problems:  # deployed content passed these checks; only a code change could break them
             raise ScriptError(None, f"stored definition {row.key} v{row.version} no longer translates: {problems}")
         return root

@@ -154,7 +154,7 @@ class WorkflowRun:
                             task.task_spec._update(task)
         # With a none start, SpiffWorkflow's StartEventJoin cancels the other start events.
         self.step()
-        if message is not None and not self.correlate(message, {}):
+        if message is not None and not self._catch_message(message):  # its data is the start data
             raise StepFailed(start_event, f"the start event does not catch message {message!r}")
 
     def complete_user_task(self, task, data: dict) -> tuple[dict, list[str]]:
@@ -187,6 +187,9 @@ class WorkflowRun:
             self.variables[variable] = dict(data)
         else:
             self.variables.update(data)
+        return self._catch_message(message_name)
+
+    def _catch_message(self, message_name: str) -> int:
         event = BpmnEvent(MessageEventDefinition(message_name), payload={})
         caught = self.wf.event_manager.catch(event, internal=False)
         if caught:
