@@ -205,9 +205,10 @@ def test_properties__reach_the_connector_like_camunda_properties(engine, connect
     assert inst.data["number"] == "LBL-0001"
 
 
-def test_properties__spiffarena_json_schema_forms_are_refused(engine):
+@pytest.mark.parametrize("prop", ["formJsonSchemaFilename", "formUiSchemaFilename"])
+def test_properties__spiffarena_json_schema_forms_are_refused(engine, prop):
     errors = refused(engine, around('<bpmn:userTask id="t">' + ext(
-        '<spiffworkflow:properties><spiffworkflow:property name="formJsonSchemaFilename" value="f.json"/>'
+        f'<spiffworkflow:properties><spiffworkflow:property name="{prop}" value="f.json"/>'
         "</spiffworkflow:properties>") + "</bpmn:userTask>"))
     assert [e["element"] for e in errors] == ["t"] and "form-js" in errors[0]["message"], errors
 
