@@ -191,14 +191,15 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
 
         delivered = 0
         while ctx.thrown:
-            name, key, data = ctx.thrown.pop(0)
+            name, key, data, correlated = ctx.thrown.pop(0)
             delivered += 1
             if delivered > self.MAX_THROWN:
                 raise ScriptError(None, f"more than {self.MAX_THROWN} messages thrown in one command: a loop?")
             if name.startswith(SIGNAL_PREFIX):
                 deliver_signal(ctx, SYSTEM, name.removeprefix(SIGNAL_PREFIX))
             else:
-                deliver_message(ctx, SYSTEM, name, key, checked_data(data, self.value_limits), thrown=True)
+                deliver_message(ctx, SYSTEM, name, key, checked_data(data, self.value_limits), thrown=True,
+                                any_key=correlated)
 
     def _run_step(self, fn: Callable[[], Any]) -> Any:
         try:

@@ -105,16 +105,19 @@ def deliver_signal(ctx: CommandContext, actor, name: str) -> list[str]:
 
 
 def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data: dict,
-                    thrown: bool = False) -> list[str]:
+                    thrown: bool = False, any_key: bool = False) -> list[str]:
     """Deliver a message to the instances waiting for it under `key` (or start one by a message
     start event); returns the ids reached, empty when nobody takes it.
 
     Args:
         thrown: an instance threw it: a message start whose business key an instance of that
             process already has is dropped (as a message nobody takes), instead of a Conflict.
+        any_key: a correlated message (correlation properties): every instance waiting for it is
+            offered it, whatever its business key, and takes it if its correlation values match
+            (a process it starts has no business key).
     """
     reached = []
-    for instance_id in subscriptions.waiting_instances(ctx.conn, name, key):
+    for instance_id in subscriptions.waiting_instances(ctx.conn, name, key, any_key=any_key):
         loaded = load(ctx, instance_id)
         if loaded.row.status != "running":
             continue

@@ -187,11 +187,14 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
                 thrown["data"] = json_safe(data)
             events.append({"type": "message_thrown", "actor": "system", "element_id": None, "task_id": None,
                            "payload": thrown})
-            ctx.thrown.append((definition.name, row.business_key, data))
+            # A message with correlation properties (a SpiffArena conversation) goes by its correlation
+            # values to any instance waiting for it, whatever its business key.
+            correlated = bool(definition.correlation_properties)
+            ctx.thrown.append((definition.name, None if correlated else row.business_key, data, correlated))
         elif isinstance(definition, SignalEventDefinition):  # broadcast to every instance
             events.append({"type": "signal_thrown", "actor": "system", "element_id": None, "task_id": None,
                            "payload": {"name": definition.name}})
-            ctx.thrown.append((SIGNAL_PREFIX + definition.name, None, {}))
+            ctx.thrown.append((SIGNAL_PREFIX + definition.name, None, {}, False))
     # The command's last event says where it left the instance (time travel reads it).
     if events:
         events[-1] = {**events[-1], "payload": {**(events[-1].get("payload") or {}),

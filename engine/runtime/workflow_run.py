@@ -154,8 +154,14 @@ class WorkflowRun:
                             task.task_spec._update(task)
         # With a none start, SpiffWorkflow's StartEventJoin cancels the other start events.
         self.step()
-        if message is not None and not self._catch_message(message):  # its data is the start data
+        if message is not None and not self._catch_message(message, self._message_data(message, data)):
             raise StepFailed(start_event, f"the start event does not catch message {message!r}")
+
+    def _message_data(self, message: str, start_data: dict) -> dict:
+        """The data of the message that starts the instance: the start data, or, when the start event
+        names a message variable, that variable (the engine put the data there)."""
+        variable = self.message_variable(message)
+        return start_data.get(variable) or {} if variable else start_data
 
     def complete_user_task(self, task, data: dict) -> tuple[dict, list[str]]:
         """Complete a ready user task with validated form data; returns the variable changes
@@ -187,24 +193,41 @@ class WorkflowRun:
             self.variables[variable] = dict(data)
         else:
             self.variables.update(data)
-        return self._catch_message(message_name)
+        return self._catch_message(message_name, data)
 
-    def _catch_message(self, message_name: str) -> int:
-        event = BpmnEvent(MessageEventDefinition(message_name), payload={})
+    def _catch_message(self, message_name: str, data: dict) -> int:
+        """Let the waiting catch events take the message. A message with correlation properties
+        carries its correlations, computed from its data by the retrieval expressions (in the
+        sandbox): SpiffWorkflow lets an instance that already has correlation values take only a
+        message with the same ones. A message whose data lacks a property matches nothing."""
+        payload, correlations = {}, {}
+        definition = self._waiting_definition(message_name)
+        if definition is not None and definition.correlation_properties:
+            payload = dict(data)
+            try:
+                correlations = definition.calculate_correlations(self.engine, definition.correlation_properties,
+                                                                 payload)
+            except SpiffWorkflowException:
+                return 0
+        event = BpmnEvent(MessageEventDefinition(message_name), payload=payload, correlations=correlations)
         caught = self.wf.event_manager.catch(event, internal=False)
         if caught:
             self.step()
         return caught
 
-    def message_variable(self, message_name: str) -> str | None:
-        """The variable a waiting catch event of this message puts its data in (SpiffArena's
-        `messageVariable`), if any."""
+    def _waiting_definition(self, message_name: str):
+        """The message definition of a catch event waiting for this message, if any."""
         for t in self._live(TaskState.WAITING):
             definition = getattr(t.task_spec, "event_definition", None)
             for d in getattr(definition, "event_definitions", [definition]) if definition else ():
-                if isinstance(d, MessageEventDefinition) and d.name == message_name and getattr(d, "message_var", None):
-                    return d.message_var
+                if isinstance(d, MessageEventDefinition) and d.name == message_name:
+                    return d
         return None
+
+    def message_variable(self, message_name: str) -> str | None:
+        """The variable a waiting catch event of this message puts its data in (SpiffArena's
+        `messageVariable`), if any."""
+        return getattr(self._waiting_definition(message_name), "message_var", None)
 
     def extension_script(self, task, script: str, kind: str) -> None:
         """Run a SpiffArena pre-script (`kind` "pre", the task becoming ready) or post-script ("post",

@@ -262,3 +262,73 @@ def test_no_effect_names__deploy_and_change_nothing(engine):
         "</spiffworkflow:unitTests>") + "<bpmn:script>a = 1</bpmn:script></bpmn:scriptTask>")
     engine.deploy([("spiff.bpmn", document(body))])
     assert engine.start("p").data == {"a": 1}
+
+
+# -- correlation (SpiffArena conversations) -------------------------------------------------------
+
+CONVERSATION = (
+    '<bpmn:collaboration id="c"><bpmn:participant id="pa" processRef="asker"/>'
+    '<bpmn:participant id="pb" processRef="answerer"/>'
+    '<bpmn:correlationKey name="order_key"><bpmn:correlationPropertyRef>order_id</bpmn:correlationPropertyRef>'
+    '</bpmn:correlationKey></bpmn:collaboration>'
+    '<bpmn:correlationProperty id="order_id" name="Order">'
+    '<bpmn:correlationPropertyRetrievalExpression messageRef="m_ask"><bpmn:formalExpression>order'
+    '</bpmn:formalExpression></bpmn:correlationPropertyRetrievalExpression>'
+    '<bpmn:correlationPropertyRetrievalExpression messageRef="m_answer"><bpmn:formalExpression>order'
+    '</bpmn:formalExpression></bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>'
+    '<bpmn:message id="m_ask" name="ask">'
+    + ext("<spiffworkflow:messagePayload>{'order': order, 'qty': qty}</spiffworkflow:messagePayload>",
+          "<spiffworkflow:messageVariable>request</spiffworkflow:messageVariable>") + '</bpmn:message>'
+    '<bpmn:message id="m_answer" name="answer">'
+    + ext("<spiffworkflow:messagePayload>{'order': request['order'], 'price': request['qty'] * 10}"
+          "</spiffworkflow:messagePayload>",
+          "<spiffworkflow:messageVariable>answer</spiffworkflow:messageVariable>") + '</bpmn:message>')
+ASKER = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="ask"/>'
+         '<bpmn:sendTask id="ask" messageRef="m_ask"/><bpmn:sequenceFlow id="f2" sourceRef="ask" targetRef="wait"/>'
+         '<bpmn:receiveTask id="wait" messageRef="m_answer"/><bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="e"/>'
+         '<bpmn:endEvent id="e"/>')
+ANSWERER = ('<bpmn:startEvent id="s2"><bpmn:messageEventDefinition id="md" messageRef="m_ask"/></bpmn:startEvent>'
+            '<bpmn:sequenceFlow id="g1" sourceRef="s2" targetRef="reply"/>'
+            '<bpmn:intermediateThrowEvent id="reply"><bpmn:messageEventDefinition id="md2" messageRef="m_answer"/>'
+            '</bpmn:intermediateThrowEvent><bpmn:sequenceFlow id="g2" sourceRef="reply" targetRef="e2"/>'
+            '<bpmn:endEvent id="e2"/>')
+
+
+def conversation() -> bytes:
+    return (f'{HEAD}{CONVERSATION}<bpmn:process id="asker" isExecutable="true">{ASKER}</bpmn:process>'
+            f'<bpmn:process id="answerer" isExecutable="true">{ANSWERER}</bpmn:process></bpmn:definitions>').encode()
+
+
+def test_correlation__each_conversation_gets_its_own_answer(engine):
+    engine.deploy([("conversation.bpmn", conversation())])
+    one = engine.start("asker", {"order": 1, "qty": 2})
+    two = engine.start("asker", {"order": 2, "qty": 5})
+    # each ask started an answerer (correlated messages route by their correlation, not by business key),
+    # whose answer went back to the asker of the same order
+    assert engine.get_instance(one.id).status == "completed"
+    assert engine.get_instance(one.id).data["answer"] == {"order": 1, "price": 20}
+    assert engine.get_instance(two.id).data["answer"] == {"order": 2, "price": 50}
+    answerers = [i for i in engine.list_instances(per_page=50).items if i.definition_key == "answerer"]
+    assert sorted(i.data["request"]["order"] for i in answerers) == [1, 2]
+
+
+def test_correlation__a_correlated_message_that_does_not_match_is_not_caught(engine):
+    body = (CONVERSATION + f'<bpmn:process id="asker" isExecutable="true">{ASKER}</bpmn:process>')
+    engine.deploy([("asker.bpmn", f"{HEAD}{body}</bpmn:definitions>".encode())])  # nobody answers
+    inst = engine.start("asker", {"order": 1, "qty": 2}, business_key="K-9")
+    assert engine.get_instance(inst.id).active_elements == ["wait"]
+    from engine import NotFound
+    with pytest.raises(NotFound):
+        engine.correlate("answer", "K-9", {"order": 99, "price": 1})  # another order's answer
+    assert engine.correlate("answer", "K-9", {"order": 1, "price": 3}) == [inst.id]
+    assert engine.get_instance(inst.id).data["answer"] == {"order": 1, "price": 3}
+
+
+def test_correlation__conversations_cross_business_keys(engine):
+    engine.deploy([("conversation.bpmn", conversation())])
+    one = engine.start("asker", {"order": 1, "qty": 2}, business_key="DOS-1")
+    two = engine.start("asker", {"order": 2, "qty": 3}, business_key="DOS-2")
+    assert engine.get_instance(one.id).data["answer"] == {"order": 1, "price": 20}
+    assert engine.get_instance(two.id).data["answer"] == {"order": 2, "price": 30}
+    answerers = [i for i in engine.list_instances(per_page=50).items if i.definition_key == "answerer"]
+    assert [i.business_key for i in answerers] == [None, None]
