@@ -160,10 +160,17 @@ def _read_bpmn(filename, source, digest, root, constructs_check):
     problems += translate_bpmn(translated, filename)
     messages = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:message", NS)}
     signals = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:signal", NS)}
-    processes = [_process_info(p, messages, signals) for p in translated.iterfind("bpmn:process", NS)]
+    processes = [_process_info(p, messages, signals) for p in translated.iterfind("bpmn:process", NS)
+                 if not _black_box(p)]
     if not processes:
         problems.append(problem(filename, None, "the file declares no process"))
     return DeployedFile(filename, "bpmn", source, digest, translated=translated, processes=processes), problems
+
+
+def _black_box(proc: etree._Element) -> bool:
+    """A collaboration's black-box pool: a non-executable process with nothing inside (SpiffArena and
+    bpmn-js write one per outside participant). It has nothing to run and is not deployed."""
+    return proc.get("isExecutable") == "false" and not any(isinstance(c.tag, str) for c in proc)
 
 
 def _process_info(proc: etree._Element, messages: dict[str, str], signals: dict[str, str]) -> ProcessInfo:

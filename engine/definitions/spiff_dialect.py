@@ -83,6 +83,10 @@ def message_variable(root: etree._Element, definition: etree._Element) -> str | 
         found = place.xpath(".//spiff:messageVariable", namespaces=ns)
         if found and _text(found[0]):
             return _text(found[0])
+    if definition.getparent() is not None:  # the event's own extensionElements (SpiffArena's older placement)
+        found = definition.getparent().xpath("bpmn:extensionElements/spiff:messageVariable", namespaces=ns)
+        if found and _text(found[0]):
+            return _text(found[0])
     return None
 
 
@@ -180,6 +184,8 @@ def _message_owner(el: etree._Element) -> etree._Element | None:
         return None
     if _local(owner) in ("message", "messageEventDefinition", "sendTask", "receiveTask"):
         return owner
+    if _local(owner).endswith("Event") and owner.find(f"{{{BPMN}}}messageEventDefinition") is not None:
+        return owner  # SpiffArena's older placement: the message event's own extensionElements
     return None
 
 
@@ -190,7 +196,7 @@ def _event_of(owner: etree._Element) -> str:
 def _payload(el: etree._Element, fail: Fail) -> None:
     owner = _message_owner(el)
     if owner is None:
-        fail(el, "spiffworkflow:messagePayload belongs on a bpmn:message, a message event definition or a send task")
+        fail(el, "spiffworkflow:messagePayload belongs on a bpmn:message, a message event (definition) or a send task")
         return
     if _local(owner) != "message" and _event_of(owner) not in _THROWS:
         fail(el, f"spiffworkflow:messagePayload on a {_event_of(owner)} has no effect (only a thrown message carries "
@@ -208,7 +214,7 @@ def _variable(el: etree._Element, fail: Fail) -> None:
     owner = _message_owner(el)
     name = _text(el)
     if owner is None:
-        fail(el, "spiffworkflow:messageVariable belongs on a bpmn:message, a message event definition or a "
+        fail(el, "spiffworkflow:messageVariable belongs on a bpmn:message, a message event (definition) or a "
                  "receive task")
         return
     if _local(owner) != "message" and _event_of(owner) not in _CATCHES:

@@ -39,6 +39,12 @@ class SpiffExtensionsMixin:
         sources = [*message[:1], message_event]
         expression = next((t for t in (_message_text(s, "messagePayload") for s in sources) if t), None)
         variable = next((t for t in (_message_text(s, "messageVariable") for s in sources) if t), None)
+        event = message_event.getparent()
+        if event is not None and message_event.tag.endswith("}messageEventDefinition"):
+            # SpiffArena's older placement: the message event's own extensionElements.
+            expression = expression or _extension_text(event, "messagePayload")
+            variable = variable or _extension_text(event, "messageVariable")
+            expression, variable = (expression or None) and expression.strip(), (variable or None) and variable.strip()
         if expression is None and variable is None:
             return definition
         return PayloadMessageEventDefinition(definition.name, definition.correlation_properties, expression,

@@ -332,3 +332,32 @@ def test_correlation__conversations_cross_business_keys(engine):
     assert engine.get_instance(two.id).data["answer"] == {"order": 2, "price": 30}
     answerers = [i for i in engine.list_instances(per_page=50).items if i.definition_key == "answerer"]
     assert [i.business_key for i in answerers] == [None, None]
+
+
+def _only_task(engine, instance_id: str):
+    [task] = engine.list_tasks(see_all=True, instance_id=instance_id).items
+    return task
+
+
+def test_sample_correlation_test__two_requests_each_get_their_own_decision(engine):
+    # SpiffWorkflow's correlation_test.bpmn: a request sends its plan to a new approval process (message start,
+    # messageVariable on the event), whose decision comes back to the request with the same request number.
+    engine.deploy([SAMPLES / "correlation_test.bpmn"])
+    first, second = engine.start("request"), engine.start("request")
+    engine.complete_task(_only_task(engine, first.id).id, {"plan_details": "plan A", "request_num": 1})
+    engine.complete_task(_only_task(engine, second.id).id, {"plan_details": "plan B", "request_num": 2})
+    approvals = {i.data["approval_request"]["request_num"]: i for i in engine.list_instances(per_page=50).items
+                 if i.definition_key == "approve"}
+    assert sorted(approvals) == [1, 2]
+    assert approvals[2].data["approval_request"] == {"plan_details": "plan B", "request_num": 2}
+    # decide the second request first: the decision goes to the request it correlates with
+    engine.complete_task(_only_task(engine, approvals[2].id).id, {"approved": True})
+    assert engine.get_instance(second.id).data["approval"] == {"request_num": 2, "approved": True}
+    assert engine.get_instance(first.id).active_elements == ["receive_decision"]
+    engine.complete_task(_only_task(engine, approvals[1].id).id, {"approved": True})
+    assert engine.get_instance(first.id).data["approval"] == {"request_num": 1, "approved": True}
+    for request in (first, second):
+        assert engine.get_instance(request.id).active_elements == ["execute_plan"]
+        done = engine.complete_task(_only_task(engine, request.id).id, {})
+        assert done.status == "completed"
+    assert {engine.get_instance(a.id).status for a in approvals.values()} == {"completed"}
