@@ -88,6 +88,15 @@ EXPRESSIONS: tuple[Expression, ...] = (
                "Camunda's MessageEventDefinition (camunda/specs/event_definitions.py)", "eval",
                "refused (constructs.camunda_code): diwan parses message events as plain BPMN, which would drop "
                "the payload silently"),
+    Expression("spiff_scripts", "bpmn:extensionElements/spiffworkflow:preScript | spiffworkflow:postScript",
+               ("xpath:./bpmn:extensionElements/spiffworkflow:{}",),
+               "ExtensionScripts (runtime/extension_scripts.py), when the activity becomes ready / completes", "exec",
+               "checked, and refused outside the activities that run them (spiff_dialect.py)"),
+    Expression("spiff_message_payload", "spiffworkflow:messagePayload on a bpmn:message, a message event "
+               "(definition) or a send task",
+               ("xpath:.//spiffworkflow:{}",),
+               "PayloadMessageEventDefinition.throw (runtime/extension_scripts.py)", "eval",
+               "checked, and refused on catching events (spiff_dialect.py)"),
     Expression("dmn_input_expression", "dmn:input/dmn:inputExpression/dmn:text", ("find:dmn:text",),
                "DMNEngine.evaluate", "eval", "translated from FEEL and checked (translate.translate_dmn)"),
     Expression("dmn_cell", "dmn:rule/dmn:inputEntry/dmn:text and dmn:rule/dmn:outputEntry/dmn:text",
@@ -99,6 +108,9 @@ EXPRESSIONS: tuple[Expression, ...] = (
 
 # What else the parsers read: nothing here is evaluated.
 NOT_EVALUATED: dict[str, str] = {
+    # SpiffArena's extensions as diwan's spiff_parser.py reads them (the names are decided in spiff_inventory.py)
+    "doc_xpath:.//bpmn:message[@id='{}']": "the bpmn:message holding SpiffArena's message extensions",
+    "endswith:}messageEventDefinition": "a tag test (whether the message extensions may sit on the event)",
     # processes, flow structure and lookups
     "xpath:.//bpmn:process": "processes", "xpath:.//*[@id]": "the id index",
     "get:id": "ids", "get:name": "names", "get:isExecutable": "a flag",

@@ -245,8 +245,8 @@ def tasks_with_targets(doc: _Index) -> Found:
         spiff = task.find("bpmn:extensionElements/{http://spiffworkflow.org/bpmn/schema/1.0/core}calledDecisionId",
                           NS)  # SpiffArena's form (spiff_dialect.py)
         if not (task.get(f"{{{CAMUNDA}}}decisionRef") or "").strip() and spiff is None:
-            yield _id(task), ("a business rule task needs camunda:decisionRef (or spiffworkflow:calledDecisionId) "
-                              "naming a deployed decision")
+            yield _id(task), ("a business rule task needs camunda:decisionRef naming a deployed decision "
+                              "(SpiffArena: spiffworkflow:calledDecisionId)")
     for call in doc.of("callActivity"):
         if not (call.get("calledElement") or "").strip():
             yield _id(call), "a call activity needs calledElement naming a deployed process"
