@@ -1,7 +1,7 @@
 """SpiffArena's pre and post scripts on activities, and message payloads, as task spec behaviour.
 
-`spiffworkflow:preScript` runs when the activity becomes ready (before a user sees a user task,
-before a script task's own script), `spiffworkflow:postScript` when it completes (after a form is
+`spiffworkflow:preScript` runs when the activity becomes ready (once the step that readied it has
+written its variables; before a user sees a user task, before a script task's own script), `spiffworkflow:postScript` when it completes (after a form is
 submitted, after the task's own work), as SpiffWorkflow's SpiffBpmnTask runs them. Both go through
 the command's script engine (the sandbox) and through WorkflowRun, which writes what they set into
 the instance's variables and records it (`script_ran` events), so replay and time travel see it.
@@ -26,7 +26,9 @@ class ExtensionScripts:
         ready = super()._update_hook(my_task)
         if self.prescript is not None and not my_task.internal_data.get(PRE_DONE):
             my_task.internal_data[PRE_DONE] = True
-            my_task.workflow.script_engine.run.extension_script(my_task, self.prescript, "pre")
+            # The task becomes ready while the previous step completes, before that step's writes
+            # reach the variables: the run runs the pre-script right after (WorkflowRun.pre_script).
+            my_task.workflow.script_engine.run.pre_script(my_task, self.prescript)
         return ready
 
     def _on_complete_hook(self, my_task):

@@ -104,6 +104,7 @@ class WorkflowRun:
         self._seeded: dict[Any, dict] = {}
         self.last_deleted: list[str] = []
         self._running: str | None = None  # the element being run (named in failures)
+        self._pre_scripts: list[tuple[Any, str]] = []  # SpiffArena pre-scripts of tasks just made ready
         # Whether any multi-instance task of the process names item variables (else no
         # task has local variables, and none are looked for up its ancestry).
         self._has_items = any(_names_items(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
@@ -229,6 +230,17 @@ class WorkflowRun:
         `messageVariable`), if any."""
         return getattr(self._waiting_definition(message_name), "message_var", None)
 
+    def pre_script(self, task, script: str) -> None:
+        """A task with a SpiffArena pre-script became ready: run it once the step that readied it
+        has written back its variables (at the next step hook, or when the engine steps end)."""
+        self._pre_scripts.append((task, script))
+
+    def _run_pre_scripts(self) -> None:
+        while self._pre_scripts:
+            task, script = self._pre_scripts.pop(0)
+            if not task.has_state(TaskState.CANCELLED | TaskState.COMPLETED | TaskState.ERROR):
+                self.extension_script(task, script, "pre")
+
     def extension_script(self, task, script: str, kind: str) -> None:
         """Run a SpiffArena pre-script (`kind` "pre", the task becoming ready) or post-script ("post",
         the task completing) of `task` in the sandbox; what it sets becomes instance variables at
@@ -267,10 +279,12 @@ class WorkflowRun:
     def step(self) -> None:
         """Run every ready automatic task until the instance waits (or ends)."""
         try:
+            self._run_pre_scripts()
             self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
             # A timer that fell due in the final refresh is READY but was not run (notes §2.4).
             while any(not t.task_spec.manual for t in self._live(TaskState.READY)):
                 self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
+            self._run_pre_scripts()
         except RunawayLoop:
             raise
         except WorkflowTaskException as exc:
@@ -294,6 +308,7 @@ class WorkflowRun:
 
     # -- step hooks: variables in, changes out ------------------------------------------
     def _will_run(self, task) -> None:
+        self._run_pre_scripts()
         self._running = task.task_spec.bpmn_id
         self._steps += 1
         if self._steps > self.max_steps + self._granted:
@@ -311,6 +326,7 @@ class WorkflowRun:
         changes = self._write_back(task) if isinstance(spec, _WRITES_VARIABLES) else self._discard(task)
         self._shed(task)
         if spec.bpmn_id is None:
+            self._run_pre_scripts()
             return
         payload: dict[str, Any] = {}
         if changes:
@@ -328,6 +344,7 @@ class WorkflowRun:
             payload["decision"] = {k: task.data.get(k) for k in _decision_outputs(spec)}
         self.events.append({"type": "element_completed", "element_id": spec.bpmn_id,
                             "task_id": id_text(task.id), "payload": payload})
+        self._run_pre_scripts()  # the tasks this one made ready, now that its writes are in
 
     def _seed(self, task) -> None:
         local = _locals(task) if self._has_items else {}

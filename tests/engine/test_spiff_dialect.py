@@ -361,3 +361,20 @@ def test_sample_correlation_test__two_requests_each_get_their_own_decision(engin
         done = engine.complete_task(_only_task(engine, request.id).id, {})
         assert done.status == "completed"
     assert {engine.get_instance(a.id).status for a in approvals.values()} == {"completed"}
+
+
+def test_pre_script__sees_what_the_previous_step_wrote(engine):
+    # the next task becomes ready while the previous one completes: its pre-script must still see
+    # that step's writes (n was 3 at the start, the script task made it 5)
+    body = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="a"/>'
+            '<bpmn:scriptTask id="a"><bpmn:script>n = 5</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="a" targetRef="t"/>'
+            '<bpmn:scriptTask id="t">' + ext("<spiffworkflow:preScript>m = n + 1</spiffworkflow:preScript>")
+            + '<bpmn:script>k = m * 2</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="u"/>'
+            '<bpmn:userTask id="u">' + ext("<spiffworkflow:preScript>j = k + 1</spiffworkflow:preScript>")
+            + '</bpmn:userTask><bpmn:sequenceFlow id="f4" sourceRef="u" targetRef="e"/><bpmn:endEvent id="e"/>')
+    engine.deploy([("spiff.bpmn", document(body))])
+    inst = engine.start("p", {"n": 3})
+    assert inst.data == {"n": 5, "m": 6, "k": 12, "j": 13}
+    engine.complete_task(_only_task(engine, inst.id).id, {})
