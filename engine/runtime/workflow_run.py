@@ -324,6 +324,10 @@ class WorkflowRun:
         # events apply the thrower's old data (SpiffWorkflow's per-token data): writing
         # those back would undo later writes.
         changes = self._write_back(task) if isinstance(spec, _WRITES_VARIABLES) else self._discard(task)
+        caught = _caught_message_variable(task)
+        if caught:  # a SpiffArena messageVariable filled by a message this instance threw itself
+            changes = self._checked(caught)
+            self.variables.update(changes)
         self._shed(task)
         if spec.bpmn_id is None:
             self._run_pre_scripts()
@@ -457,6 +461,21 @@ class WorkflowRun:
             return self.wf.get_task_from_id(UUID(task_id))
         except (ValueError, KeyError):
             return None
+
+
+def _caught_message_variable(task) -> dict:
+    """{variable: data} when `task` caught a message with a payload into a SpiffArena message variable.
+
+    A message from outside (the API, another instance) is applied by `correlate`; SpiffWorkflow
+    leaves the payload of every caught message in the task's internal data, which for those is
+    empty (or the same data, for a correlated one): only a message this instance threw carries
+    its evaluated payload here."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    variable = getattr(definition, "message_var", None)
+    if variable is None or not isinstance(task.task_spec, CatchingEvent):
+        return {}
+    payload = task.internal_data.get(definition.name)
+    return {variable: dict(payload)} if isinstance(payload, dict) and payload else {}
 
 
 def _active_elements(t) -> list[str]:

@@ -378,3 +378,40 @@ def test_pre_script__sees_what_the_previous_step_wrote(engine):
     inst = engine.start("p", {"n": 3})
     assert inst.data == {"n": 5, "m": 6, "k": 12, "j": 13}
     engine.complete_task(_only_task(engine, inst.id).id, {})
+
+
+def test_message_variable__a_message_caught_by_the_instance_that_threw_it(engine):
+    body = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="split"/>'
+            '<bpmn:parallelGateway id="split"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="wait"/>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="split" targetRef="send"/>'
+            '<bpmn:intermediateCatchEvent id="wait"><bpmn:messageEventDefinition id="md1" messageRef="m_reply"/>'
+            '</bpmn:intermediateCatchEvent>'
+            '<bpmn:intermediateThrowEvent id="send"><bpmn:messageEventDefinition id="md2" messageRef="m_reply"/>'
+            '</bpmn:intermediateThrowEvent>'
+            '<bpmn:sequenceFlow id="f4" sourceRef="wait" targetRef="join"/>'
+            '<bpmn:sequenceFlow id="f5" sourceRef="send" targetRef="join"/>'
+            '<bpmn:parallelGateway id="join"/><bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="e"/>'
+            '<bpmn:endEvent id="e"/>')
+    messages = ('<bpmn:message id="m_reply" name="reply">'
+                + ext("<spiffworkflow:messagePayload>{'total': amount + 1}</spiffworkflow:messagePayload>",
+                      "<spiffworkflow:messageVariable>reply_data</spiffworkflow:messageVariable>") + "</bpmn:message>")
+    engine.deploy([("spiff.bpmn", document(body, extra=messages))])
+    inst = engine.start("p", {"amount": 1})
+    assert inst.status == "completed"
+    assert inst.data == {"amount": 1, "reply_data": {"total": 2}}
+
+
+def test_lanes__a_task_in_a_lane_is_offered_to_the_group_of_the_lanes_name(engine):
+    # SpiffArena assigns by lane; a task with no camunda:candidateGroups goes to the lane's group
+    lanes = ('<bpmn:laneSet id="ls"><bpmn:lane id="l1" name="bureau_ordre"><bpmn:flowNodeRef>t</bpmn:flowNodeRef>'
+             '</bpmn:lane></bpmn:laneSet>')
+    body = lanes + around('<bpmn:userTask id="t">'
+                          + ext("<spiffworkflow:instructionsForEndUser>Enregistrez.</spiffworkflow:instructionsForEndUser>")
+                          + "</bpmn:userTask>")
+    engine.deploy([("spiff.bpmn", document(body))])
+    engine.start("p")
+    [task] = engine.list_tasks("amina", ["bureau_ordre"]).items
+    assert task.candidate_groups == ["bureau_ordre"] and task.documentation == "Enregistrez."
+    engine.claim(task.id, CLERK)
+    engine.complete_task(task.id, {}, actor=CLERK)
