@@ -19,6 +19,7 @@ from ..errors import Conflict, InvalidData, NotFound
 from ..runtime import workflow_state
 from ..runtime.workflow_run import SIGNAL_PREFIX, Projection, ReadyTask, WorkflowRun
 from . import external_rows
+from .inputs import checked_data
 from .base import CommandContext
 
 
@@ -184,6 +185,7 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
             thrown = {"name": definition.name}
             data = event.payload if isinstance(definition, PayloadMessageEventDefinition) else {}
             if data:  # SpiffArena's messagePayload: the data the receiving instance gets
+                data = checked_data(data, ctx.engine.value_limits, field="message payload")
                 thrown["data"] = json_safe(data)
             events.append({"type": "message_thrown", "actor": "system", "element_id": None, "task_id": None,
                            "payload": thrown})

@@ -26,11 +26,6 @@ _ANY_SPIFF = etree.XPath("//spiff:* | //*[@spiff:*]", namespaces={"spiff": SPIFF
 Fail = Callable[[etree._Element, str], None]
 
 
-def uses_spiff(root: etree._Element) -> bool:
-    """Whether this BPMN document is (partly) in SpiffArena's dialect."""
-    return bool(_ANY_SPIFF(root))
-
-
 def translate_spiff(root: etree._Element, filename: str) -> list[dict]:
     """Check every spiffworkflow extension of a BPMN tree and rewrite the ones diwan has a Camunda form of.
 
@@ -38,7 +33,7 @@ def translate_spiff(root: etree._Element, filename: str) -> list[dict]:
         The problems found, each naming the element that carries the extension.
     """
     found = _ANY_SPIFF(root)
-    if not found:
+    if not found:  # not in SpiffArena's dialect: nothing to check or rewrite
         return []
     problems: list[dict] = []
 

@@ -415,3 +415,15 @@ def test_lanes__a_task_in_a_lane_is_offered_to_the_group_of_the_lanes_name(engin
     assert task.candidate_groups == ["bureau_ordre"] and task.documentation == "Enregistrez."
     engine.claim(task.id, CLERK)
     engine.complete_task(task.id, {}, actor=CLERK)
+
+
+def test_message_payload__outside_the_value_domain_is_refused_naming_it(engine):
+    body = around('<bpmn:sendTask id="t" messageRef="m">'
+                  + ext("<spiffworkflow:messagePayload>{'tags': {1, 2}}</spiffworkflow:messagePayload>")
+                  + "</bpmn:sendTask>")
+    engine.deploy([("spiff.bpmn", document(body, extra='<bpmn:message id="m" name="m"/>'))])
+    from engine import InvalidData
+    with pytest.raises((InvalidData, ScriptError)) as err:
+        engine.start("p")
+    assert "tags" in str(err.value.errors) or "tags" in err.value.message, err.value.errors
+    assert engine.list_instances().total == 0
