@@ -427,3 +427,22 @@ def test_message_payload__outside_the_value_domain_is_refused_naming_it(engine):
         engine.start("p")
     assert "tags" in str(err.value.errors) or "tags" in err.value.message, err.value.errors
     assert engine.list_instances().total == 0
+
+
+def test_pre_script__reads_a_data_object_through_its_input_association(engine):
+    # SpiffWorkflow's prescript_postscript_data_object.bpmn, with a script task writing the data object first
+    body = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="w"/>'
+            '<bpmn:scriptTask id="w"><bpmn:dataOutputAssociation id="o1"><bpmn:targetRef>ref_a</bpmn:targetRef>'
+            '</bpmn:dataOutputAssociation><bpmn:script>a = 1</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="w" targetRef="t"/>'
+            '<bpmn:task id="t">' + ext("<spiffworkflow:preScript>x = a * 2\ny = b * 2\nz = x + y</spiffworkflow:preScript>",
+                                       "<spiffworkflow:postScript>c = z * 2\ndel x\ndel y</spiffworkflow:postScript>")
+            + '<bpmn:property id="prop" name="__targetRef_placeholder"/><bpmn:dataInputAssociation id="i1">'
+            '<bpmn:sourceRef>ref_a</bpmn:sourceRef><bpmn:targetRef>prop</bpmn:targetRef></bpmn:dataInputAssociation>'
+            '</bpmn:task><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>'
+            '<bpmn:dataObjectReference id="ref_a" name="a" dataObjectRef="a"/><bpmn:dataObject id="a"/>')
+    engine.deploy([("spiff.bpmn", document(body))])
+    inst = engine.start("p", {"b": 2})
+    assert inst.data == {"b": 2, "x": 2, "y": 4, "z": 6}  # the data object stays the process's, not a variable
+    done = engine.complete_task(_only_task(engine, inst.id).id, {})
+    assert done.status == "completed" and done.data == {"b": 2, "z": 6, "c": 12}
