@@ -97,6 +97,11 @@ EXPRESSIONS: tuple[Expression, ...] = (
                ("xpath:.//spiffworkflow:{}",),
                "PayloadMessageEventDefinition.throw (runtime/extension_scripts.py)", "eval",
                "checked, and refused on catching events (spiff_dialect.py)"),
+    Expression("spiff_operator_parameters", "spiffworkflow:serviceTaskOperator/spiffworkflow:parameters/"
+               "spiffworkflow:parameter/@value",
+               ("xpath:./bpmn:extensionElements/spiffworkflow:serviceTaskOperator",),
+               "ConnectorServiceTask._execute (runtime/service_task.py)", "eval",
+               "checked (spiff_dialect.py); the values are read from the operator's parameter elements"),
     Expression("dmn_input_expression", "dmn:input/dmn:inputExpression/dmn:text", ("find:dmn:text",),
                "DMNEngine.evaluate", "eval", "translated from FEEL and checked (translate.translate_dmn)"),
     Expression("dmn_cell", "dmn:rule/dmn:inputEntry/dmn:text and dmn:rule/dmn:outputEntry/dmn:text",
@@ -111,6 +116,7 @@ NOT_EVALUATED: dict[str, str] = {
     # SpiffArena's extensions as diwan's spiff_parser.py reads them (the names are decided in spiff_inventory.py)
     "doc_xpath:.//bpmn:message[@id='{}']": "the bpmn:message holding SpiffArena's message extensions",
     "endswith:}messageEventDefinition": "a tag test (whether the message extensions may sit on the event)",
+    "get:resultVariable": "a variable name (SpiffArena's operator result)",
     # processes, flow structure and lookups
     "xpath:.//bpmn:process": "processes", "xpath:.//*[@id]": "the id index",
     "get:id": "ids", "get:name": "names", "get:isExecutable": "a flag",

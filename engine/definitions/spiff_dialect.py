@@ -5,8 +5,9 @@ attribute). Each name is decided by spiff_inventory.py: refused names and unknow
 problems naming the element; implemented ones are checked (scripts and expressions through the
 sandbox checker) and, where diwan already has the Camunda equivalent, rewritten into it in the
 translated tree (`calledDecisionId` -> `camunda:decisionRef`, `properties` -> `camunda:properties`,
-`instructionsForEndUser` -> `bpmn:documentation`). Pre/post scripts and message payloads are read
-by the parser (spiff_parser.py). Files mixing Camunda and spiffworkflow extensions get both.
+`instructionsForEndUser` -> `bpmn:documentation`, the `serviceTaskOperator` id -> `camunda:topic`).
+Pre/post scripts, message payloads, form variables and operator parameters are read by the parser
+(spiff_parser.py). Files mixing Camunda and spiffworkflow extensions get both.
 """
 from __future__ import annotations
 
@@ -271,6 +272,50 @@ def _instructions(el: etree._Element, fail: Fail) -> None:
     owner.insert(0, doc)
 
 
+def _form_variable(el: etree._Element, fail: Fail) -> None:
+    owner = _owner(el)
+    name = _text(el)
+    if owner is None or _local(owner) != "userTask" or _local(el.getparent()) != "extensionElements":
+        fail(el, "spiffworkflow:variableName is supported on user tasks (the variable their form data becomes); "
+                 "signal, error and escalation payload variables are not supported")
+        return
+    if not name.isidentifier() or name.startswith("_"):
+        fail(el, f"spiffworkflow:variableName {name!r} is not a variable name (letters, digits and _, not starting "
+                 "with _ or a digit)")
+
+
+def _operator(el: etree._Element, fail: Fail) -> None:
+    owner = _owner(el)
+    if owner is None or _local(owner) != "serviceTask" or _local(el.getparent()) != "extensionElements":
+        fail(el, "spiffworkflow:serviceTaskOperator belongs on a service task")
+        return
+    name = (el.get("id") or "").strip()
+    if not name:
+        fail(el, "spiffworkflow:serviceTaskOperator needs an id naming the connector")
+        return
+    for attr in ("topic", "type"):
+        other = owner.get(f"{{{CAMUNDA}}}{attr}")
+        if other is not None and other != name:
+            fail(el, f"the task names two connectors (camunda:{attr} {other!r}, spiffworkflow:serviceTaskOperator "
+                     f"{name!r}): keep one")
+            return
+    result = el.get("resultVariable")
+    if result is not None and result.strip() and (not result.strip().isidentifier() or result.startswith("_")):
+        fail(el, f"the resultVariable {result!r} is not a variable name")
+        return
+    for param in el.iter(f"{{{SPIFF}}}parameter"):
+        pid = (param.get("id") or "").strip()
+        if not pid:
+            fail(el, "a spiffworkflow:parameter needs an id")
+            continue
+        if param.get("value") is None:
+            continue  # SpiffWorkflow passes only parameters with a value
+        error = _check(param.get("value").strip() or "None", "eval")
+        if error:
+            fail(el, f"the value of parameter {pid!r} refused: {error}")
+    owner.set(f"{{{CAMUNDA}}}topic", name)
+
+
 HANDLERS: dict[str, Callable[[etree._Element, Fail], None]] = {
     "preScript": _script,
     "postScript": _script,
@@ -279,5 +324,7 @@ HANDLERS: dict[str, Callable[[etree._Element, Fail], None]] = {
     "messageVariable": _variable,
     "properties": _properties,
     "instructionsForEndUser": _instructions,
+    "variableName": _form_variable,
+    "serviceTaskOperator": _operator,
 }
 assert set(HANDLERS) == set(inv.IMPLEMENTED), "every implemented extension has a handler"

@@ -22,20 +22,22 @@ IMPLEMENTED: dict[str, str] = {
     "messageVariable": "the variable a catching event or receive task (or message start) puts the message's data in",
     "properties": "name/value pairs kept in the task's extensions (as camunda:properties: a connector gets them)",
     "instructionsForEndUser": "plain text shown with the task (its documentation); a Jinja template is refused",
+    "variableName": "on a user task: the variable the submitted form data becomes (one dict) instead of one "
+                    "variable per field; refused elsewhere (signal, error and escalation payload variables)",
+    "serviceTaskOperator": "the connector a service task calls (as camunda:topic: a registered connector, else "
+                           "an external task); each parameter's value is a Python expression evaluated in the "
+                           "sandbox and passed to the connector as a property; resultVariable receives its result",
 }
 NO_EFFECT: dict[str, str] = {
     "unitTests": "script unit tests that SpiffArena's editor runs on demand: no effect on a run",
 }
 REFUSED: dict[str, str] = {
-    "serviceTaskOperator": "SpiffArena connector operators (http/GetRequest, ...) are not diwan connectors: "
-                           "name a registered connector with camunda:topic",
+    "retry": "SpiffArena's operator retries are not supported (SpiffWorkflow stores them and never uses them)",
     "allowGuest": "diwan has no guest (anonymous) task completion",
     "guestConfirmation": "diwan has no guest (anonymous) task completion",
     "signalButtonLabel": "diwan's inbox has no signal buttons: send the signal through the API",
     "processModelToStartOnTaskAvailable": "diwan does not start a process when a task becomes available",
     "taskMetadataValues": "SpiffArena's task metadata expressions are not evaluated by diwan",
-    "variableName": "SpiffArena's form output variable and event payload variable are not supported "
-                    "(a form's fields become variables of their own names)",
     "payloadExpression": "signal, error and escalation payloads are not supported (only messages carry data)",
     "processVariableCorrelation": "diwan correlates messages by business key, not by process variables",
     "category": "SpiffArena's data object categories (display and access rules) are not supported",
@@ -44,7 +46,7 @@ REFUSED: dict[str, str] = {
 NESTED: dict[str, str] = {
     "property": "properties",
     "unitTest": "unitTests", "inputJson": "unitTests", "expectedOutputJson": "unitTests",
-    "parameters": "serviceTaskOperator", "parameter": "serviceTaskOperator", "retry": "serviceTaskOperator",
+    "parameters": "serviceTaskOperator", "parameter": "serviceTaskOperator",
     "taskMetadataValue": "taskMetadataValues",
     "propertyId": "processVariableCorrelation", "expression": "processVariableCorrelation",
 }

@@ -1,4 +1,5 @@
-"""What diwan's parser reads of SpiffArena's extensions: pre/post scripts and message payloads.
+"""What diwan's parser reads of SpiffArena's extensions: pre/post scripts, message payloads and
+variables, a user task's form variable, a service task operator's parameters and result variable.
 
 Mixed into every task and event parser of DiwanParser (camunda_parser.py); a file without the
 spiffworkflow namespace is parsed exactly as before. Deploy-time checks are in spiff_dialect.py.
@@ -11,11 +12,11 @@ from ..runtime.extension_scripts import PayloadMessageEventDefinition, with_scri
 from .spiff_inventory import SPIFF_NS
 
 _NS = {"spiffworkflow": SPIFF_NS}
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 def _extension_text(node, name: str) -> str | None:
-    found = first(node.xpath(f"./bpmn:extensionElements/spiffworkflow:{name}",
-                             namespaces={"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", **_NS}))
+    found = first(node.xpath(f"./bpmn:extensionElements/spiffworkflow:{name}", namespaces={"bpmn": BPMN, **_NS}))
     return found.text if found is not None else None
 
 
@@ -29,6 +30,15 @@ class SpiffExtensionsMixin:
 
     def create_task(self):
         task = super().create_task()
+        variable = _extension_text(self.node, "variableName")
+        if variable and variable.strip():  # a user task's form data becomes this one variable
+            task.form_variable = variable.strip()
+        operator = first(self.node.xpath("./bpmn:extensionElements/spiffworkflow:serviceTaskOperator",
+                                         namespaces={"bpmn": BPMN, **_NS}))
+        if operator is not None:  # the connector is its camunda:topic (spiff_dialect.py)
+            task.operator_params = {p.get("id"): p.get("value").strip() or "None"
+                                    for p in operator.iter(f"{{{SPIFF_NS}}}parameter") if p.get("value") is not None}
+            task.result_variable = (operator.get("resultVariable") or "").strip() or None
         return with_scripts(task, _extension_text(self.node, "preScript"), _extension_text(self.node, "postScript"))
 
     def parse_message_event(self, message_event):

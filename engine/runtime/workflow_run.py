@@ -166,9 +166,10 @@ class WorkflowRun:
 
     def complete_user_task(self, task, data: dict) -> tuple[dict, list[str]]:
         """Complete a ready user task with validated form data; returns the variable changes
-        (set and deleted) the task made."""
+        (set and deleted) the task made. A SpiffArena `variableName` makes the data that one variable."""
         self._seed(task)
-        task.data.update(data)
+        variable = getattr(task.task_spec, "form_variable", None)
+        task.data.update({variable: dict(data)} if variable else data)
         self._running = task.task_spec.bpmn_id
         try:
             task.run()

@@ -146,6 +146,11 @@ SAMPLES = {
         '<bpmn:sendTask id="t" messageRef="m"><bpmn:extensionElements><spiffworkflow:messagePayload>'
         f'{EVIL}</spiffworkflow:messagePayload></bpmn:extensionElements></bpmn:sendTask>'),
         '<bpmn:message id="m" name="m"/>'))], "t"),
+    "spiff_operator_parameters": ([("a.bpmn", bpmn(around(
+        '<bpmn:serviceTask id="t"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="c">'
+        '<spiffworkflow:parameters><spiffworkflow:parameter id="p" value="__import__(&#34;os&#34;)"/>'
+        '</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator></bpmn:extensionElements></bpmn:serviceTask>')))],
+        "t"),
     "dmn_input_expression": ([("a.dmn", dmn().replace(b"<text>amount</text>", f"<text>{EVIL}</text>".encode()))],
                              "ie1"),
     "dmn_cell": ([("a.dmn", dmn(rule("&lt; 10", EVIL.replace("'", "&quot;"))))], "r1o"),

@@ -446,3 +446,64 @@ def test_pre_script__reads_a_data_object_through_its_input_association(engine):
     assert inst.data == {"b": 2, "x": 2, "y": 4, "z": 6}  # the data object stays the process's, not a variable
     done = engine.complete_task(_only_task(engine, inst.id).id, {})
     assert done.status == "completed" and done.data == {"b": 2, "z": 6, "c": 12}
+
+
+# -- form variable, service task operator ----------------------------------------------------------
+
+def test_variable_name__the_form_data_becomes_that_variable(engine):
+    body = around('<bpmn:userTask id="t" camunda:formKey="decision_form">'
+                  + ext("<spiffworkflow:variableName>decision</spiffworkflow:variableName>") + "</bpmn:userTask>")
+    engine.deploy([("spiff.bpmn", document(body)), FIXTURES / "decision_form.form"])
+    inst = engine.start("p", {"approved": "untouched"})
+    done = engine.complete_task(_only_task(engine, inst.id).id, {"approved": True, "comment": "ok"})
+    assert done.data == {"approved": "untouched", "decision": {"approved": True, "comment": "ok"}}
+
+
+def test_variable_name__elsewhere_is_refused(engine):
+    signal = ('<bpmn:signal id="sig" name="go">' + ext("<spiffworkflow:variableName>v</spiffworkflow:variableName>")
+              + "</bpmn:signal>")
+    errors = refused(engine, around('<bpmn:task id="t"/>'), extra=signal)
+    assert [e["element"] for e in errors] == ["sig"] and "user tasks" in errors[0]["message"], errors
+
+
+OPERATOR = ('<spiffworkflow:serviceTaskOperator id="issue_number" resultVariable="label"><spiffworkflow:parameters>'
+            '<spiffworkflow:parameter id="prefix" type="str" value="&#34;L&#34; + kind"/>'
+            "</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>")
+
+
+def test_service_task_operator__calls_the_connector_with_evaluated_parameters(engine, connectors):
+    engine.deploy([("spiff.bpmn", document(around(f'<bpmn:serviceTask id="t">{ext(OPERATOR)}</bpmn:serviceTask>')))])
+    inst = engine.start("p", {"kind": "AB"})
+    assert inst.status == "completed"
+    assert inst.data == {"kind": "AB", "label": {"number": "LAB-0001"}}
+    assert connectors.issued[0].properties == {"prefix": "LAB"}
+
+
+def test_service_task_operator__parameters_for_an_unregistered_connector_fail_the_step(engine):
+    body = around('<bpmn:serviceTask id="t">' + ext(OPERATOR.replace("issue_number", "http/GetRequest"))
+                  + "</bpmn:serviceTask>")
+    engine.deploy([("spiff.bpmn", document(body))])
+    with pytest.raises(ScriptError) as err:
+        engine.start("p", {"kind": "AB"})
+    assert err.value.errors[0]["element"] == "t" and "http/GetRequest" in err.value.errors[0]["message"]
+
+
+def test_service_task_operator__without_parameters_an_unregistered_one_is_an_external_task(engine):
+    body = around('<bpmn:serviceTask id="t">' + ext('<spiffworkflow:serviceTaskOperator id="mail/Send"/>')
+                  + "</bpmn:serviceTask>")
+    engine.deploy([("spiff.bpmn", document(body))])
+    inst = engine.start("p")
+    assert inst.active_elements == ["t"]
+    assert [t.topic for t in engine.external_tasks()] == ["mail/Send"]
+
+
+@pytest.mark.parametrize("operator, words", [
+    ('<spiffworkflow:serviceTaskOperator id="x"><spiffworkflow:parameters><spiffworkflow:parameter id="p" '
+     'value="__import__(&#34;os&#34;)"/></spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>', "refused"),
+    ('<spiffworkflow:serviceTaskOperator id="x"><spiffworkflow:retry retries="3"/>'
+     "</spiffworkflow:serviceTaskOperator>", "retries"),
+    ('<spiffworkflow:serviceTaskOperator id=""/>', "id"),
+])
+def test_service_task_operator__refused_at_deploy(engine, operator, words):
+    errors = refused(engine, around(f'<bpmn:serviceTask id="t">{ext(operator)}</bpmn:serviceTask>'))
+    assert [e["element"] for e in errors] == ["t"] and words in errors[0]["message"], errors
