@@ -102,6 +102,13 @@ EXPRESSIONS: tuple[Expression, ...] = (
                ("xpath:./bpmn:extensionElements/spiffworkflow:serviceTaskOperator",),
                "ConnectorServiceTask._execute (runtime/service_task.py)", "eval",
                "checked (spiff_dialect.py); the values are read from the operator's parameter elements"),
+    Expression("spiff_process_correlation", "spiffworkflow:processVariableCorrelation/spiffworkflow:expression "
+               "on a catching message event",
+               ("xpath:.//spiffworkflow:processVariableCorrelation",
+                "xpath:./bpmn:extensionElements/spiffworkflow:processVariableCorrelation",
+                "xpath:./spiffworkflow:expression"),
+               "MessageEventDefinition.calculate_correlations, from WorkflowRun._catch_message", "eval",
+               "checked, and its property must have a retrieval expression for the message (spiff_dialect.py)"),
     Expression("dmn_input_expression", "dmn:input/dmn:inputExpression/dmn:text", ("find:dmn:text",),
                "DMNEngine.evaluate", "eval", "translated from FEEL and checked (translate.translate_dmn)"),
     Expression("dmn_cell", "dmn:rule/dmn:inputEntry/dmn:text and dmn:rule/dmn:outputEntry/dmn:text",
@@ -117,6 +124,8 @@ NOT_EVALUATED: dict[str, str] = {
     "doc_xpath:.//bpmn:message[@id='{}']": "the bpmn:message holding SpiffArena's message extensions",
     "endswith:}messageEventDefinition": "a tag test (whether the message extensions may sit on the event)",
     "get:resultVariable": "a variable name (SpiffArena's operator result)",
+    "xpath:./spiffworkflow:propertyId": "a correlation property id",
+    "doc_xpath://bpmn:collaboration//bpmn:correlationPropertyRef[text()='{}']": "correlation keys using a property",
     # processes, flow structure and lookups
     "xpath:.//bpmn:process": "processes", "xpath:.//*[@id]": "the id index",
     "get:id": "ids", "get:name": "names", "get:isExecutable": "a flag",

@@ -316,6 +316,28 @@ def _operator(el: etree._Element, fail: Fail) -> None:
     owner.set(f"{{{CAMUNDA}}}topic", name)
 
 
+def _process_correlation(el: etree._Element, fail: Fail) -> None:
+    owner = _message_owner(el)
+    if owner is None or _local(owner) == "message" or _event_of(owner) not in _CATCHES:
+        fail(el, "spiffworkflow:processVariableCorrelation belongs on a catching message event or receive task")
+        return
+    ns = {"spiff": SPIFF, "bpmn": BPMN}
+    key = el.xpath("string(spiff:propertyId)", namespaces=ns).strip()
+    expression = el.xpath("string(spiff:expression)", namespaces=ns).strip()
+    definition = owner if _local(owner) in ("messageEventDefinition", "receiveTask") else \
+        owner.find(f"{{{BPMN}}}messageEventDefinition")
+    ref = definition.get("messageRef") if definition is not None else None
+    root = el.getroottree().getroot()
+    if not key or not root.xpath("//bpmn:correlationProperty[@id=$key]/bpmn:correlationPropertyRetrievalExpression"
+                                 "[@messageRef=$ref]", namespaces=ns, key=key, ref=ref or ""):
+        fail(el, f"the process variable correlation names property {key!r}: it needs a bpmn:correlationProperty of "
+                 f"that id with a retrieval expression for this event's message {ref!r}")
+        return
+    error = _check(expression or "None", "eval") if expression else "the expression is empty"
+    if error:
+        fail(el, f"the process variable correlation's expression refused: {error}")
+
+
 HANDLERS: dict[str, Callable[[etree._Element, Fail], None]] = {
     "preScript": _script,
     "postScript": _script,
@@ -326,5 +348,6 @@ HANDLERS: dict[str, Callable[[etree._Element, Fail], None]] = {
     "instructionsForEndUser": _instructions,
     "variableName": _form_variable,
     "serviceTaskOperator": _operator,
+    "processVariableCorrelation": _process_correlation,
 }
 assert set(HANDLERS) == set(inv.IMPLEMENTED), "every implemented extension has a handler"

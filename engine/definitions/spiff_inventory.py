@@ -24,6 +24,9 @@ IMPLEMENTED: dict[str, str] = {
     "instructionsForEndUser": "plain text shown with the task (its documentation); a Jinja template is refused",
     "variableName": "on a user task: the variable the submitted form data becomes (one dict) instead of one "
                     "variable per field; refused elsewhere (signal, error and escalation payload variables)",
+    "processVariableCorrelation": "on a catching message event: the instance's own value of a correlation property, "
+                                  "computed in the sandbox from its variables when a message arrives (the message "
+                                  "must carry the same value)",
     "serviceTaskOperator": "the connector a service task calls (as camunda:topic: a registered connector, else "
                            "an external task); each parameter's value is a Python expression evaluated in the "
                            "sandbox and passed to the connector as a property; resultVariable receives its result",
@@ -39,7 +42,6 @@ REFUSED: dict[str, str] = {
     "processModelToStartOnTaskAvailable": "diwan does not start a process when a task becomes available",
     "taskMetadataValues": "SpiffArena's task metadata expressions are not evaluated by diwan",
     "payloadExpression": "signal, error and escalation payloads are not supported (only messages carry data)",
-    "processVariableCorrelation": "diwan correlates messages by business key, not by process variables",
     "category": "SpiffArena's data object categories (display and access rules) are not supported",
 }
 # Elements that only appear inside another one: they follow their parent's fate.

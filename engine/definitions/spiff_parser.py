@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.parser.util import first
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import CorrelationProperty
+
 from ..runtime.extension_scripts import PayloadMessageEventDefinition, with_scripts
 from .spiff_inventory import SPIFF_NS
 
 _NS = {"spiffworkflow": SPIFF_NS}
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+DEFAULT_KEY = "MainCorrelationKey"  # SpiffWorkflow's spiff parser's name for it
 
 
 def _extension_text(node, name: str) -> str | None:
@@ -23,6 +26,10 @@ def _extension_text(node, name: str) -> str | None:
 def _message_text(node, name: str) -> str | None:
     found = first(node.xpath(f".//spiffworkflow:{name}", namespaces=_NS))
     return found.text.strip() if found is not None and found.text else None
+
+
+def _text_of(node) -> str:
+    return (node.text or "").strip() if node is not None else ""
 
 
 class SpiffExtensionsMixin:
@@ -55,7 +62,30 @@ class SpiffExtensionsMixin:
             expression = expression or _extension_text(event, "messagePayload")
             variable = variable or _extension_text(event, "messageVariable")
             expression, variable = (expression or None) and expression.strip(), (variable or None) and variable.strip()
-        if expression is None and variable is None:
+        process_correlations = self._process_correlations(message_event)
+        if SPIFF_NS in (self.node.getroottree().getroot().nsmap or {}).values():
+            # SpiffArena gives a correlation property that no bpmn:correlationKey uses a default key
+            # (SpiffWorkflow's spiff parser does the same); without one its values would go nowhere.
+            for prop in [*definition.correlation_properties, *process_correlations]:
+                if not prop.correlation_keys:
+                    prop.correlation_keys.append(DEFAULT_KEY)
+        if expression is None and variable is None and not process_correlations:
             return definition
         return PayloadMessageEventDefinition(definition.name, definition.correlation_properties, expression,
-                                             variable, description=definition.description)
+                                             variable, process_correlations, description=definition.description)
+
+    def _process_correlations(self, message_event) -> list[CorrelationProperty]:
+        """SpiffArena's processVariableCorrelation: a property's value computed from the instance's variables."""
+        nodes = list(message_event.xpath(".//spiffworkflow:processVariableCorrelation", namespaces=_NS))
+        event = message_event.getparent()
+        if event is not None and message_event.tag.endswith("}messageEventDefinition"):
+            nodes += event.xpath("./bpmn:extensionElements/spiffworkflow:processVariableCorrelation",
+                                 namespaces={"bpmn": BPMN, **_NS})
+        found = []
+        for node in nodes:
+            key = _text_of(first(node.xpath("./spiffworkflow:propertyId", namespaces=_NS)))
+            expression = _text_of(first(node.xpath("./spiffworkflow:expression", namespaces=_NS)))
+            used_by = [ref.getparent().get("name") for ref in
+                       self.doc_xpath(f"//bpmn:collaboration//bpmn:correlationPropertyRef[text()='{key}']")]
+            found.append(CorrelationProperty(key, expression, used_by))
+        return found

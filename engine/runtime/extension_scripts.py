@@ -62,10 +62,14 @@ class PayloadMessageEventDefinition(MessageEventDefinition):
     variable is applied by WorkflowRun when the message is delivered.
     """
 
-    def __init__(self, name, correlation_properties=None, expression=None, message_var=None, **kwargs):
+    def __init__(self, name, correlation_properties=None, expression=None, message_var=None,
+                 process_correlations=None, **kwargs):
         super().__init__(name, correlation_properties, **kwargs)
         self.expression = expression
         self.message_var = message_var
+        # SpiffArena's processVariableCorrelation: applied by WorkflowRun when a message arrives (from the
+        # variables as they are then; SpiffWorkflow's own update_task would read stale task data).
+        self.process_correlations = process_correlations or []
 
     def __eq__(self, other):
         return isinstance(other, MessageEventDefinition) and self.name == other.name

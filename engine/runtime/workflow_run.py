@@ -204,6 +204,12 @@ class WorkflowRun:
         message with the same ones. A message whose data lacks a property matches nothing."""
         payload, correlations = {}, {}
         definition = self._waiting_definition(message_name)
+        if getattr(definition, "process_correlations", None):  # SpiffArena: the instance's own values
+            try:
+                self.wf.correlations.update(definition.calculate_correlations(
+                    self.engine, definition.process_correlations, snapshot(self.variables)))
+            except SpiffWorkflowException:
+                return 0
         if definition is not None and definition.correlation_properties:
             payload = dict(data)
             try:

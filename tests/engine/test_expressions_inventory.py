@@ -151,6 +151,14 @@ SAMPLES = {
         '<spiffworkflow:parameters><spiffworkflow:parameter id="p" value="__import__(&#34;os&#34;)"/>'
         '</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator></bpmn:extensionElements></bpmn:serviceTask>')))],
         "t"),
+    "spiff_process_correlation": ([("a.bpmn", bpmn(around(
+        '<bpmn:intermediateCatchEvent id="t"><bpmn:messageEventDefinition id="md" messageRef="m">'
+        '<bpmn:extensionElements><spiffworkflow:processVariableCorrelation><spiffworkflow:propertyId>cp'
+        f'</spiffworkflow:propertyId><spiffworkflow:expression>{EVIL}</spiffworkflow:expression>'
+        '</spiffworkflow:processVariableCorrelation></bpmn:extensionElements></bpmn:messageEventDefinition>'
+        '</bpmn:intermediateCatchEvent>'), '<bpmn:message id="m" name="m"/><bpmn:correlationProperty id="cp">'
+        '<bpmn:correlationPropertyRetrievalExpression messageRef="m"><bpmn:formalExpression>k</bpmn:formalExpression>'
+        '</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>'))], "t"),
     "dmn_input_expression": ([("a.dmn", dmn().replace(b"<text>amount</text>", f"<text>{EVIL}</text>".encode()))],
                              "ie1"),
     "dmn_cell": ([("a.dmn", dmn(rule("&lt; 10", EVIL.replace("'", "&quot;"))))], "r1o"),

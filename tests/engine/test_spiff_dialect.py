@@ -507,3 +507,37 @@ def test_service_task_operator__without_parameters_an_unregistered_one_is_an_ext
 def test_service_task_operator__refused_at_deploy(engine, operator, words):
     errors = refused(engine, around(f'<bpmn:serviceTask id="t">{ext(operator)}</bpmn:serviceTask>'))
     assert [e["element"] for e in errors] == ["t"] and words in errors[0]["message"], errors
+
+
+PV_HEAD = ('<bpmn:correlationProperty id="order_id" name="Order"><bpmn:correlationPropertyRetrievalExpression '
+           'messageRef="m_paid"><bpmn:formalExpression>order</bpmn:formalExpression>'
+           '</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>'
+           '<bpmn:message id="m_paid" name="paid">'
+           + ext("<spiffworkflow:messageVariable>payment</spiffworkflow:messageVariable>") + "</bpmn:message>")
+PV_WAIT = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="a"/>'
+           '<bpmn:scriptTask id="a"><bpmn:script>my_order = order_no * 10</bpmn:script></bpmn:scriptTask>'
+           '<bpmn:sequenceFlow id="f2" sourceRef="a" targetRef="t"/>'
+           '<bpmn:intermediateCatchEvent id="t"><bpmn:messageEventDefinition id="md" messageRef="m_paid">'
+           + ext("<spiffworkflow:processVariableCorrelation><spiffworkflow:propertyId>order_id</spiffworkflow:propertyId>"
+                 "<spiffworkflow:expression>my_order</spiffworkflow:expression></spiffworkflow:processVariableCorrelation>")
+           + '</bpmn:messageEventDefinition></bpmn:intermediateCatchEvent>'
+           '<bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>')
+
+
+def test_process_variable_correlation__the_first_message_must_match_the_instances_own_value(engine):
+    # no correlation key in a collaboration: SpiffArena's default key; the value comes from the instance's
+    # variables as they are when the message arrives (the script task wrote it just before)
+    engine.deploy([("pv.bpmn", document(PV_WAIT, extra=PV_HEAD))])
+    inst = engine.start("p", {"order_no": 7}, business_key="CMD-7")
+    from engine import NotFound
+    with pytest.raises(NotFound):
+        engine.correlate("paid", "CMD-7", {"order": 71, "amount": 5})
+    assert engine.correlate("paid", "CMD-7", {"order": 70, "amount": 5}) == [inst.id]
+    assert engine.get_instance(inst.id).data == {"order_no": 7, "my_order": 70,
+                                                 "payment": {"order": 70, "amount": 5}}
+
+
+def test_process_variable_correlation__needs_a_retrieval_expression_for_the_message(engine):
+    errors = refused(engine, PV_WAIT.replace("order_id</spiffworkflow:propertyId>", "nowhere</spiffworkflow:propertyId>"),
+                     extra=PV_HEAD)
+    assert [e["element"] for e in errors] == ["t"] and "nowhere" in errors[0]["message"], errors
