@@ -541,3 +541,29 @@ def test_process_variable_correlation__needs_a_retrieval_expression_for_the_mess
     errors = refused(engine, PV_WAIT.replace("order_id</spiffworkflow:propertyId>", "nowhere</spiffworkflow:propertyId>"),
                      extra=PV_HEAD)
     assert [e["element"] for e in errors] == ["t"] and "nowhere" in errors[0]["message"], errors
+
+
+@pytest.mark.parametrize("extra, body", [
+    ("<spiffworkflow:preScript>x = 1</spiffworkflow:preScript>", around('<bpmn:task id="t"/>')),
+    ("", around('<bpmn:task id="t">' + ext("<spiffworkflow:preScript/>") + "</bpmn:task>")),
+    ("", around('<bpmn:task id="t">' + ext("<spiffworkflow:properties><spiffworkflow:property/>"
+                                           "</spiffworkflow:properties>") + "</bpmn:task>")),
+    ("", around('<bpmn:task id="t">' + ext("<spiffworkflow:property name='a' value='b'/>") + "</bpmn:task>")),
+    ("", around('<bpmn:task id="t" spiffworkflow:somethingNew="1"/>')),
+    ("", around('<bpmn:userTask id="t">' + ext("<spiffworkflow:variableName>1x</spiffworkflow:variableName>")
+                + "</bpmn:userTask>")),
+    ("", around('<bpmn:receiveTask id="t" messageRef="nowhere">'
+                + ext("<spiffworkflow:processVariableCorrelation/>") + "</bpmn:receiveTask>")),
+    ("", around('<bpmn:task id="t">' + ext("<spiffworkflow:messagePayload>{}</spiffworkflow:messagePayload>")
+                + "</bpmn:task>")),
+    ("", around('<bpmn:businessRuleTask id="t" camunda:decisionRef="a">'
+                + ext("<spiffworkflow:calledDecisionId>b</spiffworkflow:calledDecisionId>") + "</bpmn:businessRuleTask>")),
+    ("", around('<bpmn:serviceTask id="t" camunda:topic="a">'
+                + ext('<spiffworkflow:serviceTaskOperator id="b"/>') + "</bpmn:serviceTask>")),
+    ("", around('<bpmn:manualTask id="t"><bpmn:documentation>d</bpmn:documentation>'
+                + ext("<spiffworkflow:instructionsForEndUser>i</spiffworkflow:instructionsForEndUser>")
+                + "</bpmn:manualTask>")),
+])
+def test_malformed_spiffarena_extensions__are_problems_never_crashes(engine, extra, body):
+    errors = refused(engine, body, extra=extra)
+    assert errors and all(e["message"] and "could not be checked" not in e["message"] for e in errors), errors
