@@ -567,3 +567,18 @@ def test_process_variable_correlation__needs_a_retrieval_expression_for_the_mess
 def test_malformed_spiffarena_extensions__are_problems_never_crashes(engine, extra, body):
     errors = refused(engine, body, extra=extra)
     assert errors and all(e["message"] and "could not be checked" not in e["message"] for e in errors), errors
+
+
+def test_pre_and_post_scripts__recorded_functions_replay_identically(engine, clock):
+    body = around('<bpmn:userTask id="t">'
+                  + ext("<spiffworkflow:preScript>opened = str(now())\nref = new_id()</spiffworkflow:preScript>",
+                        "<spiffworkflow:postScript>closed = str(now())</spiffworkflow:postScript>")
+                  + "</bpmn:userTask>")
+    engine.deploy([("spiff.bpmn", document(body))])
+    inst = engine.start("p")
+    from datetime import timedelta
+    engine.advance_clock(by=timedelta(hours=2))
+    done = engine.complete_task(_only_task(engine, inst.id).id, {})
+    assert done.data["opened"] != done.data["closed"] and done.data["ref"]
+    result = engine.verify(inst.id)
+    assert result["ok"] and result["replay_ok"], result
