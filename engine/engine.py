@@ -196,7 +196,7 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
             if delivered > self.MAX_THROWN:
                 raise ScriptError(None, f"more than {self.MAX_THROWN} messages thrown in one command: a loop?")
             if name.startswith(SIGNAL_PREFIX):
-                deliver_signal(ctx, SYSTEM, name.removeprefix(SIGNAL_PREFIX))
+                deliver_signal(ctx, SYSTEM, name.removeprefix(SIGNAL_PREFIX), data)
             else:
                 deliver_message(ctx, SYSTEM, name, key, checked_data(data, self.value_limits), thrown=True,
                                 any_key=correlated)

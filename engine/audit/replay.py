@@ -182,7 +182,7 @@ def _apply(run: WorkflowRun, e: dict, task_map: dict) -> None:
         if not run.correlate(payload["name"], dict(payload.get("data") or {})):
             raise Divergence(e["seq"], f"no catch event took message {payload['name']!r} in the replay")
     elif kind == "signal_received":
-        if not run.signal(payload["name"]):
+        if not run.signal(payload["name"], payload.get("data")):
             raise Divergence(e["seq"], f"no catch event took signal {payload['name']!r} in the replay")
     elif kind == "instance_cancelled":
         run.cancel()

@@ -79,9 +79,10 @@ def correlate_message(cmd: CorrelateMessage, ctx: CommandContext) -> list[str]:
     return reached
 
 
-def deliver_signal(ctx: CommandContext, actor, name: str) -> list[str]:
+def deliver_signal(ctx: CommandContext, actor, name: str, data: dict | None = None) -> list[str]:
     """Broadcast a signal: every instance waiting for it, and a new instance of every process
-    with a signal start event of that name. Returns the ids reached."""
+    with a signal start event of that name. Returns the ids reached. `data`: the payload a
+    SpiffArena `payloadExpression` gave it (a start event's `variableName` gets it)."""
     from ..runtime.workflow_run import SIGNAL_PREFIX
 
     reached = []
@@ -89,8 +90,9 @@ def deliver_signal(ctx: CommandContext, actor, name: str) -> list[str]:
         loaded = load(ctx, instance_id)
         if loaded.row.status != "running":
             continue
-        add_event(loaded, "signal_received", actor.username, payload={"name": name})
-        if ctx.engine._run_step(lambda run=loaded.run: run.signal(name)):
+        payload = {"name": name} if data is None else {"name": name, "data": json_safe(data)}
+        add_event(loaded, "signal_received", actor.username, payload=payload)
+        if ctx.engine._run_step(lambda run=loaded.run: run.signal(name, data)):
             save(ctx, loaded)
             reached.append(instance_id)
     withdrawn = lifecycle.withdrawn_keys(ctx.conn)
@@ -99,7 +101,8 @@ def deliver_signal(ctx: CommandContext, actor, name: str) -> list[str]:
             continue
         for start in orjson.loads(row.meta).get("signal_starts", []):
             if start["signal"] == name:
-                view = start_instance(StartInstance(actor, row.key, {}, None, row.version, start["id"]), ctx)
+                start_data = {start["variable"]: dict(data)} if start.get("variable") and data is not None else {}
+                view = start_instance(StartInstance(actor, row.key, start_data, None, row.version, start["id"]), ctx)
                 reached.append(view.id)
     return reached
 

@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 
 from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text, plain_payload_text
 from ..definitions.files import normalize_form_key
-from ..runtime.extension_scripts import PayloadMessageEventDefinition
+from ..runtime.extension_scripts import PayloadMessageEventDefinition, PayloadSignalEventDefinition
 from ..runtime.timer_events import add_duration
 from ..db import audit_events, instances, notify, outbox, subscriptions, tasks, timers
 from ..errors import Conflict, InvalidData, NotFound
@@ -194,9 +194,14 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
             correlated = bool(definition.correlation_properties)
             ctx.thrown.append((definition.name, None if correlated else row.business_key, data, correlated))
         elif isinstance(definition, SignalEventDefinition):  # broadcast to every instance
+            thrown = {"name": definition.name}
+            data = event.payload if isinstance(definition, PayloadSignalEventDefinition) else None
+            if data is not None:  # SpiffArena's payloadExpression: what the catch events receive
+                data = checked_data(data, ctx.engine.value_limits, field="signal payload")
+                thrown["data"] = json_safe(data)
             events.append({"type": "signal_thrown", "actor": "system", "element_id": None, "task_id": None,
-                           "payload": {"name": definition.name}})
-            ctx.thrown.append((SIGNAL_PREFIX + definition.name, None, {}, False))
+                           "payload": thrown})
+            ctx.thrown.append((SIGNAL_PREFIX + definition.name, None, data, False))
     # The command's last event says where it left the instance (time travel reads it).
     if events:
         events[-1] = {**events[-1], "payload": {**(events[-1].get("payload") or {}),

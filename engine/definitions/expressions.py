@@ -109,6 +109,11 @@ EXPRESSIONS: tuple[Expression, ...] = (
                 "xpath:./spiffworkflow:expression"),
                "MessageEventDefinition.calculate_correlations, from WorkflowRun._catch_message", "eval",
                "checked, and its property must have a retrieval expression for the message (spiff_dialect.py)"),
+    Expression("spiff_item_payload", "bpmn:signal | bpmn:error | bpmn:escalation / bpmn:extensionElements/"
+               "spiffworkflow:payloadExpression",
+               ("doc_xpath:.//bpmn:{}[@id='{}']",),
+               "PayloadItems.throw (runtime/extension_scripts.py), when the signal, error or escalation is thrown",
+               "eval", "checked, and refused anywhere else (spiff_dialect.py)"),
     Expression("dmn_input_expression", "dmn:input/dmn:inputExpression/dmn:text", ("find:dmn:text",),
                "DMNEngine.evaluate", "eval", "translated from FEEL and checked (translate.translate_dmn)"),
     Expression("dmn_cell", "dmn:rule/dmn:inputEntry/dmn:text and dmn:rule/dmn:outputEntry/dmn:text",
@@ -125,6 +130,7 @@ NOT_EVALUATED: dict[str, str] = {
     "endswith:}messageEventDefinition": "a tag test (whether the message extensions may sit on the event)",
     "get:resultVariable": "a variable name (SpiffArena's operator result)",
     "xpath:./spiffworkflow:propertyId": "a correlation property id",
+    "get:{}Ref": "a signal, error or escalation reference",
     "doc_xpath://bpmn:collaboration//bpmn:correlationPropertyRef[text()='{}']": "correlation keys using a property",
     # processes, flow structure and lookups
     "xpath:.//bpmn:process": "processes", "xpath:.//*[@id]": "the id index",

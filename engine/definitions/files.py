@@ -12,7 +12,7 @@ from lxml import etree
 
 from ..errors import problem
 from . import decision_tables, safe_xml
-from .spiff_dialect import message_variable, translate_spiff
+from .spiff_dialect import item_variable, message_variable, translate_spiff
 from .structure import structure_problems
 from .translate import BPMN, CAMUNDA, NS, strip_comments, translate_bpmn, translate_dmn
 
@@ -178,8 +178,11 @@ def _process_info(proc: etree._Element, messages: dict[str, str], signals: dict[
     for start in proc.iterfind("bpmn:startEvent", NS):
         signal = start.find("bpmn:signalEventDefinition", NS)
         if signal is not None:
-            info.signal_starts.append({"id": start.get("id"),
-                                       "signal": signals.get(signal.get("signalRef"), start.get("name"))})
+            entry = {"id": start.get("id"), "signal": signals.get(signal.get("signalRef"), start.get("name"))}
+            variable = item_variable(proc.getroottree().getroot(), signal, "signal")
+            if variable:  # SpiffArena: the signal's payload becomes this variable
+                entry["variable"] = variable
+            info.signal_starts.append(entry)
         timer = start.find("bpmn:timerEventDefinition", NS)
         if timer is not None:
             for node in timer:

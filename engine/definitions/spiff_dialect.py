@@ -86,6 +86,15 @@ def message_variable(root: etree._Element, definition: etree._Element) -> str | 
     return None
 
 
+def item_variable(root: etree._Element, definition: etree._Element, tag: str) -> str | None:
+    """The spiffworkflow:variableName of the bpmn:signal (error, escalation) an event definition refers to."""
+    ns = {"spiff": SPIFF, "bpmn": BPMN}
+    ref = definition.get(f"{tag}Ref")
+    found = root.xpath(f"bpmn:{tag}[@id=$ref]/bpmn:extensionElements/spiff:variableName", namespaces=ns,
+                       ref=ref) if ref else []
+    return _text(found[0]) or None if found else None
+
+
 def _local(el: etree._Element | None) -> str:
     return etree.QName(el).localname if el is not None and isinstance(el.tag, str) else ""
 
@@ -272,16 +281,32 @@ def _instructions(el: etree._Element, fail: Fail) -> None:
     owner.insert(0, doc)
 
 
+_ITEMS = ("signal", "error", "escalation")
+
+
 def _form_variable(el: etree._Element, fail: Fail) -> None:
     owner = _owner(el)
     name = _text(el)
-    if owner is None or _local(owner) != "userTask" or _local(el.getparent()) != "extensionElements":
-        fail(el, "spiffworkflow:variableName is supported on user tasks (the variable their form data becomes); "
-                 "signal, error and escalation payload variables are not supported")
+    if owner is None or _local(owner) not in ("userTask", *_ITEMS) or _local(el.getparent()) != "extensionElements":
+        fail(el, "spiffworkflow:variableName belongs on a user task (the variable its form data becomes) or on a "
+                 "bpmn:signal, error or escalation (the variable its payload becomes)")
         return
     if not name.isidentifier() or name.startswith("_"):
         fail(el, f"spiffworkflow:variableName {name!r} is not a variable name (letters, digits and _, not starting "
                  "with _ or a digit)")
+
+
+def _item_payload(el: etree._Element, fail: Fail) -> None:
+    owner = _owner(el)
+    if owner is None or _local(owner) not in _ITEMS or _local(el.getparent()) != "extensionElements":
+        fail(el, "spiffworkflow:payloadExpression belongs on a bpmn:signal, error or escalation")
+        return
+    if not _text(el):
+        fail(el, "spiffworkflow:payloadExpression is empty")
+        return
+    error = _check(el.text.strip(), "eval")
+    if error:
+        fail(el, f"spiffworkflow:payloadExpression refused: {error}")
 
 
 def _operator(el: etree._Element, fail: Fail) -> None:
@@ -349,5 +374,6 @@ HANDLERS: dict[str, Callable[[etree._Element, Fail], None]] = {
     "variableName": _form_variable,
     "serviceTaskOperator": _operator,
     "processVariableCorrelation": _process_correlation,
+    "payloadExpression": _item_payload,
 }
 assert set(HANDLERS) == set(inv.IMPLEMENTED), "every implemented extension has a handler"

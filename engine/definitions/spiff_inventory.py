@@ -23,7 +23,10 @@ IMPLEMENTED: dict[str, str] = {
     "properties": "name/value pairs kept in the task's extensions (as camunda:properties: a connector gets them)",
     "instructionsForEndUser": "plain text shown with the task (its documentation); a Jinja template is refused",
     "variableName": "on a user task: the variable the submitted form data becomes (one dict) instead of one "
-                    "variable per field; refused elsewhere (signal, error and escalation payload variables)",
+                    "variable per field; on a bpmn:signal, error or escalation: the variable a catch puts its "
+                    "payload in",
+    "payloadExpression": "on a bpmn:signal, error or escalation: a Python expression evaluated in the sandbox "
+                         "when it is thrown (a dict): the payload its catch events receive",
     "processVariableCorrelation": "on a catching message event: the instance's own value of a correlation property, "
                                   "computed in the sandbox from its variables when a message arrives (the message "
                                   "must carry the same value)",
@@ -41,7 +44,6 @@ REFUSED: dict[str, str] = {
     "signalButtonLabel": "diwan's inbox has no signal buttons: send the signal through the API",
     "processModelToStartOnTaskAvailable": "diwan does not start a process when a task becomes available",
     "taskMetadataValues": "SpiffArena's task metadata expressions are not evaluated by diwan",
-    "payloadExpression": "signal, error and escalation payloads are not supported (only messages carry data)",
     "category": "SpiffArena's data object categories (display and access rules) are not supported",
 }
 # Elements that only appear inside another one: they follow their parent's fate.

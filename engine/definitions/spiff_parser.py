@@ -10,7 +10,13 @@ from SpiffWorkflow.bpmn.parser.util import first
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import CorrelationProperty
 
-from ..runtime.extension_scripts import PayloadMessageEventDefinition, with_scripts
+from ..runtime.extension_scripts import (
+    PayloadErrorEventDefinition,
+    PayloadEscalationEventDefinition,
+    PayloadMessageEventDefinition,
+    PayloadSignalEventDefinition,
+    with_scripts,
+)
 from .spiff_inventory import SPIFF_NS
 
 _NS = {"spiffworkflow": SPIFF_NS}
@@ -73,6 +79,33 @@ class SpiffExtensionsMixin:
             return definition
         return PayloadMessageEventDefinition(definition.name, definition.correlation_properties, expression,
                                              variable, process_correlations, description=definition.description)
+
+    def parse_signal_event(self, signal_event):
+        return self._with_payload(super().parse_signal_event(signal_event), signal_event, "signal",
+                                  PayloadSignalEventDefinition)
+
+    def parse_error_event(self, error_event):
+        return self._with_payload(super().parse_error_event(error_event), error_event, "error",
+                                  PayloadErrorEventDefinition)
+
+    def parse_escalation_event(self, escalation_event):
+        return self._with_payload(super().parse_escalation_event(escalation_event), escalation_event, "escalation",
+                                  PayloadEscalationEventDefinition)
+
+    def _with_payload(self, definition, event_definition, tag: str, cls):
+        """The definition with SpiffArena's payloadExpression and variableName of the bpmn:signal, error or
+        escalation it refers to (unchanged when that element has neither)."""
+        ref = event_definition.get(f"{tag}Ref")
+        target = first(self.doc_xpath(f".//bpmn:{tag}[@id='{ref}']")) if ref else None
+        if target is None:
+            return definition
+        expression = _extension_text(target, "payloadExpression")
+        variable = _extension_text(target, "variableName")
+        expression = expression.strip() if expression and expression.strip() else None
+        variable = variable.strip() if variable and variable.strip() else None
+        if expression is None and variable is None:
+            return definition
+        return cls.wrapping(definition, expression, variable)
 
     def _process_correlations(self, message_event) -> list[CorrelationProperty]:
         """SpiffArena's processVariableCorrelation: a property's value computed from the instance's variables."""

@@ -1,4 +1,5 @@
-"""SpiffArena's pre and post scripts on activities, and message payloads, as task spec behaviour.
+"""SpiffArena's pre and post scripts on activities, and message, signal, error and escalation payloads,
+as task spec behaviour.
 
 `spiffworkflow:preScript` runs when the activity becomes ready (once the step that readied it has
 written its variables; before a user sees a user task, before a script task's own script), `spiffworkflow:postScript` when it completes (after a form is
@@ -10,10 +11,16 @@ A spec gets these behaviours by a subclass of its own class (`with_scripts`), ma
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    ErrorEventDefinition,
+    EscalationEventDefinition,
+    SignalEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 
 PRE_DONE = "diwan_pre_script_done"  # internal data: the pre-script of this task ran (once per task)
+CAUGHT = "diwan_caught_payload"  # internal data: a caught signal/error/escalation payload, until written
 
 
 class ExtensionScripts:
@@ -85,3 +92,50 @@ class PayloadMessageEventDefinition(MessageEventDefinition):
         my_task.workflow.correlations.update(correlations)
         event = BpmnEvent(self, payload=payload, correlations=correlations)
         my_task.workflow.top_workflow.catch(event)
+
+
+class PayloadItems:
+    """SpiffArena's `payloadExpression` (evaluated in the sandbox when thrown; a dict, or None without
+    one) and `variableName` (the variable a catch puts it in, written by WorkflowRun) on signals,
+    errors and escalations. Equal to the plain definition of the same name (and code)."""
+
+    expression: str | None = None
+    variable: str | None = None
+
+    @classmethod
+    def wrapping(cls, definition, expression: str | None, variable: str | None):
+        wrapped = cls.__new__(cls)
+        wrapped.__dict__.update(definition.__dict__)
+        wrapped.expression, wrapped.variable = expression, variable
+        return wrapped
+
+    def throw(self, my_task):
+        payload = None
+        if self.expression is not None:
+            payload = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            if not isinstance(payload, dict):
+                raise WorkflowTaskException(f"the payload of {self.name!r} must be a dict of variables (name: value), "
+                                            f"not {type(payload).__name__}", task=my_task)
+        target = None if isinstance(self, SignalEventDefinition) else my_task.workflow
+        my_task.workflow.top_workflow.catch(BpmnEvent(self, payload=payload, target=target))
+
+    def update_task_data(self, my_task):
+        """Keep what was caught for WorkflowRun, which writes the variable (the catch's task data is
+        SpiffWorkflow's copy, and `reset` drops the payload before the step hooks see it)."""
+        if self.variable is not None and self.name in my_task.internal_data:
+            my_task.internal_data[CAUGHT] = my_task.internal_data[self.name]
+
+
+class PayloadSignalEventDefinition(PayloadItems, SignalEventDefinition):
+    def __eq__(self, other):
+        return isinstance(other, SignalEventDefinition) and self.name == other.name
+
+
+class PayloadErrorEventDefinition(PayloadItems, ErrorEventDefinition):
+    def __eq__(self, other):
+        return isinstance(other, ErrorEventDefinition) and self.code in [None, other.code]
+
+
+class PayloadEscalationEventDefinition(PayloadItems, EscalationEventDefinition):
+    def __eq__(self, other):
+        return isinstance(other, EscalationEventDefinition) and self.code in [None, other.code]

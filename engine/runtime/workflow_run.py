@@ -44,6 +44,7 @@ from . import spiff_fixes  # noqa: F401  (applies the workarounds on import)
 from .compaction import compact
 from .fast_workflow import DiwanWorkflow
 from .ids import id_text
+from .extension_scripts import CAUGHT, PayloadItems
 from .script_engine import DiwanScriptEngine, snapshot
 from .timer_events import due_time
 from ..values import InvalidValue, ValueLimits, check_variables
@@ -273,9 +274,10 @@ class WorkflowRun:
         self.events.append({"type": "script_ran", "element_id": element, "task_id": id_text(task.id),
                             "payload": payload})
 
-    def signal(self, name: str) -> int:
-        """Deliver a signal to this instance's catch events; returns how many caught it."""
-        caught = self.wf.event_manager.catch(BpmnEvent(SignalEventDefinition(name), payload={}), internal=False)
+    def signal(self, name: str, data: dict | None = None) -> int:
+        """Deliver a signal to this instance's catch events; returns how many caught it. `data` is
+        the payload another instance's SpiffArena `payloadExpression` gave it."""
+        caught = self.wf.event_manager.catch(BpmnEvent(SignalEventDefinition(name), payload=data), internal=False)
         if caught:
             self.step()
         return caught
@@ -471,18 +473,26 @@ class WorkflowRun:
 
 
 def _caught_message_variable(task) -> dict:
-    """{variable: data} when `task` caught a message with a payload into a SpiffArena message variable.
+    """{variable: data} when `task` caught a payload into a SpiffArena message variable, or a signal,
+    error or escalation payload into its `variableName`.
 
     A message from outside (the API, another instance) is applied by `correlate`; SpiffWorkflow
     leaves the payload of every caught message in the task's internal data, which for those is
     empty (or the same data, for a correlated one): only a message this instance threw carries
-    its evaluated payload here."""
+    its evaluated payload here. Signals, errors and escalations always carry theirs here (None:
+    nothing is set)."""
+    if not isinstance(task.task_spec, CatchingEvent):
+        return {}
     definition = getattr(task.task_spec, "event_definition", None)
     variable = getattr(definition, "message_var", None)
-    if variable is None or not isinstance(task.task_spec, CatchingEvent):
-        return {}
-    payload = task.internal_data.get(definition.name)
-    return {variable: dict(payload)} if isinstance(payload, dict) and payload else {}
+    if variable is not None:
+        payload = task.internal_data.get(definition.name)
+        return {variable: dict(payload)} if isinstance(payload, dict) and payload else {}
+    variable = getattr(definition, "variable", None)
+    if variable is not None and isinstance(definition, PayloadItems):
+        payload = task.internal_data.pop(CAUGHT, None)
+        return {variable: dict(payload)} if isinstance(payload, dict) else {}
+    return {}
 
 
 def _active_elements(t) -> list[str]:

@@ -159,6 +159,9 @@ SAMPLES = {
         '</bpmn:intermediateCatchEvent>'), '<bpmn:message id="m" name="m"/><bpmn:correlationProperty id="cp">'
         '<bpmn:correlationPropertyRetrievalExpression messageRef="m"><bpmn:formalExpression>k</bpmn:formalExpression>'
         '</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>'))], "t"),
+    "spiff_item_payload": ([("a.bpmn", bpmn(around('<bpmn:task id="t"/>'), '<bpmn:signal id="sig" name="go">'
+        f'<bpmn:extensionElements><spiffworkflow:payloadExpression>{EVIL}</spiffworkflow:payloadExpression>'
+        '</bpmn:extensionElements></bpmn:signal>'))], "sig"),
     "dmn_input_expression": ([("a.dmn", dmn().replace(b"<text>amount</text>", f"<text>{EVIL}</text>".encode()))],
                              "ie1"),
     "dmn_cell": ([("a.dmn", dmn(rule("&lt; 10", EVIL.replace("'", "&quot;"))))], "r1o"),

@@ -460,10 +460,10 @@ def test_variable_name__the_form_data_becomes_that_variable(engine):
 
 
 def test_variable_name__elsewhere_is_refused(engine):
-    signal = ('<bpmn:signal id="sig" name="go">' + ext("<spiffworkflow:variableName>v</spiffworkflow:variableName>")
-              + "</bpmn:signal>")
-    errors = refused(engine, around('<bpmn:task id="t"/>'), extra=signal)
-    assert [e["element"] for e in errors] == ["sig"] and "user tasks" in errors[0]["message"], errors
+    errors = refused(engine, around('<bpmn:manualTask id="t">'
+                                    + ext("<spiffworkflow:variableName>v</spiffworkflow:variableName>")
+                                    + "</bpmn:manualTask>"))
+    assert [e["element"] for e in errors] == ["t"] and "user task" in errors[0]["message"], errors
 
 
 OPERATOR = ('<spiffworkflow:serviceTaskOperator id="issue_number" resultVariable="label"><spiffworkflow:parameters>'
@@ -582,3 +582,53 @@ def test_pre_and_post_scripts__recorded_functions_replay_identically(engine, clo
     assert done.data["opened"] != done.data["closed"] and done.data["ref"]
     result = engine.verify(inst.id)
     assert result["ok"] and result["replay_ok"], result
+
+
+# -- signal, error and escalation payloads ---------------------------------------------------------
+
+SIGNAL = ('<bpmn:signal id="sig" name="go">'
+          + ext("<spiffworkflow:payloadExpression>{'by': who, 'n': 1}</spiffworkflow:payloadExpression>",
+                "<spiffworkflow:variableName>go_data</spiffworkflow:variableName>") + "</bpmn:signal>")
+
+
+def test_signal_payload__reaches_the_waiting_instances_and_starts_in_their_variable(engine):
+    waiter = document(around('<bpmn:intermediateCatchEvent id="t"><bpmn:signalEventDefinition id="sd" '
+                             'signalRef="sig"/></bpmn:intermediateCatchEvent>'), pid="waiter", extra=SIGNAL)
+    started = document('<bpmn:startEvent id="s"><bpmn:signalEventDefinition id="sd" signalRef="sig"/></bpmn:startEvent>'
+                       '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="e"/><bpmn:endEvent id="e"/>',
+                       pid="started", extra=SIGNAL)
+    thrower = document(around('<bpmn:intermediateThrowEvent id="t"><bpmn:signalEventDefinition id="sd" '
+                              'signalRef="sig"/></bpmn:intermediateThrowEvent>'), pid="thrower", extra=SIGNAL)
+    engine.deploy([("waiter.bpmn", waiter), ("started.bpmn", started), ("thrower.bpmn", thrower)])
+    waiting = engine.start("waiter", {"keep": True})
+    engine.start("thrower", {"who": "amina"})
+    assert engine.get_instance(waiting.id).data == {"keep": True, "go_data": {"by": "amina", "n": 1}}
+    [new] = [i for i in engine.list_instances(per_page=50).items if i.definition_key == "started"]
+    assert new.data == {"go_data": {"by": "amina", "n": 1}}
+
+
+def test_error_payload__the_boundary_event_gets_it_in_its_variable(engine):
+    error = ('<bpmn:error id="err" name="refus" errorCode="REFUS">'
+             + ext("<spiffworkflow:payloadExpression>{'reason': reason}</spiffworkflow:payloadExpression>",
+                   "<spiffworkflow:variableName>refusal</spiffworkflow:variableName>") + "</bpmn:error>")
+    body = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="sub"/>'
+            '<bpmn:subProcess id="sub"><bpmn:startEvent id="s2"/><bpmn:sequenceFlow id="g1" sourceRef="s2" '
+            'targetRef="fail"/><bpmn:endEvent id="fail"><bpmn:errorEventDefinition id="ed" errorRef="err"/>'
+            '</bpmn:endEvent></bpmn:subProcess>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="e"/><bpmn:endEvent id="e"/>'
+            '<bpmn:boundaryEvent id="b" attachedToRef="sub"><bpmn:errorEventDefinition id="ed2" errorRef="err"/>'
+            '</bpmn:boundaryEvent><bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="e3"/><bpmn:endEvent id="e3"/>')
+    engine.deploy([("err.bpmn", document(body, extra=error))])
+    inst = engine.start("p", {"reason": "incomplet"})
+    assert inst.status == "completed"
+    assert inst.data == {"reason": "incomplet", "refusal": {"reason": "incomplet"}}
+
+
+def test_payload_expression__refused_off_a_signal_error_or_escalation_and_checked(engine):
+    errors = refused(engine, around('<bpmn:task id="t">'
+                                    + ext("<spiffworkflow:payloadExpression>1</spiffworkflow:payloadExpression>")
+                                    + "</bpmn:task>"))
+    assert [e["element"] for e in errors] == ["t"], errors
+    hostile = SIGNAL.replace("{'by': who, 'n': 1}", "__import__('os')")
+    errors = refused(engine, around('<bpmn:task id="t"/>'), extra=hostile)
+    assert [e["element"] for e in errors] == ["sig"] and "refused" in errors[0]["message"], errors
