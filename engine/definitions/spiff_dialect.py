@@ -49,7 +49,10 @@ def translate_spiff(root: etree._Element, filename: str) -> list[dict]:
             name = qname.localname
             if name in inv.ATTRIBUTES_REFUSED and el.get(attr, "").strip().lower() != "false":
                 fail(el, f"spiffworkflow:{name} is not supported: {inv.ATTRIBUTES_REFUSED[name]}")
-            elif name not in inv.ATTRIBUTES_NO_EFFECT and name not in inv.ATTRIBUTES_REFUSED:
+            elif name == "scriptsOnInstances" and _local(el) not in _LOOPS:
+                fail(el, "spiffworkflow:scriptsOnInstances belongs on loop or multi-instance characteristics")
+            elif name not in inv.ATTRIBUTES_NO_EFFECT and name not in inv.ATTRIBUTES_REFUSED \
+                    and name not in inv.ATTRIBUTES_IMPLEMENTED:
                 fail(el, f"the SpiffArena attribute spiffworkflow:{name} is unknown to diwan: refused rather than "
                          "ignored")
         qname = etree.QName(el)
@@ -139,8 +142,7 @@ def _check(source: str, mode: str) -> str | None:
     return None
 
 
-def _has_loop(activity: etree._Element) -> bool:
-    return any(_local(c) in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics") for c in activity)
+_LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
 
 
 def _script(el: etree._Element, fail: Fail) -> None:
@@ -149,9 +151,6 @@ def _script(el: etree._Element, fail: Fail) -> None:
     if owner is None or _local(owner) not in inv.SCRIPTED_TAGS:
         fail(el, f"spiffworkflow:{name} is supported on activities ({', '.join(sorted(inv.SCRIPTED_TAGS))}), "
                  f"not on a {_local(owner) or 'document'}")
-        return
-    if _has_loop(owner):
-        fail(el, f"spiffworkflow:{name} on a loop or multi-instance activity is not supported")
         return
     if not _text(el):
         fail(el, f"spiffworkflow:{name} is empty")

@@ -61,9 +61,11 @@ ATTRIBUTES_NO_EFFECT: dict[str, str] = {
     "isOutputSynced": "a SpiffArena modeler flag: no effect on a run",
     "jsonSchemaId": "links a message to a SpiffArena JSON schema in the modeler: no effect on a run",
 }
-ATTRIBUTES_REFUSED: dict[str, str] = {
-    "scriptsOnInstances": "pre and post scripts on each loop instance are not supported",
+ATTRIBUTES_IMPLEMENTED: dict[str, str] = {
+    "scriptsOnInstances": "on loop and multi-instance characteristics: the activity's pre and post scripts run on "
+                          "each instance instead of once around the whole loop",
 }
+ATTRIBUTES_REFUSED: dict[str, str] = {}
 
 # SpiffArena properties (spiffworkflow:property names) that mean something to SpiffArena itself.
 PROPERTIES_REFUSED: dict[str, str] = {
@@ -83,5 +85,5 @@ SCRIPTED_TAGS = frozenset({
 
 def known_names() -> set[str]:
     """Every element and attribute name this inventory decides on."""
-    return (set(IMPLEMENTED) | set(NO_EFFECT) | set(REFUSED) | set(NESTED) | set(ATTRIBUTES_NO_EFFECT)
-            | set(ATTRIBUTES_REFUSED))
+    return (set(IMPLEMENTED) | set(NO_EFFECT) | set(REFUSED) | set(NESTED) | set(ATTRIBUTES_IMPLEMENTED)
+            | set(ATTRIBUTES_NO_EFFECT) | set(ATTRIBUTES_REFUSED))

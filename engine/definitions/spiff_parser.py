@@ -54,6 +54,17 @@ class SpiffExtensionsMixin:
             task.result_variable = (operator.get("resultVariable") or "").strip() or None
         return with_scripts(task, _extension_text(self.node, "preScript"), _extension_text(self.node, "postScript"))
 
+    def _copy_task_attrs(self, original, loop_characteristics=None):
+        """A loop or multi-instance activity runs its pre and post scripts once around the whole loop,
+        or on each instance with spiffworkflow:scriptsOnInstances="true" (as SpiffArena does)."""
+        super()._copy_task_attrs(original, loop_characteristics)
+        on_instances = loop_characteristics is not None and \
+            loop_characteristics.get(f"{{{SPIFF_NS}}}scriptsOnInstances", "").strip().lower() == "true"
+        pre, post = getattr(original, "prescript", None), getattr(original, "postscript", None)
+        if not on_instances and (pre is not None or post is not None):
+            with_scripts(self.task, pre, post)
+            original.prescript = original.postscript = None
+
     def parse_message_event(self, message_event):
         definition = super().parse_message_event(message_event)
         # SpiffArena writes them on the bpmn:message (now) or on the event definition / task (before).

@@ -124,8 +124,6 @@ def test_pre_script__runs_in_the_sandbox(engine):
 @pytest.mark.parametrize("where", [
     '<bpmn:intermediateThrowEvent id="t">{}</bpmn:intermediateThrowEvent>',
     '<bpmn:sendTask id="t">{}</bpmn:sendTask>',
-    ('<bpmn:task id="t">{}<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality>'
-     '</bpmn:multiInstanceLoopCharacteristics></bpmn:task>'),
 ])
 def test_pre_script__where_diwan_does_not_run_it_is_refused(engine, where):
     errors = refused(engine, around(where.format(ext("<spiffworkflow:preScript>x = 1</spiffworkflow:preScript>"))))
@@ -248,10 +246,27 @@ def test_unknown_extension__refused_rather_than_ignored(engine):
     assert [e["element"] for e in errors] == ["t"] and "unknown" in errors[0]["message"], errors
 
 
-def test_refused_attribute__scripts_on_instances(engine):
-    errors = refused(engine, around('<bpmn:task id="t"><bpmn:multiInstanceLoopCharacteristics '
-                                    'spiffworkflow:scriptsOnInstances="true"><bpmn:loopCardinality>2'
-                                    "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:task>"))
+def _looped_script(attribute: str = "") -> str:
+    return around('<bpmn:scriptTask id="t">'
+                  + ext("<spiffworkflow:preScript>total = 10</spiffworkflow:preScript>",
+                        "<spiffworkflow:postScript>runs = runs + 1</spiffworkflow:postScript>")
+                  + f'<bpmn:multiInstanceLoopCharacteristics isSequential="true"{attribute}>'
+                  "<bpmn:loopCardinality>3</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"
+                  "<bpmn:script>total = total + 1</bpmn:script></bpmn:scriptTask>")
+
+
+def test_pre_and_post_scripts__on_a_multi_instance_run_once_around_it(engine):
+    engine.deploy([("spiff.bpmn", document(_looped_script()))])
+    assert engine.start("p", {"runs": 0}).data == {"runs": 1, "total": 13}
+
+
+def test_scripts_on_instances__pre_and_post_scripts_run_on_each_instance(engine):
+    engine.deploy([("spiff.bpmn", document(_looped_script(' spiffworkflow:scriptsOnInstances="true"')))])
+    assert engine.start("p", {"runs": 0}).data == {"runs": 3, "total": 11}
+
+
+def test_scripts_on_instances__elsewhere_is_refused(engine):
+    errors = refused(engine, around('<bpmn:task id="t" spiffworkflow:scriptsOnInstances="true"/>'))
     assert [e["element"] for e in errors] == ["t"], errors
 
 

@@ -64,8 +64,8 @@ def test_every_name_spiffworkflow_reads_is_in_the_inventory():
 
 
 def test_the_inventory_tables_do_not_overlap():
-    tables = [inv.IMPLEMENTED, inv.NO_EFFECT, inv.REFUSED, inv.NESTED, inv.ATTRIBUTES_NO_EFFECT,
-              inv.ATTRIBUTES_REFUSED]
+    tables = [inv.IMPLEMENTED, inv.NO_EFFECT, inv.REFUSED, inv.NESTED, inv.ATTRIBUTES_IMPLEMENTED,
+              inv.ATTRIBUTES_NO_EFFECT, inv.ATTRIBUTES_REFUSED]
     seen: set[str] = set()
     for table in tables:
         assert not (seen & set(table)), seen & set(table)
@@ -79,6 +79,7 @@ def test_every_implemented_name_has_a_deploy_handler():
 
 def test_every_implemented_and_refused_name_is_exercised_by_the_engine_tests():
     tests = (Path(__file__).parent / "test_spiff_dialect.py").read_text()
-    for name in [*inv.IMPLEMENTED, *inv.NO_EFFECT, *inv.ATTRIBUTES_REFUSED, *inv.PROPERTIES_REFUSED]:
+    for name in [*inv.IMPLEMENTED, *inv.NO_EFFECT, *inv.ATTRIBUTES_IMPLEMENTED, *inv.ATTRIBUTES_REFUSED,
+                 *inv.PROPERTIES_REFUSED]:
         assert f"spiffworkflow:{name}" in tests or f'"{name}"' in tests, name
     assert "sorted(inv.REFUSED)" in tests  # each refused element is a parametrized case
