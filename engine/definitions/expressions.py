@@ -131,6 +131,7 @@ NOT_EVALUATED: dict[str, str] = {
     "get:resultVariable": "a variable name (SpiffArena's operator result)",
     "xpath:./spiffworkflow:propertyId": "a correlation property id",
     "get:{}Ref": "a signal, error or escalation reference",
+    "get:{{}}scriptsOnInstances": "a flag (SpiffArena: where pre and post scripts of a loop run)",
     "doc_xpath://bpmn:collaboration//bpmn:correlationPropertyRef[text()='{}']": "correlation keys using a property",
     # processes, flow structure and lookups
     "xpath:.//bpmn:process": "processes", "xpath:.//*[@id]": "the id index",
