@@ -647,3 +647,17 @@ def test_payload_expression__refused_off_a_signal_error_or_escalation_and_checke
     hostile = SIGNAL.replace("{'by': who, 'n': 1}", "__import__('os')")
     errors = refused(engine, around('<bpmn:task id="t"/>'), extra=hostile)
     assert [e["element"] for e in errors] == ["sig"] and "refused" in errors[0]["message"], errors
+
+
+def test_error_payload__a_scripts_bpmn_error_reaches_the_variable(engine):
+    error = ('<bpmn:error id="err" name="refus" errorCode="REFUS">'
+             + ext("<spiffworkflow:variableName>refusal</spiffworkflow:variableName>") + "</bpmn:error>")
+    body = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+            '<bpmn:scriptTask id="t"><bpmn:script>raise BpmnError("REFUS", "pièce manquante")</bpmn:script>'
+            '</bpmn:scriptTask><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>'
+            '<bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:errorEventDefinition id="ed2" errorRef="err"/>'
+            '</bpmn:boundaryEvent><bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="e3"/><bpmn:endEvent id="e3"/>')
+    engine.deploy([("err.bpmn", document(body, extra=error))])
+    inst = engine.start("p")
+    assert inst.status == "completed"
+    assert inst.data == {"refusal": {"error_code": "REFUS", "error_message": "pièce manquante"}}
