@@ -144,7 +144,11 @@ class WorkflowRun:
         self.variables.update(data)
         if start_event is not None:
             first = self.wf.get_next_task(state=TaskState.READY)
-            first.run()  # the internal Start task: predicts every start event
+            self.engine.starting_event = start_event  # a cron timer start passes at once (timer_events.py)
+            try:
+                first.run()  # the internal Start task: predicts every start event
+            finally:
+                self.engine.starting_event = None
             for task in list(self.wf.get_tasks()):
                 spec = task.task_spec
                 if isinstance(spec, StartEvent) and task.workflow is self.wf:
