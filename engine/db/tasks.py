@@ -187,11 +187,19 @@ def _offers_statement(by_group: bool, by_key: bool, overdue: bool, n_groups: int
     branches.append("SELECT task.id AS id, task.due_at AS due_at, task.created_at AS created_at "
                     f"FROM task WHERE {' AND '.join(mine)}")
     union = " UNION ".join(branches)
-    return (Statement(f"SELECT {columns(task)} FROM task JOIN (SELECT mine.id AS page_id FROM ({union}) AS mine "
+    return (Statement(f"SELECT {columns(task)}, page.total AS total FROM task JOIN (SELECT mine.id AS page_id, "
+                      f"{{total}} AS total FROM ({union}) AS mine "
                       "ORDER BY mine.due_at IS NULL, mine.due_at, mine.created_at, mine.id "
                       "LIMIT :limit OFFSET :offset) AS page ON page.page_id = task.id "
                       "ORDER BY task.due_at IS NULL, task.due_at, task.created_at, task.id"),
             Statement(f"SELECT count(*) AS total FROM ({union}) AS mine"))
+
+
+def _with_total(statements: tuple[Statement, Statement], in_rows: bool) -> tuple[Statement, Statement]:
+    """PostgreSQL counts the union in the pass that pages it (`count(*) OVER ()`); SQLite, where
+    that costs more than the query, counts apart when the page does not tell the total."""
+    rows, count = statements
+    return Statement(rows.sql.replace("{total}", "count(*) OVER ()" if in_rows else "NULL")), count
 
 
 _INBOX: dict[tuple, tuple[Statement, Statement]] = {}
@@ -211,11 +219,13 @@ def page(conn: Connection, *, user: str | None, groups: Iterable[str], see_all: 
              overdue_at is not None)
     # A user's inbox (optionally of one of their groups, one process, overdue) reads the open offers.
     offers = not (see_all or assigned_to_me or instance_id) and (candidate_group is None or candidate_group in groups)
-    key = (flags, len(groups), offers)
+    sqlite = conn.dialect.name == "sqlite"
+    key = (flags, len(groups), offers, sqlite)
     statements = _INBOX.get(key)
     if statements is None:
-        statements = _INBOX[key] = (_offers_statement(bool(candidate_group), bool(definition_key),
-                                                      overdue_at is not None, len(groups)) if offers
+        statements = _INBOX[key] = (_with_total(_offers_statement(bool(candidate_group), bool(definition_key),
+                                                                  overdue_at is not None, len(groups)),
+                                                not sqlite) if offers
                                     else _inbox_statement(flags, len(groups)))
     rows_stmt, count_stmt = statements
     offset = (page - 1) * per_page
@@ -227,6 +237,8 @@ def page(conn: Connection, *, user: str | None, groups: Iterable[str], see_all: 
     rows = d.all(rows_stmt, params)
     if len(rows) <= per_page and (rows or page == 1):
         return rows, offset + len(rows)
+    if rows and getattr(rows[0], "total", None) is not None:
+        return rows[:per_page], rows[0].total
     return rows[:per_page], d.first(count_stmt, params).total
 
 

@@ -109,9 +109,9 @@ def test_ended_tasks_are_no_longer_on_offer(offers):
 
 @pytest.mark.skipif(PG_URL is not None, reason="SQLite's query plans")
 def test_the_inbox_reads_the_open_offers_index(offers):
-    from engine.db.tasks import _offers_statement
+    from engine.db.tasks import _offers_statement, _with_total
 
-    sql = _offers_statement(False, False, False, 2)[0].text(True)
+    sql = _with_total(_offers_statement(False, False, False, 2), in_rows=False)[0].text(True)
     params = {"user": "amina", "g0": "g1", "g1": "g3", "limit": 51, "offset": 0}
     with offers.db.connect() as conn:
         plan = " ".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
