@@ -244,14 +244,14 @@ def condition_to_python(text: str) -> str:
         Python source for an expression, to be evaluated with the instance variables.
 
     Raises:
-        LiteralError: The text is empty, uses unsupported JUEL (method calls, ``#{}``,
+        LiteralError: The text is empty, uses unsupported JUEL (method calls,
             ternaries, brackets, ...), mixes ``${}`` with other text, or is invalid Python.
     """
     s = text.strip()
     if not s:
         raise LiteralError("empty condition expression")
-    if "#{" in s:
-        raise LiteralError(f"deferred JUEL expressions '#{{...}}' are not supported: {s!r}")
+    if s.startswith("#{") and s.endswith("}"):  # Camunda evaluates #{...} as ${...}
+        s = "$" + s[1:]
     if s.startswith("${") and s.endswith("}") and "${" not in s[2:]:
         if not s[2:-1].strip():
             raise LiteralError("empty JUEL expression '${}'")
@@ -400,7 +400,7 @@ def timer_to_python(text: str, kind: str) -> str:
     if not s:
         raise LiteralError(f"empty {kind} timer")
     if "${" in s or "#{" in s:
-        m = re.fullmatch(r"\$\{\s*([A-Za-z_]\w*)\s*\}", s)
+        m = re.fullmatch(r"[$#]\{\s*([A-Za-z_]\w*)\s*\}", s)  # #{...} is read as ${...}
         if not m or keyword.iskeyword(m[1]):
             raise LiteralError(f"only '${{variable}}' is supported in a timer, not {s!r}")
         return m[1]

@@ -20,6 +20,7 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN, "camunda": CAMUNDA}
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "text/x-python"}
+CONDITION_LANGUAGES = {"juel", "${}"}  # JUEL conditions are translated (literals.condition_to_python)
 INT64 = (-(2 ** 63), 2 ** 63 - 1)  # the range of integers a variable may hold (engine/values.py)
 
 
@@ -75,7 +76,12 @@ def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
     def fail(node, message):
         problems.append(problem(filename, _element_id(node), _capped(message)))
 
+    deferred_to_immediate(root)
     for node in root.iterfind(".//bpmn:conditionExpression", NS):
+        language = (node.get("language") or "").strip()
+        if language and language.lower() not in PYTHON_SCRIPT_FORMATS | CONDITION_LANGUAGES:
+            fail(node, f"{language} is not supported: write the condition in Python or as ${{...}}")
+            continue
         _rewrite(node, literals.condition_to_python, "condition", fail)
     for tag in ("completionCondition", "loopCondition"):
         for node in root.iterfind(f".//bpmn:{tag}", NS):
@@ -88,7 +94,8 @@ def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
     for node in root.iterfind(".//bpmn:scriptTask", NS):
         fmt = (node.get("scriptFormat") or "").strip().lower()
         if fmt not in PYTHON_SCRIPT_FORMATS:
-            fail(node, f"script format {node.get('scriptFormat')!r} is not supported: scripts are Python")
+            fail(node, f"{node.get('scriptFormat').strip() or 'an empty script format'} is not supported: "
+                       "write the script in Python")
             continue
         script = node.find("bpmn:script", NS)
         if script is None or not (script.text or "").strip():
@@ -109,6 +116,21 @@ def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
             except literals.LiteralError as exc:
                 fail(node, f"camunda:dueDate {due!r}: {exc}")
     return problems
+
+
+def deferred_to_immediate(root: etree._Element) -> None:
+    """`#{...}` (JUEL's deferred form) is read as `${...}` wherever a whole text or Camunda attribute
+    is one expression: Camunda 7 evaluates both alike."""
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        text = (node.text or "").strip()
+        if text.startswith("#{") and text.endswith("}") and len(node) == 0:
+            node.text = "$" + text[1:]
+        for name, value in node.attrib.items():
+            v = value.strip()
+            if v.startswith("#{") and v.endswith("}") and etree.QName(name).namespace == CAMUNDA:
+                node.set(name, "$" + v[1:])
 
 
 def _rewrite(node, translate, what: str, fail) -> None:
