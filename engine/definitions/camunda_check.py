@@ -96,14 +96,6 @@ def _extension_types(bpmn_types: set[str]) -> list[str]:
     return found
 
 
-def _properties(type_name: str) -> list[str]:
-    """Property names of a type, its super classes' included."""
-    names = [key.split(".", 1)[1] for key in CAMUNDA_INVENTORY if key.startswith(type_name + ".")]
-    for parent in SUPER.get(type_name, ()):
-        names += [f"{parent}:{p}" for p in _properties(parent)]
-    return names
-
-
 def _property_key(type_name: str, prop: str) -> str | None:
     """The inventory key of property `prop` of `type_name` (or of a super class)."""
     if f"{type_name}.{prop}" in CAMUNDA_INVENTORY:
@@ -198,7 +190,6 @@ def _camunda_element(el: etree._Element, tag: str) -> Iterator[tuple[str | None,
     problem = _judge(type_name, f"camunda:{tag}", None, el)
     if problem:
         yield _owner_id(el), problem
-        return  # its attributes say nothing more
     for name, value in el.attrib.items():
         if etree.QName(name).namespace is not None:
             continue

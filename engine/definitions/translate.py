@@ -13,7 +13,7 @@ from lxml import etree
 
 from ..errors import problem
 from ..runtime.sandbox import UnsafeCode, check_code
-from . import literals
+from . import io_mappings, literals
 from .expressions import check_expressions
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -106,6 +106,7 @@ def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
             fail(node, f"script refused: {error}")
     for node in root.iterfind(".//bpmn:multiInstanceLoopCharacteristics", NS):
         _camunda_multi_instance(node, fail)
+    _camunda_mappings(root, fail)
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue
@@ -131,6 +132,49 @@ def deferred_to_immediate(root: etree._Element) -> None:
             v = value.strip()
             if v.startswith("#{") and v.endswith("}") and etree.QName(name).namespace == CAMUNDA:
                 node.set(name, "$" + v[1:])
+
+
+MAPPED_ACTIVITIES = ("task", "userTask", "scriptTask", "serviceTask", "sendTask", "receiveTask", "manualTask",
+                     "businessRuleTask", "subProcess", "transaction", "callActivity")
+
+
+def _camunda_mappings(root: etree._Element, fail) -> None:
+    """camunda:inputOutput, camunda:in/out and camunda:resultVariable: read as the runtime will
+    (io_mappings.py), every Python they evaluate checked by the sandbox; a script task's
+    resultVariable becomes an assignment of its final expression statement."""
+    for node in root.iter(*(f"{{{BPMN}}}{t}" for t in MAPPED_ACTIVITIES)):
+        tag = etree.QName(node).localname
+        try:
+            io = io_mappings.input_output(node)
+            ins = io_mappings.bindings(node, "in") if tag == "callActivity" else None
+            outs = io_mappings.bindings(node, "out") if tag == "callActivity" else None
+        except io_mappings.MappingError as exc:
+            fail(node, str(exc))
+            continue
+        if io is not None and node.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None:
+            fail(node, "camunda:inputOutput on a multi-instance activity is not supported yet")
+        if io is not None and (ins is not None or outs is not None):
+            fail(node, "camunda:inputOutput together with camunda:in/camunda:out on one call activity is not "
+                       "supported yet: map the variables with camunda:in and camunda:out")
+        values = [v for _, v in (io or {}).get("inputs", []) + (io or {}).get("outputs", [])]
+        values += [b["value"] for b in (ins or []) + (outs or []) if "value" in b]
+        for value in values:
+            for mode, python in io_mappings.pythons(value):
+                error = _check_expr(python, mode)
+                if error:
+                    fail(node, f"camunda:inputOutput refused: {error}")
+    for node in root.iterfind(".//bpmn:scriptTask", NS):
+        variable = node.get(f"{{{CAMUNDA}}}resultVariable")
+        script = node.find("bpmn:script", NS)
+        if variable is None or script is None or not (script.text or "").strip():
+            continue
+        if not variable.strip().isidentifier() or variable.strip().startswith("_"):
+            fail(node, f"camunda:resultVariable {variable!r} is not a variable name")
+            continue
+        try:
+            script.text = io_mappings.script_value(script.text, variable.strip())
+        except io_mappings.MappingError as exc:
+            fail(node, f"camunda:resultVariable: {exc}")
 
 
 def _rewrite(node, translate, what: str, fail) -> None:

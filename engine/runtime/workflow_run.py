@@ -42,6 +42,7 @@ from . import spiff_fixes  # noqa: F401  (applies the workarounds on import)
 from .compaction import compact
 from .fast_workflow import DiwanWorkflow
 from .ids import id_text
+from . import scopes
 from .script_engine import DiwanScriptEngine, snapshot
 from .timer_events import due_time
 from ..values import InvalidValue, ValueLimits, check_variables
@@ -100,10 +101,14 @@ class WorkflowRun:
         self._steps = 0
         self._seeded: dict[Any, dict] = {}
         self.last_deleted: list[str] = []
+        self._scoped_writes: dict[str, Any] = {}  # written to an activity's scope, not the instance
+        self._scoped_deletes: list[str] = []
         self._running: str | None = None  # the element being run (named in failures)
         # Whether any multi-instance task of the process names item variables (else no
         # task has local variables, and none are looked for up its ancestry).
         self._has_items = any(_names_items(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
+        # Whether any activity opens a variable scope (camunda:inputOutput, camunda:in/out).
+        self._has_scopes = any(_opens_scopes(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
 
     # -- life cycle ---------------------------------------------------------------------
     @classmethod
@@ -165,6 +170,10 @@ class WorkflowRun:
             raise StepFailed(_failing_element(exc) or self._running, f"{type(exc).__name__}: {exc}") from exc
         changes = self._write_back(task)
         deleted = list(self.last_deleted)
+        scoped = self._leave_scope(task)
+        if scoped:
+            changes = {**changes, **scoped}
+        self._scoped_writes, self._scoped_deletes = {}, []  # a form's writes to a scope: in the task's data
         self.step()
         return changes, deleted
 
@@ -233,13 +242,21 @@ class WorkflowRun:
         # events apply the thrower's old data (SpiffWorkflow's per-token data): writing
         # those back would undo later writes.
         changes = self._write_back(task) if isinstance(spec, _WRITES_VARIABLES) else self._discard(task)
+        deleted = self.last_deleted
         if spec.bpmn_id is None:
             return
+        if self._has_scopes:
+            changes = {**changes, **self._leave_scope(task)}
+        if isinstance(spec, BoundaryEvent):
+            changes = {**changes, **self._caught_error(task)}
         payload: dict[str, Any] = {}
         if changes:
             payload["changes"] = changes
-        if self.last_deleted:
-            payload["deleted"] = self.last_deleted
+        if deleted:
+            payload["deleted"] = deleted
+        if self._scoped_writes or self._scoped_deletes:
+            payload["scoped"] = {"changes": self._scoped_writes, "deleted": self._scoped_deletes}
+            self._scoped_writes, self._scoped_deletes = {}, []
         if isinstance(spec, _GATEWAYS) and len(spec.outputs) > 1:
             payload["taken"] = sorted(_element_name(c.task_spec) for c in task.children
                                       if c.has_state(TaskState.READY | TaskState.WAITING | TaskState.COMPLETED
@@ -248,15 +265,118 @@ class WorkflowRun:
         if recorded:
             payload["recorded"] = recorded
         if hasattr(spec, "dmnEngine"):
-            payload["decision"] = {k: task.data.get(k) for k in _decision_outputs(spec)}
+            result = (spec.extensions or {}).get("camunda:resultVariable")
+            payload["decision"] = {k: task.data.get(k) for k in ([result] if result else _decision_outputs(spec))}
         self.events.append({"type": "element_completed", "element_id": spec.bpmn_id,
                             "task_id": id_text(task.id), "payload": payload})
 
     def _seed(self, task) -> None:
         local = _locals(task) if self._has_items else {}
-        task.data.update(snapshot(self.variables))  # copies: SpiffWorkflow merges data in place
+        if self._has_scopes:
+            chain, root = self.scope_chain(task)
+            if root is not self.variables:  # inside an isolated call: only the callee's variables
+                task.data.clear()
+            task.data.update(snapshot(root))
+            for scope in reversed(chain):
+                task.data.update(snapshot(scope))
+        else:
+            task.data.update(snapshot(self.variables))  # copies: SpiffWorkflow merges data in place
         task.data.update(local)
         self._seeded[task.id] = snapshot(task.data)
+
+    # -- variable scopes (runtime/scopes.py) ----------------------------------------------
+    def scope_chain(self, task) -> tuple[list[dict], dict]:
+        """The scopes whose locals `task` sees, innermost first, and the root its writes fall back
+        to (the instance's variables, or the variables of the isolated call it runs in)."""
+        chain: list[dict] = []
+        t, jumped = task, False
+        while t is not None:
+            if t is task or jumped:
+                scope = t.internal_data.get(scopes.SCOPE)
+                if scope is not None:
+                    if not t.internal_data.get(scopes.ISOLATED):
+                        chain.append(scope)
+                    elif jumped:
+                        return chain, scope
+            parent = t.parent
+            if parent is None:
+                wf = t.workflow
+                parent_id = getattr(wf, "parent_task_id", None)
+                t = wf.top_workflow.get_task_from_id(parent_id) if parent_id is not None else None
+                jumped = True
+            else:
+                t, jumped = parent, False
+        return chain, self.variables
+
+    def _view(self, chain: list[dict], root: dict) -> dict:
+        view = snapshot(root)
+        for scope in reversed(chain):
+            view.update(snapshot(scope))
+        return view
+
+    def enter_scope(self, task) -> None:
+        """Open the scope of an activity with camunda:inputOutput or camunda:in/out: its inputs,
+        evaluated over what is in view outside it, become its locals (an audit event records them
+        and the recorded functions they called)."""
+        chain, root = self.scope_chain(task)
+        local, isolated = scopes.inputs(self.engine, task, self._view(chain, root))
+        local = self._checked(local)
+        task.internal_data[scopes.SCOPE] = local
+        if isolated:
+            task.internal_data[scopes.ISOLATED] = True
+        payload: dict[str, Any] = {"locals": local}
+        recorded = self.engine.recorder.take(task.task_spec.bpmn_id)
+        if recorded:
+            payload["recorded"] = recorded
+        self.events.append({"type": "scope_opened", "element_id": task.task_spec.bpmn_id,
+                            "task_id": id_text(task.id), "payload": payload})
+
+    def _leave_scope(self, task) -> dict:
+        """An activity with a scope completed: its outputs (or a call's camunda:out) are written
+        from its parent scope up; returns the instance variables that changed."""
+        scope = task.internal_data.get(scopes.SCOPE)
+        if scope is None or not scopes.opens_scope(task.task_spec):
+            return {}
+        isolated = bool(task.internal_data.get(scopes.ISOLATED))
+        chain, root = self.scope_chain(task)
+        if not isolated:
+            chain = chain[1:]  # its own scope: the outputs go to its parent
+        data = {} if isolated else snapshot(task.data)  # seeded with its view, then what it changed
+        out = self._checked(scopes.outputs(self.engine, task, data, scope))
+        changes = self._propagate(out, chain, root)
+        if isolated:  # what follows the call inherits the caller's view, not the callee's variables
+            task.data.clear()
+            task.data.update(self._view(chain, root))
+        return changes
+
+    def _propagate(self, values: dict, chain: list[dict], root: dict) -> dict:
+        """Write each value to the innermost scope holding its name, else to the root (Camunda's
+        setVariable); returns what reached the instance's variables."""
+        changes: dict = {}
+        for key, value in values.items():
+            target = next((scope for scope in chain if key in scope), root)
+            target[key] = value
+            if target is self.variables:
+                changes[key] = value
+            else:
+                self._scoped_writes[key] = value
+        return changes
+
+    def _caught_error(self, task) -> dict:
+        """camunda:errorCodeVariable / errorMessageVariable of the error event that caught."""
+        caught = task.internal_data.get("diwan_error")
+        definition = getattr(task.task_spec, "event_definition", None)
+        if caught is None or definition is None:
+            return {}
+        values = {}
+        for attr, key in (("code_variable", "code"), ("message_variable", "message")):
+            name = getattr(definition, attr, None)
+            if name:
+                values[name] = caught.get(key)
+        if not values:
+            return {}
+        chain, root = self.scope_chain(task) if self._has_scopes else ([], self.variables)
+        return self._propagate(self._checked(values), chain, root)
 
     def _discard(self, task) -> dict:
         self._seeded.pop(task.id, None)
@@ -273,9 +393,24 @@ class WorkflowRun:
                 continue
             if key not in before or before[key] != value:
                 changes[key] = value
-        deleted = [k for k in before if k not in after and k not in local and k in self.variables]
         if changes:
             changes = self._checked(changes)
+        if self._has_scopes:
+            chain, root = self.scope_chain(task)
+            if chain or root is not self.variables:
+                gone = [k for k in before if k not in after and k not in local]
+                deleted = []
+                for key in gone:
+                    holder = next((scope for scope in chain if key in scope), root)
+                    if key in holder:
+                        holder.pop(key)
+                        if holder is self.variables:
+                            deleted.append(key)
+                        else:
+                            self._scoped_deletes.append(key)
+                self.last_deleted = deleted
+                return self._propagate(changes, chain, root)
+        deleted = [k for k in before if k not in after and k not in local and k in self.variables]
         for key in deleted:
             self.variables.pop(key, None)
         self.variables.update(changes)
@@ -393,6 +528,10 @@ def _names_items(process_spec) -> bool:
             getattr(spec, "input_item", None) is not None or getattr(spec, "output_item", None) is not None
             for spec in process_spec.task_specs.values())
     return known
+
+
+def _opens_scopes(process_spec) -> bool:
+    return any(scopes.opens_scope(spec) for spec in process_spec.task_specs.values())
 
 
 def _locals(task) -> dict:
