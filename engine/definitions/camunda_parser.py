@@ -116,6 +116,16 @@ class FirstEventWinsGatewayParser(EngineTimerMixin, EventBasedGatewayParser):
         return self._create_task(FirstEventWins())
 
 
+class DecisionTaskParser(BusinessRuleTaskParser):
+    """The stock parser builds its own class whatever the table says: build the table's."""
+
+    def create_task(self):
+        decision_ref = self.get_decision_ref(self.node)
+        return self.spec_class(self.spec, self.bpmn_id,
+                               dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
+                               **self.bpmn_attributes)
+
+
 def _parser(*bases):
     return type(bases[-1].__name__.replace("Parser", "") + "DiwanParser", bases, {})
 
@@ -145,7 +155,7 @@ class DiwanParser(CamundaParser):
                                  _scoped(CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("manualTask")][1])),
         full_tag("scriptTask"): (_parser(CamundaAttributesMixin, ScriptTaskParser),
                                  _scoped(CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("scriptTask")][1])),
-        full_tag("businessRuleTask"): (_parser(CamundaAttributesMixin, BusinessRuleTaskParser),
+        full_tag("businessRuleTask"): (_parser(CamundaAttributesMixin, DecisionTaskParser),
                                        _scoped(DecisionTask)),
         full_tag("subProcess"): (_parser(CamundaAttributesMixin, SubWorkflowParser),
                                  _scoped(CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("subProcess")][1])),

@@ -88,6 +88,14 @@ EXPRESSIONS: tuple[Expression, ...] = (
                "Camunda's MessageEventDefinition (camunda/specs/event_definitions.py)", "eval",
                "refused (constructs.camunda_code): diwan parses message events as plain BPMN, which would drop "
                "the payload silently"),
+    Expression("camunda_mapping", "camunda:inputOutput parameters (text, camunda:list, camunda:map, camunda:script) "
+               "and call activity camunda:in/camunda:out sourceExpression",
+               ("findall:{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements/{{}}inputOutput",
+                "findall:{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements/{{}}{}",
+                "get:sourceExpression"),
+               "runtime/scopes.py (when the activity starts and completes)", "eval",
+               "a whole ${...} translated from JUEL, a Python camunda:script rewritten to keep its final "
+               "expression's value, both checked (translate._camunda_mappings, definitions/io_mappings.py)"),
     Expression("dmn_input_expression", "dmn:input/dmn:inputExpression/dmn:text", ("find:dmn:text",),
                "DMNEngine.evaluate", "eval", "translated from FEEL and checked (translate.translate_dmn)"),
     Expression("dmn_cell", "dmn:rule/dmn:inputEntry/dmn:text and dmn:rule/dmn:outputEntry/dmn:text",
@@ -99,6 +107,13 @@ EXPRESSIONS: tuple[Expression, ...] = (
 
 # What else the parsers read: nothing here is evaluated.
 NOT_EVALUATED: dict[str, str] = {
+    # Camunda mappings and error variables (camunda_parser.py, io_mappings.py): names and flags
+    "get:{{}}errorMessage": "an error's message (text)", "get:message": "a dict key",
+    "get:{{}}errorCodeVariable": "a variable name", "get:{{}}errorMessageVariable": "a variable name",
+    "get:key": "a map key", "get:source": "a variable name", "get:target": "a variable name",
+    "get:local": "a flag (refused unless false)", "get:businessKey": "checked to be the instance's",
+    "get:variables": "\"all\"", "get:resource": "refused", "get:scriptFormat": "Python only",
+    "endswith:}": "text of a whole ${...}",
     # processes, flow structure and lookups
     "xpath:.//bpmn:process": "processes", "xpath:.//*[@id]": "the id index",
     "get:id": "ids", "get:name": "names", "get:isExecutable": "a flag",

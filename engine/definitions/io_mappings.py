@@ -19,7 +19,7 @@ from . import literals
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 PYTHON_FORMATS = {"python", "python3", "text/x-python"}
-RESULT = "_camunda_result"  # the name a parameter script's final expression is assigned to
+RESULT = "camunda_result"  # the name a parameter script's final expression is assigned to
 
 
 class MappingError(ValueError):

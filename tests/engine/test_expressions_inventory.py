@@ -22,7 +22,8 @@ from tests.engine.hostile_cases import around, bpmn, dmn, gateway, rule
 SPIFF = Path(SpiffWorkflow.__file__).parent
 # The parsers DiwanParser is made of (SpiffWorkflow/spiff/parser is SpiffArena's, not used by diwan).
 PARSER_SOURCES = [*sorted((SPIFF / "bpmn" / "parser").glob("*.py")), *sorted((SPIFF / "camunda" / "parser").glob("*.py")),
-                  *sorted((SPIFF / "dmn" / "parser").glob("*.py")), Path(diwan_parser.__file__)]
+                  *sorted((SPIFF / "dmn" / "parser").glob("*.py")), Path(diwan_parser.__file__),
+                  Path(diwan_parser.__file__).with_name("io_mappings.py")]
 READERS = {"xpath", "doc_xpath", "_xpath", "find", "findall", "iterfind", "get", "attribute", "endswith"}
 
 
@@ -137,6 +138,10 @@ SAMPLES = {
                                                 f'messageRef="m" camunda:expression="{EVIL}"/>'
                                                 '</bpmn:intermediateThrowEvent>'), '<bpmn:message id="m" name="m"/>'))],
                         "t"),
+    "camunda_mapping": ([("a.bpmn", bpmn(around(
+        '<bpmn:task id="t"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="x">'
+        f'<camunda:script scriptFormat="python">{EVIL}</camunda:script></camunda:inputParameter>'
+        '</camunda:inputOutput></bpmn:extensionElements></bpmn:task>')))], "t"),
     "dmn_input_expression": ([("a.dmn", dmn().replace(b"<text>amount</text>", f"<text>{EVIL}</text>".encode()))],
                              "ie1"),
     "dmn_cell": ([("a.dmn", dmn(rule("&lt; 10", EVIL.replace("'", "&quot;"))))], "r1o"),

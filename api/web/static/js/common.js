@@ -75,7 +75,7 @@
     task_claimed: 'Tâche prise en charge', task_unclaimed: 'Tâche libérée', task_completed: 'Tâche terminée',
     task_cancelled: 'Tâche annulée', element_completed: 'Étape franchie', timer_fired: 'Délai échu',
     message_correlated: 'Message reçu', incident_created: 'Incident', incident_retried: 'Incident relancé',
-    event_fired: 'Événement', output_collected: 'Résultats rassemblés',
+    event_fired: 'Événement', output_collected: 'Résultats rassemblés', scope_opened: 'Variables locales posées',
     external_task_created: 'Tâche externe en attente', external_task_completed: 'Tâche externe terminée',
     external_task_failed: 'Échec de la tâche externe', external_task_bpmn_error: 'Erreur métier de la tâche externe',
     external_task_cancelled: 'Tâche externe annulée',
