@@ -282,3 +282,34 @@ def test_error_code_variable__without_variables_nothing_is_set(engine):
     inner = ('<bpmn:endEvent id="in1"><bpmn:errorEventDefinition errorRef="err"/></bpmn:endEvent>')
     engine.deploy([("a.bpmn", bpmn(with_boundary(inner, ""), ERROR))])
     assert engine.start("p", {}).data == {}
+
+
+# ------------------------------------------------------------------------ uncaught error end event
+
+def uncaught(end: str = '<bpmn:endEvent id="t"><bpmn:errorEventDefinition errorRef="err"/></bpmn:endEvent>') -> bytes:
+    return bpmn('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="u"/>'
+                '<bpmn:userTask id="u"/><bpmn:sequenceFlow id="f2" sourceRef="u" targetRef="t"/>' + end, ERROR)
+
+
+def test_uncaught_error_end_event__is_an_incident_naming_the_code(engine):
+    engine.deploy([("a.bpmn", uncaught())])
+    inst = engine.start("p", {})
+    [task] = ready(engine, inst)
+    after = engine.complete_task(task.id, {}, actor=ANY)
+    assert after.status == "failed"
+    [incident] = engine.incidents(inst.id).items
+    assert incident.element_id == "t" and "'REFUSED'" in incident.message and "dossier incomplet" in incident.message
+    [created] = [e for e in engine.history(inst.id) if e.type == "incident_created"]
+    assert created.element_id == "t" and created.payload["error_code"] == "REFUSED"
+    done = engine.retry_incident(incident.id, actor=ANY)  # acknowledged: the instance ends where it stood
+    assert done.status == "completed" and engine.incidents(inst.id).items == []
+
+
+def test_uncaught_error_end_event__inside_a_subprocess_without_boundary(engine):
+    sub = ('<bpmn:subProcess id="t"><bpmn:startEvent id="ss"/><bpmn:sequenceFlow id="sf" sourceRef="ss" '
+           'targetRef="ee"/><bpmn:endEvent id="ee"><bpmn:errorEventDefinition errorRef="err"/></bpmn:endEvent>'
+           '</bpmn:subProcess>')
+    engine.deploy([("a.bpmn", bpmn(around(sub), ERROR))])
+    inst = engine.start("p", {})
+    assert inst.status == "failed"
+    assert [i.element_id for i in engine.incidents(inst.id).items] == ["ee"]
