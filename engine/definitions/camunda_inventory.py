@@ -50,7 +50,8 @@ def attributes() -> Entry:
 JAVA = "Java code does not run in diwan: name a connector with camunda:topic, or write Python in a script task"
 NO_JOBS = "diwan has no asynchronous continuations (a step runs in the command that reaches it)"
 H9B = "Camunda start forms, initiators and starters come in a later version"
-LISTENERS = "put the Python in a script task"
+ACTIVITIES = ("task", "userTask", "scriptTask", "serviceTask", "sendTask", "receiveTask", "manualTask",
+              "businessRuleTask", "subProcess", "transaction", "callActivity")
 INERT_TEST = INVENTORY_TESTS + "test_inert_attributes__deploy_and_run"
 EXISTING = {name: INVENTORY_TESTS + f"test_existing__{name.lower()}" for name in (
     "formKey", "formRef", "candidateGroups", "candidateUsers", "assignee", "dueDate", "priority", "topic", "type",
@@ -164,7 +165,7 @@ CAMUNDA_INVENTORY: dict[str, Entry] = {
     "Connector": refused("Camunda Connect connectors are not supported: name a connector with camunda:topic"),
     "Connector.inputOutput": refused("Camunda Connect connectors are not supported"),
     "Connector.connectorId": refused("Camunda Connect connectors are not supported"),
-    "InputOutput": implemented(MAPPINGS + "test_input_output__script_task_locals_and_outputs"),
+    "InputOutput": implemented(MAPPINGS + "test_input_output__script_task_locals_and_outputs", only_on=ACTIVITIES),
     "InputOutput.inputOutput": refused("a nested camunda:inputOutput is not a Camunda 7 construct"),
     "InputOutput.connectorId": refused("Camunda Connect connectors are not supported"),
     "InputOutput.inputParameters": implemented(MAPPINGS + "test_input_output__script_task_locals_and_outputs"),
@@ -204,21 +205,21 @@ CAMUNDA_INVENTORY: dict[str, Entry] = {
     "FailedJobRetryTimeCycle": refused(NO_JOBS + ": failing timer firings and deliveries are retried as the "
                                        "DIWAN_* settings say"),
     "FailedJobRetryTimeCycle.body": refused(NO_JOBS),
-    "ExecutionListener": not_yet(LISTENERS),
+    "ExecutionListener": implemented(MAPPINGS + "test_execution_listeners__start_and_end", only_on=ACTIVITIES),
     "ExecutionListener.expression": refused(JAVA),
     "ExecutionListener.class": refused(JAVA),
     "ExecutionListener.delegateExpression": refused(JAVA),
-    "ExecutionListener.event": not_yet(LISTENERS),
-    "ExecutionListener.script": not_yet(LISTENERS),
+    "ExecutionListener.event": implemented(MAPPINGS + "test_execution_listeners__start_and_end", allowed=("start", "end")),
+    "ExecutionListener.script": implemented(MAPPINGS + "test_execution_listeners__start_and_end"),
     "ExecutionListener.fields": refused("field injection configures Java delegates, which do not run in diwan"),
-    "TaskListener": not_yet(LISTENERS),
+    "TaskListener": implemented(MAPPINGS + "test_task_listeners__create_and_complete", only_on=("userTask",)),
     "TaskListener.expression": refused(JAVA),
     "TaskListener.class": refused(JAVA),
     "TaskListener.delegateExpression": refused(JAVA),
-    "TaskListener.event": not_yet(LISTENERS),
-    "TaskListener.script": not_yet(LISTENERS),
+    "TaskListener.event": implemented(MAPPINGS + "test_task_listeners__create_and_complete", allowed=("create", "complete")),
+    "TaskListener.script": implemented(MAPPINGS + "test_task_listeners__create_and_complete"),
     "TaskListener.fields": refused("field injection configures Java delegates, which do not run in diwan"),
-    "TaskListener.id": not_yet(LISTENERS),
+    "TaskListener.id": refused("task listener ids name timeout listeners, which are not supported: use a boundary timer"),
     "TaskListener.eventDefinitions": refused("timeout task listeners are not supported: use a boundary timer"),
     "FormProperty": refused("Camunda form properties are not supported: use camunda:formKey or camunda:formRef"),
     "FormProperty.id": refused("Camunda form properties are not supported"),

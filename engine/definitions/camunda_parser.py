@@ -75,6 +75,9 @@ class CamundaAttributesMixin:
         io = io_mappings.input_output(node)
         if io is not None:
             ext["camunda:inputOutput"] = io
+        hooks = io_mappings.listeners(node)
+        if hooks is not None:
+            ext["camunda:listeners"] = hooks
         if etree.QName(node).localname == "callActivity":
             for tag in ("in", "out"):
                 bound = io_mappings.bindings(node, tag)

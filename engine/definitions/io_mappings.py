@@ -173,3 +173,34 @@ def pythons(value: list) -> list[tuple[str, str]]:
     if kind == "map":
         return [p for _, v in value[1] for p in pythons(v)]
     return []
+
+
+LISTENER_EVENTS = {"executionListener": ("start", "end"), "taskListener": ("create", "complete")}
+
+
+def listeners(activity: etree._Element) -> dict[str, list[str]] | None:
+    """The Python scripts of an activity's execution listeners (start, end) and a user task's task
+    listeners (create, complete), by event, in document order; None when there are none."""
+    out: dict[str, list[str]] = {}
+    ext = activity.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
+    if ext is None:
+        return None
+    for listener in _children(ext):
+        kind = _local(listener)
+        if kind not in LISTENER_EVENTS:
+            continue
+        event = (listener.get("event") or "").strip()
+        if event not in LISTENER_EVENTS[kind]:
+            allowed = " or ".join(f'"{e}"' for e in LISTENER_EVENTS[kind])
+            raise MappingError(f'camunda:{kind} event="{event}" is not supported: only {allowed}')
+        scripts = [c for c in _children(listener) if _local(c) == "script"]
+        if len(scripts) != 1:
+            raise MappingError(f"a camunda:{kind} runs one Python camunda:script (Java listeners do not run in diwan)")
+        script = scripts[0]
+        fmt = (script.get("scriptFormat") or "").strip()
+        if fmt.lower() not in PYTHON_FORMATS:
+            raise MappingError(f"{fmt or 'a script without scriptFormat'} is not supported: write the script in Python")
+        if script.get("resource") or not (script.text or "").strip():
+            raise MappingError(f"a camunda:{kind} script is written in the diagram")
+        out.setdefault(event, []).append(script.text)
+    return out or None

@@ -145,14 +145,22 @@ def _camunda_mappings(root: etree._Element, fail) -> None:
     for node in root.iter(*(f"{{{BPMN}}}{t}" for t in MAPPED_ACTIVITIES)):
         tag = etree.QName(node).localname
         try:
+            for scripts in (io_mappings.listeners(node) or {}).values():
+                for script in scripts:
+                    error = _check_expr(script, "exec")
+                    if error:
+                        fail(node, f"listener script refused: {error}")
             io = io_mappings.input_output(node)
             ins = io_mappings.bindings(node, "in") if tag == "callActivity" else None
             outs = io_mappings.bindings(node, "out") if tag == "callActivity" else None
         except io_mappings.MappingError as exc:
             fail(node, str(exc))
             continue
-        if io is not None and node.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None:
+        multi = node.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None
+        if io is not None and multi:
             fail(node, "camunda:inputOutput on a multi-instance activity is not supported yet")
+        if multi and io_mappings.listeners(node):
+            fail(node, "listeners on a multi-instance activity are not supported yet")
         if io is not None and (ins is not None or outs is not None):
             fail(node, "camunda:inputOutput together with camunda:in/camunda:out on one call activity is not "
                        "supported yet: map the variables with camunda:in and camunda:out")

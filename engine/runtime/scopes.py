@@ -31,15 +31,24 @@ def isolates(spec) -> bool:
     return "camunda:in" in ext or "camunda:out" in ext
 
 
+ENTERED = "diwan_entered"  # internal_data key: the activity's scope and start listeners ran
+
+
+def has_hooks(spec) -> bool:
+    return opens_scope(spec) or "camunda:listeners" in (getattr(spec, "extensions", None) or {})
+
+
 class ScopedTask:
-    """Task spec mixin: opening the activity's scope when it becomes ready (before a sub-process or
-    a called process starts, before a user task is offered)."""
+    """Task spec mixin: when the activity becomes ready (before a sub-process or a called process
+    starts, before a user task is offered) its scope opens, then its start execution listeners
+    and, for a user task, its create task listeners run (WorkflowRun.enter_activity)."""
 
     def _update_hook(self, my_task):
-        if opens_scope(self) and SCOPE not in my_task.internal_data:
+        if has_hooks(self) and ENTERED not in my_task.internal_data:
             run = getattr(my_task.workflow.script_engine, "run", None)
             if run is not None:
-                run.enter_scope(my_task)
+                my_task.internal_data[ENTERED] = True
+                run.enter_activity(my_task)
         return super()._update_hook(my_task)
 
 

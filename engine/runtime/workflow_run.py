@@ -84,6 +84,7 @@ class ReadyTask:
     form_key: str | None
 
 
+_MISSING = object()
 SIGNAL_PREFIX = "signal:"  # signal waits live in the message subscription table under this prefix
 _GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGateway)
 _WRITES_VARIABLES = (ScriptEngineTask, BusinessRuleTaskMixin)
@@ -109,6 +110,8 @@ class WorkflowRun:
         self._has_items = any(_names_items(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
         # Whether any activity opens a variable scope (camunda:inputOutput, camunda:in/out).
         self._has_scopes = any(_opens_scopes(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
+        self._has_hooks = any(scopes.has_hooks(t) for spec in (workflow.spec, *workflow.subprocess_specs.values())
+                              for t in spec.task_specs.values())
 
     # -- life cycle ---------------------------------------------------------------------
     @classmethod
@@ -174,6 +177,9 @@ class WorkflowRun:
         if scoped:
             changes = {**changes, **scoped}
         self._scoped_writes, self._scoped_deletes = {}, []  # a form's writes to a scope: in the task's data
+        # After the outputs: the listeners' events fold after task_completed, which holds them.
+        self.run_listeners(task, "complete")
+        self.run_listeners(task, "end")
         self.step()
         return changes, deleted
 
@@ -269,6 +275,8 @@ class WorkflowRun:
             payload["decision"] = {k: task.data.get(k) for k in ([result] if result else _decision_outputs(spec))}
         self.events.append({"type": "element_completed", "element_id": spec.bpmn_id,
                             "task_id": id_text(task.id), "payload": payload})
+        if self._has_hooks:  # after the outputs: each listener's event folds after the element's
+            self.run_listeners(task, "end")
 
     def _seed(self, task) -> None:
         local = _locals(task) if self._has_items else {}
@@ -313,6 +321,52 @@ class WorkflowRun:
         for scope in reversed(chain):
             view.update(snapshot(scope))
         return view
+
+    def enter_activity(self, task) -> None:
+        """An activity with Camunda mappings or listeners became ready: open its scope, run its
+        start execution listeners, and a user task's create task listeners."""
+        if scopes.opens_scope(task.task_spec):
+            self.enter_scope(task)
+        self.run_listeners(task, "start")
+        if task.task_spec.manual:
+            self.run_listeners(task, "create")
+
+    def run_listeners(self, task, event: str) -> None:
+        """Run the activity's Python listener scripts for `event` over the variables it sees; what
+        they change is written as a script's changes are (an audit event each)."""
+        scripts = ((task.task_spec.extensions or {}).get("camunda:listeners") or {}).get(event)
+        for script in scripts or ():
+            chain, root = self.scope_chain(task) if self._has_scopes else ([], self.variables)
+            view = self._view(chain, root)
+            before = snapshot(view)
+            self.engine.current_element = task.task_spec.bpmn_id
+            try:
+                self.engine.execute_over(view, script)
+            except Exception as exc:
+                raise WorkflowTaskException(f"{event} listener: {type(exc).__name__}: {exc}", task=task,
+                                            exception=exc) from exc
+            changed = self._checked({k: v for k, v in view.items()
+                                     if not k.startswith("_") and (k not in before or before[k] != v)})
+            changes = self._propagate(changed, chain, root)
+            deleted = []
+            for key in (k for k in before if k not in view):
+                holder = next((scope for scope in chain if key in scope), root)
+                if holder.pop(key, _MISSING) is not _MISSING and holder is self.variables:
+                    deleted.append(key)
+            payload: dict[str, Any] = {"event": event}
+            if changes:
+                payload["changes"] = changes
+            if deleted:
+                payload["deleted"] = deleted
+            if self._scoped_writes:
+                payload["scoped"] = {"changes": self._scoped_writes, "deleted": []}
+                self._scoped_writes = {}
+            recorded = self.engine.recorder.take(task.task_spec.bpmn_id)
+            if recorded:
+                payload["recorded"] = recorded
+            self.events.append({"type": "listener_ran", "element_id": task.task_spec.bpmn_id,
+                                "task_id": id_text(task.id), "payload": payload})
+            task.data.update(snapshot(changed))
 
     def enter_scope(self, task) -> None:
         """Open the scope of an activity with camunda:inputOutput or camunda:in/out: its inputs,

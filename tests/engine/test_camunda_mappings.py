@@ -313,3 +313,75 @@ def test_uncaught_error_end_event__inside_a_subprocess_without_boundary(engine):
     inst = engine.start("p", {})
     assert inst.status == "failed"
     assert [i.element_id for i in engine.incidents(inst.id).items] == ["ee"]
+
+
+# --------------------------------------------------------------------------------------- listeners
+
+def listener(kind: str, event: str, script: str, fmt: str = "python") -> str:
+    return (f'<camunda:{kind} event="{event}"><camunda:script scriptFormat="{fmt}">{script}</camunda:script>'
+            f"</camunda:{kind}>")
+
+
+def test_execution_listeners__start_and_end(engine):
+    hooks = ("<bpmn:extensionElements>" + listener("executionListener", "start", "trail = trail + ['start']") +
+             listener("executionListener", "end", "trail = trail + ['end']") + "</bpmn:extensionElements>")
+    deploy_one(engine, script_task("t", "trail = trail + ['run']", hooks))
+    inst = engine.start("p", {"trail": []})
+    assert inst.data == {"trail": ["start", "run", "end"]}
+    ran = [(e.type, e.payload.get("event")) for e in engine.history(inst.id) if e.element_id == "t"]
+    assert ran == [("listener_ran", "start"), ("element_completed", None), ("listener_ran", "end")]
+
+
+def test_task_listeners__create_and_complete(engine):
+    hooks = ("<bpmn:extensionElements>" +
+             listener("taskListener", "create", "offered_at = now()") +
+             listener("taskListener", "complete", "closing = decision + '!'") +
+             listener("executionListener", "end", "order = [offered_at is not None, closing]") +
+             "</bpmn:extensionElements>")
+    deploy_one(engine, f'<bpmn:userTask id="t">{hooks}</bpmn:userTask>')
+    inst = engine.start("p", {})
+    assert "offered_at" in engine.get_instance(inst.id).data  # ran when the task was created
+    [task] = ready(engine, inst)
+    done = engine.complete_task(task.id, {"decision": "ok"}, actor=ANY)
+    assert done.data["closing"] == "ok!" and done.data["order"] == [True, "ok!"]
+    assert engine.verify(inst.id)["replay_ok"]
+
+
+def test_listeners__with_input_output_see_the_locals(engine):
+    hooks = ("<bpmn:extensionElements>" + listener("executionListener", "start", "x = x + 1") +
+             "<camunda:inputOutput>" + inp("x", "${1}") + out("y", "${x}") + "</camunda:inputOutput>"
+             "</bpmn:extensionElements>")
+    deploy_one(engine, script_task("t", "x = x * 10", hooks))
+    assert engine.start("p", {}).data == {"y": 20}  # inputs, then start listeners, then the script
+
+
+def test_listeners__failure_names_the_element(engine):
+    hooks = "<bpmn:extensionElements>" + listener("executionListener", "start", "1 / 0") + "</bpmn:extensionElements>"
+    deploy_one(engine, script_task("t", "y = 1", hooks))
+    with pytest.raises(ScriptError) as err:
+        engine.start("p", {})
+    assert err.value.errors[0]["element"] == "t" and "ZeroDivisionError" in err.value.errors[0]["message"]
+
+
+@pytest.mark.parametrize("hook, says", [
+    (listener("executionListener", "start", "x = 1", fmt="javascript"), "javascript is not supported"),
+    (listener("executionListener", "take", "x = 1"), 'event="take" is not supported'),
+    ('<camunda:executionListener event="start" class="a.B"/>', "camunda:executionListener class is not supported"),
+    (listener("taskListener", "assignment", "x = 1"), 'event="assignment" is not supported'),
+    (listener("executionListener", "start", "import os"), "refused"),
+])
+def test_listeners__refused_at_deploy(engine, hook, says):
+    with pytest.raises(InvalidDefinition) as err:
+        deploy_one(engine, f'<bpmn:userTask id="t"><bpmn:extensionElements>{hook}</bpmn:extensionElements>'
+                           "</bpmn:userTask>")
+    assert any(p["element"] == "t" and says in p["message"] for p in err.value.errors), err.value.errors
+
+
+def test_listeners__on_a_gateway_refused(engine):
+    body = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>'
+            '<bpmn:parallelGateway id="g"><bpmn:extensionElements>' + listener("executionListener", "start", "x = 1") +
+            '</bpmn:extensionElements></bpmn:parallelGateway><bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"/>'
+            '<bpmn:endEvent id="e"/>')
+    with pytest.raises(InvalidDefinition) as err:
+        engine.deploy([("a.bpmn", bpmn(body))])
+    assert any(p["element"] == "g" and "supported only on" in p["message"] for p in err.value.errors)
