@@ -96,6 +96,10 @@ EXPRESSIONS: tuple[Expression, ...] = (
                "runtime/scopes.py (when the activity starts and completes)", "eval",
                "a whole ${...} translated from JUEL, a Python camunda:script rewritten to keep its final "
                "expression's value, both checked (translate._camunda_mappings, definitions/io_mappings.py)"),
+    Expression("listener_script", "camunda:executionListener / camunda:taskListener camunda:script",
+               ("find:{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements",),
+               "WorkflowRun.run_listeners (activity start and end, user task create and complete)", "exec",
+               "Python only, checked (translate._camunda_mappings, definitions/io_mappings.listeners)"),
     Expression("dmn_input_expression", "dmn:input/dmn:inputExpression/dmn:text", ("find:dmn:text",),
                "DMNEngine.evaluate", "eval", "translated from FEEL and checked (translate.translate_dmn)"),
     Expression("dmn_cell", "dmn:rule/dmn:inputEntry/dmn:text and dmn:rule/dmn:outputEntry/dmn:text",
@@ -113,7 +117,7 @@ NOT_EVALUATED: dict[str, str] = {
     "get:key": "a map key", "get:source": "a variable name", "get:target": "a variable name",
     "get:local": "a flag (refused unless false)", "get:businessKey": "checked to be the instance's",
     "get:variables": "\"all\"", "get:resource": "refused", "get:scriptFormat": "Python only",
-    "endswith:}": "text of a whole ${...}",
+    "endswith:}": "text of a whole ${...}", "get:event": "a listener's event (start, end, create, complete)",
     # processes, flow structure and lookups
     "xpath:.//bpmn:process": "processes", "xpath:.//*[@id]": "the id index",
     "get:id": "ids", "get:name": "names", "get:isExecutable": "a flag",

@@ -142,6 +142,10 @@ SAMPLES = {
         '<bpmn:task id="t"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="x">'
         f'<camunda:script scriptFormat="python">{EVIL}</camunda:script></camunda:inputParameter>'
         '</camunda:inputOutput></bpmn:extensionElements></bpmn:task>')))], "t"),
+    "listener_script": ([("a.bpmn", bpmn(around(
+        '<bpmn:task id="t"><bpmn:extensionElements><camunda:executionListener event="start">'
+        f'<camunda:script scriptFormat="python">{EVIL}</camunda:script></camunda:executionListener>'
+        '</bpmn:extensionElements></bpmn:task>')))], "t"),
     "dmn_input_expression": ([("a.dmn", dmn().replace(b"<text>amount</text>", f"<text>{EVIL}</text>".encode()))],
                              "ie1"),
     "dmn_cell": ([("a.dmn", dmn(rule("&lt; 10", EVIL.replace("'", "&quot;"))))], "r1o"),
