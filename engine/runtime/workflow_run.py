@@ -368,6 +368,34 @@ class WorkflowRun:
                                 "task_id": id_text(task.id), "payload": payload})
             task.data.update(snapshot(changed))
 
+    def scoped(self, task) -> bool:
+        """Whether a task's variables are not simply the instance's (scopes or listeners)."""
+        if not (self._has_scopes or self._has_hooks):
+            return False
+        chain, root = self.scope_chain(task)
+        return bool(chain) or root is not self.variables or scopes.has_hooks(task.task_spec)
+
+    def scope_locals(self, task) -> dict:
+        """The variables of the scopes a task is in (an external task's local variables)."""
+        if not self._has_scopes:
+            return {}
+        chain, root = self.scope_chain(task)
+        view = {} if root is self.variables else snapshot(root)
+        for scope in reversed(chain):
+            view.update(snapshot(scope))
+        return view
+
+    def external_done(self, task, variables: dict) -> dict:
+        """A worker completed an external task in a scope: its variables are written as a task's
+        (to the scope holding each name), then the outputs and end listeners run."""
+        self._seed(task)
+        task.data.update(snapshot(variables))
+        changes = self._write_back(task)
+        changes = {**changes, **self._leave_scope(task)}
+        self._scoped_writes, self._scoped_deletes = {}, []
+        self.run_listeners(task, "end")
+        return changes
+
     def enter_scope(self, task) -> None:
         """Open the scope of an activity with camunda:inputOutput or camunda:in/out: its inputs,
         evaluated over what is in view outside it, become its locals (an audit event records them

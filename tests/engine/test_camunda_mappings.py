@@ -385,3 +385,15 @@ def test_listeners__on_a_gateway_refused(engine):
     with pytest.raises(InvalidDefinition) as err:
         engine.deploy([("a.bpmn", bpmn(body))])
     assert any(p["element"] == "g" and "supported only on" in p["message"] for p in err.value.errors)
+
+
+def test_input_output__external_task_gets_the_locals_and_maps_the_outputs(engine):
+    from engine import FetchAndLock, TopicRequest
+    deploy_one(engine, '<bpmn:serviceTask id="t" camunda:type="external" camunda:topic="scan">' +
+               io(inp("page", "${first + 1}"), out("pages", "${count}")) + "</bpmn:serviceTask>")
+    inst = engine.start("p", {"first": 1})
+    worker = Actor("robot", roles=("worker",))
+    [work] = engine.fetch_and_lock(FetchAndLock(worker, "w1", 1, (TopicRequest("scan", 60_000),)))
+    assert work.variables["page"] == 2
+    done = engine.complete_external_task(work.id, "w1", {"count": 7, "page": 3})
+    assert done.status == "completed" and done.data == {"first": 1, "count": 7, "pages": 7}
