@@ -282,3 +282,11 @@ def test_existing__decisionref(engine):
     engine.deploy([("a.bpmn", bpmn(around('<bpmn:businessRuleTask id="t" camunda:decisionRef="cofinancing_rate"/>'))),
                    *fixture_files("rate.dmn")])
     assert engine.start("p", {"category": "education", "label_years": 5}).data["rate"] == 0.5
+
+
+def test_inventory__one_entry_per_line():
+    """Branches flip entries (not yet -> implemented): one line each keeps their merges trivial."""
+    source = (ROOT / "engine" / "definitions" / "camunda_inventory.py").read_text()
+    body = source.split("CAMUNDA_INVENTORY: dict[str, Entry] = {\n", 1)[1].split("\n}\n", 1)[0]
+    keys = [re.match(r'    "([^"]+)": ', line) for line in body.splitlines()]
+    assert all(keys) and [k[1] for k in keys] == list(CAMUNDA_INVENTORY)
