@@ -602,7 +602,9 @@ def _definition_view(row, state=None) -> DefinitionView:
     starters = orjson.loads(state.starter_groups) if state is not None and state.starter_groups else []
     return DefinitionView(row.id, row.key, row.name, row.version, _utc(row.deployed_at),
                           meta.get("start_form_key"), row.kind, withdrawn=state is not None and
-                          state.withdrawn_at is not None, starter_groups=tuple(starters))
+                          state.withdrawn_at is not None, starter_groups=tuple(starters),
+                          candidate_starter_groups=tuple(meta.get("candidate_starter_groups") or ()),
+                          candidate_starter_users=tuple(meta.get("candidate_starter_users") or ()))
 
 
 DEPLOYABLE = (".bpmn", ".dmn", ".form")

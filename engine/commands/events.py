@@ -163,6 +163,7 @@ def fire_start_timer(cmd: FireStartTimer, ctx: CommandContext) -> str | None:
     if definition.key in lifecycle.withdrawn_keys(conn):  # withdrawn meanwhile (its schedule is removed)
         return None
     view = start_instance(StartInstance(cmd.actor, definition.key, {}, None, definition.version, row.element_id), ctx)
-    following = occurrence(row.kind, row.value, timers.aware(row.origin), row.occurrence + 1, ctx.engine.tz)
+    following = occurrence(row.kind, row.value, timers.aware(row.origin), row.occurrence + 1, ctx.engine.tz,
+                           previous=max(timers.aware(row.due_at), ctx.now))
     timers.schedule_next_start(conn, row.id, row.occurrence + 1, following)
     return view.id

@@ -140,6 +140,8 @@ def _judge(key: str, shown: str, value: str | None, el: etree._Element) -> str |
     entry: Entry | None = CAMUNDA_INVENTORY.get(key)
     if entry is None:
         return f"{shown} is not in diwan's inventory of Camunda extensions, so it would be ignored: remove it"
+    if entry.by:  # checked where it is read, with the field's own message
+        return None
     if entry.status == REFUSED:
         return f"{shown} is not supported: {entry.note}"
     if entry.status == NOT_YET:
@@ -205,6 +207,8 @@ def _camunda_element(el: etree._Element, tag: str) -> Iterator[tuple[str | None,
 def _camunda_attribute(el: etree._Element, tag: str, name: str, value: str) -> Iterator[tuple[str | None, str]]:
     candidates = [t for t in _extension_types(_bpmn_types(tag)) if f"{t}.{name}" in CAMUNDA_INVENTORY]
     if not candidates:
+        if any(e.by for k, e in CAMUNDA_INVENTORY.items() if k.endswith("." + name)):
+            return  # its placement is checked where it is read
         yield _owner_id(el), f"camunda:{name} is not a Camunda attribute of bpmn:{tag}, so diwan would ignore it"
         return
     problem = _judge(f"{candidates[0]}.{name}", f"camunda:{name}", value, el)

@@ -25,18 +25,20 @@ class Entry:
     note: str = ""  # the proving test (implemented, inert) or the reason (refused, not yet)
     allowed: tuple[str, ...] | None = None  # inert/implemented only with these values
     only_on: tuple[str, ...] | None = None  # implemented only on these BPMN elements (local names)
+    by: str | None = None  # the module that checks its values and placement itself, naming the field
 
 
-def implemented(test: str, allowed: tuple[str, ...] | None = None, only_on: tuple[str, ...] | None = None) -> Entry:
-    return Entry(IMPLEMENTED, test, allowed, only_on)
+def implemented(test: str, allowed: tuple[str, ...] | None = None, only_on: tuple[str, ...] | None = None,
+                by: str | None = None) -> Entry:
+    return Entry(IMPLEMENTED, test, allowed, only_on, by)
 
 
 def inert(test: str, allowed: tuple[str, ...] | None = None) -> Entry:
     return Entry(INERT, test, allowed)
 
 
-def refused(reason: str) -> Entry:
-    return Entry(REFUSED, reason)
+def refused(reason: str, by: str | None = None) -> Entry:
+    return Entry(REFUSED, reason, by=by)
 
 
 def not_yet(reason: str) -> Entry:
@@ -49,7 +51,8 @@ def attributes() -> Entry:
 
 JAVA = "Java code does not run in diwan: name a connector with camunda:topic, or write Python in a script task"
 NO_JOBS = "diwan has no asynchronous continuations (a step runs in the command that reaches it)"
-H9B = "Camunda start forms, initiators and starters come in a later version"
+FORM_DATA = "forms/camunda_form_data.py"
+STARTERS = "candidate starters by camunda:potentialStarter are not supported: use camunda:candidateStarterGroups/Users"
 ACTIVITIES = ("task", "userTask", "scriptTask", "serviceTask", "sendTask", "receiveTask", "manualTask",
               "businessRuleTask", "subProcess", "transaction", "callActivity")
 INERT_TEST = INVENTORY_TESTS + "test_inert_attributes__deploy_and_run"
@@ -85,8 +88,8 @@ CAMUNDA_INVENTORY: dict[str, Entry] = {
     "ErrorEventDefinition.expression": refused("error events raised by an expression are not supported: the worker " "reports a BPMN error (handleBpmnError)"),
     "Error": attributes(),
     "Error.errorMessage": implemented(MAPPINGS + "test_error_code_variable__error_end_event_message"),
-    "PotentialStarter": not_yet(H9B),
-    "PotentialStarter.resourceAssignmentExpression": not_yet(H9B),
+    "PotentialStarter": refused(STARTERS),
+    "PotentialStarter.resourceAssignmentExpression": refused(STARTERS),
     "FormSupported": attributes(),
     "FormSupported.formHandlerClass": refused(JAVA),
     "FormSupported.formKey": implemented(EXISTING["formKey"]),
@@ -97,13 +100,13 @@ CAMUNDA_INVENTORY: dict[str, Entry] = {
     "TemplateSupported.modelerTemplate": inert(INERT_TEST),
     "TemplateSupported.modelerTemplateVersion": inert(INERT_TEST),
     "Initiator": attributes(),
-    "Initiator.initiator": not_yet(H9B),
+    "Initiator.initiator": implemented("tests/engine/test_camunda_starters.py::test_initiator__the_starter_is_stored_and_assigned", by="translate._camunda_starters"),
     "ScriptTask": attributes(),
     "ScriptTask.resultVariable": implemented(MAPPINGS + "test_script_result_variable__last_expression"),
     "ScriptTask.resource": refused("external script resources are not supported: write the script in the diagram"),
     "Process": attributes(),
-    "Process.candidateStarterGroups": not_yet(H9B),
-    "Process.candidateStarterUsers": not_yet(H9B),
+    "Process.candidateStarterGroups": implemented("tests/engine/test_camunda_starters.py::test_candidate_starters__groups_and_users_of_the_diagram"),
+    "Process.candidateStarterUsers": implemented("tests/engine/test_camunda_starters.py::test_candidate_starters__groups_and_users_of_the_diagram"),
     "Process.versionTag": inert(INERT_TEST),
     "Process.historyTimeToLive": inert(INERT_TEST),
     "Process.isStartableInTasklist": inert(INERT_TEST, allowed=("true",)),
@@ -173,8 +176,8 @@ CAMUNDA_INVENTORY: dict[str, Entry] = {
     "Entry.value": implemented(MAPPINGS + "test_input_output__list_map_nested"),
     "Entry.definition": implemented(MAPPINGS + "test_input_output__list_map_nested"),
     "Value": implemented(MAPPINGS + "test_input_output__list_map_nested"),
-    "Value.id": not_yet(H9B + " (enumeration values of form fields)"),
-    "Value.name": not_yet(H9B + " (enumeration values of form fields)"),
+    "Value.id": implemented("tests/engine/test_camunda_form_data.py::test_form_data__task_form_is_validated_and_readonly_dropped"),
+    "Value.name": implemented("tests/engine/test_camunda_form_data.py::test_form_data__deployed_as_form_js_forms"),
     "Value.value": implemented(MAPPINGS + "test_input_output__list_map_nested"),
     "Script": implemented(MAPPINGS + "test_input_output__python_script_parameter"),
     "Script.scriptFormat": implemented(MAPPINGS + "test_input_output__python_script_parameter", allowed=("python", "python3", "text/x-python")),
@@ -220,23 +223,23 @@ CAMUNDA_INVENTORY: dict[str, Entry] = {
     "FormProperty.datePattern": refused("Camunda form properties are not supported"),
     "FormProperty.default": refused("Camunda form properties are not supported"),
     "FormProperty.values": refused("Camunda form properties are not supported"),
-    "FormData": not_yet(H9B),
-    "FormData.fields": not_yet(H9B),
-    "FormData.businessKey": not_yet(H9B),
-    "FormField": not_yet(H9B),
-    "FormField.id": not_yet(H9B),
-    "FormField.label": not_yet(H9B),
-    "FormField.type": not_yet(H9B),
-    "FormField.datePattern": not_yet(H9B),
-    "FormField.defaultValue": not_yet(H9B),
-    "FormField.properties": not_yet(H9B),
-    "FormField.validation": not_yet(H9B),
-    "FormField.values": not_yet(H9B),
-    "Validation": not_yet(H9B),
-    "Validation.constraints": not_yet(H9B),
-    "Constraint": not_yet(H9B),
-    "Constraint.name": not_yet(H9B),
-    "Constraint.config": not_yet(H9B),
+    "FormData": implemented("tests/engine/test_camunda_form_data.py::test_form_data__deployed_as_form_js_forms"),
+    "FormData.fields": implemented("tests/engine/test_camunda_form_data.py::test_form_data__deployed_as_form_js_forms"),
+    "FormData.businessKey": refused("give the business key when starting the instance", by=FORM_DATA),
+    "FormField": implemented("tests/engine/test_camunda_form_data.py::test_form_data__deployed_as_form_js_forms"),
+    "FormField.id": implemented("tests/engine/test_camunda_form_data.py::test_form_data__deployed_as_form_js_forms"),
+    "FormField.label": implemented("tests/engine/test_camunda_form_data.py::test_form_data__deployed_as_form_js_forms"),
+    "FormField.type": implemented("tests/engine/test_camunda_form_data.py::test_form_data__start_form_is_validated"),
+    "FormField.datePattern": refused("dates of generated forms are ISO (YYYY-MM-DD)", by=FORM_DATA),
+    "FormField.defaultValue": implemented("tests/engine/test_camunda_form_data.py::test_form_data__deployed_as_form_js_forms"),
+    "FormField.properties": refused("camunda:properties on a form field are not supported", by=FORM_DATA),
+    "FormField.validation": implemented("tests/engine/test_camunda_form_data.py::test_form_data__start_form_is_validated"),
+    "FormField.values": implemented("tests/engine/test_camunda_form_data.py::test_form_data__task_form_is_validated_and_readonly_dropped"),
+    "Validation": implemented("tests/engine/test_camunda_form_data.py::test_form_data__start_form_is_validated"),
+    "Validation.constraints": implemented("tests/engine/test_camunda_form_data.py::test_form_data__start_form_is_validated"),
+    "Constraint": implemented("tests/engine/test_camunda_form_data.py::test_form_data__start_form_is_validated"),
+    "Constraint.name": implemented("tests/engine/test_camunda_form_data.py::test_form_data__start_form_is_validated"),
+    "Constraint.config": implemented("tests/engine/test_camunda_form_data.py::test_form_data__start_form_is_validated"),
     "ConditionalEventDefinitionExtension": attributes(),
     "ConditionalEventDefinitionExtension.variableName": refused("conditional events are not supported"),
     "ConditionalEventDefinitionExtension.variableEvents": refused("conditional events are not supported"),

@@ -64,7 +64,7 @@ EXPRESSIONS: tuple[Expression, ...] = (
                ("xpath:.//bpmn:timeDate", "xpath:.//bpmn:timeDuration", "xpath:.//bpmn:timeCycle",
                 "xpath:.//bpmn:{}", "xpath:.//bpmn:timerEventDefinition"),
                "EngineTimeDate, EngineDuration, EngineCycle (runtime/timer_events.py)", "eval",
-               "translated from ISO 8601 and checked (translate.translate_bpmn); one value per timer and one timer "
+               "translated from ISO 8601 (or checked as Quartz cron, runtime/cron.py) and checked (translate.translate_bpmn); one value per timer and one timer "
                "per event (structure.timers); a value anywhere but directly in a timerEventDefinition is refused "
                "(here: misplaced)"),
     Expression("script", "bpmn:scriptTask/bpmn:script", ("xpath:.//bpmn:script",),
@@ -176,7 +176,8 @@ NOT_EVALUATED: dict[str, str] = {
     "xpath:.//bpmn:businessRuleTask": "business rule tasks", "attribute:camunda:formKey": "a form key",
     "xpath:.//bpmn:extensionElements/camunda:properties/camunda:property":
     "connector properties (passed as strings)", "get:value": "a property value (a string)",
-    "xpath:.//camunda:formData/camunda:formField": "Camunda form fields (unused: diwan uses form-js)",
+    "xpath:.//camunda:formData/camunda:formField": "Camunda form fields (SpiffWorkflow's copy is unused: diwan translates camunda:formData into a form-js form "
+    "at deploy, forms/camunda_form_data.py, and validates submissions with it)",
     "get:type": "a form field type", "get:label": "a label", "get:defaultValue": "a default (a string)",
     "get:camunda": "a namespace", "get:config": "a validation setting (a string)",
     # DMN structure

@@ -8,7 +8,9 @@ step leaves an audit record in `self.events` for the command to append.
 """
 from __future__ import annotations
 
+import ast
 import weakref
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -100,6 +102,7 @@ class WorkflowRun:
         self.projection: Projection | None = None  # as saved by the last command
         self.max_steps = 10_000
         self._steps = 0
+        self._granted = 0  # steps granted by multi-instances created in this command
         self._seeded: dict[Any, dict] = {}
         self.last_deleted: list[str] = []
         self._scoped_writes: dict[str, Any] = {}  # written to an activity's scope, not the instance
@@ -129,6 +132,7 @@ class WorkflowRun:
     def begin_command(self) -> None:
         """A new command: its own step budget, script time and audit events."""
         self._steps = 0
+        self._granted = 0
         self.events = []
         self.wf.script_engine.begin_command()
 
@@ -146,7 +150,11 @@ class WorkflowRun:
         self.variables.update(data)
         if start_event is not None:
             first = self.wf.get_next_task(state=TaskState.READY)
-            first.run()  # the internal Start task: predicts every start event
+            self.engine.starting_event = start_event  # a cron timer start passes at once (timer_events.py)
+            try:
+                first.run()  # the internal Start task: predicts every start event
+            finally:
+                self.engine.starting_event = None
             for task in list(self.wf.get_tasks()):
                 spec = task.task_spec
                 if isinstance(spec, StartEvent) and task.workflow is self.wf:
@@ -180,6 +188,7 @@ class WorkflowRun:
         # After the outputs: the listeners' events fold after task_completed, which holds them.
         self.run_listeners(task, "complete")
         self.run_listeners(task, "end")
+        self._shed(task)
         self.step()
         return changes, deleted
 
@@ -228,6 +237,10 @@ class WorkflowRun:
         if errored:
             raise StepFailed(errored[0].task_spec.bpmn_id, "the task failed")
 
+    def grant_steps(self, steps: int) -> None:
+        """A multi-instance created an instance: one pass through it does not count as a loop."""
+        self._granted += steps
+
     def compact(self) -> int:
         return compact(self.wf)
 
@@ -235,7 +248,7 @@ class WorkflowRun:
     def _will_run(self, task) -> None:
         self._running = task.task_spec.bpmn_id
         self._steps += 1
-        if self._steps > self.max_steps:
+        if self._steps > self.max_steps + self._granted:
             raise RunawayLoop(
                 f"more than {self.max_steps} engine steps without reaching a wait state "
                 f"(last element {task.task_spec.bpmn_id or task.task_spec.name}): a loop without a "
@@ -249,6 +262,7 @@ class WorkflowRun:
         # those back would undo later writes.
         changes = self._write_back(task) if isinstance(spec, _WRITES_VARIABLES) else self._discard(task)
         deleted = self.last_deleted
+        self._shed(task)
         if spec.bpmn_id is None:
             return
         if self._has_scopes:
@@ -288,7 +302,12 @@ class WorkflowRun:
             for scope in reversed(chain):
                 task.data.update(snapshot(scope))
         else:
-            task.data.update(snapshot(self.variables))  # copies: SpiffWorkflow merges data in place
+            names = _script_names(task) if local else None
+            if names is None:
+                task.data.update(snapshot(self.variables))  # copies: SpiffWorkflow merges data in place
+            else:  # a multi-instance instance's script: the variables it names (a copy of all per instance was quadratic)
+                variables = self.variables
+                task.data.update(snapshot({n: variables[n] for n in names if n in variables}))
         task.data.update(local)
         self._seeded[task.id] = snapshot(task.data)
 
@@ -459,6 +478,15 @@ class WorkflowRun:
             return {}
         chain, root = self.scope_chain(task) if self._has_scopes else ([], self.variables)
         return self._propagate(self._checked(values), chain, root)
+
+    def _shed(self, task) -> None:
+        """A finished multi-instance instance keeps only its item: its parent merged what it
+        produced, and the variables are the engine's (a copy in each of 10,000 instances was
+        the case's memory and every command's cost)."""
+        internal = task.internal_data
+        if ("key_or_index" in internal or "item" in internal) and task.has_state(TaskState.FINISHED_MASK):
+            local = _locals(task) if self._has_items else {}
+            task.data = {k: v for k, v in task.data.items() if k in local}
 
     def _discard(self, task) -> dict:
         self._seeded.pop(task.id, None)
@@ -635,6 +663,30 @@ def _locals(task) -> dict:
         else:
             t = parent
     return out
+
+
+def _script_names(task) -> frozenset[str] | None:
+    """The names a multi-instance instance's script task reads or writes, or None when the task
+    is not a plain script task (anything else is seeded with every variable).
+
+    The sandbox gives a script no way to reach a variable it does not name (no `globals`,
+    `locals`, `vars`, `eval`, attribute access to frames), so seeding only those is exact."""
+    spec = task.task_spec
+    script = getattr(spec, "script", None)
+    if not isinstance(script, str) or not isinstance(spec, ScriptEngineTask) or not (
+            "key_or_index" in task.internal_data or "item" in task.internal_data) \
+            or getattr(spec, "prescript", None) or getattr(spec, "postscript", None):
+        return None
+    return _names_in(script)
+
+
+@lru_cache(maxsize=512)
+def _names_in(script: str) -> frozenset[str] | None:
+    try:
+        tree = ast.parse(script)
+    except SyntaxError:
+        return None
+    return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
 
 
 def _decision_outputs(spec) -> list[str]:

@@ -110,8 +110,8 @@ def problems(body: str, extra: str = "") -> list[tuple[str | None, str]]:
      '</bpmn:extensionElements></bpmn:serviceTask>', "t", "camunda:field is not supported: field injection"),
     ('<bpmn:callActivity id="t" calledElement="c" camunda:calledElementBinding="version" '
      'camunda:calledElementVersion="3"/>', "t", 'camunda:calledElementBinding="version" is not supported'),
-    ('<bpmn:userTask id="t"><bpmn:extensionElements><camunda:formData><camunda:formField id="a" type="string"/>'
-     '</camunda:formData></bpmn:extensionElements></bpmn:userTask>', "t", "camunda:formData is not supported yet"),
+    ('<bpmn:startEvent id="t"><bpmn:extensionElements><camunda:potentialStarter/></bpmn:extensionElements>'
+     '</bpmn:startEvent>', "t", "camunda:potentialStarter is not supported"),
     ('<bpmn:userTask id="t"><bpmn:extensionElements><camunda:bogus/></bpmn:extensionElements></bpmn:userTask>', "t",
      "camunda:bogus is not a Camunda 7 element"),
     ('<bpmn:userTask id="t" camunda:topic="x"/>', "t", "camunda:topic is not a Camunda attribute of bpmn:userTask"),
@@ -290,3 +290,17 @@ def test_inventory__one_entry_per_line():
     body = source.split("CAMUNDA_INVENTORY: dict[str, Entry] = {\n", 1)[1].split("\n}\n", 1)[0]
     keys = [re.match(r'    "([^"]+)": ', line) for line in body.splitlines()]
     assert all(keys) and [k[1] for k in keys] == list(CAMUNDA_INVENTORY)
+
+
+def test_inventory__entries_checked_elsewhere_are_refused_there(engine):
+    """Entries with `by` are left to the module that reads them, which names the field itself."""
+    delegated = {k: e for k, e in CAMUNDA_INVENTORY.items() if e.by}
+    assert set(delegated) == {"FormField.datePattern", "FormField.properties", "FormData.businessKey",
+                              "Initiator.initiator"}
+    body = around('<bpmn:userTask id="t"><bpmn:extensionElements><camunda:formData businessKey="k">'
+                  '<camunda:formField id="a" type="date" datePattern="dd/MM/yyyy"/></camunda:formData>'
+                  '</bpmn:extensionElements></bpmn:userTask>')
+    with pytest.raises(InvalidDefinition) as err:
+        engine.deploy([("a.bpmn", bpmn(body))])
+    text = " ".join(p["message"] for p in err.value.errors)
+    assert "businessKey is not supported" in text and "datePattern" in text
