@@ -112,9 +112,9 @@ class WorkflowRun:
         # task has local variables, and none are looked for up its ancestry).
         self._has_items = any(_names_items(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
         # Whether any activity opens a variable scope (camunda:inputOutput, camunda:in/out).
-        self._has_scopes = any(_opens_scopes(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
-        self._has_hooks = any(scopes.has_hooks(t) for spec in (workflow.spec, *workflow.subprocess_specs.values())
-                              for t in spec.task_specs.values())
+        specs = (workflow.spec, *workflow.subprocess_specs.values())
+        self._has_scopes = any(_mappings(spec)[0] for spec in specs)
+        self._has_hooks = any(_mappings(spec)[1] for spec in specs)
 
     # -- life cycle ---------------------------------------------------------------------
     @classmethod
@@ -640,8 +640,18 @@ def _names_items(process_spec) -> bool:
     return known
 
 
-def _opens_scopes(process_spec) -> bool:
-    return any(scopes.opens_scope(spec) for spec in process_spec.task_specs.values())
+_MAPPINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by process spec: asked once
+
+
+def _mappings(process_spec) -> tuple[bool, bool]:
+    """Whether any activity of the process opens a variable scope, and whether any has listeners
+    or a scope (runtime/scopes.py); else no task looks for scopes up its ancestry."""
+    known = _MAPPINGS.get(process_spec)
+    if known is None:
+        specs = process_spec.task_specs.values()
+        known = _MAPPINGS[process_spec] = (any(scopes.opens_scope(t) for t in specs),
+                                           any(scopes.has_hooks(t) for t in specs))
+    return known
 
 
 def _locals(task) -> dict:

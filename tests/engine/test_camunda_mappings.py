@@ -397,3 +397,16 @@ def test_input_output__external_task_gets_the_locals_and_maps_the_outputs(engine
     assert work.variables["page"] == 2
     done = engine.complete_external_task(work.id, "w1", {"count": 7, "page": 3})
     assert done.status == "completed" and done.data == {"first": 1, "count": 7, "pages": 7}
+
+
+def test_input_output__call_activity_locals_seen_by_the_callee(engine):
+    deploy_one(engine, '<bpmn:callActivity id="t" calledElement="callee">' +
+               io(inp("x", "${a * 2}"), out("r", "${result}")) + "</bpmn:callActivity>", more=[callee_file()])
+    # without camunda:in/out the callee shares the variables, and sees the call's locals over them
+    assert engine.start("p", {"a": 2}).data == {"a": 2, "result": 40, "r": 40}
+
+
+def test_deferred_expression__in_a_camunda_attribute(engine):
+    deploy_one(engine, '<bpmn:userTask id="t" camunda:assignee="#{clerk}"/>')
+    inst = engine.start("p", {"clerk": "amina"})
+    assert [t.assignee for t in ready(engine, inst)] == ["amina"]
