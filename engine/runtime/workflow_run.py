@@ -395,11 +395,12 @@ class WorkflowRun:
         return bool(chain) or root is not self.variables or scopes.has_hooks(task.task_spec)
 
     def scope_locals(self, task) -> dict:
-        """The variables of the scopes a task is in (an external task's local variables)."""
+        """The variables of the scopes a task is in (an external task's local variables); inside an
+        isolated call they are all the task sees, which `_isolated` says to the fetch."""
         if not self._has_scopes:
             return {}
         chain, root = self.scope_chain(task)
-        view = {} if root is self.variables else snapshot(root)
+        view = {} if root is self.variables else {**snapshot(root), "_isolated": True}
         for scope in reversed(chain):
             view.update(snapshot(scope))
         return view

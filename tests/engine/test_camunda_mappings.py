@@ -410,3 +410,19 @@ def test_deferred_expression__in_a_camunda_attribute(engine):
     deploy_one(engine, '<bpmn:userTask id="t" camunda:assignee="#{clerk}"/>')
     inst = engine.start("p", {"clerk": "amina"})
     assert [t.assignee for t in ready(engine, inst)] == ["amina"]
+
+
+def test_call_in__an_external_task_of_the_callee_sees_only_the_mapped_variables(engine):
+    from engine import FetchAndLock, TopicRequest
+    body = ('<bpmn:startEvent id="cs"/><bpmn:sequenceFlow id="cf1" sourceRef="cs" targetRef="cw"/>'
+            '<bpmn:serviceTask id="cw" camunda:type="external" camunda:topic="scan"/>'
+            '<bpmn:sequenceFlow id="cf2" sourceRef="cw" targetRef="ce"/><bpmn:endEvent id="ce"/>')
+    callee = ("callee.bpmn", bpmn(body, pid="callee").replace(b'id="defs"', b'id="defs_callee"'))
+    deploy_one(engine, call('<camunda:in source="a" target="x"/><camunda:out source="count" target="n"/>'),
+               more=[callee])
+    inst = engine.start("p", {"a": 1, "secret": "s"})
+    worker = Actor("robot", roles=("worker",))
+    [work] = engine.fetch_and_lock(FetchAndLock(worker, "w1", 1, (TopicRequest("scan", 60_000),)))
+    assert work.variables == {"x": 1}
+    done = engine.complete_external_task(work.id, "w1", {"count": 4})
+    assert done.data == {"a": 1, "secret": "s", "n": 4}
