@@ -111,7 +111,7 @@ CAMUNDA_INVENTORY: dict[str, Entry] = {
     "Process.historyTimeToLive": inert(INERT_TEST),
     "Process.isStartableInTasklist": inert(INERT_TEST, allowed=("true",)),
     "EscalationEventDefinitionExtension": attributes(),
-    "EscalationEventDefinitionExtension.escalationCodeVariable": refused( "camunda:escalationCodeVariable is not supported yet: the escalation code is the boundary event's own"),
+    "EscalationEventDefinitionExtension.escalationCodeVariable": implemented(MAPPINGS + "test_escalation_code_variable__boundary"),
     "FormalExpression": attributes(),
     "FormalExpression.resource": refused("external expression resources are not supported: write the expression " "in the diagram"),
     "Assignable": attributes(),

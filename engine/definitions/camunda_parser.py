@@ -47,7 +47,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 from lxml import etree
 
 from ..runtime.decision_task import DecisionTask
-from ..runtime.error_events import CamundaErrorEventDefinition
+from ..runtime.error_events import CamundaErrorEventDefinition, CamundaEscalationEventDefinition
 from ..runtime.scopes import ScopedTask
 from . import io_mappings
 from ..runtime.multi_instance import ReportingParallelMultiInstance, ReportingSequentialMultiInstance
@@ -93,6 +93,13 @@ class CamundaAttributesMixin:
 class EngineTimerMixin(CamundaAttributesMixin):
     """Event parsers whose timers ask the engine clock, and whose error definitions carry Camunda's
     error message and error variables (runtime/error_events.py)."""
+
+    def parse_escalation_event(self, escalation_event):
+        parsed = super().parse_escalation_event(escalation_event)
+        return CamundaEscalationEventDefinition(
+            parsed.name, parsed.code,
+            code_variable=escalation_event.get(f"{{{CAMUNDA_MODEL_NS}}}escalationCodeVariable"),
+            description=parsed.description)
 
     def parse_error_event(self, error_event):
         parsed = super().parse_error_event(error_event)

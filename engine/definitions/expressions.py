@@ -114,6 +114,7 @@ NOT_EVALUATED: dict[str, str] = {
     # Camunda mappings and error variables (camunda_parser.py, io_mappings.py): names and flags
     "get:{{}}errorMessage": "an error's message (text)", "get:message": "a dict key",
     "get:{{}}errorCodeVariable": "a variable name", "get:{{}}errorMessageVariable": "a variable name",
+    "get:{{}}escalationCodeVariable": "a variable name",
     "get:key": "a map key", "get:source": "a variable name", "get:target": "a variable name",
     "get:local": "a flag (refused unless false)", "get:businessKey": "checked to be the instance's",
     "get:variables": "\"all\"", "get:resource": "refused", "get:scriptFormat": "Python only",

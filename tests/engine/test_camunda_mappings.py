@@ -426,3 +426,13 @@ def test_call_in__an_external_task_of_the_callee_sees_only_the_mapped_variables(
     assert work.variables == {"x": 1}
     done = engine.complete_external_task(work.id, "w1", {"count": 4})
     assert done.data == {"a": 1, "secret": "s", "n": 4}
+
+
+def test_escalation_code_variable__boundary(engine):
+    inner = '<bpmn:endEvent id="in1"><bpmn:escalationEventDefinition escalationRef="esc"/></bpmn:endEvent>'
+    body = with_boundary(inner, "").replace(
+        '<bpmn:errorEventDefinition errorRef="err" />',
+        '<bpmn:escalationEventDefinition escalationRef="esc" camunda:escalationCodeVariable="level"/>')
+    engine.deploy([("a.bpmn", bpmn(body, '<bpmn:escalation id="esc" name="Chef" escalationCode="TO_CHIEF"/>'))])
+    inst = engine.start("p", {})
+    assert inst.status == "completed" and inst.data == {"level": "TO_CHIEF"}
