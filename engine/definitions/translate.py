@@ -129,6 +129,12 @@ def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None
     return problems
 
 
+# Elements whose whole text may be one JUEL expression (a script's `#{` is Python: a comment).
+_EXPRESSION_TEXTS = frozenset({"conditionExpression", "timeDate", "timeDuration", "timeCycle", "loopCardinality",
+                               "completionCondition", "loopCondition", "inputParameter", "outputParameter",
+                               "entry", "value"})
+
+
 def deferred_to_immediate(root: etree._Element) -> None:
     """`#{...}` (JUEL's deferred form) is read as `${...}` wherever a whole text or Camunda attribute
     is one expression: Camunda 7 evaluates both alike."""
@@ -136,7 +142,7 @@ def deferred_to_immediate(root: etree._Element) -> None:
         if not isinstance(node.tag, str):
             continue
         text = (node.text or "").strip()
-        if text.startswith("#{") and text.endswith("}") and len(node) == 0:
+        if text.startswith("#{") and text.endswith("}") and len(node) == 0 and etree.QName(node).localname in _EXPRESSION_TEXTS:
             node.text = "$" + text[1:]
         for name, value in node.attrib.items():
             v = value.strip()

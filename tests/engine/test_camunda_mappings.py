@@ -436,3 +436,8 @@ def test_escalation_code_variable__boundary(engine):
     engine.deploy([("a.bpmn", bpmn(body, '<bpmn:escalation id="esc" name="Chef" escalationCode="TO_CHIEF"/>'))])
     inst = engine.start("p", {})
     assert inst.status == "completed" and inst.data == {"level": "TO_CHIEF"}
+
+
+def test_deferred_expression__a_script_comment_stays_python(engine):
+    deploy_one(engine, script_task("t", "#{not JUEL}\nx = 1  #{nor this}"))
+    assert engine.start("p", {}).data == {"x": 1}
