@@ -195,7 +195,7 @@ CAMUNDA_INVENTORY: dict[str, Entry] = {
     "Collectable.elementVariable": implemented(EXISTING["collection"]),
     "FailedJobRetryTimeCycle": refused(NO_JOBS + ": failing timer firings and deliveries are retried as the " "DIWAN_* settings say"),
     "FailedJobRetryTimeCycle.body": refused(NO_JOBS),
-    "ExecutionListener": implemented(MAPPINGS + "test_execution_listeners__start_and_end", only_on=ACTIVITIES),
+    "ExecutionListener": implemented(MAPPINGS + "test_execution_listeners__start_and_end", only_on=(*ACTIVITIES, "process")),
     "ExecutionListener.expression": refused(JAVA),
     "ExecutionListener.class": refused(JAVA),
     "ExecutionListener.delegateExpression": refused(JAVA),

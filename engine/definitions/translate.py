@@ -158,7 +158,7 @@ def _camunda_mappings(root: etree._Element, fail) -> None:
     """camunda:inputOutput, camunda:in/out and camunda:resultVariable: read as the runtime will
     (io_mappings.py), every Python they evaluate checked by the sandbox; a script task's
     resultVariable becomes an assignment of its final expression statement."""
-    for node in root.iter(*(f"{{{BPMN}}}{t}" for t in MAPPED_ACTIVITIES)):
+    for node in root.iter(*(f"{{{BPMN}}}{t}" for t in (*MAPPED_ACTIVITIES, "process"))):
         tag = etree.QName(node).localname
         try:
             for scripts in (io_mappings.listeners(node) or {}).values():

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity
 
 from ..definitions.io_mappings import RESULT
 
@@ -44,12 +45,20 @@ class ScopedTask:
     and, for a user task, its create task listeners run (WorkflowRun.enter_activity)."""
 
     def _update_hook(self, my_task):
-        if has_hooks(self) and ENTERED not in my_task.internal_data:
+        if (has_hooks(self) or _calls_listening(self, my_task)) and ENTERED not in my_task.internal_data:
             run = getattr(my_task.workflow.script_engine, "run", None)
             if run is not None:
                 my_task.internal_data[ENTERED] = True
                 run.enter_activity(my_task)
         return super()._update_hook(my_task)
+
+
+def _calls_listening(spec, task) -> bool:
+    """A call activity whose called process has execution listeners of its own."""
+    if not isinstance(spec, CallActivity):
+        return False
+    callee = task.workflow.top_workflow.subprocess_specs.get(spec.spec)
+    return bool(getattr(callee, "camunda_listeners", None))
 
 
 def value_of(engine, task, value: list, data: dict) -> Any:

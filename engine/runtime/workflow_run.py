@@ -148,6 +148,7 @@ class WorkflowRun:
         the command are cancelled, so an instance never waits on a start event.
         """
         self.variables.update(data)
+        self._process_listeners(self.wf.spec, "start", [], self.variables)
         if start_event is not None:
             first = self.wf.get_next_task(state=TaskState.READY)
             self.engine.starting_event = start_event  # a cron timer start passes at once (timer_events.py)
@@ -236,6 +237,10 @@ class WorkflowRun:
         errored = list(self._live(TaskState.ERROR))
         if errored:
             raise StepFailed(errored[0].task_spec.bpmn_id, "the task failed")
+        if self._has_hooks and getattr(self.wf.spec, "camunda_listeners", None) \
+                and not self.wf.data.get("diwan_process_ended") and self.wf.is_completed():
+            self.wf.data["diwan_process_ended"] = True
+            self._process_listeners(self.wf.spec, "end", [], self.variables)
 
     def grant_steps(self, steps: int) -> None:
         """A multi-instance created an instance: one pass through it does not count as a loop."""
@@ -265,6 +270,11 @@ class WorkflowRun:
         self._shed(task)
         if spec.bpmn_id is None:
             return
+        if self._has_hooks and self._callee(task) is not None:  # the called process ended
+            pending = self._scoped_writes, self._scoped_deletes
+            self._scoped_writes, self._scoped_deletes = {}, []
+            self._process_listeners(self._callee(task), "end", *self._callee_view(task), task=task)
+            self._scoped_writes, self._scoped_deletes = pending
         if self._has_scopes:
             changes = {**changes, **self._leave_scope(task)}
         if isinstance(spec, BoundaryEvent):
@@ -347,6 +357,9 @@ class WorkflowRun:
         if scopes.opens_scope(task.task_spec):
             self.enter_scope(task)
         self.run_listeners(task, "start")
+        callee = self._callee(task)
+        if callee is not None:  # the called process's start listeners, before its start event
+            self._process_listeners(callee, "start", *self._callee_view(task), task=task)
         if task.task_spec.manual:
             self.run_listeners(task, "create")
 
@@ -354,14 +367,40 @@ class WorkflowRun:
         """Run the activity's Python listener scripts for `event` over the variables it sees; what
         they change is written as a script's changes are (an audit event each)."""
         scripts = ((task.task_spec.extensions or {}).get("camunda:listeners") or {}).get(event)
-        for script in scripts or ():
+        if scripts:
             chain, root = self.scope_chain(task) if self._has_scopes else ([], self.variables)
+            self._listen(scripts, event, chain, root, task.task_spec.bpmn_id, task)
+
+    def _process_listeners(self, process_spec, event: str, chain: list[dict], root: dict, task=None) -> None:
+        """A process's own execution listeners (bpmn:process extension elements), at its start or
+        end; a called process's run over the callee's variables."""
+        scripts = (getattr(process_spec, "camunda_listeners", None) or {}).get(event)
+        if scripts:
+            self._listen(scripts, event, chain, root, process_spec.name, task)
+
+    def _callee(self, task):
+        """The process a call activity calls, when it has listeners of its own."""
+        if not isinstance(task.task_spec, CallActivity):
+            return None
+        callee = self.wf.subprocess_specs.get(task.task_spec.spec)
+        return callee if getattr(callee, "camunda_listeners", None) else None
+
+    def _callee_view(self, task) -> tuple[list[dict], dict]:
+        """The scopes and root a called process's tasks see (its call's scope when isolated)."""
+        if task.internal_data.get(scopes.ISOLATED):
+            return [], task.internal_data[scopes.SCOPE]
+        return self.scope_chain(task) if self._has_scopes else ([], self.variables)
+
+    def _listen(self, scripts, event: str, chain: list[dict], root: dict, element: str, task) -> None:
+        for script in scripts:
             view = self._view(chain, root)
             before = snapshot(view)
-            self.engine.current_element = task.task_spec.bpmn_id
+            self.engine.current_element = element
             try:
                 self.engine.execute_over(view, script)
             except Exception as exc:
+                if task is None:
+                    raise StepFailed(element, f"{event} listener: {type(exc).__name__}: {exc}") from exc
                 raise WorkflowTaskException(f"{event} listener: {type(exc).__name__}: {exc}", task=task,
                                             exception=exc) from exc
             changed = self._checked({k: v for k, v in view.items()
@@ -380,12 +419,13 @@ class WorkflowRun:
             if self._scoped_writes:
                 payload["scoped"] = {"changes": self._scoped_writes, "deleted": []}
                 self._scoped_writes = {}
-            recorded = self.engine.recorder.take(task.task_spec.bpmn_id)
+            recorded = self.engine.recorder.take(element)
             if recorded:
                 payload["recorded"] = recorded
-            self.events.append({"type": "listener_ran", "element_id": task.task_spec.bpmn_id,
-                                "task_id": id_text(task.id), "payload": payload})
-            task.data.update(snapshot(changed))
+            self.events.append({"type": "listener_ran", "element_id": element,
+                                "task_id": id_text(task.id) if task is not None else None, "payload": payload})
+            if task is not None:
+                task.data.update(snapshot(changed))
 
     def scoped(self, task) -> bool:
         """Whether a task's variables are not simply the instance's (scopes or listeners)."""
@@ -651,7 +691,8 @@ def _mappings(process_spec) -> tuple[bool, bool]:
     if known is None:
         specs = process_spec.task_specs.values()
         known = _MAPPINGS[process_spec] = (any(scopes.opens_scope(t) for t in specs),
-                                           any(scopes.has_hooks(t) for t in specs))
+                                           any(scopes.has_hooks(t) for t in specs)
+                                           or bool(getattr(process_spec, "camunda_listeners", None)))
     return known
 
 

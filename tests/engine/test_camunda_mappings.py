@@ -441,3 +441,30 @@ def test_escalation_code_variable__boundary(engine):
 def test_deferred_expression__a_script_comment_stays_python(engine):
     deploy_one(engine, script_task("t", "#{not JUEL}\nx = 1  #{nor this}"))
     assert engine.start("p", {}).data == {"x": 1}
+
+
+def with_process_listeners(content: bytes, pid: str, start: str, end: str) -> bytes:
+    hooks = ("<bpmn:extensionElements>" + listener("executionListener", "start", start) +
+             listener("executionListener", "end", end) + "</bpmn:extensionElements>")
+    head = f'<bpmn:process id="{pid}" isExecutable="true">'
+    return content.replace(head.encode(), (head + hooks).encode())
+
+
+def test_execution_listeners__of_the_process(engine):
+    body = bpmn(around('<bpmn:userTask id="t"/>'))
+    engine.deploy([("a.bpmn", with_process_listeners(body, "p", "opened = True", "closed = opened"))])
+    inst = engine.start("p", {})
+    assert inst.data == {"opened": True}
+    [task] = ready(engine, inst)
+    done = engine.complete_task(task.id, {}, actor=ANY)
+    assert done.status == "completed" and done.data == {"opened": True, "closed": True}
+    ran = [(e.type, e.element_id, e.payload.get("event")) for e in engine.history(inst.id) if e.type == "listener_ran"]
+    assert ran == [("listener_ran", "p", "start"), ("listener_ran", "p", "end")]
+
+
+def test_execution_listeners__of_a_called_process_run_in_its_variables(engine):
+    name, content = callee_file("result = x * 10 + started")
+    callee = (name, with_process_listeners(content, "callee", "started = 1", "result = result + 1000"))
+    deploy_one(engine, call('<camunda:in source="a" target="x"/><camunda:out source="result" target="r"/>'),
+               more=[callee])
+    assert engine.start("p", {"a": 2}).data == {"a": 2, "r": 1021}
