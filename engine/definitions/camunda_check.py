@@ -43,6 +43,9 @@ EXTENDS: dict[str, tuple[str, ...]] = {
     "Collectable": ("bpmn:MultiInstanceLoopCharacteristics",),
     "ConditionalEventDefinitionExtension": ("bpmn:ConditionalEventDefinition",),
 }
+# Where diwan reads more than Camunda: a manual task is offered in the inbox like a user task, so it
+# takes the assignment attributes (camunda_parser.py reads them on every task).
+DIWAN_EXTENDS: dict[str, tuple[str, ...]] = {"Assignable": ("bpmn:ManualTask",)}
 # Camunda super classes that carry properties (the descriptor's superClass, "Element" left out).
 SUPER: dict[str, tuple[str, ...]] = {
     "In": ("InOutBinding",), "Out": ("InOutBinding",),
@@ -90,6 +93,7 @@ def _extension_types(bpmn_types: set[str]) -> list[str]:
     while changed:
         changed = False
         for name, targets in EXTENDS.items():
+            targets = targets + DIWAN_EXTENDS.get(name, ())
             if name not in found and any(t in bpmn_types or t.removeprefix("camunda:") in found for t in targets):
                 found.append(name)
                 changed = True

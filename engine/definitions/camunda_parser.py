@@ -47,12 +47,13 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 from lxml import etree
 
 from ..runtime.decision_task import DecisionTask
-from ..runtime.error_events import CamundaErrorEventDefinition, CamundaEscalationEventDefinition
+from ..runtime.error_events import with_camunda
 from ..runtime.scopes import ScopedTask
 from . import io_mappings
 from ..runtime.multi_instance import ReportingParallelMultiInstance, ReportingSequentialMultiInstance
 from ..runtime.service_task import ConnectorServiceTask
 from ..runtime.timer_events import EngineCycle, EngineDuration, EngineTimeDate, FirstEventWins
+from .spiff_parser import SpiffExtensionsMixin
 
 CAMUNDA_ATTRIBUTES = (
     "assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority",
@@ -61,8 +62,9 @@ CAMUNDA_ATTRIBUTES = (
 )
 
 
-class CamundaAttributesMixin:
-    """Keeps Camunda attributes and properties in `extensions`; parses MI as standard BPMN."""
+class CamundaAttributesMixin(SpiffExtensionsMixin):
+    """Keeps Camunda attributes and properties in `extensions`; parses MI as standard BPMN (and reads
+    SpiffArena's pre/post scripts and message payloads: spiff_parser.py)."""
 
     def parse_extensions(self, node=None):
         ext = CamundaTaskParser.parse_extensions(self, node)
@@ -95,20 +97,14 @@ class EngineTimerMixin(CamundaAttributesMixin):
     error message and error variables (runtime/error_events.py)."""
 
     def parse_escalation_event(self, escalation_event):
-        parsed = super().parse_escalation_event(escalation_event)
-        return CamundaEscalationEventDefinition(
-            parsed.name, parsed.code,
-            code_variable=escalation_event.get(f"{{{CAMUNDA_MODEL_NS}}}escalationCodeVariable"),
-            description=parsed.description)
+        return with_camunda(super().parse_escalation_event(escalation_event),
+                            code_variable=escalation_event.get(f"{{{CAMUNDA_MODEL_NS}}}escalationCodeVariable"))
 
     def parse_error_event(self, error_event):
-        parsed = super().parse_error_event(error_event)
         error = self.process_parser.parser.errors.get(error_event.get("errorRef")) if error_event.get("errorRef") else None
-        return CamundaErrorEventDefinition(
-            parsed.name, parsed.code, message=(error or {}).get("message"),
-            code_variable=error_event.get(f"{{{CAMUNDA_MODEL_NS}}}errorCodeVariable"),
-            message_variable=error_event.get(f"{{{CAMUNDA_MODEL_NS}}}errorMessageVariable"),
-            description=parsed.description)
+        return with_camunda(super().parse_error_event(error_event), message=(error or {}).get("message"),
+                            code_variable=error_event.get(f"{{{CAMUNDA_MODEL_NS}}}errorCodeVariable"),
+                            message_variable=error_event.get(f"{{{CAMUNDA_MODEL_NS}}}errorMessageVariable"))
 
     def parse_timer_event(self, event):
         description = self.get_event_description(event)

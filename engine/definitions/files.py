@@ -13,6 +13,7 @@ from lxml import etree
 from ..errors import problem
 from ..starters import split_list
 from . import decision_tables, safe_xml
+from .spiff_dialect import item_variable, message_variable, translate_spiff
 from .structure import structure_problems
 from .translate import BPMN, CAMUNDA, NS, strip_comments, translate_bpmn, translate_dmn
 
@@ -161,6 +162,7 @@ def _read_bpmn(filename, source, digest, root, constructs_check):
     problems = structure_problems(root, filename)
     problems += list(constructs_check(root, filename)) if constructs_check else []
     translated = deepcopy(root)
+    problems += translate_spiff(translated, filename)  # before: it writes Camunda forms translate_bpmn reads
     forms: list[dict] = []
     problems += translate_bpmn(translated, filename, forms)
     generated = []
@@ -174,11 +176,18 @@ def _read_bpmn(filename, source, digest, root, constructs_check):
         generated.append(DeployedFile(filename, "form", text, _digest(text), form=form))
     messages = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:message", NS)}
     signals = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:signal", NS)}
-    processes = [_process_info(p, messages, signals) for p in translated.iterfind("bpmn:process", NS)]
+    processes = [_process_info(p, messages, signals) for p in translated.iterfind("bpmn:process", NS)
+                 if not _black_box(p)]
     if not processes:
         problems.append(problem(filename, None, "the file declares no process"))
     return DeployedFile(filename, "bpmn", source, digest, translated=translated, processes=processes,
                         generated=generated), problems
+
+
+def _black_box(proc: etree._Element) -> bool:
+    """A collaboration's black-box pool: a non-executable process with nothing inside (SpiffArena and
+    bpmn-js write one per outside participant). It has nothing to run and is not deployed."""
+    return proc.get("isExecutable") == "false" and not any(isinstance(c.tag, str) for c in proc)
 
 
 def _process_info(proc: etree._Element, messages: dict[str, str], signals: dict[str, str]) -> ProcessInfo:
@@ -188,8 +197,11 @@ def _process_info(proc: etree._Element, messages: dict[str, str], signals: dict[
     for start in proc.iterfind("bpmn:startEvent", NS):
         signal = start.find("bpmn:signalEventDefinition", NS)
         if signal is not None:
-            info.signal_starts.append({"id": start.get("id"),
-                                       "signal": signals.get(signal.get("signalRef"), start.get("name"))})
+            entry = {"id": start.get("id"), "signal": signals.get(signal.get("signalRef"), start.get("name"))}
+            variable = item_variable(proc.getroottree().getroot(), signal, "signal")
+            if variable:  # SpiffArena: the signal's payload becomes this variable
+                entry["variable"] = variable
+            info.signal_starts.append(entry)
         timer = start.find("bpmn:timerEventDefinition", NS)
         if timer is not None:
             for node in timer:
@@ -200,6 +212,9 @@ def _process_info(proc: etree._Element, messages: dict[str, str], signals: dict[
         if definition is not None:
             ref = definition.get("messageRef")
             entry = {"id": start.get("id"), "message": messages.get(ref, start.get("name"))}
+            variable = message_variable(proc.getroottree().getroot(), definition)
+            if variable:  # SpiffArena: the message's data becomes this variable
+                entry["variable"] = variable
             if start.get(f"{{{CAMUNDA}}}initiator"):
                 entry["initiator"] = start.get(f"{{{CAMUNDA}}}initiator")
             info.message_starts.append(entry)

@@ -304,3 +304,10 @@ def test_inventory__entries_checked_elsewhere_are_refused_there(engine):
         engine.deploy([("a.bpmn", bpmn(body))])
     text = " ".join(p["message"] for p in err.value.errors)
     assert "businessKey is not supported" in text and "datePattern" in text
+
+
+def test_existing__manual_task_takes_the_assignment_attributes(engine):
+    engine.deploy([("a.bpmn", bpmn(around('<bpmn:manualTask id="t" camunda:candidateGroups="archives" '
+                                          'camunda:assignee="amina"/>')))])
+    task = _one_task(engine, engine.start("p"))
+    assert (task.candidate_groups, task.assignee) == (["archives"], "amina")

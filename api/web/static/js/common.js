@@ -78,10 +78,10 @@
     event_fired: 'Événement', output_collected: 'Résultats rassemblés', scope_opened: 'Variables locales posées', listener_ran: 'Script d’écoute exécuté',
     external_task_created: 'Tâche externe en attente', external_task_completed: 'Tâche externe terminée',
     external_task_failed: 'Échec de la tâche externe', external_task_bpmn_error: 'Erreur métier de la tâche externe',
-    external_task_cancelled: 'Tâche externe annulée',
+    external_task_cancelled: 'Tâche externe annulée', script_ran: 'Script exécuté',
   };
   const DATA_EVENTS = ['task_completed', 'element_completed', 'output_collected', 'listener_ran', 'external_task_completed',
-                       'external_task_bpmn_error'];
+                       'external_task_bpmn_error', 'script_ran'];
 
   /** Fold the events' data changes (as the server's time travel does); each event gets `diff`. */
   function withDiffs(events) {
@@ -91,6 +91,7 @@
       const before = data;
       data = Object.assign({}, data);
       if (e.type === 'instance_started') data = Object.assign({}, p.data || {});
+      else if (e.type === 'message_correlated' && p.variable) data[p.variable] = Object.assign({}, p.data || {});
       else if (e.type === 'message_correlated') Object.assign(data, p.data || {});
       else if (DATA_EVENTS.includes(e.type)) {
         Object.assign(data, p.changes || {});
