@@ -96,7 +96,8 @@ def _replay(engine, events: list[dict]) -> tuple[WorkflowRun, dict[str, str]]:
         built = engine._built_spec(conn, started["definition_id"], started["bindings"])
     run = WorkflowRun.create(built.spec, built.subprocess_specs, script_engine)
     run.attach(script_engine, engine.settings.max_steps)
-    expected = [e for e in events if e["type"] in ("element_completed", "output_collected", "script_ran")]
+    expected = [e for e in events if e["type"] in ("element_completed", "output_collected", "scope_opened", "listener_ran",
+                                                   "script_ran")]
     cursor = 0
     task_map: dict[str, Any] = {}
     ready_seen: set = set()
@@ -210,7 +211,7 @@ def _compare(want: dict, produced: dict) -> None:
     if want["element_id"] != produced["element_id"] or want["type"] != produced["type"]:
         raise Divergence(want["seq"], f"the record has {want['type']} {want['element_id']}, the replay "
                                       f"{produced['type']} {produced['element_id']}")
-    for key in ("changes", "deleted", "taken", "decision"):
+    for key in ("changes", "deleted", "taken", "decision", "locals", "scoped", "event"):
         if (want["payload"].get(key) or None) != (got_payload.get(key) or None):
             raise Divergence(want["seq"], f"{want['element_id']}: recorded {key} {want['payload'].get(key)} but the "
                                           f"replay gives {got_payload.get(key)}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-DATA_EVENTS = ("task_completed", "element_completed", "output_collected", "external_task_completed",
+DATA_EVENTS = ("task_completed", "element_completed", "output_collected", "listener_ran", "external_task_completed",
                "external_task_bpmn_error", "script_ran")
 
 

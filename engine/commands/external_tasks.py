@@ -358,9 +358,13 @@ def _instance_variables(conn, instance_ids: set[str]) -> dict[str, dict]:
     return out
 
 
+ISOLATED_MARK = "_isolated"  # a name no designer can give a variable (runtime/external_tasks.waiting)
+
+
 def _selected(topic: TopicRequest, instance_vars: dict, local_json: str) -> dict[str, Any]:
     local = orjson.loads(local_json)
-    values = dict(local) if topic.local_variables else {**instance_vars, **local}
+    isolated = local.pop(ISOLATED_MARK, False)  # inside a call with camunda:in/out: the callee's only
+    values = dict(local) if topic.local_variables or isolated else {**instance_vars, **local}
     if topic.variables is not None:
         values = {name: values[name] for name in topic.variables if name in values}
     return values

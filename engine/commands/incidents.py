@@ -80,6 +80,13 @@ def retry_incident(cmd: RetryIncident, ctx: CommandContext) -> InstanceView:
     if row.resolved_at is not None:
         raise Conflict("the incident was already retried")
     incidents.resolve(conn, row.id, ctx.now)
+    if row.kind == "error":  # an uncaught BPMN error: acknowledged, the instance goes on where it stood
+        loaded = load(ctx, row.instance_id)
+        add_event(loaded, "incident_retried", cmd.actor.username, element_id=row.element_id,
+                  payload={"incident_id": row.id})
+        still_open = [i for i in incidents.open_for_instance(conn, row.instance_id) if i.id != row.id]
+        values = save(ctx, loaded, status="failed" if still_open else None)
+        return ctx.engine._saved_view(loaded.row, values)
     if row.kind == "timer":
         timers.reset(conn, row.source_id)
     elif row.kind == "external":  # one more try for the workers (Camunda Cockpit's retry sets 1)

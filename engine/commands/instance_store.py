@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 
 from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text, plain_payload_text
 from ..definitions.files import normalize_form_key
 from ..runtime.extension_scripts import PayloadMessageEventDefinition, PayloadSignalEventDefinition
 from ..runtime.timer_events import add_duration
-from ..db import audit_events, instances, notify, outbox, subscriptions, tasks, timers
+from ..db import audit_events, incidents, instances, notify, outbox, subscriptions, tasks, timers
 from ..errors import Conflict, InvalidData, NotFound
 from ..runtime import workflow_state
 from ..runtime.workflow_run import SIGNAL_PREFIX, Projection, ReadyTask, WorkflowRun
@@ -134,6 +134,10 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     events = list(loaded.events)
     for e in run.events:
         events.append({**e, "actor": "system"})
+    # An error end event that nothing caught: an incident, the instance failed (README, "Errors").
+    uncaught = [e.event_definition for e in run.wf.bpmn_events if isinstance(e.event_definition, ErrorEventDefinition)]
+    if status is None and uncaught:
+        status = "failed"
     if status is None:
         status = "completed" if run.is_completed() else (old_status if old_status in ("suspended",) else "running")
 
@@ -179,9 +183,21 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
 
     # Messages thrown that no catch event of this instance took go to the other instances
     # (correlated by this instance's business key) once this instance is written.
+    opened: list[dict] = []
     for event in run.wf.get_events():
         definition = event.event_definition
-        if isinstance(definition, MessageEventDefinition):
+        if isinstance(definition, ErrorEventDefinition):
+            element = _thrower(run, definition)
+            message = getattr(definition, "message", None)
+            text = f"BPMN error {definition.code!r} was thrown and no error event catches it" + \
+                (f": {message}" if message else "")
+            incident = {"id": ctx.engine.new_id(), "instance_id": row.id, "kind": "error", "source_id": row.id,
+                        "element_id": element, "message": text, "attempts": 1, "created_at": now}
+            opened.append(incident)
+            events.append({"type": "incident_created", "actor": "system", "element_id": element, "task_id": None,
+                           "payload": {"incident_id": incident["id"], "kind": "error", "message": text,
+                                       "error_code": definition.code, "error_message": message, "attempts": 1}})
+        elif isinstance(definition, MessageEventDefinition):
             thrown = {"name": definition.name}
             data = event.payload if isinstance(definition, PayloadMessageEventDefinition) else {}
             if data:  # SpiffArena's messagePayload: the data the receiving instance gets
@@ -257,11 +273,22 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     notify.work_added(conn, now, ctx.engine.settings.sweep_seconds, timer_due=timer_due, outbox=bool(outbox_rows))
     external_rows.write(ctx, row, loaded.external_before, external_after, now)
     audit_events.append(conn, audit_rows)
+    for incident in opened:
+        incidents.insert(conn, **incident)
     version = values["version"]
     run.projection = after
     if status not in ("completed", "cancelled"):  # an ended instance runs no more commands
         ctx.after_commit.append(lambda: ctx.engine.live.put(row.id, version, run))
     return values
+
+
+def _thrower(run: WorkflowRun, definition) -> str | None:
+    """The error end event whose definition this is (its spec is shared, so by identity)."""
+    for spec in (run.wf.spec, *run.wf.subprocess_specs.values()):
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "event_definition", None) is definition:
+                return task_spec.bpmn_id
+    return None
 
 
 def _task_row(ctx: CommandContext, loaded: LoadedInstance, t: ReadyTask, now: datetime) -> tuple[dict, list]:

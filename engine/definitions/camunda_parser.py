@@ -44,6 +44,12 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     UserTaskParser,
 )
 
+from lxml import etree
+
+from ..runtime.decision_task import DecisionTask
+from ..runtime.error_events import with_camunda
+from ..runtime.scopes import ScopedTask
+from . import io_mappings
 from ..runtime.multi_instance import ReportingParallelMultiInstance, ReportingSequentialMultiInstance
 from ..runtime.service_task import ConnectorServiceTask
 from ..runtime.timer_events import EngineCycle, EngineDuration, EngineTimeDate, FirstEventWins
@@ -52,6 +58,7 @@ from .spiff_parser import SpiffExtensionsMixin
 CAMUNDA_ATTRIBUTES = (
     "assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority",
     "formKey", "formRef", "topic", "type", "decisionRef", "initiator", "taskPriority",
+    "resultVariable", "mapDecisionResult",
 )
 
 
@@ -66,6 +73,18 @@ class CamundaAttributesMixin(SpiffExtensionsMixin):
             value = node.get(f"{{{CAMUNDA_MODEL_NS}}}{attr}")
             if value is not None:
                 ext[f"camunda:{attr}"] = value
+        # Variable mappings (checked at deploy by translate.py, so they read here without error).
+        io = io_mappings.input_output(node)
+        if io is not None:
+            ext["camunda:inputOutput"] = io
+        hooks = io_mappings.listeners(node)
+        if hooks is not None:
+            ext["camunda:listeners"] = hooks
+        if etree.QName(node).localname == "callActivity":
+            for tag in ("in", "out"):
+                bound = io_mappings.bindings(node, tag)
+                if bound is not None:
+                    ext[f"camunda:{tag}"] = bound
         return ext
 
     _add_multiinstance_task = TaskParser._add_multiinstance_task
@@ -74,7 +93,18 @@ class CamundaAttributesMixin(SpiffExtensionsMixin):
 
 
 class EngineTimerMixin(CamundaAttributesMixin):
-    """Event parsers whose timers ask the engine clock."""
+    """Event parsers whose timers ask the engine clock, and whose error definitions carry Camunda's
+    error message and error variables (runtime/error_events.py)."""
+
+    def parse_escalation_event(self, escalation_event):
+        return with_camunda(super().parse_escalation_event(escalation_event),
+                            code_variable=escalation_event.get(f"{{{CAMUNDA_MODEL_NS}}}escalationCodeVariable"))
+
+    def parse_error_event(self, error_event):
+        error = self.process_parser.parser.errors.get(error_event.get("errorRef")) if error_event.get("errorRef") else None
+        return with_camunda(super().parse_error_event(error_event), message=(error or {}).get("message"),
+                            code_variable=error_event.get(f"{{{CAMUNDA_MODEL_NS}}}errorCodeVariable"),
+                            message_variable=error_event.get(f"{{{CAMUNDA_MODEL_NS}}}errorMessageVariable"))
 
     def parse_timer_event(self, event):
         description = self.get_event_description(event)
@@ -92,32 +122,54 @@ class FirstEventWinsGatewayParser(EngineTimerMixin, EventBasedGatewayParser):
         return self._create_task(FirstEventWins())
 
 
+class DecisionTaskParser(BusinessRuleTaskParser):
+    """The stock parser builds its own class whatever the table says: build the table's."""
+
+    def create_task(self):
+        decision_ref = self.get_decision_ref(self.node)
+        return self.spec_class(self.spec, self.bpmn_id,
+                               dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
+                               **self.bpmn_attributes)
+
+
 def _parser(*bases):
     return type(bases[-1].__name__.replace("Parser", "") + "DiwanParser", bases, {})
+
+
+def _scoped(spec_class):
+    """The spec class, opening the variable scope of camunda:inputOutput or camunda:in/out."""
+    return type("Scoped" + spec_class.__name__, (ScopedTask, spec_class), {})
 
 
 class DiwanParser(CamundaParser):
     """The parser every deployment goes through."""
 
+    def _add_errors(self, bpmn):
+        super()._add_errors(bpmn)
+        for error in bpmn.xpath(".//bpmn:error", namespaces=self.namespaces):
+            entry = self.errors.get(error.attrib.get("id"))
+            if entry is not None:
+                entry["message"] = error.get(f"{{{CAMUNDA_MODEL_NS}}}errorMessage")
+
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (_parser(CamundaAttributesMixin, UserTaskParser),
-                               CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1]),
+                               _scoped(CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1])),
         full_tag("task"): (_parser(CamundaAttributesMixin, CamundaTaskParser),
-                           CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][1]),
+                           _scoped(CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][1])),
         full_tag("manualTask"): (_parser(CamundaAttributesMixin, CamundaTaskParser),
-                                 CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("manualTask")][1]),
+                                 _scoped(CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("manualTask")][1])),
         full_tag("scriptTask"): (_parser(CamundaAttributesMixin, ScriptTaskParser),
-                                 CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("scriptTask")][1]),
-        full_tag("businessRuleTask"): (_parser(CamundaAttributesMixin, BusinessRuleTaskParser),
-                                       CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("businessRuleTask")][1]),
+                                 _scoped(CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("scriptTask")][1])),
+        full_tag("businessRuleTask"): (_parser(CamundaAttributesMixin, DecisionTaskParser),
+                                       _scoped(DecisionTask)),
         full_tag("subProcess"): (_parser(CamundaAttributesMixin, SubWorkflowParser),
-                                 CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("subProcess")][1]),
+                                 _scoped(CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("subProcess")][1])),
         full_tag("callActivity"): (_parser(CamundaAttributesMixin, CallActivityParser),
-                                   CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("callActivity")][1]),
+                                   _scoped(CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("callActivity")][1])),
         full_tag("transaction"): (_parser(CamundaAttributesMixin, SubWorkflowParser),
-                                  CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("transaction")][1]),
-        full_tag("serviceTask"): (_parser(CamundaAttributesMixin, CamundaTaskParser), ConnectorServiceTask),
+                                  _scoped(CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("transaction")][1])),
+        full_tag("serviceTask"): (_parser(CamundaAttributesMixin, CamundaTaskParser), _scoped(ConnectorServiceTask)),
         full_tag("startEvent"): (_parser(EngineTimerMixin, StartEventParser), StartEvent),
         full_tag("endEvent"): (_parser(EngineTimerMixin, EndEventParser), EndEvent),
         full_tag("intermediateCatchEvent"): (_parser(EngineTimerMixin, IntermediateCatchEventParser),

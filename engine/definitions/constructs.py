@@ -9,6 +9,8 @@ from lxml import etree
 
 from engine.errors import problem
 
+from .camunda_check import camunda_problems
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS}
@@ -418,40 +420,12 @@ def data_association_mappings(doc: _Document) -> Found:
                                             "(SpiffWorkflow ignores them)")
 
 
-# Camunda 7 extensions that carry code (Java classes, JUEL expressions, scripts) or map variables:
-# Camunda runs them, SpiffWorkflow reads none of them (diwan's event parsers are plain BPMN, so even
-# a message's camunda:expression payload is dropped). Refused rather than silently skipped.
-CAMUNDA_CODE_ELEMENTS = {
-    "executionListener": "execution listeners", "taskListener": "task listeners",
-    "inputOutput": "input/output mappings", "in": "call activity variable mappings (camunda:in)",
-    "out": "call activity variable mappings (camunda:out)", "script": "Camunda scripts",
-    "connector": "Camunda connectors", "field": "injected fields", "errorEventDefinition":
-    "Camunda error event definitions", "expression": "Camunda expressions",
-}
-CAMUNDA_CODE_ATTRIBUTES = {
-    "expression": "camunda:expression", "delegateExpression": "camunda:delegateExpression",
-    "class": "camunda:class (Java delegates)", "resultVariable": "camunda:resultVariable",
-    "variableMappingClass": "camunda:variableMappingClass",
-    "variableMappingDelegateExpression": "camunda:variableMappingDelegateExpression",
-}
-
-
-_CAMUNDA_ANY = etree.XPath("//camunda:* | //*[@camunda:*]", namespaces={"camunda": CAMUNDA_NS})
-
-
 def camunda_code(doc: _Document) -> Found:
-    """Camunda code and variable mappings (listeners, input/output, camunda:expression, camunda:class,
-    camunda:resultVariable, ...): SpiffWorkflow ignores them, so what they would compute never happens.
-    Service tasks name a connector with camunda:topic instead; decisions write each output column to
-    the variable of its name; scripts go in script tasks."""
-    for el in _CAMUNDA_ANY(doc.root):
-        qname = etree.QName(el)
-        if qname.namespace == CAMUNDA_NS and qname.localname in CAMUNDA_CODE_ELEMENTS:
-            yield _owner_id(el), (f"{CAMUNDA_CODE_ELEMENTS[qname.localname]} (camunda:{qname.localname}) are not "
-                                  "supported: SpiffWorkflow ignores them")
-        for attr, what in CAMUNDA_CODE_ATTRIBUTES.items():
-            if el.get(f"{{{CAMUNDA_NS}}}{attr}") is not None:
-                yield _owner_id(el), f"{what} is not supported: SpiffWorkflow ignores it"
+    """Camunda extensions (camunda:* elements and attributes): each is classified in
+    camunda_inventory.py; what diwan does not run (Java delegates, JUEL expressions, Camunda
+    Connect, scripts in other languages, ...) or that the inventory does not hold is refused,
+    naming the element it belongs to and the reason (camunda_check.py)."""
+    yield from camunda_problems(doc.root)
 
 
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"

@@ -88,6 +88,18 @@ EXPRESSIONS: tuple[Expression, ...] = (
                "Camunda's MessageEventDefinition (camunda/specs/event_definitions.py)", "eval",
                "refused (constructs.camunda_code): diwan parses message events as plain BPMN, which would drop "
                "the payload silently"),
+    Expression("camunda_mapping", "camunda:inputOutput parameters (text, camunda:list, camunda:map, camunda:script) "
+               "and call activity camunda:in/camunda:out sourceExpression",
+               ("findall:{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements/{{}}inputOutput",
+                "findall:{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements/{{}}{}",
+                "get:sourceExpression"),
+               "runtime/scopes.py (when the activity starts and completes)", "eval",
+               "a whole ${...} translated from JUEL, a Python camunda:script rewritten to keep its final "
+               "expression's value, both checked (translate._camunda_mappings, definitions/io_mappings.py)"),
+    Expression("listener_script", "camunda:executionListener / camunda:taskListener camunda:script",
+               ("find:{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements",),
+               "WorkflowRun.run_listeners (activity start and end, user task create and complete)", "exec",
+               "Python only, checked (translate._camunda_mappings, definitions/io_mappings.listeners)"),
     Expression("spiff_scripts", "bpmn:extensionElements/spiffworkflow:preScript | spiffworkflow:postScript",
                ("xpath:./bpmn:extensionElements/spiffworkflow:{}",),
                "ExtensionScripts (runtime/extension_scripts.py), when the activity becomes ready / completes", "exec",
@@ -125,6 +137,14 @@ EXPRESSIONS: tuple[Expression, ...] = (
 
 # What else the parsers read: nothing here is evaluated.
 NOT_EVALUATED: dict[str, str] = {
+    # Camunda mappings and error variables (camunda_parser.py, io_mappings.py): names and flags
+    "get:{{}}errorMessage": "an error's message (text)", "get:message": "a dict key",
+    "get:{{}}errorCodeVariable": "a variable name", "get:{{}}errorMessageVariable": "a variable name",
+    "get:{{}}escalationCodeVariable": "a variable name",
+    "get:key": "a map key", "get:source": "a variable name", "get:target": "a variable name",
+    "get:local": "a flag (refused unless false)", "get:businessKey": "checked to be the instance's",
+    "get:variables": "\"all\"", "get:resource": "refused", "get:scriptFormat": "Python only",
+    "endswith:}": "text of a whole ${...}", "get:event": "a listener's event (start, end, create, complete)",
     # SpiffArena's extensions as diwan's spiff_parser.py reads them (the names are decided in spiff_inventory.py)
     "doc_xpath:.//bpmn:message[@id='{}']": "the bpmn:message holding SpiffArena's message extensions",
     "endswith:}messageEventDefinition": "a tag test (whether the message extensions may sit on the event)",

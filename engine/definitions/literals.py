@@ -253,7 +253,7 @@ def condition_to_python(text: str) -> str:
         Python source for an expression, to be evaluated with the instance variables.
 
     Raises:
-        LiteralError: The text is empty, uses unsupported JUEL (method calls, ``#{}``,
+        LiteralError: The text is empty, uses unsupported JUEL (method calls,
             ternaries, brackets, ...), mixes ``${}`` with other text, or is invalid Python.
     """
     s = text.strip()
@@ -261,8 +261,8 @@ def condition_to_python(text: str) -> str:
         raise LiteralError("empty condition expression")
     if s.startswith("=") and not s.startswith("=="):
         return feel_condition_to_python(s)
-    if "#{" in s:
-        raise LiteralError(f"deferred JUEL expressions '#{{...}}' are not supported: {s!r}")
+    if s.startswith("#{") and s.endswith("}"):  # Camunda evaluates #{...} as ${...}
+        s = "$" + s[1:]
     if s.startswith("${") and s.endswith("}") and "${" not in s[2:]:
         if not s[2:-1].strip():
             raise LiteralError("empty JUEL expression '${}'")
@@ -432,7 +432,7 @@ def timer_to_python(text: str, kind: str) -> str:
     if s.startswith("=") and not s.startswith("=="):  # Camunda 8 FEEL: `= reminder_delay`, `= "PT1H"`
         s = feel_condition_to_python(s)
     if "${" in s or "#{" in s:
-        m = re.fullmatch(r"\$\{\s*([A-Za-z_]\w*)\s*\}", s)
+        m = re.fullmatch(r"[$#]\{\s*([A-Za-z_]\w*)\s*\}", s)  # #{...} is read as ${...}
         if not m or keyword.iskeyword(m[1]):
             raise LiteralError(f"only '${{variable}}' is supported in a timer, not {s!r}")
         return m[1]

@@ -10,6 +10,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from ..errors import problem
+from . import io_mappings
 from .camunda_parser import DiwanParser
 
 
@@ -39,7 +40,22 @@ def build_spec(key: str, bpmn: list[tuple[str, etree._Element]], dmn: list[tuple
     for name, sub in subprocesses.items():
         if sub is None:
             raise ValidationException(f"the called process {name!r} is not deployed", file_name=bpmn[0][0])
+    _attach_process_listeners(spec, subprocesses, (root for _, root in bpmn))
     return BuiltSpec(key, spec, subprocesses, _lanes(root for _, root in bpmn))
+
+
+def _attach_process_listeners(spec, subprocesses: dict, roots) -> None:
+    """A process's own execution listeners (start, end) onto its spec and its called specs
+    (`camunda_listeners`, read by WorkflowRun; checked at deploy by translate.py)."""
+    by_process = {}
+    for root in roots:
+        for proc in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+            hooks = io_mappings.listeners(proc)
+            if hooks:
+                by_process[proc.get("id")] = hooks
+    for name, process_spec in ((spec.name, spec), *subprocesses.items()):
+        if name in by_process and process_spec is not None:
+            process_spec.camunda_listeners = by_process[name]
 
 
 def _lanes(roots) -> dict[str, str]:

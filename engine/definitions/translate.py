@@ -15,13 +15,14 @@ from lxml import etree
 from ..errors import problem
 from ..forms.camunda_form_data import translate_form_data
 from ..runtime.sandbox import UnsafeCode, check_code
-from . import literals
+from . import io_mappings, literals
 from .expressions import check_expressions
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN, "camunda": CAMUNDA}
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "text/x-python"}
+CONDITION_LANGUAGES = {"juel", "${}"}  # JUEL conditions are translated (literals.condition_to_python)
 INT64 = (-(2 ** 63), 2 ** 63 - 1)  # the range of integers a variable may hold (engine/values.py)
 
 
@@ -81,7 +82,12 @@ def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None
     def fail(node, message):
         problems.append(problem(filename, _element_id(node), _capped(message)))
 
+    deferred_to_immediate(root)
     for node in root.iterfind(".//bpmn:conditionExpression", NS):
+        language = (node.get("language") or "").strip()
+        if language and language.lower() not in PYTHON_SCRIPT_FORMATS | CONDITION_LANGUAGES:
+            fail(node, f"{language} is not supported: write the condition in Python or as ${{...}}")
+            continue
         _rewrite(node, literals.condition_to_python, "condition", fail)
     for tag in ("completionCondition", "loopCondition"):
         for node in root.iterfind(f".//bpmn:{tag}", NS):
@@ -94,7 +100,8 @@ def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None
     for node in root.iterfind(".//bpmn:scriptTask", NS):
         fmt = (node.get("scriptFormat") or "").strip().lower()
         if fmt not in PYTHON_SCRIPT_FORMATS:
-            fail(node, f"script format {node.get('scriptFormat')!r} is not supported: scripts are Python")
+            fail(node, f"{node.get('scriptFormat').strip() or 'an empty script format'} is not supported: "
+                       "write the script in Python")
             continue
         script = node.find("bpmn:script", NS)
         if script is None or not (script.text or "").strip():
@@ -105,6 +112,7 @@ def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None
             fail(node, f"script refused: {error}")
     for node in root.iterfind(".//bpmn:multiInstanceLoopCharacteristics", NS):
         _camunda_multi_instance(node, fail)
+    _camunda_mappings(root, fail)
     _camunda_starters(root, fail)
     generated = translate_form_data(root, fail)
     if forms is not None:
@@ -119,6 +127,78 @@ def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None
             except literals.LiteralError as exc:
                 fail(node, f"camunda:dueDate {due!r}: {exc}")
     return problems
+
+
+# Elements whose whole text may be one JUEL expression (a script's `#{` is Python: a comment).
+_EXPRESSION_TEXTS = frozenset({"conditionExpression", "timeDate", "timeDuration", "timeCycle", "loopCardinality",
+                               "completionCondition", "loopCondition", "inputParameter", "outputParameter",
+                               "entry", "value"})
+
+
+def deferred_to_immediate(root: etree._Element) -> None:
+    """`#{...}` (JUEL's deferred form) is read as `${...}` wherever a whole text or Camunda attribute
+    is one expression: Camunda 7 evaluates both alike."""
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        text = (node.text or "").strip()
+        if text.startswith("#{") and text.endswith("}") and len(node) == 0 and etree.QName(node).localname in _EXPRESSION_TEXTS:
+            node.text = "$" + text[1:]
+        for name, value in node.attrib.items():
+            v = value.strip()
+            if v.startswith("#{") and v.endswith("}") and etree.QName(name).namespace == CAMUNDA:
+                node.set(name, "$" + v[1:])
+
+
+MAPPED_ACTIVITIES = ("task", "userTask", "scriptTask", "serviceTask", "sendTask", "receiveTask", "manualTask",
+                     "businessRuleTask", "subProcess", "transaction", "callActivity")
+
+
+def _camunda_mappings(root: etree._Element, fail) -> None:
+    """camunda:inputOutput, camunda:in/out and camunda:resultVariable: read as the runtime will
+    (io_mappings.py), every Python they evaluate checked by the sandbox; a script task's
+    resultVariable becomes an assignment of its final expression statement."""
+    for node in root.iter(*(f"{{{BPMN}}}{t}" for t in (*MAPPED_ACTIVITIES, "process"))):
+        tag = etree.QName(node).localname
+        try:
+            for scripts in (io_mappings.listeners(node) or {}).values():
+                for script in scripts:
+                    error = _check_expr(script, "exec")
+                    if error:
+                        fail(node, f"listener script refused: {error}")
+            io = io_mappings.input_output(node)
+            ins = io_mappings.bindings(node, "in") if tag == "callActivity" else None
+            outs = io_mappings.bindings(node, "out") if tag == "callActivity" else None
+        except io_mappings.MappingError as exc:
+            fail(node, str(exc))
+            continue
+        multi = node.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None
+        if io is not None and multi:
+            fail(node, "camunda:inputOutput on a multi-instance activity is not supported yet")
+        if multi and io_mappings.listeners(node):
+            fail(node, "listeners on a multi-instance activity are not supported yet")
+        if io is not None and (ins is not None or outs is not None):
+            fail(node, "camunda:inputOutput together with camunda:in/camunda:out on one call activity is not "
+                       "supported yet: map the variables with camunda:in and camunda:out")
+        values = [v for _, v in (io or {}).get("inputs", []) + (io or {}).get("outputs", [])]
+        values += [b["value"] for b in (ins or []) + (outs or []) if "value" in b]
+        for value in values:
+            for mode, python in io_mappings.pythons(value):
+                error = _check_expr(python, mode)
+                if error:
+                    fail(node, f"camunda:inputOutput refused: {error}")
+    for node in root.iterfind(".//bpmn:scriptTask", NS):
+        variable = node.get(f"{{{CAMUNDA}}}resultVariable")
+        script = node.find("bpmn:script", NS)
+        if variable is None or script is None or not (script.text or "").strip():
+            continue
+        if not variable.strip().isidentifier() or variable.strip().startswith("_"):
+            fail(node, f"camunda:resultVariable {variable!r} is not a variable name")
+            continue
+        try:
+            script.text = io_mappings.script_value(script.text, variable.strip())
+        except io_mappings.MappingError as exc:
+            fail(node, f"camunda:resultVariable: {exc}")
 
 
 def _rewrite(node, translate, what: str, fail) -> None:

@@ -81,7 +81,8 @@ def waiting(run: WorkflowRun, connectors) -> dict[str, ExternalWork]:
                 out[tid] = ExternalWork(
                     tid, spec.bpmn_id, spec.topic(), _priority(ext.get("camunda:taskPriority"), run.variables),
                     {k: v for k, v in ext.items() if not k.startswith("camunda:")},
-                    {name: task.data[name] for name in _item_names(task) if name in task.data}, locator(task))
+                    {**run.scope_locals(task),
+                     **{name: task.data[name] for name in _item_names(task) if name in task.data}}, locator(task))
     return out
 
 
@@ -105,7 +106,10 @@ def complete(run: WorkflowRun, task, variables: dict[str, Any]) -> dict[str, Any
     Raises:
         StepFailed: something after the task failed (the command rolls back).
     """
-    changes = _set(run, task, variables)
+    if run.scoped(task):  # camunda:inputOutput, listeners, or inside a call with camunda:in/out
+        changes = run.external_done(task, variables)
+    else:
+        changes = _set(run, task, variables)
     element = task.task_spec.bpmn_id
     try:
         task.complete()

@@ -44,6 +44,8 @@ from . import spiff_fixes  # noqa: F401  (applies the workarounds on import)
 from .compaction import compact
 from .fast_workflow import DiwanWorkflow
 from .ids import id_text
+from . import scopes
+from .scoped_run import ScopedRun
 from .extension_scripts import CAUGHT, PayloadItems
 from .script_engine import DiwanScriptEngine, snapshot
 from .timer_events import due_time
@@ -91,7 +93,7 @@ _GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGate
 _WRITES_VARIABLES = (ScriptEngineTask, BusinessRuleTaskMixin)
 
 
-class WorkflowRun:
+class WorkflowRun(ScopedRun):
     """One instance's live workflow and variables, driven by one command at a time."""
 
     def __init__(self, workflow: BpmnWorkflow, variables: dict[str, Any]):
@@ -104,11 +106,17 @@ class WorkflowRun:
         self._granted = 0  # steps granted by multi-instances created in this command
         self._seeded: dict[Any, dict] = {}
         self.last_deleted: list[str] = []
+        self._scoped_writes: dict[str, Any] = {}  # written to an activity's scope, not the instance
+        self._scoped_deletes: list[str] = []
         self._running: str | None = None  # the element being run (named in failures)
         self._pre_scripts: list[tuple[Any, str]] = []  # SpiffArena pre-scripts of tasks just made ready
         # Whether any multi-instance task of the process names item variables (else no
         # task has local variables, and none are looked for up its ancestry).
         self._has_items = any(_names_items(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
+        # Whether any activity opens a variable scope (camunda:inputOutput, camunda:in/out).
+        specs = (workflow.spec, *workflow.subprocess_specs.values())
+        self._has_scopes = any(_mappings(spec)[0] for spec in specs)
+        self._has_hooks = any(_mappings(spec)[1] for spec in specs)
 
     # -- life cycle ---------------------------------------------------------------------
     @classmethod
@@ -142,6 +150,7 @@ class WorkflowRun:
         the command are cancelled, so an instance never waits on a start event.
         """
         self.variables.update(data)
+        self._process_listeners(self.wf.spec, "start", [], self.variables)
         if start_event is not None:
             first = self.wf.get_next_task(state=TaskState.READY)
             self.engine.starting_event = start_event  # a cron timer start passes at once (timer_events.py)
@@ -182,6 +191,13 @@ class WorkflowRun:
             raise StepFailed(_failing_element(exc) or self._running, f"{type(exc).__name__}: {exc}") from exc
         changes = self._write_back(task)
         deleted = list(self.last_deleted)
+        scoped = self._leave_scope(task)
+        if scoped:
+            changes = {**changes, **scoped}
+        self._scoped_writes, self._scoped_deletes = {}, []  # a form's writes to a scope: in the task's data
+        # After the outputs: the listeners' events fold after task_completed, which holds them.
+        self.run_listeners(task, "complete")
+        self.run_listeners(task, "end")
         self._shed(task)
         self.step()
         return changes, deleted
@@ -311,6 +327,10 @@ class WorkflowRun:
         errored = list(self._live(TaskState.ERROR))
         if errored:
             raise StepFailed(errored[0].task_spec.bpmn_id, "the task failed")
+        if self._has_hooks and getattr(self.wf.spec, "camunda_listeners", None) \
+                and not self.wf.data.get("diwan_process_ended") and self.wf.is_completed():
+            self.wf.data["diwan_process_ended"] = True
+            self._process_listeners(self.wf.spec, "end", [], self.variables)
 
     def grant_steps(self, steps: int) -> None:
         """A multi-instance created an instance: one pass through it does not count as a loop."""
@@ -337,6 +357,7 @@ class WorkflowRun:
         # events apply the thrower's old data (SpiffWorkflow's per-token data): writing
         # those back would undo later writes.
         changes = self._write_back(task) if isinstance(spec, _WRITES_VARIABLES) else self._discard(task)
+        deleted = self.last_deleted
         caught = _caught_message_variable(task)
         if caught:  # a SpiffArena messageVariable filled by a message this instance threw itself
             changes = self._checked(caught)
@@ -345,11 +366,23 @@ class WorkflowRun:
         if spec.bpmn_id is None:
             self._run_pre_scripts()
             return
+        if self._has_hooks and self._callee(task) is not None:  # the called process ended
+            pending = self._scoped_writes, self._scoped_deletes
+            self._scoped_writes, self._scoped_deletes = {}, []
+            self._process_listeners(self._callee(task), "end", *self._callee_view(task), task=task)
+            self._scoped_writes, self._scoped_deletes = pending
+        if self._has_scopes:
+            changes = {**changes, **self._leave_scope(task)}
+        if isinstance(spec, BoundaryEvent):
+            changes = {**changes, **self._caught_error(task)}
         payload: dict[str, Any] = {}
         if changes:
             payload["changes"] = changes
-        if self.last_deleted:
-            payload["deleted"] = self.last_deleted
+        if deleted:
+            payload["deleted"] = deleted
+        if self._scoped_writes or self._scoped_deletes:
+            payload["scoped"] = {"changes": self._scoped_writes, "deleted": self._scoped_deletes}
+            self._scoped_writes, self._scoped_deletes = {}, []
         if isinstance(spec, _GATEWAYS) and len(spec.outputs) > 1:
             payload["taken"] = sorted(_element_name(c.task_spec) for c in task.children
                                       if c.has_state(TaskState.READY | TaskState.WAITING | TaskState.COMPLETED
@@ -358,19 +391,30 @@ class WorkflowRun:
         if recorded:
             payload["recorded"] = recorded
         if hasattr(spec, "dmnEngine"):
-            payload["decision"] = {k: task.data.get(k) for k in _decision_outputs(spec)}
+            result = (spec.extensions or {}).get("camunda:resultVariable")
+            payload["decision"] = {k: task.data.get(k) for k in ([result] if result else _decision_outputs(spec))}
         self.events.append({"type": "element_completed", "element_id": spec.bpmn_id,
                             "task_id": id_text(task.id), "payload": payload})
+        if self._has_hooks:  # after the outputs: each listener's event folds after the element's
+            self.run_listeners(task, "end")
         self._run_pre_scripts()  # the tasks this one made ready, now that its writes are in
 
     def _seed(self, task) -> None:
         local = _locals(task) if self._has_items else {}
-        names = _script_names(task) if local else None
-        if names is None:
-            task.data.update(snapshot(self.variables))  # copies: SpiffWorkflow merges data in place
-        else:  # a multi-instance instance's script: the variables it names (a copy of all per instance was quadratic)
-            variables = self.variables
-            task.data.update(snapshot({n: variables[n] for n in names if n in variables}))
+        if self._has_scopes:
+            chain, root = self.scope_chain(task)
+            if root is not self.variables:  # inside an isolated call: only the callee's variables
+                task.data.clear()
+            task.data.update(snapshot(root))
+            for scope in reversed(chain):
+                task.data.update(snapshot(scope))
+        else:
+            names = _script_names(task) if local else None
+            if names is None:
+                task.data.update(snapshot(self.variables))  # copies: SpiffWorkflow merges data in place
+            else:  # a multi-instance instance's script: the variables it names (a copy of all per instance was quadratic)
+                variables = self.variables
+                task.data.update(snapshot({n: variables[n] for n in names if n in variables}))
         task.data.update(local)
         self._seeded[task.id] = snapshot(task.data)
 
@@ -399,9 +443,24 @@ class WorkflowRun:
                 continue
             if key not in before or before[key] != value:
                 changes[key] = value
-        deleted = [k for k in before if k not in after and k not in local and k in self.variables]
         if changes:
             changes = self._checked(changes)
+        if self._has_scopes:
+            chain, root = self.scope_chain(task)
+            if chain or root is not self.variables:
+                gone = [k for k in before if k not in after and k not in local]
+                deleted = []
+                for key in gone:
+                    holder = next((scope for scope in chain if key in scope), root)
+                    if key in holder:
+                        holder.pop(key)
+                        if holder is self.variables:
+                            deleted.append(key)
+                        else:
+                            self._scoped_deletes.append(key)
+                self.last_deleted = deleted
+                return self._propagate(changes, chain, root)
+        deleted = [k for k in before if k not in after and k not in local and k in self.variables]
         for key in deleted:
             self.variables.pop(key, None)
         self.variables.update(changes)
@@ -541,6 +600,21 @@ def _names_items(process_spec) -> bool:
         known = _NAMES_ITEMS[process_spec] = any(
             getattr(spec, "input_item", None) is not None or getattr(spec, "output_item", None) is not None
             for spec in process_spec.task_specs.values())
+    return known
+
+
+_MAPPINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by process spec: asked once
+
+
+def _mappings(process_spec) -> tuple[bool, bool]:
+    """Whether any activity of the process opens a variable scope, and whether any has listeners
+    or a scope (runtime/scopes.py); else no task looks for scopes up its ancestry."""
+    known = _MAPPINGS.get(process_spec)
+    if known is None:
+        specs = process_spec.task_specs.values()
+        known = _MAPPINGS[process_spec] = (any(scopes.opens_scope(t) for t in specs),
+                                           any(scopes.has_hooks(t) for t in specs)
+                                           or bool(getattr(process_spec, "camunda_listeners", None)))
     return known
 
 

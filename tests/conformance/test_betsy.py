@@ -22,6 +22,10 @@ from .betsy_harness import corpus_dir, load_corpus, run_test
 
 
 KNOWN_FAILURES: dict[str, str] = {
+    # a deliberate difference (issue 13, README "Errors"): betsy expects an uncaught error end event at
+    # the top level to end the instance quietly (Camunda 7: none end event semantics); diwan makes it an
+    # incident, the instance failed, so the error is seen
+    "Error_EndEvent_TopLevel": "an uncaught error end event is an incident in diwan, not a quiet end",
     # timing and concurrency (engine/definitions/constructs.py KNOWN_RUNTIME_GAPS)
     "ParallelGateway_TrueParallelism": "KNOWN_RUNTIME_GAPS: " + KNOWN_RUNTIME_GAPS["ParallelGateway_TrueParallelism"]
                                        + " (the harness never adds EXECUTION_parallel)",

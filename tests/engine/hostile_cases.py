@@ -209,7 +209,7 @@ CASES: tuple[Case, ...] = (
          bpmn(around('<bpmn:task id="t"><bpmn:extensionElements><camunda:executionListener event="start">'
                      '<camunda:script scriptFormat="groovy">java.lang.Runtime.getRuntime()</camunda:script>'
                      '</camunda:executionListener></bpmn:extensionElements></bpmn:task>')),
-         "a.bpmn", "t", "execution listeners (camunda:executionListener) are not supported"),
+         "a.bpmn", "t", "groovy is not supported: write the script in Python"),
     case("camunda_message_payload_expression",
          bpmn(around('<bpmn:intermediateThrowEvent id="t"><bpmn:messageEventDefinition messageRef="m" '
                      'camunda:expression="${x}"/></bpmn:intermediateThrowEvent>'), '<bpmn:message id="m" name="m"/>'),

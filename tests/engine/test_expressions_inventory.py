@@ -24,7 +24,7 @@ SPIFF = Path(SpiffWorkflow.__file__).parent
 # The parsers DiwanParser is made of (SpiffWorkflow/spiff/parser is SpiffArena's, not used by diwan).
 PARSER_SOURCES = [*sorted((SPIFF / "bpmn" / "parser").glob("*.py")), *sorted((SPIFF / "camunda" / "parser").glob("*.py")),
                   *sorted((SPIFF / "dmn" / "parser").glob("*.py")), Path(diwan_parser.__file__),
-                  Path(diwan_spiff_parser.__file__)]
+                  Path(diwan_parser.__file__).with_name("io_mappings.py"), Path(diwan_spiff_parser.__file__)]
 READERS = {"xpath", "doc_xpath", "_xpath", "find", "findall", "iterfind", "get", "attribute", "endswith"}
 
 
@@ -139,6 +139,14 @@ SAMPLES = {
                                                 f'messageRef="m" camunda:expression="{EVIL}"/>'
                                                 '</bpmn:intermediateThrowEvent>'), '<bpmn:message id="m" name="m"/>'))],
                         "t"),
+    "camunda_mapping": ([("a.bpmn", bpmn(around(
+        '<bpmn:task id="t"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="x">'
+        f'<camunda:script scriptFormat="python">{EVIL}</camunda:script></camunda:inputParameter>'
+        '</camunda:inputOutput></bpmn:extensionElements></bpmn:task>')))], "t"),
+    "listener_script": ([("a.bpmn", bpmn(around(
+        '<bpmn:task id="t"><bpmn:extensionElements><camunda:executionListener event="start">'
+        f'<camunda:script scriptFormat="python">{EVIL}</camunda:script></camunda:executionListener>'
+        '</bpmn:extensionElements></bpmn:task>')))], "t"),
     "spiff_scripts": ([("a.bpmn", bpmn(around(
         '<bpmn:task id="t"><bpmn:extensionElements><spiffworkflow:postScript>import os</spiffworkflow:postScript>'
         '</bpmn:extensionElements></bpmn:task>')))], "t"),

@@ -137,7 +137,6 @@ def test_condition_to_python__juel_source(text: str, expected: str) -> None:
     ("${a b}", "'b' after 'a'"),
     ("${}", "empty JUEL"),
     ("${   }", "empty JUEL"),
-    ("#{a}", "deferred"),
     ("${a} && ${b}", "whole condition"),
     ("a ${b}", "whole condition"),
     ("${a} == 1", "whole condition"),
@@ -297,7 +296,6 @@ def test_timer_to_python__expression(text: str, kind: str, names: dict[str, Any]
     ("${a + b}", "timeDate", "only '${variable}' is supported"),
     ("${}", "timeDate", "only '${variable}' is supported"),
     ("${if}", "timeDate", "only '${variable}' is supported"),
-    ("#{due}", "timeDate", "only '${variable}' is supported"),
     ("x${due}", "timeDate", "only '${variable}' is supported"),
     ("", "timeDuration", "empty timeDuration timer"),
     ("   ", "timeCycle", "empty timeCycle timer"),
@@ -626,3 +624,16 @@ def test_translators__random_input_compiles_or_is_refused(seed: int) -> None:
 def test_condition_to_python__malformed_braces(text: str) -> None:
     with pytest.raises(LiteralError):
         condition_to_python(text)
+
+
+@pytest.mark.parametrize(("deferred", "immediate"), [
+    ("#{amount > 100 && urgent}", "${amount > 100 && urgent}"),
+    ("#{!done}", "${!done}"),
+    ("  #{a eq 'x'}  ", "${a eq 'x'}"),
+])
+def test_condition_to_python__deferred_form_reads_as_immediate(deferred, immediate):
+    assert condition_to_python(deferred) == condition_to_python(immediate)
+
+
+def test_timer_to_python__deferred_variable_reads_as_immediate():
+    assert timer_to_python("#{due}", "timeDate") == timer_to_python("${due}", "timeDate") == "due"

@@ -75,12 +75,12 @@
     task_claimed: 'Tâche prise en charge', task_unclaimed: 'Tâche libérée', task_completed: 'Tâche terminée',
     task_cancelled: 'Tâche annulée', element_completed: 'Étape franchie', timer_fired: 'Délai échu',
     message_correlated: 'Message reçu', incident_created: 'Incident', incident_retried: 'Incident relancé',
-    event_fired: 'Événement', output_collected: 'Résultats rassemblés',
+    event_fired: 'Événement', output_collected: 'Résultats rassemblés', scope_opened: 'Variables locales posées', listener_ran: 'Script d’écoute exécuté',
     external_task_created: 'Tâche externe en attente', external_task_completed: 'Tâche externe terminée',
     external_task_failed: 'Échec de la tâche externe', external_task_bpmn_error: 'Erreur métier de la tâche externe',
     external_task_cancelled: 'Tâche externe annulée', script_ran: 'Script exécuté',
   };
-  const DATA_EVENTS = ['task_completed', 'element_completed', 'output_collected', 'external_task_completed',
+  const DATA_EVENTS = ['task_completed', 'element_completed', 'output_collected', 'listener_ran', 'external_task_completed',
                        'external_task_bpmn_error', 'script_ran'];
 
   /** Fold the events' data changes (as the server's time travel does); each event gets `diff`. */
