@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
+from copy import deepcopy
 from typing import Any
 
 from lxml import etree
 
 from engine.errors import problem
+
+from .transforms import apply_transforms, origin
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -454,6 +457,12 @@ def camunda_code(doc: _Document) -> Found:
                 yield _owner_id(el), f"{what} is not supported: SpiffWorkflow ignores it"
 
 
+def _designer_id(doc: _Document, element: str | None) -> str | None:
+    """The designer's element an id stands for (an element added by a transformation has an origin)."""
+    el = doc.by_id.get(element) if element is not None else None
+    return origin(el) if el is not None else element
+
+
 def _owner_id(el: etree._Element) -> str | None:
     """The id of the nearest element (itself or an ancestor) that has one."""
     while el is not None:
@@ -504,11 +513,16 @@ def unsupported_constructs(root: etree._Element, filename: str) -> list[dict]:
     """
     if hasattr(root, "getroot"):
         root = root.getroot()
+    # The rules judge what SpiffWorkflow will be handed: the tree after the deploy-time
+    # transformations (transforms/), which turn some constructs into ones it runs faithfully.
+    root = apply_transforms(deepcopy(root))
+    etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
     doc = _Document(root)
     found: list[dict] = []
     seen: set[tuple[str | None, str]] = set()
     for rule in RULES:
         for element, message in rule(doc):
+            element = _designer_id(doc, element)
             if (element, message) not in seen:
                 seen.add((element, message))
                 found.append(problem(filename, element, message))

@@ -15,6 +15,7 @@ from ..errors import problem
 from ..runtime.sandbox import UnsafeCode, check_code
 from . import literals
 from .expressions import check_expressions
+from .transforms import ORIGIN, apply_transforms
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -25,6 +26,8 @@ INT64 = (-(2 ** 63), 2 ** 63 - 1)  # the range of integers a variable may hold (
 
 def _element_id(node: etree._Element) -> str | None:
     while node is not None:
+        if node.get(ORIGIN):  # added by a transformation: name the designer's element
+            return node.get(ORIGIN)
         if node.get("id"):
             return node.get("id")
         node = node.getparent()
@@ -63,13 +66,15 @@ def strip_comments(root: etree._Element) -> None:
 
 
 def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
-    """Rewrite conditions, timers and Camunda multi-instance of a BPMN tree; check scripts and the
-    other expressions SpiffWorkflow evaluates (expressions.py).
+    """Apply the deploy-time transformations (transforms/), rewrite conditions, timers and Camunda
+    multi-instance of a BPMN tree; check scripts and the other expressions SpiffWorkflow evaluates
+    (expressions.py).
 
     Returns:
         The problems found (empty when the tree is ready for SpiffWorkflow's parser).
     """
     strip_comments(root)
+    apply_transforms(root)
     problems: list[dict] = check_expressions(root, filename)
 
     def fail(node, message):

@@ -1,0 +1,106 @@
+"""Event sub-processes inside a sub-process become boundary events of that sub-process.
+
+SpiffWorkflow does not trigger event sub-processes nested in a sub-process correctly (it never
+starts message, signal or conditional ones, starts error and escalation ones at once and does not
+interrupt with timer ones). An event sub-process E inside sub-process S reacts to what happens while
+S runs, which is what a boundary event of S does:
+
+- interrupting (`isInterrupting` true, always for error): a boundary event of S, interrupting, whose
+  flow leads to E's content (E, no longer triggered by an event, moved next to S); when it
+  completes, the flow goes on where S's would (S's outgoing flows are copied onto E), as BPMN says
+  of an interrupting event sub-process: S completes when E does;
+- non-interrupting: a non-interrupting boundary event of S leading to E's content, which ends there.
+  BPMN keeps S running until E's content completes; the boundary's branch lets S complete first,
+  so only contents that cannot wait are transformed (scripts, plain and send tasks, gateways,
+  throw and end events): those finish in the step that triggered them, before S can complete.
+
+The start event keeps its id inside E (now a none start event); the boundary event is
+`<start id>__boundary`. E must have one start event with one event definition (error, escalation,
+message, signal, timer or conditional). Anything else stays an event sub-process for the rules of
+constructs.py to refuse.
+"""
+from __future__ import annotations
+
+from copy import deepcopy
+
+from lxml import etree
+
+from .base import NS, ORIGIN, Ids, add_flow, definitions_of, local, outgoing, q
+
+KINDS = {"error", "escalation", "message", "signal", "timer", "conditional"}
+SCOPE_TAGS = ("subProcess", "transaction")
+# What a non-interrupting content may hold: nothing that waits.
+INSTANT = {"startEvent", "endEvent", "intermediateThrowEvent", "scriptTask", "task", "sendTask",
+           "exclusiveGateway", "parallelGateway", "inclusiveGateway", "sequenceFlow", "dataObject",
+           "dataObjectReference", "textAnnotation", "association", "documentation", "extensionElements",
+           "incoming", "outgoing", "script", "conditionExpression", "property", "dataInputAssociation",
+           "dataOutputAssociation", "sourceRef", "targetRef"}
+
+
+def _transformable(esp: etree._Element) -> tuple[etree._Element, etree._Element, bool] | None:
+    parent = esp.getparent()
+    if parent is None or local(parent) not in SCOPE_TAGS or parent.get("triggeredByEvent") == "true":
+        return None
+    if parent.getparent() is None or not parent.get("id"):
+        return None
+    starts = esp.findall("bpmn:startEvent", NS)
+    if len(starts) != 1 or esp.find("bpmn:eventDefinitionRef", NS) is not None:
+        return None
+    start = starts[0]
+    definitions = definitions_of(start)
+    if len(definitions) != 1 or start.find("bpmn:eventDefinitionRef", NS) is not None:
+        return None
+    kind = local(definitions[0])[: -len("EventDefinition")]
+    if kind not in KINDS:
+        return None
+    interrupting = kind == "error" or start.get("isInterrupting", "true") != "false"
+    inside = [el for el in esp.iterdescendants() if isinstance(el.tag, str) and start not in el.iterancestors()]
+    if not interrupting and any(local(el) not in INSTANT for el in inside):
+        return None
+    return start, definitions[0], interrupting
+
+
+def to_boundary_events(root: etree._Element) -> None:
+    ids = Ids(root)
+    for esp in root.xpath(".//bpmn:subProcess[@triggeredByEvent='true']", namespaces=NS):
+        found = _transformable(esp)
+        if found is None:
+            continue
+        start, definition, interrupting = found
+        sub = esp.getparent()
+        scope = sub.getparent()
+        boundary = etree.Element(q("boundaryEvent"), id=ids.new(start.get("id"), "boundary"),
+                                 attachedToRef=sub.get("id"), cancelActivity="true" if interrupting else "false")
+        boundary.set(ORIGIN, start.get("id"))
+        if start.get("name"):
+            boundary.set("name", start.get("name"))
+        start.remove(definition)
+        start.attrib.pop("isInterrupting", None)
+        boundary.append(definition)
+        del esp.attrib["triggeredByEvent"]
+        sub.remove(esp)
+        sub.addnext(boundary)
+        boundary.addnext(esp)
+        add_flow(scope, ids, boundary.get("id"), esp.get("id"), start.get("id"), after=esp)
+        if interrupting:
+            default = sub.get("default")
+            last = esp
+            for flow in outgoing(scope, sub.get("id")):
+                copy = deepcopy(flow)
+                copy.set("id", ids.new(flow.get("id"), "after"))
+                copy.set(ORIGIN, flow.get("id"))
+                copy.set("sourceRef", esp.get("id"))
+                last.addnext(copy)
+                last = copy
+                for end, kind in (("sourceRef", "outgoing"), ("targetRef", "incoming")):
+                    ref = etree.SubElement(_node(scope, copy.get(end)), q(kind))
+                    ref.text = copy.get("id")
+                if flow.get("id") == default:
+                    esp.set("default", copy.get("id"))
+
+
+def _node(scope: etree._Element, node_id: str) -> etree._Element:
+    for el in scope:
+        if isinstance(el.tag, str) and el.get("id") == node_id:
+            return el
+    return etree.Element("missing")
