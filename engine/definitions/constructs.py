@@ -154,16 +154,21 @@ def compensation(doc: _Document) -> Found:
 
 
 def conditional_events(doc: _Document) -> Found:
-    """Conditional events, everywhere. SpiffWorkflow evaluates the condition once, when the event is
-    reached, and never again (BpmnWorkflow.refresh_timers refreshes only timer and multiple events), so
-    a condition that becomes true later is never seen; interrupting conditional boundary events let
-    the activity run on (betsy Conditional_BoundaryEvent_SubProcess_Interrupting); conditional start
-    events of event sub-processes never fire (Conditional_StartEvent_EventSubProcess_*). The betsy
-    tests that pass only check a condition that is already true, or false for good, on arrival."""
-    for event in doc.xpath(".//bpmn:conditionalEventDefinition/.."):
-        yield event.get("id"), ("conditional events are not supported (SpiffWorkflow evaluates the condition "
-                                "only once, when the event is reached: later changes are never seen, "
-                                "interrupting ones do not interrupt and start events never fire)")
+    """Conditional start events. Intermediate catch and boundary conditional events are supported:
+    SpiffWorkflow evaluates the condition once, when the event is reached, and the engine evaluates
+    the waiting ones again after every command's steps (WorkflowRun._refresh_conditions); the start
+    events of event sub-processes inside a sub-process become conditional boundary events
+    (transforms/event_subprocesses.py). What is left: a conditional start event of a process (no
+    instance exists to evaluate it on) or of an event sub-process at process level (SpiffWorkflow
+    never fires it: betsy Conditional_StartEvent_EventSubProcess_* before the transformation)."""
+    for event in doc.xpath(".//bpmn:startEvent[bpmn:conditionalEventDefinition]"):
+        if _is_event_subprocess(event.getparent()):
+            yield event.get("id"), ("conditional start events of event sub-processes at process level are not "
+                                    "supported (SpiffWorkflow never fires them): put the event sub-process inside a "
+                                    "sub-process or use a conditional boundary event")
+        else:
+            yield event.get("id"), ("conditional start events of a process are not supported (no instance exists "
+                                    "to evaluate the condition on)")
 
 
 def event_definition_refs(doc: _Document) -> Found:
@@ -246,49 +251,6 @@ def event_subprocess_start_events(doc: _Document) -> Found:
                 yield start.get("id"), (f"interrupting {kind} start events of event sub-processes are not supported "
                                         "(SpiffWorkflow ignores isInterrupting and lets the main flow run on): "
                                         'set isInterrupting="false" or use an interrupting boundary event')
-
-
-def interrupting_boundary_thrown_inside(doc: _Document) -> Found:
-    """Interrupting escalation and signal boundary events that catch a throw from inside the activity:
-    SpiffWorkflow runs the activity on until its next wait state before the interruption takes
-    effect, so the tasks after the throw still run (betsy Escalation_/Signal_BoundaryEvent_SubProcess_
-    Interrupting). An escalation end event that ends the activity itself is fine (betsy
-    Escalation_EndEvent_SubProcess), and so are signals sent from outside while the activity waits.
-    Called processes are inspected when they are in the same file."""
-    for boundary in doc.xpath(".//bpmn:boundaryEvent[not(@cancelActivity='false')]"):
-        for definition in _definitions(boundary):
-            kind = _kind(definition)
-            if kind not in ("escalation", "signal"):
-                continue
-            activity = doc.by_id.get(boundary.get("attachedToRef"))
-            if activity is None:
-                continue
-            throw = next(_throws_inside(doc, activity, kind, definition.get(f"{kind}Ref"), own=True, seen=set()), None)
-            if throw is not None:
-                yield boundary.get("id"), (
-                    f"an interrupting {kind} boundary event that catches {_article(kind)} {kind} thrown inside the "
-                    f"activity (by {throw.get('id')}) is not supported (SpiffWorkflow runs the activity on before "
-                    "interrupting it): make the boundary event non-interrupting"
-                    + (" or throw the escalation with an end event" if kind == "escalation" else ""))
-
-
-def _throws_inside(doc: _Document, activity: etree._Element, kind: str, ref: str | None,
-                   own: bool, seen: set[str]) -> Iterator[etree._Element]:
-    """Throw events of `kind` (matching `ref`) inside `activity` after which it would still run."""
-    scope = doc.process(activity.get("calledElement")) if local_name(activity) == "callActivity" else activity
-    if scope is None or scope.get("id") in seen:
-        return
-    seen.add(scope.get("id"))
-    for event in doc.all("intermediateThrowEvent", "endEvent", node=scope):
-        if local_name(event) == "endEvent" and own and event.getparent() is scope:
-            continue  # the end event ends the activity itself: nothing runs after it
-        for definition in _definitions(event):
-            other = definition.get(f"{kind}Ref")
-            if _kind(definition) == kind and (ref is None or other is None or _local_ref(other) == _local_ref(ref)):
-                yield event
-                break
-    for call in doc.all("callActivity", node=scope):
-        yield from _throws_inside(doc, call, kind, ref, own=False, seen=seen)
 
 
 def complex_gateways(doc: _Document) -> Found:
@@ -485,7 +447,6 @@ RULES: tuple[Rule, ...] = (
     ignored_event_definitions,
     nested_event_subprocesses,
     event_subprocess_start_events,
-    interrupting_boundary_thrown_inside,
     complex_gateways,
     ad_hoc_subprocesses,
     implicit_splits,

@@ -73,7 +73,10 @@ EXPRESSIONS: tuple[Expression, ...] = (
                "refused (here: misplaced)"),
     Expression("conditional_event", "bpmn:conditionalEventDefinition/bpmn:condition",
                ("xpath:.//bpmn:condition", "xpath:.//bpmn:conditionalEventDefinition"),
-               "ConditionalEventDefinition", "eval", "refused: conditional events (constructs.conditional_events)"),
+               "ConditionalEventDefinition", "eval",
+               "translated from JUEL and checked (translate.translate_bpmn); re-evaluated by the engine after "
+               "each command's steps (WorkflowRun._refresh_conditions); the forms not supported are refused "
+               "(constructs.conditional_events)"),
     Expression("correlation", "bpmn:correlationProperty/bpmn:correlationPropertyRetrievalExpression/"
                "bpmn:formalExpression (or bpmn:messagePath)",
                ("xpath:.//bpmn:correlationPropertyRetrievalExpression",

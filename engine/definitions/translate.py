@@ -82,6 +82,8 @@ def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
 
     for node in root.iterfind(".//bpmn:conditionExpression", NS):
         _rewrite(node, literals.condition_to_python, "condition", fail)
+    for node in root.iterfind(".//bpmn:conditionalEventDefinition/bpmn:condition", NS):
+        _rewrite(node, literals.condition_to_python, "condition", fail)
     for tag in ("completionCondition", "loopCondition"):
         for node in root.iterfind(f".//bpmn:{tag}", NS):
             _rewrite(node, literals.condition_to_python, tag, fail)

@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     StartEvent,
     TransactionSubprocess,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -196,8 +197,9 @@ class WorkflowRun:
         """Run every ready automatic task until the instance waits (or ends)."""
         try:
             self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
-            # A timer that fell due in the final refresh is READY but was not run (notes §2.4).
-            while any(not t.task_spec.manual for t in self._live(TaskState.READY)):
+            # A timer that fell due in the final refresh is READY but was not run (notes §2.4), and
+            # a waiting conditional event whose condition the steps made true is READY now.
+            while self._refresh_conditions() or any(not t.task_spec.manual for t in self._live(TaskState.READY)):
                 self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
         except RunawayLoop:
             raise
@@ -215,6 +217,29 @@ class WorkflowRun:
 
     def compact(self) -> int:
         return compact(self.wf)
+
+    def _refresh_conditions(self) -> bool:
+        """Evaluate again the condition of every waiting conditional event (intermediate catch or
+        boundary) on the instance's variables as they are now; returns whether one fired.
+
+        SpiffWorkflow evaluates a condition once, when the event is reached (and a waiting task's
+        data is the copy it had then). The engine re-evaluates them whenever a command's steps have
+        run to a wait state, so a condition made true by any branch (a script, a form, a message's
+        payload) fires the event in the command that made it true. It depends on the variables
+        alone, which replay restores in the same order, so a replay fires the same events.
+        """
+        fired = False
+        for task in list(self.wf.event_manager.tasks.values()):
+            if task.state != TaskState.WAITING or not isinstance(
+                    getattr(task.task_spec, "event_definition", None), ConditionalEventDefinition):
+                continue
+            task.data.update(snapshot(self.variables))
+            if self._has_items:
+                task.data.update(_locals(task))
+            self._running = task.task_spec.bpmn_id
+            task.task_spec._update(task)
+            fired |= task.state == TaskState.READY
+        return fired
 
     # -- step hooks: variables in, changes out ------------------------------------------
     def _will_run(self, task) -> None:

@@ -1,0 +1,70 @@
+"""Engine steps in which an interrupting boundary event interrupts at once.
+
+SpiffWorkflow's `BpmnWorkflow._do_engine_steps` runs every ready task of a sub-process, deepest
+first, until it has none, and only then the tasks of the workflow around it. When a task inside a
+sub-process throws a signal or an escalation that an interrupting boundary event of an enclosing
+activity catches, the boundary event becomes ready in the outer workflow, but the sub-process runs
+on to its next wait state first: the tasks after the throw still run (betsy
+Signal_/Escalation_BoundaryEvent_SubProcess_Interrupting). BPMN interrupts the activity when the
+event is caught.
+
+Here the step loop is SpiffWorkflow's, with one change: after a throw event runs, any interrupting
+boundary event that became ready runs right away (it cancels its activity and what runs inside it),
+and the sub-process being stepped stops there. The order of everything else is unchanged, so a
+process without such a throw runs exactly as before; the order depends only on the task tree, so a
+replay takes the same path.
+"""
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.util.task import TaskState
+
+
+class InterruptFirstSteps:
+    """A mixin for the top workflow (a `BpmnWorkflow`)."""
+
+    def _ready_interruptions(self) -> list:
+        workflows = [self, *self.subprocesses.values()]
+        return [task for wf in workflows for task in wf.get_tasks(state=TaskState.READY)
+                if isinstance(task.task_spec, BoundaryEvent) and task.task_spec.cancel_activity]
+
+    def _do_engine_steps(self, will_complete_task=None, did_complete_task=None):
+        def run(task) -> None:
+            if will_complete_task is not None:
+                will_complete_task(task)
+            task.run()
+            if did_complete_task is not None:
+                did_complete_task(task)
+
+        def update_workflow(wf) -> tuple[int, bool]:
+            """(tasks run, whether an interruption ran and the walk must restart)."""
+            count = 0
+            for task in wf.get_tasks(state=TaskState.READY):
+                if task.task_spec.manual:
+                    continue
+                run(task)
+                count += 1
+                if isinstance(task.task_spec, ThrowingEvent):
+                    interruptions = self._ready_interruptions()
+                    if interruptions:
+                        for boundary in interruptions:
+                            if boundary.state == TaskState.READY:
+                                run(boundary)
+                                count += 1
+                        return count, True
+            return count, False
+
+        active_subprocesses = self.get_active_subprocesses()
+        for subprocess in sorted(active_subprocesses, key=lambda v: v.depth, reverse=True):
+            count = None
+            while count is None or count > 0:
+                count, interrupted = update_workflow(subprocess)
+                if interrupted:
+                    return True
+            if subprocess.parent_task_id is not None:
+                task = self.get_task_from_id(subprocess.parent_task_id)
+                task.task_spec._update(task)
+
+        count, interrupted = update_workflow(self)
+        return interrupted or count > 0 or len(self.get_active_subprocesses()) > len(active_subprocesses)
