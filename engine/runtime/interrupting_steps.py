@@ -8,14 +8,20 @@ on to its next wait state first: the tasks after the throw still run (betsy
 Signal_/Escalation_BoundaryEvent_SubProcess_Interrupting). BPMN interrupts the activity when the
 event is caught.
 
+The same holds for an interrupting conditional boundary event whose condition is already true when
+its activity is entered: SpiffWorkflow readies it together with the activity and runs the activity
+first (betsy Conditional_BoundaryEvent_SubProcess_Interrupting).
+
 Here the step loop is SpiffWorkflow's, with one change: after a throw event runs, any interrupting
 boundary event that became ready runs right away (it cancels its activity and what runs inside it),
-and the sub-process being stepped stops there. The order of everything else is unchanged, so a
+and the sub-process being stepped stops there; after an activity with boundary events is entered
+(its BoundaryEventSplit ran), an interrupting boundary event of it that is ready runs right away. The order of everything else is unchanged, so a
 process without such a throw runs exactly as before; the order depends only on the task tree, so a
 replay takes the same path.
 """
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
@@ -45,14 +51,20 @@ class InterruptFirstSteps:
                     continue
                 run(task)
                 count += 1
-                if isinstance(task.task_spec, ThrowingEvent):
+                if isinstance(task.task_spec, BoundaryEventSplit):
+                    # the activity is entered: a conditional boundary event already true fires first
+                    interruptions = [c for c in task.children if c.state == TaskState.READY
+                                     and isinstance(c.task_spec, BoundaryEvent) and c.task_spec.cancel_activity]
+                elif isinstance(task.task_spec, ThrowingEvent):
                     interruptions = self._ready_interruptions()
-                    if interruptions:
-                        for boundary in interruptions:
-                            if boundary.state == TaskState.READY:
-                                run(boundary)
-                                count += 1
-                        return count, True
+                else:
+                    interruptions = []
+                if interruptions:
+                    for boundary in interruptions:
+                        if boundary.state == TaskState.READY:
+                            run(boundary)
+                            count += 1
+                    return count, True
             return count, False
 
         active_subprocesses = self.get_active_subprocesses()

@@ -4,7 +4,8 @@ Each transformation rewrites, in place, one construct that SpiffWorkflow 3.2 doe
 parses wrong) into plain BPMN that it does: shared event definitions are copied into their events,
 link events become sequence flows, signal end events a signal throw before a none end event, calls
 to global tasks an inline task, event sub-processes inside a sub-process boundary events of that
-sub-process, and implicit splits a gateway. They run on the translated copy of a deployed file
+sub-process, token quantities (startQuantity, completionQuantity) gateways, and implicit splits a
+gateway. They run on the translated copy of a deployed file
 (translate.translate_bpmn), never on the stored source: the diagram a designer deployed is the one
 served, and every spec build (a restart, a replay) derives the same tree again, because each
 transformation depends on the document alone. Forms a transformation does not handle are left as
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from . import event_subprocesses, global_tasks, implicit_splits, links, shared_definitions, signal_ends
+from . import event_subprocesses, global_tasks, implicit_splits, links, shared_definitions, signal_ends, token_quantities
 from .base import ORIGIN, origin
 
 TRANSFORMS = (
@@ -26,6 +27,7 @@ TRANSFORMS = (
     signal_ends.split,
     global_tasks.inline,
     event_subprocesses.to_boundary_events,
+    token_quantities.apply,
     implicit_splits.insert_gateways,
 )
 
