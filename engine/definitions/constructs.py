@@ -123,15 +123,20 @@ def reserved_ids(doc: _Document) -> Found:
 
 
 def link_events(doc: _Document) -> Found:
-    """Link events: SpiffWorkflow parses no linkEventDefinition, so a link throw is a pass-through
-    and the matching catch is never reached (betsy Link_Event)."""
+    """Link events that transforms/links.py could not pair. SpiffWorkflow parses no
+    linkEventDefinition; a throw and the one catch of the same name in the same process or
+    sub-process become a sequence flow (betsy Link_Event). Left here: a throw without its catch (or
+    with several, or with an outgoing flow), a catch without its throw (or with an incoming flow)."""
     for event in doc.xpath(".//bpmn:linkEventDefinition/.."):
-        yield event.get("id"), "link events are not supported (SpiffWorkflow ignores them silently)"
+        yield event.get("id"), ("a link event needs its pair: one link throw event and one link catch event of the "
+                                "same name in the same process or sub-process, the throw without outgoing flow "
+                                "and the catch without incoming flow (SpiffWorkflow would ignore it silently)")
 
 
 def signal_end_events(doc: _Document) -> Found:
-    """Signal end events: the end event parser drops the signal definition, so nothing is sent
-    (betsy Signal_EndEvent, Signal_EndEvent_SubProcess)."""
+    """Signal end events that transforms/signal_ends.py did not split into a signal throw event and a
+    none end event (betsy Signal_EndEvent, Signal_EndEvent_SubProcess pass through it): none is left
+    after it, the rule guards the parse (SpiffWorkflow's end event parser drops the signal)."""
     for event in doc.xpath(".//bpmn:endEvent[bpmn:signalEventDefinition]"):
         yield event.get("id"), ("signal end events are not supported (SpiffWorkflow drops the signal, so it is "
                                 "never sent): use an intermediate signal throw event before a none end event")
@@ -172,12 +177,13 @@ def conditional_events(doc: _Document) -> Found:
 
 
 def event_definition_refs(doc: _Document) -> Found:
-    """eventDefinitionRef (shared, top-level event definitions): SpiffWorkflow does not resolve them
-    and runs the event as a none event: an error end event ends quietly, a timer does not wait, a
-    boundary event breaks the parse (betsy EventDefinitionRef_*)."""
-    for event in doc.xpath(".//bpmn:eventDefinitionRef/.."):
-        yield event.get("id"), ("shared event definitions (eventDefinitionRef) are not supported (SpiffWorkflow "
-                                "ignores them and runs a none event): put the definition inside the event")
+    """eventDefinitionRef that names no event definition declared at the definitions level: the ones
+    that do are copied into their event (transforms/shared_definitions.py; betsy EventDefinitionRef_*).
+    SpiffWorkflow would run the event as a none event."""
+    for ref in doc.xpath(".//bpmn:eventDefinitionRef"):
+        name = (ref.text or "").strip()
+        yield ref.getparent().get("id"), (f"eventDefinitionRef {name[:80]!r} names no event definition declared at the "
+                                          "definitions level of this file (SpiffWorkflow would run a none event)")
 
 
 def multiple_events(doc: _Document) -> Found:
@@ -212,14 +218,21 @@ def ignored_event_definitions(doc: _Document) -> Found:
 
 
 def nested_event_subprocesses(doc: _Document) -> Found:
-    """Event sub-processes inside a sub-process: SpiffWorkflow never triggers their message, signal or
-    conditional start events, starts error or escalation ones at once and does not interrupt with timer
-    ones (betsy *_StartEvent_EventSubProcess_*, all nested in an embedded sub-process)."""
+    """Event sub-processes inside a sub-process that transforms/event_subprocesses.py did not turn into
+    a boundary event of that sub-process (SpiffWorkflow never triggers their message, signal or
+    conditional start events, starts error or escalation ones at once and does not interrupt with
+    timer ones; betsy *_StartEvent_EventSubProcess_*, all nested, pass through the transformation).
+    Left here: several start events or event definitions, a kind other than error, escalation,
+    message, signal, timer or conditional, a non-interrupting one whose content can wait, and event
+    sub-processes inside an event sub-process."""
     for esp in doc.xpath(".//bpmn:subProcess[@triggeredByEvent='true']"):
         parent = esp.getparent()
         if parent is not None and local_name(parent) != "process":
-            yield esp.get("id"), ("event sub-processes inside a sub-process are not supported (SpiffWorkflow "
-                                  "does not trigger them correctly): move it to the process level")
+            yield esp.get("id"), ("this event sub-process inside a sub-process is not supported: diwan runs one with "
+                                  "one start event of one kind (error, escalation, message, signal, timer, "
+                                  "conditional), in a sub-process that is not itself an event sub-process, and a "
+                                  "non-interrupting one only when its content cannot wait (no user, receive or "
+                                  "service task, catch event or sub-process)")
 
 
 def event_subprocess_start_events(doc: _Document) -> Found:
@@ -268,9 +281,11 @@ def ad_hoc_subprocesses(doc: _Document) -> Found:
 
 
 def implicit_splits(doc: _Document) -> Found:
-    """Activities (and intermediate or boundary events) with several outgoing sequence flows:
-    implicit parallel or conditional splits without a gateway (betsy SequenceFlow_Conditional*,
-    Token_Cardinality_Split_*, WCP06_MultiChoice_Implicit)."""
+    """Activities (and intermediate or boundary events) with several outgoing sequence flows that
+    transforms/implicit_splits.py left without a gateway (it gives one to every such node of a
+    process, sub-process or transaction; betsy SequenceFlow_Conditional*, Token_Cardinality_Split_*,
+    WCP06_MultiChoice_Implicit pass through it): only nodes of other scopes (ad-hoc sub-processes,
+    refused on their own) remain."""
     for node in doc.all(*ACTIVITY_TAGS, "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"):
         if len(doc.outgoing.get(node.get("id"), [])) > 1:
             what = "an event" if local_name(node).endswith("Event") else "an activity"
@@ -308,14 +323,18 @@ def multi_instance_behavior(doc: _Document) -> Found:
 
 
 def token_quantities(doc: _Document) -> Found:
-    """startQuantity / completionQuantity other than 1: ignored by SpiffWorkflow, with no validation
-    (betsy Token_Cardinality_*, Token_StartQuantity_*, Token_CompletionQuantity_Zero)."""
+    """startQuantity / completionQuantity that transforms/token_quantities.py does not run: integers
+    above 1 become a token-counting join or a token-multiplying gateway (betsy Token_Cardinality_*,
+    Token_StartQuantity_Two); left here are 0 and values that are no integer (SpiffWorkflow would
+    ignore them: betsy Token_StartQuantity_Zero, Token_CompletionQuantity_Zero), and completionQuantity
+    on an activity whose outgoing flows are conditional or default."""
     for activity in doc.xpath(".//*[@startQuantity or @completionQuantity]"):
         for attr in ("startQuantity", "completionQuantity"):
             value = activity.get(attr)
             if value is not None and value.strip() != "1":
-                yield activity.get("id"), (f'{attr}="{value}" is not supported (SpiffWorkflow ignores token '
-                                           "quantities): only 1 is allowed")
+                yield activity.get("id"), (f'{attr}="{value}" is not supported: a token quantity is an integer '
+                                           "of at least 1 (completionQuantity above 1 only with unconditional "
+                                           "outgoing flows)")
 
 
 def loop_values(doc: _Document) -> Found:
@@ -340,13 +359,15 @@ def loop_values(doc: _Document) -> Found:
 
 
 def global_task_calls(doc: _Document) -> Found:
-    """Call activities whose calledElement is a global task of this file (globalTask,
-    globalScriptTask, ...): SpiffWorkflow only calls processes (betsy CallActivity_GlobalTask)."""
+    """Call activities whose calledElement is a global task of this file that transforms/global_tasks.py
+    did not inline (globalTask, globalScriptTask, globalUserTask and globalManualTask without an
+    ioSpecification are inlined; betsy CallActivity_GlobalTask): SpiffWorkflow only calls processes."""
     global_ids = {el.get("id") for el in doc.xpath("//bpmn:*[starts-with(local-name(), 'global')][@id]")}
     for call in doc.all("callActivity"):
         if _local_ref(call.get("calledElement")) in global_ids:
-            yield call.get("id"), ("call activities to global tasks are not supported (SpiffWorkflow only calls "
-                                   "processes): call a process or inline the task")
+            yield call.get("id"), ("call activities to this global task are not supported (diwan runs calls to "
+                                   "globalTask, globalScriptTask, globalUserTask and globalManualTask without an "
+                                   "ioSpecification): call a process or inline the task")
 
 
 def instantiating_receive_tasks(doc: _Document) -> Found:
