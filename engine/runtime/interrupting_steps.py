@@ -12,7 +12,8 @@ The same holds for an interrupting conditional boundary event whose condition is
 its activity is entered: SpiffWorkflow readies it together with the activity and runs the activity
 first (betsy Conditional_BoundaryEvent_SubProcess_Interrupting).
 
-Here the step loop is SpiffWorkflow's, with one change: after a throw event runs, any interrupting
+Here the step loop is SpiffWorkflow's, with one change: after a signal or escalation intermediate
+throw event runs, any interrupting
 boundary event that became ready runs right away (it cancels its activity and what runs inside it),
 and the sub-process being stepped stops there; after an activity with boundary events is entered
 (its BoundaryEventSplit ran), an interrupting boundary event of it that is ready runs right away. The order of everything else is unchanged, so a
@@ -22,9 +23,29 @@ replay takes the same path.
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    EscalationEventDefinition,
+    SignalEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateThrowEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
+
+
+_INTERRUPTING_KINDS = (SignalEventDefinition, EscalationEventDefinition)
+
+
+def _throws_signal_or_escalation(spec) -> bool:
+    """An intermediate throw event of a signal or escalation: after one, the activity around may be
+    interrupted. (An end event ends its scope itself: error, cancel and escalation end events run
+    as SpiffWorkflow runs them.)"""
+    if not isinstance(spec, IntermediateThrowEvent):
+        return False
+    definition = spec.event_definition
+    if isinstance(definition, MultipleEventDefinition):
+        return any(isinstance(d, _INTERRUPTING_KINDS) for d in definition.event_definitions)
+    return isinstance(definition, _INTERRUPTING_KINDS)
 
 
 class InterruptFirstSteps:
@@ -55,7 +76,7 @@ class InterruptFirstSteps:
                     # the activity is entered: a conditional boundary event already true fires first
                     interruptions = [c for c in task.children if c.state == TaskState.READY
                                      and isinstance(c.task_spec, BoundaryEvent) and c.task_spec.cancel_activity]
-                elif isinstance(task.task_spec, ThrowingEvent):
+                elif _throws_signal_or_escalation(task.task_spec):
                     interruptions = self._ready_interruptions()
                 else:
                     interruptions = []
