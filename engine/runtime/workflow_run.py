@@ -163,7 +163,7 @@ class WorkflowRun:
         try:
             task.run()
         except (TypeError, ValueError, KeyError, AttributeError, IndexError, SpiffWorkflowException) as exc:
-            raise StepFailed(_failing_element(exc) or self._running, f"{type(exc).__name__}: {exc}") from exc
+            raise StepFailed(self._designer(_failing_element(exc) or self._running), f"{type(exc).__name__}: {exc}") from exc
         changes = self._write_back(task)
         deleted = list(self.last_deleted)
         self.step()
@@ -204,19 +204,24 @@ class WorkflowRun:
         except RunawayLoop:
             raise
         except WorkflowTaskException as exc:
-            raise StepFailed(_element_of(exc.task) or self._running, _message(exc)) from exc
+            raise StepFailed(self._designer(_element_of(exc.task) or self._running), _message(exc)) from exc
         except SpiffWorkflowException as exc:
-            raise StepFailed(self._running, _message(exc)) from exc
+            raise StepFailed(self._designer(self._running), _message(exc)) from exc
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
             # SpiffWorkflow lets data errors through raw (a multi-instance collection that is
             # missing or not a list, say): they are the process's data, not a crash.
-            raise StepFailed(_failing_element(exc) or self._running, f"{type(exc).__name__}: {exc}") from exc
+            raise StepFailed(self._designer(_failing_element(exc) or self._running), f"{type(exc).__name__}: {exc}") from exc
         errored = list(self._live(TaskState.ERROR))
         if errored:
-            raise StepFailed(errored[0].task_spec.bpmn_id, "the task failed")
+            raise StepFailed(self._designer(errored[0].task_spec.bpmn_id), "the task failed")
 
     def compact(self) -> int:
         return compact(self.wf)
+
+    def _designer(self, element: str | None) -> str | None:
+        """The designer's element for an element a deploy-time transformation added (a failure names
+        what the diagram shows: `T` for its implicit split `T__split`)."""
+        return getattr(self.wf.spec, "diwan_origins", {}).get(element, element)
 
     def _refresh_conditions(self) -> bool:
         """Evaluate again the condition of every waiting conditional event (intermediate catch or
@@ -233,12 +238,18 @@ class WorkflowRun:
             if task.state != TaskState.WAITING or not isinstance(
                     getattr(task.task_spec, "event_definition", None), ConditionalEventDefinition):
                 continue
+            # SpiffWorkflow's own update would evaluate on the data the task inherits from its parent
+            # (the copy of when the event was reached): evaluate on the variables, and ready the task
+            # as a caught event is readied.
             task.data.update(snapshot(self.variables))
             if self._has_items:
                 task.data.update(_locals(task))
             self._running = task.task_spec.bpmn_id
-            task.task_spec._update(task)
-            fired |= task.state == TaskState.READY
+            definition = task.task_spec.event_definition
+            if self.wf.script_engine.evaluate(task, definition.expression, external_context=self.wf.data_objects):
+                task._set_internal_data(has_fired=True)
+                task._ready()
+                fired = True
         return fired
 
     # -- step hooks: variables in, changes out ------------------------------------------
@@ -314,7 +325,7 @@ class WorkflowRun:
         try:
             return check_variables(changes, limits)
         except InvalidValue as exc:
-            raise StepFailed(self._running, f"variable {exc}") from None
+            raise StepFailed(self._designer(self._running), f"variable {exc}") from None
 
     def collected(self, task, name: str, value) -> None:
         """A multi-instance task gathered an output into its collection (outside the hooks)."""

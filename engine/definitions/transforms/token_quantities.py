@@ -58,7 +58,7 @@ def _completion(scope, activity, ids: Ids) -> None:
         ref = etree.SubElement(gateway, q("outgoing"))
         ref.text = flow.get("id")
         for n in range(2, count + 1):
-            relay = etree.Element(q("intermediateThrowEvent"), id=ids.new(flow.get("id"), f"token{n}"))
+            relay = etree.Element(q("intermediateThrowEvent"), id=ids.new(aid, f"token{n}"))
             relay.set(ORIGIN, aid)
             gateway.addnext(relay)
             add_flow(scope, ids, gateway.get("id"), relay.get("id"), aid)
