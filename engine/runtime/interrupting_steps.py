@@ -12,13 +12,13 @@ The same holds for an interrupting conditional boundary event whose condition is
 its activity is entered: SpiffWorkflow readies it together with the activity and runs the activity
 first (betsy Conditional_BoundaryEvent_SubProcess_Interrupting).
 
-Here the step loop is SpiffWorkflow's, with one change: after a signal or escalation intermediate
-throw event runs, any interrupting
-boundary event that became ready runs right away (it cancels its activity and what runs inside it),
-and the sub-process being stepped stops there; after an activity with boundary events is entered
-(its BoundaryEventSplit ran), an interrupting boundary event of it that is ready runs right away. The order of everything else is unchanged, so a
-process without such a throw runs exactly as before; the order depends only on the task tree, so a
-replay takes the same path.
+Here the step loop is SpiffWorkflow's, with two changes: after a signal or escalation intermediate
+throw event runs, any interrupting boundary event that became ready runs right away (it cancels its
+activity and what runs inside it), and the sub-process being stepped stops there; after an activity
+with boundary events is entered (its BoundaryEventSplit ran), an interrupting boundary event of it
+that is ready runs right away. The order of everything else is unchanged, so a process without
+such an event runs exactly as before; the order depends only on the task tree, so a replay takes
+the same path.
 """
 from __future__ import annotations
 

@@ -163,7 +163,8 @@ class WorkflowRun:
         try:
             task.run()
         except (TypeError, ValueError, KeyError, AttributeError, IndexError, SpiffWorkflowException) as exc:
-            raise StepFailed(self._designer(_failing_element(exc) or self._running), f"{type(exc).__name__}: {exc}") from exc
+            raise StepFailed(self._designer(_failing_element(exc) or self._running),
+                             f"{type(exc).__name__}: {exc}") from exc
         changes = self._write_back(task)
         deleted = list(self.last_deleted)
         self.step()
@@ -210,7 +211,8 @@ class WorkflowRun:
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
             # SpiffWorkflow lets data errors through raw (a multi-instance collection that is
             # missing or not a list, say): they are the process's data, not a crash.
-            raise StepFailed(self._designer(_failing_element(exc) or self._running), f"{type(exc).__name__}: {exc}") from exc
+            raise StepFailed(self._designer(_failing_element(exc) or self._running),
+                             f"{type(exc).__name__}: {exc}") from exc
         errored = list(self._live(TaskState.ERROR))
         if errored:
             raise StepFailed(self._designer(errored[0].task_spec.bpmn_id), "the task failed")
