@@ -43,38 +43,82 @@ class Ids:
         return candidate
 
 
-def flows(scope: etree._Element) -> list[etree._Element]:
-    return scope.findall("bpmn:sequenceFlow", NS)
+class Scope:
+    """A process or sub-process with its flow nodes and sequence flows indexed (transformations
+    must stay linear in the size of a diagram: a deployment may be large)."""
+
+    def __init__(self, el: etree._Element):
+        self.el = el
+        self.nodes: dict[str, etree._Element] = {}
+        self.out: dict[str, list[etree._Element]] = {}
+        self.inc: dict[str, list[etree._Element]] = {}
+        for child in el:
+            if not isinstance(child.tag, str) or not child.get("id"):
+                continue
+            if local(child) == "sequenceFlow":
+                self._index(child)
+            else:
+                self.nodes.setdefault(child.get("id"), child)
+
+    def _index(self, flow: etree._Element) -> None:
+        self.out.setdefault(flow.get("sourceRef"), []).append(flow)
+        self.inc.setdefault(flow.get("targetRef"), []).append(flow)
+
+    def outgoing(self, node_id: str) -> list[etree._Element]:
+        return list(self.out.get(node_id, ()))
+
+    def incoming(self, node_id: str) -> list[etree._Element]:
+        return list(self.inc.get(node_id, ()))
+
+    def node(self, node_id: str) -> etree._Element | None:
+        return self.nodes.get(node_id)
+
+    def add_node(self, el: etree._Element, after: etree._Element | None = None,
+                 before: etree._Element | None = None) -> etree._Element:
+        if after is not None:
+            after.addnext(el)
+        elif before is not None:
+            before.addprevious(el)
+        else:
+            self.el.append(el)
+        self.nodes[el.get("id")] = el
+        return el
+
+    def remove_node(self, el: etree._Element) -> None:
+        self.el.remove(el)
+        self.nodes.pop(el.get("id"), None)
+
+    def set_end(self, flow: etree._Element, end: str, node_id: str) -> None:
+        """Move the `sourceRef` or `targetRef` of a flow to another node, refs included."""
+        kind, index = ("outgoing", self.out) if end == "sourceRef" else ("incoming", self.inc)
+        old = flow.get(end)
+        index[old] = [f for f in index.get(old, ()) if f is not flow]
+        if old in self.nodes:
+            retarget_ref(self.nodes[old], kind, flow.get("id"), None)
+        flow.set(end, node_id)
+        index.setdefault(node_id, []).append(flow)
+        _ref(self, node_id, kind, flow.get("id"))
+
+    def add_flow(self, ids: Ids, source: str, target: str, origin_id: str,
+                 after: etree._Element | None = None) -> etree._Element:
+        """A new sequence flow `source` -> `target`, with `incoming`/`outgoing` refs kept."""
+        flow = etree.Element(q("sequenceFlow"), id=ids.new(origin_id, "flow"), sourceRef=source, targetRef=target)
+        flow.set(ORIGIN, origin_id)
+        (after.addnext(flow) if after is not None else self.el.append(flow))
+        self._index(flow)
+        _ref(self, source, "outgoing", flow.get("id"))
+        _ref(self, target, "incoming", flow.get("id"))
+        return flow
+
+    def add_flow_copy(self, flow: etree._Element, copy: etree._Element, after: etree._Element) -> None:
+        after.addnext(copy)
+        self._index(copy)
+        _ref(self, copy.get("sourceRef"), "outgoing", copy.get("id"))
+        _ref(self, copy.get("targetRef"), "incoming", copy.get("id"))
 
 
-def outgoing(scope: etree._Element, node_id: str) -> list[etree._Element]:
-    return [f for f in flows(scope) if f.get("sourceRef") == node_id]
-
-
-def incoming(scope: etree._Element, node_id: str) -> list[etree._Element]:
-    return [f for f in flows(scope) if f.get("targetRef") == node_id]
-
-
-def add_flow(scope: etree._Element, ids: Ids, source: str, target: str, origin_id: str,
-             after: etree._Element | None = None) -> etree._Element:
-    """A new sequence flow `source` -> `target` in `scope`, with `incoming`/`outgoing` refs kept."""
-    flow = etree.Element(q("sequenceFlow"), id=ids.new(origin_id, "flow"), sourceRef=source, targetRef=target)
-    flow.set(ORIGIN, origin_id)
-    (after.addnext(flow) if after is not None else scope.append(flow))
-    _ref(scope, source, "outgoing", flow.get("id"))
-    _ref(scope, target, "incoming", flow.get("id"))
-    return flow
-
-
-def node(scope: etree._Element, node_id: str) -> etree._Element | None:
-    for el in scope:
-        if isinstance(el.tag, str) and el.get("id") == node_id:
-            return el
-    return None
-
-
-def _ref(scope: etree._Element, node_id: str, kind: str, flow_id: str) -> None:
-    el = node(scope, node_id)
+def _ref(scope: Scope, node_id: str, kind: str, flow_id: str) -> None:
+    el = scope.node(node_id)
     if el is None:
         return
     ref = etree.Element(q(kind))

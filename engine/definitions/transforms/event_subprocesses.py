@@ -25,7 +25,7 @@ from copy import deepcopy
 
 from lxml import etree
 
-from .base import NS, ORIGIN, Ids, add_flow, definitions_of, local, outgoing, q
+from .base import NS, ORIGIN, Ids, Scope, definitions_of, local, q
 
 KINDS = {"error", "escalation", "message", "signal", "timer", "conditional"}
 SCOPE_TAGS = ("subProcess", "transaction")
@@ -61,14 +61,17 @@ def _transformable(esp: etree._Element) -> tuple[etree._Element, etree._Element,
 
 
 def to_boundary_events(root: etree._Element) -> None:
+    esps = root.xpath(".//bpmn:subProcess[@triggeredByEvent='true']", namespaces=NS)
+    if not esps:
+        return
     ids = Ids(root)
-    for esp in root.xpath(".//bpmn:subProcess[@triggeredByEvent='true']", namespaces=NS):
+    for esp in esps:
         found = _transformable(esp)
         if found is None:
             continue
         start, definition, interrupting = found
         sub = esp.getparent()
-        scope = sub.getparent()
+        scope = Scope(sub.getparent())  # few event sub-processes: one index each is cheap enough
         boundary = etree.Element(q("boundaryEvent"), id=ids.new(start.get("id"), "boundary"),
                                  attachedToRef=sub.get("id"), cancelActivity="true" if interrupting else "false")
         boundary.set(ORIGIN, start.get("id"))
@@ -79,28 +82,18 @@ def to_boundary_events(root: etree._Element) -> None:
         boundary.append(definition)
         del esp.attrib["triggeredByEvent"]
         sub.remove(esp)
-        sub.addnext(boundary)
-        boundary.addnext(esp)
-        add_flow(scope, ids, boundary.get("id"), esp.get("id"), start.get("id"), after=esp)
+        scope.add_node(boundary, after=sub)
+        scope.add_node(esp, after=boundary)
+        scope.add_flow(ids, boundary.get("id"), esp.get("id"), start.get("id"), after=esp)
         if interrupting:
             default = sub.get("default")
             last = esp
-            for flow in outgoing(scope, sub.get("id")):
+            for flow in scope.outgoing(sub.get("id")):
                 copy = deepcopy(flow)
                 copy.set("id", ids.new(flow.get("id"), "after"))
                 copy.set(ORIGIN, flow.get("id"))
                 copy.set("sourceRef", esp.get("id"))
-                last.addnext(copy)
+                scope.add_flow_copy(flow, copy, after=last)
                 last = copy
-                for end, kind in (("sourceRef", "outgoing"), ("targetRef", "incoming")):
-                    ref = etree.SubElement(_node(scope, copy.get(end)), q(kind))
-                    ref.text = copy.get("id")
                 if flow.get("id") == default:
                     esp.set("default", copy.get("id"))
-
-
-def _node(scope: etree._Element, node_id: str) -> etree._Element:
-    for el in scope:
-        if isinstance(el.tag, str) and el.get("id") == node_id:
-            return el
-    return etree.Element("missing")

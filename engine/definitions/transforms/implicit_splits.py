@@ -17,35 +17,28 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .base import NS, ORIGIN, Ids, add_flow, outgoing, q, retarget_ref, scopes
+from .base import NS, ORIGIN, Ids, Scope, q, scopes
 
 SOURCES = ("task", "userTask", "scriptTask", "serviceTask", "sendTask", "receiveTask", "manualTask",
            "businessRuleTask", "subProcess", "transaction", "callActivity", "intermediateCatchEvent",
            "intermediateThrowEvent", "boundaryEvent")
 
 
-def _gateway(scope, after, ids: Ids, origin_id: str, kind: str, what: str) -> etree._Element:
+def _gateway(scope: Scope, after, ids: Ids, origin_id: str, kind: str, what: str) -> etree._Element:
     gateway = etree.Element(q(kind), id=ids.new(origin_id, what), gatewayDirection="Diverging")
     gateway.set(ORIGIN, origin_id)
-    after.addnext(gateway)
-    return gateway
-
-
-def _move(flow: etree._Element, scope: etree._Element, source: etree._Element, gateway: etree._Element) -> None:
-    retarget_ref(source, "outgoing", flow.get("id"), None)
-    flow.set("sourceRef", gateway.get("id"))
-    ref = etree.SubElement(gateway, q("outgoing"))
-    ref.text = flow.get("id")
+    return scope.add_node(gateway, after=after)
 
 
 def insert_gateways(root: etree._Element) -> None:
     ids = Ids(root)
-    for scope in list(scopes(root)):
-        for source in [c for c in scope if isinstance(c.tag, str) and etree.QName(c).localname in SOURCES]:
-            flows = outgoing(scope, source.get("id"))
+    for el in list(scopes(root)):
+        scope = Scope(el)
+        for source in [c for c in el if isinstance(c.tag, str) and etree.QName(c).localname in SOURCES]:
+            sid = source.get("id")
+            flows = scope.outgoing(sid)
             if len(flows) < 2:
                 continue
-            sid = source.get("id")
             default = source.get("default")
             conditional = [f for f in flows if f.find("bpmn:conditionExpression", NS) is not None
                            or f.get("id") == default]
@@ -53,18 +46,18 @@ def insert_gateways(root: etree._Element) -> None:
             if conditional and plain:
                 split = _gateway(scope, source, ids, sid, "parallelGateway", "split")
                 choice = _gateway(scope, split, ids, sid, "inclusiveGateway", "conditions")
-                add_flow(scope, ids, sid, split.get("id"), sid)
-                add_flow(scope, ids, split.get("id"), choice.get("id"), sid)
+                scope.add_flow(ids, sid, split.get("id"), sid)
+                scope.add_flow(ids, split.get("id"), choice.get("id"), sid)
             elif conditional:
                 split = choice = _gateway(scope, source, ids, sid, "inclusiveGateway", "split")
-                add_flow(scope, ids, sid, split.get("id"), sid)
+                scope.add_flow(ids, sid, split.get("id"), sid)
             else:
                 split, choice = _gateway(scope, source, ids, sid, "parallelGateway", "split"), None
-                add_flow(scope, ids, sid, split.get("id"), sid)
+                scope.add_flow(ids, sid, split.get("id"), sid)
             for flow in plain:
-                _move(flow, scope, source, split)
+                scope.set_end(flow, "sourceRef", split.get("id"))
             for flow in conditional:
-                _move(flow, scope, source, choice)
+                scope.set_end(flow, "sourceRef", choice.get("id"))
             if default is not None:
                 del source.attrib["default"]
                 choice.set("default", default)
@@ -73,6 +66,6 @@ def insert_gateways(root: etree._Element) -> None:
                 # unconditional ones go on; the inclusive gateway needs a flow to take then
                 nothing = etree.Element(q("endEvent"), id=ids.new(sid, "none"))
                 nothing.set(ORIGIN, sid)
-                choice.addnext(nothing)
-                flow = add_flow(scope, ids, choice.get("id"), nothing.get("id"), sid)
+                scope.add_node(nothing, after=choice)
+                flow = scope.add_flow(ids, choice.get("id"), nothing.get("id"), sid)
                 choice.set("default", flow.get("id"))

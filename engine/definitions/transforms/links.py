@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .base import NS, Ids, add_flow, incoming, outgoing, q, scopes
+from .base import NS, Ids, Scope, q, scopes
 
 
 def _link(event: etree._Element) -> etree._Element | None:
@@ -27,11 +27,12 @@ def _name(definition: etree._Element, event: etree._Element) -> str:
 
 def rewire(root: etree._Element) -> None:
     ids = Ids(root)
-    for scope in list(scopes(root)):
-        throws = [e for e in scope.findall("bpmn:intermediateThrowEvent", NS) if _link(e) is not None]
-        catches = [e for e in scope.findall("bpmn:intermediateCatchEvent", NS) if _link(e) is not None]
+    for el in list(scopes(root)):
+        throws = [e for e in el.findall("bpmn:intermediateThrowEvent", NS) if _link(e) is not None]
+        catches = [e for e in el.findall("bpmn:intermediateCatchEvent", NS) if _link(e) is not None]
         if not throws:
             continue
+        scope = Scope(el)
         by_name: dict[str, list[etree._Element]] = {}
         for catch in catches:
             by_name.setdefault(_name(_link(catch), catch), []).append(catch)
@@ -39,13 +40,13 @@ def rewire(root: etree._Element) -> None:
         for throw in throws:
             name = _name(_link(throw), throw)
             targets = by_name.get(name, [])
-            if not name or len(targets) != 1 or outgoing(scope, throw.get("id")):
+            if not name or len(targets) != 1 or scope.outgoing(throw.get("id")):
                 continue
             catch = targets[0]
-            if incoming(scope, catch.get("id")):
+            if scope.incoming(catch.get("id")):
                 continue
             throw.remove(_link(throw))
-            add_flow(scope, ids, throw.get("id"), catch.get("id"), throw.get("id"))
+            scope.add_flow(ids, throw.get("id"), catch.get("id"), throw.get("id"))
             done.add(id(catch))
         for catch in catches:
             if id(catch) in done:

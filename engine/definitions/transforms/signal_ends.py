@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .base import NS, ORIGIN, Ids, add_flow, definitions_of, q
+from .base import NS, ORIGIN, Ids, Scope, definitions_of, q
 
 
 def split(root: etree._Element) -> None:
-    ids = Ids(root)
-    for event in root.xpath(".//bpmn:endEvent[bpmn:signalEventDefinition]", namespaces=NS):
+    events = root.xpath(".//bpmn:endEvent[bpmn:signalEventDefinition]", namespaces=NS)
+    if not events:
+        return
+    ids, scopes = Ids(root), {}
+    for event in events:
         if len(definitions_of(event)) != 1:
             continue  # a multiple end event: refused by constructs.multiple_events
-        scope = event.getparent()
+        parent = event.getparent()
+        scope = scopes.setdefault(id(parent), Scope(parent))
         event.tag = q("intermediateThrowEvent")
         end = etree.Element(q("endEvent"), id=ids.new(event.get("id"), "end"))
         end.set(ORIGIN, event.get("id"))
-        event.addnext(end)
-        add_flow(scope, ids, event.get("id"), end.get("id"), event.get("id"), after=end)
+        scope.add_node(end, after=event)
+        scope.add_flow(ids, event.get("id"), end.get("id"), event.get("id"), after=end)

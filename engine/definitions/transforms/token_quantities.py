@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .base import NS, ORIGIN, Ids, add_flow, incoming, outgoing, q, retarget_ref, scopes
+from .base import NS, ORIGIN, Ids, Scope, q, scopes
 
 DIWAN = "urn:diwan:transform"
 START_QUANTITY = f"{{{DIWAN}}}startQuantity"
@@ -30,9 +30,12 @@ def _quantity(el: etree._Element, attr: str) -> int | None:
 
 
 def apply(root: etree._Element) -> None:
+    if not root.xpath(".//*[@startQuantity or @completionQuantity]"):
+        return
     ids = Ids(root)
-    for scope in list(scopes(root)):
-        for activity in [c for c in scope if isinstance(c.tag, str) and etree.QName(c).localname in ACTIVITIES]:
+    for el in list(scopes(root)):
+        scope = Scope(el)
+        for activity in [c for c in el if isinstance(c.tag, str) and etree.QName(c).localname in ACTIVITIES]:
             _completion(scope, activity, ids)
             _start(scope, activity, ids)
 
@@ -43,43 +46,36 @@ def _gateway(ids: Ids, activity: etree._Element) -> etree._Element:
     return gateway
 
 
-def _completion(scope, activity, ids: Ids) -> None:
+def _completion(scope: Scope, activity, ids: Ids) -> None:
     count = _quantity(activity, "completionQuantity")
-    flows = outgoing(scope, activity.get("id"))
+    aid = activity.get("id")
+    flows = scope.outgoing(aid)
     if count is None or not flows or activity.get("default") is not None or any(
             f.find("bpmn:conditionExpression", NS) is not None for f in flows):
         return
-    aid = activity.get("id")
-    gateway = _gateway(ids, activity)
-    activity.addnext(gateway)
+    gateway = scope.add_node(_gateway(ids, activity), after=activity)
     for flow in flows:
-        retarget_ref(activity, "outgoing", flow.get("id"), None)
-        flow.set("sourceRef", gateway.get("id"))
-        ref = etree.SubElement(gateway, q("outgoing"))
-        ref.text = flow.get("id")
+        scope.set_end(flow, "sourceRef", gateway.get("id"))
         for n in range(2, count + 1):
             relay = etree.Element(q("intermediateThrowEvent"), id=ids.new(aid, f"token{n}"))
             relay.set(ORIGIN, aid)
-            gateway.addnext(relay)
-            add_flow(scope, ids, gateway.get("id"), relay.get("id"), aid)
-            add_flow(scope, ids, relay.get("id"), flow.get("targetRef"), aid)
-    add_flow(scope, ids, aid, gateway.get("id"), aid)
+            scope.add_node(relay, after=gateway)
+            scope.add_flow(ids, gateway.get("id"), relay.get("id"), aid)
+            scope.add_flow(ids, relay.get("id"), flow.get("targetRef"), aid)
+    scope.add_flow(ids, aid, gateway.get("id"), aid)
     del activity.attrib["completionQuantity"]
 
 
-def _start(scope, activity, ids: Ids) -> None:
+def _start(scope: Scope, activity, ids: Ids) -> None:
     count = _quantity(activity, "startQuantity")
-    flows = incoming(scope, activity.get("id"))
+    aid = activity.get("id")
+    flows = scope.incoming(aid)
     if count is None or not flows:
         return
-    aid = activity.get("id")
     gateway = _gateway(ids, activity)
     gateway.set(START_QUANTITY, str(count))
-    activity.addprevious(gateway)
+    scope.add_node(gateway, before=activity)
     for flow in flows:
-        retarget_ref(activity, "incoming", flow.get("id"), None)
-        flow.set("targetRef", gateway.get("id"))
-        ref = etree.SubElement(gateway, q("incoming"))
-        ref.text = flow.get("id")
-    add_flow(scope, ids, gateway.get("id"), aid, aid)
+        scope.set_end(flow, "targetRef", gateway.get("id"))
+    scope.add_flow(ids, gateway.get("id"), aid, aid)
     del activity.attrib["startQuantity"]
