@@ -223,16 +223,19 @@ def nested_event_subprocesses(doc: _Document) -> Found:
     conditional start events, starts error or escalation ones at once and does not interrupt with
     timer ones; betsy *_StartEvent_EventSubProcess_*, all nested, pass through the transformation).
     Left here: several start events or event definitions, a kind other than error, escalation,
-    message, signal, timer or conditional, a non-interrupting one whose content can wait, and event
-    sub-processes inside an event sub-process."""
+    message, signal, timer or conditional, a non-interrupting one whose content can wait, one in a
+    loop or multi-instance sub-process, one whose event a boundary event of the sub-process (or
+    another event sub-process in it) also catches, and event sub-processes inside an event
+    sub-process."""
     for esp in doc.xpath(".//bpmn:subProcess[@triggeredByEvent='true']"):
         parent = esp.getparent()
         if parent is not None and local_name(parent) != "process":
             yield esp.get("id"), ("this event sub-process inside a sub-process is not supported: diwan runs one with "
                                   "one start event of one kind (error, escalation, message, signal, timer, "
-                                  "conditional), in a sub-process that is not itself an event sub-process, and a "
-                                  "non-interrupting one only when its content cannot wait (no user, receive or "
-                                  "service task, catch event or sub-process)")
+                                  "conditional), in a sub-process that is not itself an event sub-process nor a "
+                                  "loop or multi-instance, whose event no boundary event of the sub-process catches "
+                                  "too, and a non-interrupting one only when its content cannot wait (no user, "
+                                  "receive or service task, catch event or sub-process)")
 
 
 def event_subprocess_start_events(doc: _Document) -> Found:

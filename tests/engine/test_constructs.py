@@ -561,3 +561,28 @@ def test_data_association_mappings__transformation_refused():
             '<bpmn:targetRef>P</bpmn:targetRef><bpmn:transformation>x + 1</bpmn:transformation>'
             '</bpmn:dataInputAssociation></bpmn:task>')
     assert refused(body) == ["R"]
+
+
+def test_link_events__two_throws_to_one_catch_pass():
+    body = LINK_THROW.format("LT1", "l") + LINK_THROW.format("LT2", "l") + LINK_CATCH.format("LC", "l")
+    assert refused(body) == []
+
+
+def test_nested_event_subprocesses__same_event_as_a_boundary_of_the_subprocess_refused():
+    body = (sub(esp(f'<bpmn:startEvent id="ES">{SIG}</bpmn:startEvent>', "ESP"))
+            + f'<bpmn:boundaryEvent id="B" attachedToRef="SP">{SIG}</bpmn:boundaryEvent>')
+    assert refused(body, GLOBALS) == ["ESP"]
+
+
+def test_nested_event_subprocesses__other_signal_than_a_boundary_passes():
+    body = (sub(esp(f'<bpmn:startEvent id="ES">{SIG}</bpmn:startEvent>', "ESP"))
+            + f'<bpmn:boundaryEvent id="B" attachedToRef="SP">{SIG2}</bpmn:boundaryEvent>')
+    assert refused(body, GLOBALS) == []
+
+
+def test_nested_event_subprocesses__in_a_multi_instance_subprocess_refused():
+    inner = esp(f'<bpmn:startEvent id="ES">{SIG}</bpmn:startEvent>', "ESP")
+    body = (f'<bpmn:subProcess id="SP"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2'
+            f'</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics><bpmn:startEvent id="SP_s"/>{inner}'
+            '<bpmn:endEvent id="SP_e"/></bpmn:subProcess>')
+    assert refused(body, GLOBALS) == ["ESP"]

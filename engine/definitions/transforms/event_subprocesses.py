@@ -16,8 +16,10 @@ S runs, which is what a boundary event of S does:
 
 The start event keeps its id inside E (now a none start event); the boundary event is
 `<start id>__boundary`. E must have one start event with one event definition (error, escalation,
-message, signal, timer or conditional). Anything else stays an event sub-process for the rules of
-constructs.py to refuse.
+message, signal, timer or conditional), S no loop or multi-instance characteristics (a boundary
+event would be the whole loop's), and no boundary event of S nor other event sub-process in S may
+catch the same event (the event sub-process would catch it first; two boundary events would race).
+Anything else stays an event sub-process for the rules of constructs.py to refuse.
 """
 from __future__ import annotations
 
@@ -53,11 +55,44 @@ def _transformable(esp: etree._Element) -> tuple[etree._Element, etree._Element,
     kind = local(definitions[0])[: -len("EventDefinition")]
     if kind not in KINDS:
         return None
+    if parent.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None \
+            or parent.find("bpmn:standardLoopCharacteristics", NS) is not None:
+        return None  # a boundary event is the whole loop's; the event sub-process is each iteration's
+    if _competes(esp, parent, definitions[0]):
+        return None
     interrupting = kind == "error" or start.get("isInterrupting", "true") != "false"
     inside = [el for el in esp.iterdescendants() if isinstance(el.tag, str) and start not in el.iterancestors()]
     if not interrupting and any(local(el) not in INSTANT for el in inside):
         return None
     return start, definitions[0], interrupting
+
+
+_REFS = ("messageRef", "signalRef", "errorRef", "escalationRef")
+
+
+def _same_trigger(one: etree._Element, other: etree._Element) -> bool:
+    """Whether two event definitions may catch the same event (same kind; same or a missing ref)."""
+    if local(one) != local(other):
+        return False
+    if local(one) in ("timerEventDefinition", "conditionalEventDefinition"):
+        return False  # each has its own due time or condition
+    refs = [(one.get(r), other.get(r)) for r in _REFS if one.get(r) is not None or other.get(r) is not None]
+    return all(a is None or b is None or a.rpartition(":")[2] == b.rpartition(":")[2] for a, b in refs)
+
+
+def _competes(esp: etree._Element, sub: etree._Element, definition: etree._Element) -> bool:
+    """Whether a boundary event of the sub-process, or another event sub-process in it, may catch the
+    same event: BPMN lets the inner event sub-process catch it first, two boundary events would race."""
+    scope = sub.getparent()
+    for boundary in scope.findall("bpmn:boundaryEvent", NS):
+        if boundary.get("attachedToRef") == sub.get("id") and any(
+                _same_trigger(definition, d) for d in definitions_of(boundary)):
+            return True
+    for other in sub.findall("bpmn:subProcess[@triggeredByEvent='true']", NS):
+        if other is not esp and any(_same_trigger(definition, d) for s in other.findall("bpmn:startEvent", NS)
+                                    for d in definitions_of(s)):
+            return True
+    return False
 
 
 def to_boundary_events(root: etree._Element) -> None:

@@ -5,8 +5,8 @@ SpiffWorkflow parses no linkEventDefinition, so the throw would end its path and
 never be reached. Each pair is rewired: the throw event becomes a none throw event (a pass-through)
 with a sequence flow to the catch event, which becomes a none throw event too (a none intermediate
 catch event would wait forever). Only the forms BPMN allows are rewired: one catch event per link
-name in the scope, each throw with no outgoing flow, the catch with no incoming flow; anything else
-stays for constructs.link_events to refuse.
+name in the scope (several throws may lead to it), each throw with no outgoing flow, the catch with
+no incoming flow; anything else stays for constructs.link_events to refuse.
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def rewire(root: etree._Element) -> None:
         by_name: dict[str, list[etree._Element]] = {}
         for catch in catches:
             by_name.setdefault(_name(_link(catch), catch), []).append(catch)
+        fed = {id(c) for c in catches if scope.incoming(c.get("id"))}  # a catch has no incoming flow
         done: set[int] = set()
         for throw in throws:
             name = _name(_link(throw), throw)
@@ -43,7 +44,7 @@ def rewire(root: etree._Element) -> None:
             if not name or len(targets) != 1 or scope.outgoing(throw.get("id")):
                 continue
             catch = targets[0]
-            if scope.incoming(catch.get("id")):
+            if id(catch) in fed:
                 continue
             throw.remove(_link(throw))
             scope.add_flow(ids, throw.get("id"), catch.get("id"), throw.get("id"))
