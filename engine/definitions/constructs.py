@@ -297,11 +297,10 @@ def implicit_splits(doc: _Document) -> Found:
 
 
 def ignored_flow_conditions(doc: _Document) -> Found:
-    """A condition on a sequence flow that does not leave a gateway (the only flow out of an
-    activity, or a flow out of a start event): SpiffWorkflow ignores it and always takes the flow.
-    Several flows out of an activity or intermediate event are reported by `implicit_splits`; the
-    conditions on the flows of a parallel gateway are ignored as BPMN says (betsy
-    ParallelGateway_Conditions passes)."""
+    """A condition on a sequence flow that leaves a start event: SpiffWorkflow ignores it and always
+    takes the flow. Conditional flows out of an activity or intermediate event (alone or several)
+    get a gateway (transforms/implicit_splits.py); the conditions on the flows of a parallel gateway
+    are ignored as BPMN says (betsy ParallelGateway_Conditions passes)."""
     for flow in doc.xpath(".//bpmn:sequenceFlow[bpmn:conditionExpression]"):
         source = doc.by_id.get(flow.get("sourceRef"))
         if source is None or local_name(source).endswith("Gateway"):

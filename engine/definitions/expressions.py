@@ -43,8 +43,9 @@ EXPRESSIONS: tuple[Expression, ...] = (
     Expression("condition", "bpmn:sequenceFlow/bpmn:conditionExpression",
                ("_xpath:.//bpmn:conditionExpression",),
                "exclusive and inclusive gateways (bpmn_task_spec._BpmnCondition)", "eval",
-               "translated from JUEL and checked (translate.translate_bpmn); on flows that leave no gateway, "
-               "refused (constructs.ignored_flow_conditions)"),
+               "translated from JUEL and checked (translate.translate_bpmn); on flows out of an activity or "
+               "event, carried by the gateway of the implicit split (transforms/implicit_splits.py); on flows "
+               "out of a start event, refused (constructs.ignored_flow_conditions)"),
     Expression("loop_condition", "bpmn:standardLoopCharacteristics/bpmn:loopCondition",
                ("xpath:./bpmn:standardLoopCharacteristics/bpmn:loopCondition",),
                "StandardLoopTask", "eval", "translated and checked (translate.translate_bpmn)"),

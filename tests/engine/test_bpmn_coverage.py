@@ -95,6 +95,18 @@ def test_implicit_split__conditional_flows_all_false_without_default_fail_the_st
     assert engine.list_instances().total == 0
 
 
+@pytest.mark.parametrize("x, expected", [(1, ["A"]), (2, None)])
+def test_lone_conditional_flow__taken_when_true_else_the_step_fails(engine, x, expected):
+    body = '<bpmn:startEvent id="S"/>' + script("T") + user("A") + flow("f0", "S", "T") + flow("fa", "T", "A", "x == 1")
+    engine.deploy([("lone.bpmn", doc(body))])
+    if expected is None:
+        with pytest.raises(ScriptError) as err:
+            engine.start("P", {"x": x})
+        assert err.value.errors[0]["element"] == "T"
+    else:
+        assert ready(engine, engine.start("P", {"x": x}).id) == expected
+
+
 def test_implicit_split_and_join__each_token_passes_the_merge(engine):
     body = ('<bpmn:startEvent id="S"/>' + script("T") + script("A", "n = n + 1") + script("B", "n = n + 10")
             + user("M") + flow("f0", "S", "T") + flow("fa", "T", "A") + flow("fb", "T", "B")

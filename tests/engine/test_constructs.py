@@ -466,8 +466,8 @@ def test_implicit_splits__gateways_and_start_events_pass():
     assert refused(body) == []
 
 
-def test_ignored_flow_conditions__single_conditional_flow_from_activity_refused():
-    assert refused('<bpmn:task id="T"/><bpmn:task id="A"/>' + flow("F", "T", "A", "x")) == ["F"]
+def test_ignored_flow_conditions__single_conditional_flow_from_activity_passes():
+    assert refused('<bpmn:task id="T"/><bpmn:task id="A"/>' + flow("F", "T", "A", "x")) == []
 
 
 def test_ignored_flow_conditions__conditional_flows_from_start_event_refused():

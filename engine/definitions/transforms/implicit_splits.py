@@ -10,7 +10,7 @@ condition is true. SpiffWorkflow refuses several flows out of a task, so the spl
   `<id>__conditions` that carries the conditional flows and the default.
 
 An inclusive gateway without a default fails the step when no condition is true (Camunda does the
-same). The flows keep their ids and conditions; only their sourceRef changes. Implicit joins
+same); so does a lone conditional flow out of an activity whose condition is false. The flows keep their ids and conditions; only their sourceRef changes. Implicit joins
 (several flows into an activity) need nothing: SpiffWorkflow passes each token (exclusive merge).
 """
 from __future__ import annotations
@@ -37,8 +37,8 @@ def insert_gateways(root: etree._Element) -> None:
         for source in [c for c in el if isinstance(c.tag, str) and etree.QName(c).localname in SOURCES]:
             sid = source.get("id")
             flows = scope.outgoing(sid)
-            if len(flows) < 2:
-                continue
+            if len(flows) < 2 and not (flows and flows[0].find("bpmn:conditionExpression", NS) is not None):
+                continue  # one flow is taken; a lone conditional flow is a split with one branch
             default = source.get("default")
             conditional = [f for f in flows if f.find("bpmn:conditionExpression", NS) is not None
                            or f.get("id") == default]
