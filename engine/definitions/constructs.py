@@ -168,9 +168,9 @@ def conditional_events(doc: _Document) -> Found:
     never fires it: betsy Conditional_StartEvent_EventSubProcess_* before the transformation)."""
     for event in doc.xpath(".//bpmn:startEvent[bpmn:conditionalEventDefinition]"):
         if _is_event_subprocess(event.getparent()):
-            yield event.get("id"), ("conditional start events of event sub-processes at process level are not "
-                                    "supported (SpiffWorkflow never fires them): put the event sub-process inside a "
-                                    "sub-process or use a conditional boundary event")
+            yield event.get("id"), ("this conditional start event of an event sub-process at process level is not "
+                                    "supported (SpiffWorkflow never fires it; diwan runs it when the process starts "
+                                    "by one none start event and has an end event and no data objects)")
         else:
             yield event.get("id"), ("conditional start events of a process are not supported (no instance exists "
                                     "to evaluate the condition on)")
@@ -245,7 +245,10 @@ def event_subprocess_start_events(doc: _Document) -> Found:
     Error_/Escalation_StartEvent_EventSubProcess_*; the non-interrupting escalation test passes only by
     this accident). A timer start connects the event sub-process as a parallel branch: it never
     interrupts, and its scope does not complete until the timer has fired (for a cycle, every time).
-    What works: a non-interrupting message or signal start of an event sub-process at process level."""
+    What works: a non-interrupting message or signal start of an event sub-process at process level,
+    and the others once a transformation made them boundary events (transforms/event_subprocesses.py
+    inside a sub-process, transforms/process_event_subprocesses.py at process level, which wraps the
+    process's content): what this rule still sees was left by both."""
     for esp in doc.xpath(".//bpmn:subProcess[@triggeredByEvent='true']"):
         for start in doc.xpath("bpmn:startEvent", esp):
             kinds = {_kind(d) for d in _definitions(start)} - {"conditional", "compensate", "link"}

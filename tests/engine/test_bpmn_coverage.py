@@ -383,3 +383,62 @@ def test_conditional_start_event_of_a_process_is_refused(engine):
     with pytest.raises(InvalidDefinition) as err:
         engine.deploy([("start.bpmn", doc(body))])
     assert [e["element"] for e in err.value.errors] == ["CS"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Event sub-processes of a process (its content wrapped into a sub-process)
+# --------------------------------------------------------------------------------------------------
+
+def process_esp(start: str, content: str) -> str:
+    esp = (f'<bpmn:subProcess id="ESP" triggeredByEvent="true">{start}{content}<bpmn:endEvent id="EE"/>'
+           + chain("ES", *[c for c in ("H",) if 'id="H"' in content], "EE") + "</bpmn:subProcess>")
+    return ('<bpmn:startEvent id="S" camunda:formKey="request"/>' + user("WORK") + user("LAST")
+            + '<bpmn:endEvent id="E"/>' + chain("S", "WORK", "LAST", "E") + esp)
+
+
+CAMUNDA_NS = ' xmlns:camunda="http://camunda.org/schema/1.0/bpmn"'
+
+
+def camunda_doc(body: str, extra: str = "") -> bytes:
+    return doc(body, extra).replace(b'id="d"', b'id="d"' + CAMUNDA_NS.encode(), 1)
+
+
+REQUEST_FORM = ("request.form", b'{"id": "request", "type": "default", "components": []}')
+
+
+def test_process_event_subprocess__interrupting_message_cancels_the_main_flow(engine):
+    body = process_esp('<bpmn:startEvent id="ES"><bpmn:messageEventDefinition messageRef="msg"/></bpmn:startEvent>',
+                       user("H"))
+    engine.deploy([("cancel.bpmn", camunda_doc(body, MESSAGE)), REQUEST_FORM])
+    assert engine.get_definition("P").start_form_key == "request"
+    inst = engine.start("P", {}, business_key="K-2")
+    assert ready(engine, inst.id) == ["WORK"]
+    engine.correlate("stop", "K-2", {})
+    assert ready(engine, inst.id) == ["H"]
+    done = complete(engine, inst.id, "H")
+    assert done.status == "completed" and "WORK" not in completed(engine, inst.id)
+
+
+def test_process_event_subprocess__error_start_catches_an_error_of_the_main_flow(engine):
+    extra = '<bpmn:error id="err" errorCode="E1"/>'
+    esp = ('<bpmn:subProcess id="ESP" triggeredByEvent="true"><bpmn:startEvent id="ES"><bpmn:errorEventDefinition '
+           'errorRef="err"/></bpmn:startEvent>' + user("H") + '<bpmn:endEvent id="EE"/>' + chain("ES", "H", "EE")
+           + "</bpmn:subProcess>")
+    body = ('<bpmn:startEvent id="S"/>' + script("FAIL", "raise BpmnError('E1')") + user("LAST")
+            + '<bpmn:endEvent id="E"/>' + chain("S", "FAIL", "LAST", "E") + esp)
+    engine.deploy([("error.bpmn", doc(body, extra))])
+    inst = engine.start("P", {})
+    assert ready(engine, inst.id) == ["H"]
+    assert complete(engine, inst.id, "H").status == "completed"
+
+
+def test_process_event_subprocess__conditional_start_fires_when_true(engine):
+    esp = ('<bpmn:subProcess id="ESP" triggeredByEvent="true">'
+           + conditional("ES", "flag == True", "startEvent", 'isInterrupting="false"') + script("H", "noticed = True")
+           + '<bpmn:endEvent id="EE"/>' + chain("ES", "H", "EE") + "</bpmn:subProcess>")
+    body = ('<bpmn:startEvent id="S"/>' + user("WORK") + script("SET", "flag = True") + user("LAST")
+            + '<bpmn:endEvent id="E"/>' + chain("S", "WORK", "SET", "LAST", "E") + esp)
+    engine.deploy([("conditional_esp.bpmn", doc(body))])
+    inst = engine.start("P", {"flag": False})
+    done = complete(engine, inst.id, "WORK")
+    assert done.data.get("noticed") is True and ready(engine, inst.id) == ["LAST"]

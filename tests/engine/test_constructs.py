@@ -398,7 +398,7 @@ def test_nested_event_subprocesses__none_start_refused():
     assert "ESP" in refused(sub(esp('<bpmn:startEvent id="ES"/>', "ESP")), GLOBALS)
 
 
-@pytest.mark.parametrize("start", [
+PROCESS_LEVEL_STARTS = [
     f'<bpmn:startEvent id="ES">{ERR}</bpmn:startEvent>',
     f'<bpmn:startEvent id="ES" isInterrupting="false">{ESC}</bpmn:startEvent>',
     f'<bpmn:startEvent id="ES" isInterrupting="true">{ESC}</bpmn:startEvent>',
@@ -406,11 +406,36 @@ def test_nested_event_subprocesses__none_start_refused():
     f'<bpmn:startEvent id="ES">{TIMER}</bpmn:startEvent>',
     f'<bpmn:startEvent id="ES">{MSG}</bpmn:startEvent>',
     f'<bpmn:startEvent id="ES" isInterrupting="true">{SIG}</bpmn:startEvent>',
-    '<bpmn:startEvent id="ES"/>',
-], ids=["error", "escalation_non_interrupting", "escalation_interrupting", "timer_non_interrupting",
-        "timer_interrupting", "message_interrupting_by_default", "signal_interrupting", "none"])
-def test_event_subprocess_start_events__refused(start):
-    assert refused('<bpmn:startEvent id="S"/>' + esp(start), GLOBALS) == ["ES"]
+]
+PROCESS_LEVEL_IDS = ["error", "escalation_non_interrupting", "escalation_interrupting", "timer_non_interrupting",
+                     "timer_interrupting", "message_interrupting_by_default", "signal_interrupting"]
+
+
+@pytest.mark.parametrize("start", PROCESS_LEVEL_STARTS, ids=PROCESS_LEVEL_IDS)
+def test_event_subprocess_start_events__process_with_a_none_start_is_wrapped_and_passes(start):
+    """transforms/process_event_subprocesses.py runs them as boundary events of the process's content."""
+    assert refused('<bpmn:startEvent id="S"/><bpmn:endEvent id="E"/>' + esp(start), GLOBALS) == []
+
+
+def test_event_subprocess_start_events__process_without_end_event_refused():
+    assert refused('<bpmn:startEvent id="S"/>' + esp(PROCESS_LEVEL_STARTS[0]), GLOBALS) == ["ES"]
+
+
+@pytest.mark.parametrize("start", PROCESS_LEVEL_STARTS, ids=PROCESS_LEVEL_IDS)
+def test_event_subprocess_start_events__process_with_a_message_start_refused(start):
+    assert refused(f'<bpmn:startEvent id="S">{MSG}</bpmn:startEvent><bpmn:endEvent id="E"/>' + esp(start),
+                   GLOBALS) == ["ES"]
+
+
+def test_event_subprocess_start_events__process_with_data_objects_refused():
+    body = ('<bpmn:startEvent id="S"/><bpmn:endEvent id="E"/><bpmn:dataObject id="DO"/>'
+            + esp(f'<bpmn:startEvent id="ES">{MSG}</bpmn:startEvent>'))
+    assert refused(body, GLOBALS) == ["ES"]
+
+
+def test_event_subprocess_start_events__without_definition_refused():
+    assert refused('<bpmn:startEvent id="S"/><bpmn:endEvent id="E"/>' + esp('<bpmn:startEvent id="ES"/>'),
+                   GLOBALS) == ["ES"]
 
 
 def test_event_subprocess_start_events__interrupting_message_says_why():

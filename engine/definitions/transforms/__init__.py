@@ -3,8 +3,9 @@
 Each transformation rewrites, in place, one construct that SpiffWorkflow 3.2 does not parse (or
 parses wrong) into plain BPMN that it does: shared event definitions are copied into their events,
 link events become sequence flows, signal end events a signal throw before a none end event, calls
-to global tasks an inline task, event sub-processes inside a sub-process boundary events of that
-sub-process, token quantities (startQuantity, completionQuantity) gateways, and implicit splits a
+to global tasks an inline task, a process whose event sub-processes SpiffWorkflow would run
+unfaithfully a sub-process around its content, event sub-processes inside a sub-process boundary
+events of that sub-process, token quantities (startQuantity, completionQuantity) gateways, and implicit splits a
 gateway. They run on the translated copy of a deployed file
 (translate.translate_bpmn), never on the stored source: the diagram a designer deployed is the one
 served, and every spec build (a restart, a replay) derives the same tree again, because each
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from . import event_subprocesses, global_tasks, implicit_splits, links, shared_definitions, signal_ends, token_quantities
+from . import (event_subprocesses, global_tasks, implicit_splits, links, process_event_subprocesses, shared_definitions,
+               signal_ends, token_quantities)
 from .base import ORIGIN, origin
 
 TRANSFORMS = (
@@ -26,6 +28,7 @@ TRANSFORMS = (
     links.rewire,
     signal_ends.split,
     global_tasks.inline,
+    process_event_subprocesses.wrap,
     event_subprocesses.to_boundary_events,
     token_quantities.apply,
     implicit_splits.insert_gateways,

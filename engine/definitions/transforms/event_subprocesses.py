@@ -39,12 +39,9 @@ INSTANT = {"startEvent", "endEvent", "intermediateThrowEvent", "scriptTask", "ta
            "dataOutputAssociation", "sourceRef", "targetRef"}
 
 
-def _transformable(esp: etree._Element) -> tuple[etree._Element, etree._Element, bool] | None:
-    parent = esp.getparent()
-    if parent is None or local(parent) not in SCOPE_TAGS or parent.get("triggeredByEvent") == "true":
-        return None
-    if parent.getparent() is None or not parent.get("id"):
-        return None
+def trigger(esp: etree._Element) -> tuple[etree._Element, etree._Element, bool] | None:
+    """(start event, its event definition, interrupting) of an event sub-process this module can
+    turn into a boundary event, judged on the event sub-process alone; None when it cannot."""
     starts = esp.findall("bpmn:startEvent", NS)
     if len(starts) != 1 or esp.find("bpmn:eventDefinitionRef", NS) is not None:
         return None
@@ -55,16 +52,26 @@ def _transformable(esp: etree._Element) -> tuple[etree._Element, etree._Element,
     kind = local(definitions[0])[: -len("EventDefinition")]
     if kind not in KINDS:
         return None
-    if parent.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None \
-            or parent.find("bpmn:standardLoopCharacteristics", NS) is not None:
-        return None  # a boundary event is the whole loop's; the event sub-process is each iteration's
-    if _competes(esp, parent, definitions[0]):
-        return None
     interrupting = kind == "error" or start.get("isInterrupting", "true") != "false"
     inside = [el for el in esp.iterdescendants() if isinstance(el.tag, str) and start not in el.iterancestors()]
     if not interrupting and any(local(el) not in INSTANT for el in inside):
         return None
     return start, definitions[0], interrupting
+
+
+def _transformable(esp: etree._Element) -> tuple[etree._Element, etree._Element, bool] | None:
+    parent = esp.getparent()
+    if parent is None or local(parent) not in SCOPE_TAGS or parent.get("triggeredByEvent") == "true":
+        return None
+    if parent.getparent() is None or not parent.get("id"):
+        return None
+    if parent.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None \
+            or parent.find("bpmn:standardLoopCharacteristics", NS) is not None:
+        return None  # a boundary event is the whole loop's; the event sub-process is each iteration's
+    found = trigger(esp)
+    if found is None or _competes(esp, parent, found[1]):
+        return None
+    return found
 
 
 _REFS = ("messageRef", "signalRef", "errorRef", "escalationRef")
