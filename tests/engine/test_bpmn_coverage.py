@@ -1,7 +1,7 @@
 """BPMN constructs SpiffWorkflow does not run by itself, run through the engine: implicit splits,
 token quantities, link events, signal end events, shared event definitions, calls to global
-tasks, event sub-processes inside a sub-process, interrupting boundary events caught from inside,
-and conditional events (engine/definitions/transforms/, runtime/interrupting_steps.py,
+tasks, event sub-processes inside a sub-process and of a process, interrupting boundary events
+caught from inside, and conditional events (engine/definitions/transforms/, runtime/interrupting_steps.py,
 runtime/token_join.py, WorkflowRun._refresh_conditions). Every instance a test leaves is verified
 (chain, replay, projections) by the `engine` fixture."""
 from __future__ import annotations
