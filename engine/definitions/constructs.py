@@ -11,6 +11,7 @@ from lxml import etree
 from engine.errors import problem
 
 from .transforms import apply_transforms, origin
+from .transforms.reserved_ids import RESERVED_IDS, RESERVED_SUFFIXES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -35,8 +36,7 @@ PARSED_DEFINITIONS = {
 
 # Task spec names SpiffWorkflow creates itself; a BPMN id equal to one of them replaces the internal
 # spec and breaks the process silently (notes/spiffworkflow-3.md §1.2 and §6.6).
-RESERVED_IDS = frozenset({"Start", "End", "StartEventSplit", "StartEventJoin"})
-RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin")
+# (events and gateways with such an id are renamed by transforms/reserved_ids.py)
 
 # Failures of the betsy corpus (baseline_spiffworkflow_3.2.0.json, BpmnParser column) that no static
 # check can catch: the diagram is valid and supported, but the run depends on timing or concurrency.
@@ -114,7 +114,9 @@ def _article(word: str) -> str:
 
 def reserved_ids(doc: _Document) -> Found:
     """Ids `Start`, `End` (and the other names of SpiffWorkflow's internal task specs) inside a
-    process replace the internal spec: parsing succeeds but the process has no tasks (§1.2)."""
+    process replace the internal spec: parsing succeeds but the process has no tasks (§1.2).
+    Events and gateways are renamed (transforms/reserved_ids.py; betsy WCP19_CancelTask); what is
+    left here is an activity (its id is the one of task rows, forms and timers) or another element."""
     for el in doc.xpath(".//bpmn:process//*[@id]"):
         eid = el.get("id")
         if eid in RESERVED_IDS or eid.endswith(RESERVED_SUFFIXES):

@@ -442,3 +442,24 @@ def test_process_event_subprocess__conditional_start_fires_when_true(engine):
     inst = engine.start("P", {"flag": False})
     done = complete(engine, inst.id, "WORK")
     assert done.data.get("noticed") is True and ready(engine, inst.id) == ["LAST"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Reserved ids
+# --------------------------------------------------------------------------------------------------
+
+def test_reserved_ids__a_start_event_named_start_runs(engine):
+    body = ('<bpmn:startEvent id="Start"/>' + script("A", "a = 1") + user("U") + '<bpmn:endEvent id="End"/>'
+            + chain("Start", "A", "U", "End"))
+    engine.deploy([("reserved.bpmn", doc(body))])
+    inst = engine.start("P", {})
+    assert inst.data == {"a": 1} and ready(engine, inst.id) == ["U"]
+    assert complete(engine, inst.id, "U").status == "completed"
+    assert "Start" in engine.definition_source("P") and "__renamed" not in engine.definition_source("P")
+
+
+def test_reserved_ids__a_task_named_start_is_refused(engine):
+    body = '<bpmn:startEvent id="S"/>' + user("Start") + chain("S", "Start")
+    with pytest.raises(InvalidDefinition) as err:
+        engine.deploy([("reserved.bpmn", doc(body))])
+    assert [e["element"] for e in err.value.errors] == ["Start"]
