@@ -378,11 +378,14 @@ def global_task_calls(doc: _Document) -> Found:
 
 
 def instantiating_receive_tasks(doc: _Document) -> Found:
-    """Receive tasks with instantiate="true" (and event-based gateways that instantiate or are parallel):
-    SpiffWorkflow cannot start a process with them (betsy ReceiveTask_Instantiate)."""
+    """Receive tasks with instantiate="true" that transforms/instantiating_receive_tasks.py did not
+    make a message start event (it does for the one receive task of a process without start event,
+    with no incoming flow nor boundary event: betsy ReceiveTask_Instantiate), and event-based
+    gateways that instantiate or are parallel: SpiffWorkflow cannot start a process with them."""
     for task in doc.xpath(".//bpmn:receiveTask[@instantiate='true']"):
-        yield task.get("id"), ('receive tasks that start a process (instantiate="true") are not supported: '
-                               "use a message start event")
+        yield task.get("id"), ('this receive task that starts a process (instantiate="true") is not supported: '
+                               "diwan runs one as the only start of a process, with a message, no incoming flow "
+                               "and no boundary event; or use a message start event")
     for gateway in doc.xpath(".//bpmn:eventBasedGateway[@instantiate='true' or @eventGatewayType='Parallel']"):
         yield gateway.get("id"), ('instantiating or parallel event-based gateways are not supported '
                                   "(SpiffWorkflow ignores instantiate and eventGatewayType)")

@@ -463,3 +463,20 @@ def test_reserved_ids__a_task_named_start_is_refused(engine):
     with pytest.raises(InvalidDefinition) as err:
         engine.deploy([("reserved.bpmn", doc(body))])
     assert [e["element"] for e in err.value.errors] == ["Start"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Receive tasks that start their process
+# --------------------------------------------------------------------------------------------------
+
+def test_instantiating_receive_task__a_message_starts_the_process(engine):
+    extra = '<bpmn:message id="msg" name="request"/>'
+    sender = ('<bpmn:startEvent id="S"/><bpmn:intermediateThrowEvent id="SEND"><bpmn:messageEventDefinition '
+              'messageRef="msg"/></bpmn:intermediateThrowEvent><bpmn:endEvent id="E"/>' + chain("S", "SEND", "E"))
+    receiver = ('<bpmn:process id="R" isExecutable="true"><bpmn:receiveTask id="GOT" messageRef="msg" instantiate="true"/>'
+                + user("HANDLE") + chain("GOT", "HANDLE") + "</bpmn:process>")
+    engine.deploy([("receive.bpmn", doc(sender, extra, "P", receiver))])
+    engine.start("P", {})
+    started = engine.list_instances(definition_key="R").items
+    assert len(started) == 1 and ready(engine, started[0].id) == ["HANDLE"]
+    assert completed(engine, started[0].id)[0] == "GOT"

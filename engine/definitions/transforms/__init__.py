@@ -4,7 +4,7 @@ Each transformation rewrites, in place, one construct that SpiffWorkflow 3.2 doe
 parses wrong) into plain BPMN that it does: events and gateways whose id is an internal name of
 SpiffWorkflow get another id, shared event definitions are copied into their events, link events
 become sequence flows, signal end events a signal throw before a none end event, calls to global
-tasks an inline task, a process whose event sub-processes SpiffWorkflow would run unfaithfully a
+tasks an inline task, a receive task that starts its process a message start event, a process whose event sub-processes SpiffWorkflow would run unfaithfully a
 sub-process around its content, event sub-processes inside a sub-process boundary events of that
 sub-process, token quantities (startQuantity, completionQuantity) gateways, and implicit splits a
 gateway. They run on the translated copy of a deployed file (translate.translate_bpmn), never on
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from . import (event_subprocesses, global_tasks, implicit_splits, links, process_event_subprocesses, reserved_ids,
-               shared_definitions, signal_ends, token_quantities)
+from . import (event_subprocesses, global_tasks, implicit_splits, instantiating_receive_tasks, links,
+               process_event_subprocesses, reserved_ids, shared_definitions, signal_ends, token_quantities)
 from .base import ORIGIN, origin
 
 TRANSFORMS = (
@@ -30,6 +30,7 @@ TRANSFORMS = (
     links.rewire,
     signal_ends.split,
     global_tasks.inline,
+    instantiating_receive_tasks.to_start_events,
     process_event_subprocesses.wrap,
     event_subprocesses.to_boundary_events,
     token_quantities.apply,
