@@ -339,9 +339,9 @@ def token_quantities(doc: _Document) -> Found:
         for attr in ("startQuantity", "completionQuantity"):
             value = activity.get(attr)
             if value is not None and value.strip() != "1":
-                yield activity.get("id"), (f'{attr}="{value}" is not supported: a token quantity is an integer '
-                                           "of at least 1 (completionQuantity above 1 only with unconditional "
-                                           "outgoing flows)")
+                yield activity.get("id"), (f'{attr}="{value[:20]}" is not supported: a token quantity is an '
+                                           "integer of at least 1 (completionQuantity at most 100, and above 1 "
+                                           "only with unconditional outgoing flows)")
 
 
 def loop_values(doc: _Document) -> Found:

@@ -632,3 +632,19 @@ def test_nested_event_subprocesses__in_a_multi_instance_subprocess_refused():
 def test_reserved_ids__events_and_gateways_are_renamed_and_pass(tag):
     body = f'<bpmn:{tag} id="Start"/><bpmn:task id="A"/>' + (flow("f", "Start", "A") if tag != "endEvent" else "")
     assert refused(body) == []
+
+
+def test_token_quantities__huge_completion_quantity_refused_without_building_it():
+    body = ('<bpmn:task id="T" completionQuantity="1000000000"/><bpmn:task id="A"/>' + flow("f", "T", "A"))
+    assert refused(body) == ["T"]
+    assert "at most 100" in messages(body)[0]
+
+
+def test_event_definition_refs__copies_past_the_budget_refused():
+    """A shared definition is copied into each event that refers to it, within a budget per document
+    (transforms/base.CopyBudget): a hostile file must not multiply itself."""
+    big = "x" * 600_000
+    extra = f'<bpmn:signalEventDefinition id="SD" signalRef="sig"><bpmn:documentation>{big}</bpmn:documentation>' \
+            '</bpmn:signalEventDefinition>' + GLOBALS
+    ref = '<bpmn:intermediateCatchEvent id="{}"><bpmn:eventDefinitionRef>SD</bpmn:eventDefinitionRef></bpmn:intermediateCatchEvent>'
+    assert refused(ref.format("C1") + ref.format("C2"), extra) == ["C2"]

@@ -29,6 +29,25 @@ def definitions_of(event: etree._Element) -> list[etree._Element]:
             and local(c).endswith("EventDefinition")]
 
 
+# What transformations may add by copying (shared event definitions, global tasks' scripts, flows
+# after event sub-processes), per document: a hostile file must not multiply itself. Past the
+# budget, the construct is left as it is and refused.
+COPY_BUDGET = 1_000_000  # characters of serialized XML
+
+
+class CopyBudget:
+    def __init__(self, limit: int = COPY_BUDGET):
+        self.left = limit
+
+    def take(self, el: etree._Element) -> bool:
+        """Whether one more copy of `el` fits (and count it)."""
+        size = len(etree.tostring(el))
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
+
+
 class Ids:
     """Ids of the document, to make new ones that collide with none."""
 

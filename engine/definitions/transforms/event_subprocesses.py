@@ -27,9 +27,10 @@ from copy import deepcopy
 
 from lxml import etree
 
-from .base import NS, ORIGIN, Ids, Scope, definitions_of, local, q
+from .base import NS, ORIGIN, CopyBudget, Ids, Scope, definitions_of, local, q
 
 KINDS = {"error", "escalation", "message", "signal", "timer", "conditional"}
+MAX_EVENT_SUBPROCESSES = 200  # per document; each is indexed and compared with its siblings
 SCOPE_TAGS = ("subProcess", "transaction")
 # What a non-interrupting content may hold: nothing that waits.
 INSTANT = {"startEvent", "endEvent", "intermediateThrowEvent", "scriptTask", "task", "sendTask",
@@ -106,14 +107,18 @@ def to_boundary_events(root: etree._Element) -> None:
     esps = root.xpath(".//bpmn:subProcess[@triggeredByEvent='true']", namespaces=NS)
     if not esps:
         return
-    ids = Ids(root)
+    if len(esps) > MAX_EVENT_SUBPROCESSES:
+        return  # left as they are, and refused
+    ids, budget = Ids(root), CopyBudget()
     for esp in esps:
         found = _transformable(esp)
         if found is None:
             continue
         start, definition, interrupting = found
         sub = esp.getparent()
-        scope = Scope(sub.getparent())  # few event sub-processes: one index each is cheap enough
+        scope = Scope(sub.getparent())  # few event sub-processes (at most MAX_EVENT_SUBPROCESSES): cheap
+        if interrupting and not all(budget.take(f) for f in scope.outgoing(sub.get("id"))):
+            continue
         boundary = etree.Element(q("boundaryEvent"), id=ids.new(start.get("id"), "boundary"),
                                  attachedToRef=sub.get("id"), cancelActivity="true" if interrupting else "false")
         boundary.set(ORIGIN, start.get("id"))

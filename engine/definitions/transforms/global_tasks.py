@@ -2,14 +2,15 @@
 globalUserTask, ...): SpiffWorkflow only calls processes. Calling a global task runs that task in
 place (BPMN 2.0 §10.2.5), so the call activity becomes the task itself: same id, name, flows,
 boundary events and loop characteristics, with the global task's attributes and script. Global
-tasks with an ioSpecification (or of another kind) stay for constructs.global_task_calls."""
+tasks with an ioSpecification (or of another kind), and calls past the copy budget
+(base.CopyBudget), stay for constructs.global_task_calls."""
 from __future__ import annotations
 
 from copy import deepcopy
 
 from lxml import etree
 
-from .base import NS, local, q
+from .base import NS, CopyBudget, local, q
 
 TASKS = {"globalTask": "task", "globalScriptTask": "scriptTask", "globalUserTask": "userTask",
          "globalManualTask": "manualTask"}
@@ -20,10 +21,13 @@ def inline(root: etree._Element) -> None:
     globals_ = {el.get("id"): el for el in root if isinstance(el.tag, str) and local(el) in TASKS and el.get("id")}
     if not globals_:
         return
-    inlined = set()
+    inlined, kept, budget = set(), set(), CopyBudget()
     for call in root.xpath(".//bpmn:callActivity", namespaces=NS):
         target = globals_.get((call.get("calledElement") or "").strip().rpartition(":")[2])
         if target is None or target.find("bpmn:ioSpecification", NS) is not None:
+            continue
+        if not budget.take(target):
+            kept.add(target.get("id"))
             continue
         inlined.add(target.get("id"))
         call.tag = q(TASKS[local(target)])
@@ -46,5 +50,5 @@ def inline(root: etree._Element) -> None:
             else:
                 call.insert(position, copy)
                 position += 1
-    for name in inlined:  # every call of it is inlined: SpiffWorkflow never sees the global task
+    for name in inlined - kept:  # every call of it is inlined: SpiffWorkflow never sees the global task
         root.remove(globals_[name])

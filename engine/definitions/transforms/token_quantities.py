@@ -9,8 +9,9 @@ starts (once). SpiffWorkflow ignores both (one token in, one out).
   activity's incoming flows; DiwanParser makes it a runtime/token_join.TokenJoin, which counts the
   tokens of any of its flows and fires at N.
 
-A quantity of 0, one that is not an integer, and completionQuantity with conditional or default
-flows stay for constructs.token_quantities to refuse.
+A quantity of 0, one that is not an integer, a completionQuantity above 100 (each token is an
+element of the tree) and completionQuantity with conditional or default flows stay for
+constructs.token_quantities to refuse.
 """
 from __future__ import annotations
 
@@ -24,9 +25,17 @@ ACTIVITIES = ("task", "userTask", "scriptTask", "serviceTask", "sendTask", "rece
               "businessRuleTask", "subProcess", "transaction", "callActivity")
 
 
+MAX_COMPLETION_QUANTITY = 100  # each extra token is an element of the transformed tree
+
+
 def _quantity(el: etree._Element, attr: str) -> int | None:
     value = (el.get(attr) or "").strip()
-    return int(value) if value.isdigit() and int(value) > 1 else None
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        return None
+    count = int(value)
+    if attr == "completionQuantity" and count > MAX_COMPLETION_QUANTITY:
+        return None
+    return count if count > 1 else None
 
 
 def apply(root: etree._Element) -> None:
