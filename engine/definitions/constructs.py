@@ -182,8 +182,14 @@ def event_definition_refs(doc: _Document) -> Found:
     """eventDefinitionRef that names no event definition declared at the definitions level: the ones
     that do are copied into their event (transforms/shared_definitions.py; betsy EventDefinitionRef_*).
     SpiffWorkflow would run the event as a none event."""
+    shared = {d.get("id") for d in doc.root if isinstance(d.tag, str) and local_name(d).endswith("EventDefinition")}
     for ref in doc.xpath(".//bpmn:eventDefinitionRef"):
         name = (ref.text or "").strip()
+        if _local_ref(name) in shared:  # left by the transformation: past its copy budget
+            yield ref.getparent().get("id"), (f"the shared event definition {name[:80]!r} is referred to too often for "
+                                              "its size (diwan copies it into each event, within 1 MB per file): "
+                                              "put the definition inside the event")
+            continue
         yield ref.getparent().get("id"), (f"eventDefinitionRef {name[:80]!r} names no event definition declared at the "
                                           "definitions level of this file (SpiffWorkflow would run a none event)")
 

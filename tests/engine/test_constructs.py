@@ -648,3 +648,4 @@ def test_event_definition_refs__copies_past_the_budget_refused():
             '</bpmn:signalEventDefinition>' + GLOBALS
     ref = '<bpmn:intermediateCatchEvent id="{}"><bpmn:eventDefinitionRef>SD</bpmn:eventDefinitionRef></bpmn:intermediateCatchEvent>'
     assert refused(ref.format("C1") + ref.format("C2"), extra) == ["C2"]
+    assert messages(ref.format("C1") + ref.format("C2"), extra)[0].startswith("the shared event definition 'SD' is referred")
