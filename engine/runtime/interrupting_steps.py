@@ -13,16 +13,17 @@ its activity is entered: SpiffWorkflow readies it together with the activity and
 first (betsy Conditional_BoundaryEvent_SubProcess_Interrupting).
 
 Here the step loop is SpiffWorkflow's, with two changes: after a signal or escalation intermediate
-throw event runs, any interrupting boundary event that became ready runs right away (it cancels its
-activity and what runs inside it), and the sub-process being stepped stops there; after an activity
-with boundary events is entered (its BoundaryEventSplit ran), an interrupting boundary event of it
-that is ready runs right away. The order of everything else is unchanged, so a process without
-such an event runs exactly as before; the order depends only on the task tree, so a replay takes
-the same path.
+throw event runs inside an activity, an interrupting boundary event of that activity that became
+ready runs right away (it cancels the activity and what runs inside it), and the sub-process being
+stepped stops there; after an activity with boundary events is entered (its BoundaryEventSplit ran),
+an interrupting conditional boundary event of it that is ready runs right away. Both were refused at
+deploy before, so the order of everything else, and of every instance recorded before, is
+unchanged; the order depends only on the task tree, so a replay takes the same path.
 """
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     EscalationEventDefinition,
     SignalEventDefinition,
@@ -56,6 +57,25 @@ class InterruptFirstSteps:
         return [task for wf in workflows for task in wf.get_tasks(state=TaskState.READY)
                 if isinstance(task.task_spec, BoundaryEvent) and task.task_spec.cancel_activity]
 
+    def _inside(self, task, boundary) -> bool:
+        """Whether `task` runs inside the activity `boundary` is attached to (in its sub-process or
+        called process, at any depth). A throw from outside finds the activity waiting: nothing of
+        it runs on, and SpiffWorkflow's order stays (instances recorded before replay alike)."""
+        split = boundary.parent
+        activity = next((c for c in split.children if not isinstance(c.task_spec, BoundaryEvent)), None) \
+            if split is not None else None
+        if activity is None:
+            return False
+        workflow = task.workflow
+        while workflow is not self and getattr(workflow, "parent_task_id", None) is not None:
+            if workflow.parent_task_id == activity.id:
+                return True
+            parent = self.get_task_from_id(workflow.parent_task_id)
+            if parent is None:
+                return False
+            workflow = parent.workflow
+        return False
+
     def _do_engine_steps(self, will_complete_task=None, did_complete_task=None):
         def run(task) -> None:
             if will_complete_task is not None:
@@ -75,9 +95,10 @@ class InterruptFirstSteps:
                 if isinstance(task.task_spec, BoundaryEventSplit):
                     # the activity is entered: a conditional boundary event already true fires first
                     interruptions = [c for c in task.children if c.state == TaskState.READY
-                                     and isinstance(c.task_spec, BoundaryEvent) and c.task_spec.cancel_activity]
+                                     and isinstance(c.task_spec, BoundaryEvent) and c.task_spec.cancel_activity
+                                     and isinstance(c.task_spec.event_definition, ConditionalEventDefinition)]
                 elif _throws_signal_or_escalation(task.task_spec):
-                    interruptions = self._ready_interruptions()
+                    interruptions = [b for b in self._ready_interruptions() if self._inside(task, b)]
                 else:
                     interruptions = []
                 if interruptions:
