@@ -13,6 +13,7 @@ from ..definitions import sameness
 from ..definitions.files import DeployedFile, read_file
 from ..definitions.highlight import Highlighter, retarget
 from ..definitions.spec_cache import build_spec, validation_problem
+from ..definitions.transforms import ORIGIN
 from ..errors import InvalidDefinition, problem
 from ..views import DeploymentView
 from .admin_log import record
@@ -125,7 +126,7 @@ def _check_processes(ctx: CommandContext, files: list[DeployedFile], parse: list
             try:
                 built = build_spec(p.key, bpmn, dmn)
             except ValidationException as exc:
-                problems.append(validation_problem(exc, f.filename))
+                problems.append(_designer_element(validation_problem(exc, f.filename), f.translated))
                 continue
             except RecursionError:
                 problems.append(problem(f.filename, p.key, "the process is nested too deeply for SpiffWorkflow's "
@@ -258,3 +259,14 @@ def _version_for(ctx: CommandContext, cmd: Deploy, kind: str, key: str, f: Deplo
     if older is not None and older.version != cmd.republish_of:
         return older.id, older.version, "older"
     return None, latest.version + 1, "new"
+
+
+def _designer_element(found: dict, translated) -> dict:
+    """A problem SpiffWorkflow found on an element a deploy-time transformation added names the
+    designer's element it stands for (transforms/, ORIGIN)."""
+    element = found.get("element")
+    if element and translated is not None:
+        for el in translated.iter():
+            if isinstance(el.tag, str) and el.get("id") == element and el.get(ORIGIN):
+                return {**found, "element": el.get(ORIGIN)}
+    return found

@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     SendTaskParser,
     StartEventParser,
 )
+from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import first, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -29,6 +30,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     EventBasedGateway,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
+    ParallelGateway,
     ReceiveTask,
     SendTask,
     StartEvent,
@@ -50,8 +52,10 @@ from ..runtime.decision_task import DecisionTask
 from ..runtime.error_events import with_camunda
 from ..runtime.scopes import ScopedTask
 from . import io_mappings
+from .transforms.token_quantities import START_QUANTITY
 from ..runtime.multi_instance import ReportingParallelMultiInstance, ReportingSequentialMultiInstance
 from ..runtime.service_task import ConnectorServiceTask
+from ..runtime.token_join import TokenJoin
 from ..runtime.timer_events import EngineCycle, EngineDuration, EngineTimeDate, FirstEventWins
 from .spiff_parser import SpiffExtensionsMixin
 
@@ -131,6 +135,16 @@ class DecisionTaskParser(BusinessRuleTaskParser):
                                dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
                                **self.bpmn_attributes)
 
+class TokenGatewayParser(GatewayParser):
+    """Parallel gateways; one a transformation marked with `startQuantity` counts tokens
+    (transforms/token_quantities.py, runtime/token_join.py)."""
+
+    def create_task(self):
+        tokens = self.node.get(START_QUANTITY)
+        if tokens is None:
+            return super().create_task()
+        return TokenJoin(self.spec, self.bpmn_id, tokens=int(tokens), **self.bpmn_attributes)
+
 
 def _parser(*bases):
     return type(bases[-1].__name__.replace("Parser", "") + "DiwanParser", bases, {})
@@ -178,6 +192,7 @@ class DiwanParser(CamundaParser):
                                              IntermediateThrowEvent),
         full_tag("boundaryEvent"): (_parser(EngineTimerMixin, BoundaryEventParser), BoundaryEvent),
         full_tag("eventBasedGateway"): (FirstEventWinsGatewayParser, EventBasedGateway),
+        full_tag("parallelGateway"): (TokenGatewayParser, ParallelGateway),
         full_tag("receiveTask"): (_parser(EngineTimerMixin, ReceiveTaskParser), ReceiveTask),
         full_tag("sendTask"): (_parser(EngineTimerMixin, SendTaskParser), SendTask),
     }

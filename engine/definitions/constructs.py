@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
+from copy import deepcopy
 from typing import Any
 
 from lxml import etree
@@ -10,6 +11,8 @@ from lxml import etree
 from engine.errors import problem
 
 from .camunda_check import camunda_problems
+from .transforms import apply_transforms, origin
+from .transforms.reserved_ids import RESERVED_IDS, RESERVED_SUFFIXES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -34,8 +37,7 @@ PARSED_DEFINITIONS = {
 
 # Task spec names SpiffWorkflow creates itself; a BPMN id equal to one of them replaces the internal
 # spec and breaks the process silently (notes/spiffworkflow-3.md §1.2 and §6.6).
-RESERVED_IDS = frozenset({"Start", "End", "StartEventSplit", "StartEventJoin"})
-RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin")
+# (events and gateways with such an id are renamed by transforms/reserved_ids.py)
 
 # Failures of the betsy corpus (baseline_spiffworkflow_3.2.0.json, BpmnParser column) that no static
 # check can catch: the diagram is valid and supported, but the run depends on timing or concurrency.
@@ -113,7 +115,9 @@ def _article(word: str) -> str:
 
 def reserved_ids(doc: _Document) -> Found:
     """Ids `Start`, `End` (and the other names of SpiffWorkflow's internal task specs) inside a
-    process replace the internal spec: parsing succeeds but the process has no tasks (§1.2)."""
+    process replace the internal spec: parsing succeeds but the process has no tasks (§1.2).
+    Events and gateways are renamed (transforms/reserved_ids.py; betsy WCP19_CancelTask); what is
+    left here is an activity (its id is the one of task rows, forms and timers) or another element."""
     for el in doc.xpath(".//bpmn:process//*[@id]"):
         eid = el.get("id")
         if eid in RESERVED_IDS or eid.endswith(RESERVED_SUFFIXES):
@@ -122,15 +126,20 @@ def reserved_ids(doc: _Document) -> Found:
 
 
 def link_events(doc: _Document) -> Found:
-    """Link events: SpiffWorkflow parses no linkEventDefinition, so a link throw is a pass-through
-    and the matching catch is never reached (betsy Link_Event)."""
+    """Link events that transforms/links.py could not pair. SpiffWorkflow parses no
+    linkEventDefinition; a throw and the one catch of the same name in the same process or
+    sub-process become a sequence flow (betsy Link_Event). Left here: a throw without its catch (or
+    with several, or with an outgoing flow), a catch without its throw (or with an incoming flow)."""
     for event in doc.xpath(".//bpmn:linkEventDefinition/.."):
-        yield event.get("id"), "link events are not supported (SpiffWorkflow ignores them silently)"
+        yield event.get("id"), ("a link event needs its pair: one link throw event and one link catch event of the "
+                                "same name in the same process or sub-process, the throw without outgoing flow "
+                                "and the catch without incoming flow (SpiffWorkflow would ignore it silently)")
 
 
 def signal_end_events(doc: _Document) -> Found:
-    """Signal end events: the end event parser drops the signal definition, so nothing is sent
-    (betsy Signal_EndEvent, Signal_EndEvent_SubProcess)."""
+    """Signal end events that transforms/signal_ends.py did not split into a signal throw event and a
+    none end event (betsy Signal_EndEvent, Signal_EndEvent_SubProcess pass through it): none is left
+    after it, the rule guards the parse (SpiffWorkflow's end event parser drops the signal)."""
     for event in doc.xpath(".//bpmn:endEvent[bpmn:signalEventDefinition]"):
         yield event.get("id"), ("signal end events are not supported (SpiffWorkflow drops the signal, so it is "
                                 "never sent): use an intermediate signal throw event before a none end event")
@@ -153,25 +162,37 @@ def compensation(doc: _Document) -> Found:
 
 
 def conditional_events(doc: _Document) -> Found:
-    """Conditional events, everywhere. SpiffWorkflow evaluates the condition once, when the event is
-    reached, and never again (BpmnWorkflow.refresh_timers refreshes only timer and multiple events), so
-    a condition that becomes true later is never seen; interrupting conditional boundary events let
-    the activity run on (betsy Conditional_BoundaryEvent_SubProcess_Interrupting); conditional start
-    events of event sub-processes never fire (Conditional_StartEvent_EventSubProcess_*). The betsy
-    tests that pass only check a condition that is already true, or false for good, on arrival."""
-    for event in doc.xpath(".//bpmn:conditionalEventDefinition/.."):
-        yield event.get("id"), ("conditional events are not supported (SpiffWorkflow evaluates the condition "
-                                "only once, when the event is reached: later changes are never seen, "
-                                "interrupting ones do not interrupt and start events never fire)")
+    """Conditional start events. Intermediate catch and boundary conditional events are supported:
+    SpiffWorkflow evaluates the condition once, when the event is reached, and the engine evaluates
+    the waiting ones again after every command's steps (WorkflowRun._refresh_conditions); the start
+    events of event sub-processes inside a sub-process become conditional boundary events
+    (transforms/event_subprocesses.py). What is left: a conditional start event of a process (no
+    instance exists to evaluate it on) or of an event sub-process at process level (SpiffWorkflow
+    never fires it: betsy Conditional_StartEvent_EventSubProcess_* before the transformation)."""
+    for event in doc.xpath(".//bpmn:startEvent[bpmn:conditionalEventDefinition]"):
+        if _is_event_subprocess(event.getparent()):
+            yield event.get("id"), ("this conditional start event of an event sub-process at process level is not "
+                                    "supported (SpiffWorkflow never fires it; diwan runs it when the process starts "
+                                    "by one none start event and has an end event and no data objects)")
+        else:
+            yield event.get("id"), ("conditional start events of a process are not supported (no instance exists "
+                                    "to evaluate the condition on)")
 
 
 def event_definition_refs(doc: _Document) -> Found:
-    """eventDefinitionRef (shared, top-level event definitions): SpiffWorkflow does not resolve them
-    and runs the event as a none event: an error end event ends quietly, a timer does not wait, a
-    boundary event breaks the parse (betsy EventDefinitionRef_*)."""
-    for event in doc.xpath(".//bpmn:eventDefinitionRef/.."):
-        yield event.get("id"), ("shared event definitions (eventDefinitionRef) are not supported (SpiffWorkflow "
-                                "ignores them and runs a none event): put the definition inside the event")
+    """eventDefinitionRef that names no event definition declared at the definitions level: the ones
+    that do are copied into their event (transforms/shared_definitions.py; betsy EventDefinitionRef_*).
+    SpiffWorkflow would run the event as a none event."""
+    shared = {d.get("id") for d in doc.root if isinstance(d.tag, str) and local_name(d).endswith("EventDefinition")}
+    for ref in doc.xpath(".//bpmn:eventDefinitionRef"):
+        name = (ref.text or "").strip()
+        if _local_ref(name) in shared:  # left by the transformation: past its copy budget
+            yield ref.getparent().get("id"), (f"the shared event definition {name[:80]!r} is referred to too often for "
+                                              "its size (diwan copies it into each event, within 1 MB per file): "
+                                              "put the definition inside the event")
+            continue
+        yield ref.getparent().get("id"), (f"eventDefinitionRef {name[:80]!r} names no event definition declared at the "
+                                          "definitions level of this file (SpiffWorkflow would run a none event)")
 
 
 def multiple_events(doc: _Document) -> Found:
@@ -206,14 +227,24 @@ def ignored_event_definitions(doc: _Document) -> Found:
 
 
 def nested_event_subprocesses(doc: _Document) -> Found:
-    """Event sub-processes inside a sub-process: SpiffWorkflow never triggers their message, signal or
-    conditional start events, starts error or escalation ones at once and does not interrupt with timer
-    ones (betsy *_StartEvent_EventSubProcess_*, all nested in an embedded sub-process)."""
+    """Event sub-processes inside a sub-process that transforms/event_subprocesses.py did not turn into
+    a boundary event of that sub-process (SpiffWorkflow never triggers their message, signal or
+    conditional start events, starts error or escalation ones at once and does not interrupt with
+    timer ones; betsy *_StartEvent_EventSubProcess_*, all nested, pass through the transformation).
+    Left here: several start events or event definitions, a kind other than error, escalation,
+    message, signal, timer or conditional, a non-interrupting one whose content can wait, one in a
+    loop or multi-instance sub-process, one whose event a boundary event of the sub-process (or
+    another event sub-process in it) also catches, and event sub-processes inside an event
+    sub-process."""
     for esp in doc.xpath(".//bpmn:subProcess[@triggeredByEvent='true']"):
         parent = esp.getparent()
         if parent is not None and local_name(parent) != "process":
-            yield esp.get("id"), ("event sub-processes inside a sub-process are not supported (SpiffWorkflow "
-                                  "does not trigger them correctly): move it to the process level")
+            yield esp.get("id"), ("this event sub-process inside a sub-process is not supported: diwan runs one with "
+                                  "one start event of one kind (error, escalation, message, signal, timer, "
+                                  "conditional), in a sub-process that is not itself an event sub-process nor a "
+                                  "loop or multi-instance, whose event no boundary event of the sub-process catches "
+                                  "too, and a non-interrupting one only when its content cannot wait (no user, "
+                                  "receive or service task, catch event or sub-process)")
 
 
 def event_subprocess_start_events(doc: _Document) -> Found:
@@ -223,7 +254,10 @@ def event_subprocess_start_events(doc: _Document) -> Found:
     Error_/Escalation_StartEvent_EventSubProcess_*; the non-interrupting escalation test passes only by
     this accident). A timer start connects the event sub-process as a parallel branch: it never
     interrupts, and its scope does not complete until the timer has fired (for a cycle, every time).
-    What works: a non-interrupting message or signal start of an event sub-process at process level."""
+    What works: a non-interrupting message or signal start of an event sub-process at process level,
+    and the others once a transformation made them boundary events (transforms/event_subprocesses.py
+    inside a sub-process, transforms/process_event_subprocesses.py at process level, which wraps the
+    process's content): what this rule still sees was left by both."""
     for esp in doc.xpath(".//bpmn:subProcess[@triggeredByEvent='true']"):
         for start in doc.xpath("bpmn:startEvent", esp):
             kinds = {_kind(d) for d in _definitions(start)} - {"conditional", "compensate", "link"}
@@ -247,49 +281,6 @@ def event_subprocess_start_events(doc: _Document) -> Found:
                                         'set isInterrupting="false" or use an interrupting boundary event')
 
 
-def interrupting_boundary_thrown_inside(doc: _Document) -> Found:
-    """Interrupting escalation and signal boundary events that catch a throw from inside the activity:
-    SpiffWorkflow runs the activity on until its next wait state before the interruption takes
-    effect, so the tasks after the throw still run (betsy Escalation_/Signal_BoundaryEvent_SubProcess_
-    Interrupting). An escalation end event that ends the activity itself is fine (betsy
-    Escalation_EndEvent_SubProcess), and so are signals sent from outside while the activity waits.
-    Called processes are inspected when they are in the same file."""
-    for boundary in doc.xpath(".//bpmn:boundaryEvent[not(@cancelActivity='false')]"):
-        for definition in _definitions(boundary):
-            kind = _kind(definition)
-            if kind not in ("escalation", "signal"):
-                continue
-            activity = doc.by_id.get(boundary.get("attachedToRef"))
-            if activity is None:
-                continue
-            throw = next(_throws_inside(doc, activity, kind, definition.get(f"{kind}Ref"), own=True, seen=set()), None)
-            if throw is not None:
-                yield boundary.get("id"), (
-                    f"an interrupting {kind} boundary event that catches {_article(kind)} {kind} thrown inside the "
-                    f"activity (by {throw.get('id')}) is not supported (SpiffWorkflow runs the activity on before "
-                    "interrupting it): make the boundary event non-interrupting"
-                    + (" or throw the escalation with an end event" if kind == "escalation" else ""))
-
-
-def _throws_inside(doc: _Document, activity: etree._Element, kind: str, ref: str | None,
-                   own: bool, seen: set[str]) -> Iterator[etree._Element]:
-    """Throw events of `kind` (matching `ref`) inside `activity` after which it would still run."""
-    scope = doc.process(activity.get("calledElement")) if local_name(activity) == "callActivity" else activity
-    if scope is None or scope.get("id") in seen:
-        return
-    seen.add(scope.get("id"))
-    for event in doc.all("intermediateThrowEvent", "endEvent", node=scope):
-        if local_name(event) == "endEvent" and own and event.getparent() is scope:
-            continue  # the end event ends the activity itself: nothing runs after it
-        for definition in _definitions(event):
-            other = definition.get(f"{kind}Ref")
-            if _kind(definition) == kind and (ref is None or other is None or _local_ref(other) == _local_ref(ref)):
-                yield event
-                break
-    for call in doc.all("callActivity", node=scope):
-        yield from _throws_inside(doc, call, kind, ref, own=False, seen=seen)
-
-
 def complex_gateways(doc: _Document) -> Found:
     """Complex gateways: no SpiffWorkflow parser (betsy ComplexGateway, WCP06/WCP09 complex)."""
     for gateway in doc.all("complexGateway"):
@@ -305,9 +296,11 @@ def ad_hoc_subprocesses(doc: _Document) -> Found:
 
 
 def implicit_splits(doc: _Document) -> Found:
-    """Activities (and intermediate or boundary events) with several outgoing sequence flows:
-    implicit parallel or conditional splits without a gateway (betsy SequenceFlow_Conditional*,
-    Token_Cardinality_Split_*, WCP06_MultiChoice_Implicit)."""
+    """Activities (and intermediate or boundary events) with several outgoing sequence flows that
+    transforms/implicit_splits.py left without a gateway (it gives one to every such node of a
+    process, sub-process or transaction; betsy SequenceFlow_Conditional*, Token_Cardinality_Split_*,
+    WCP06_MultiChoice_Implicit pass through it): only nodes of other scopes (ad-hoc sub-processes,
+    refused on their own) remain."""
     for node in doc.all(*ACTIVITY_TAGS, "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"):
         if len(doc.outgoing.get(node.get("id"), [])) > 1:
             what = "an event" if local_name(node).endswith("Event") else "an activity"
@@ -316,11 +309,10 @@ def implicit_splits(doc: _Document) -> Found:
 
 
 def ignored_flow_conditions(doc: _Document) -> Found:
-    """A condition on a sequence flow that does not leave a gateway (the only flow out of an
-    activity, or a flow out of a start event): SpiffWorkflow ignores it and always takes the flow.
-    Several flows out of an activity or intermediate event are reported by `implicit_splits`; the
-    conditions on the flows of a parallel gateway are ignored as BPMN says (betsy
-    ParallelGateway_Conditions passes)."""
+    """A condition on a sequence flow that leaves a start event: SpiffWorkflow ignores it and always
+    takes the flow. Conditional flows out of an activity or intermediate event (alone or several)
+    get a gateway (transforms/implicit_splits.py); the conditions on the flows of a parallel gateway
+    are ignored as BPMN says (betsy ParallelGateway_Conditions passes)."""
     for flow in doc.xpath(".//bpmn:sequenceFlow[bpmn:conditionExpression]"):
         source = doc.by_id.get(flow.get("sourceRef"))
         if source is None or local_name(source).endswith("Gateway"):
@@ -345,14 +337,18 @@ def multi_instance_behavior(doc: _Document) -> Found:
 
 
 def token_quantities(doc: _Document) -> Found:
-    """startQuantity / completionQuantity other than 1: ignored by SpiffWorkflow, with no validation
-    (betsy Token_Cardinality_*, Token_StartQuantity_*, Token_CompletionQuantity_Zero)."""
+    """startQuantity / completionQuantity that transforms/token_quantities.py does not run: integers
+    above 1 become a token-counting join or a token-multiplying gateway (betsy Token_Cardinality_*,
+    Token_StartQuantity_Two); left here are 0 and values that are no integer (SpiffWorkflow would
+    ignore them: betsy Token_StartQuantity_Zero, Token_CompletionQuantity_Zero), and completionQuantity
+    on an activity whose outgoing flows are conditional or default."""
     for activity in doc.xpath(".//*[@startQuantity or @completionQuantity]"):
         for attr in ("startQuantity", "completionQuantity"):
             value = activity.get(attr)
             if value is not None and value.strip() != "1":
-                yield activity.get("id"), (f'{attr}="{value}" is not supported (SpiffWorkflow ignores token '
-                                           "quantities): only 1 is allowed")
+                yield activity.get("id"), (f'{attr}="{value[:20]}" is not supported: a token quantity is an '
+                                           "integer of at least 1 (completionQuantity at most 100, and above 1 "
+                                           "only with unconditional outgoing flows)")
 
 
 def loop_values(doc: _Document) -> Found:
@@ -377,21 +373,26 @@ def loop_values(doc: _Document) -> Found:
 
 
 def global_task_calls(doc: _Document) -> Found:
-    """Call activities whose calledElement is a global task of this file (globalTask,
-    globalScriptTask, ...): SpiffWorkflow only calls processes (betsy CallActivity_GlobalTask)."""
+    """Call activities whose calledElement is a global task of this file that transforms/global_tasks.py
+    did not inline (globalTask, globalScriptTask, globalUserTask and globalManualTask without an
+    ioSpecification are inlined; betsy CallActivity_GlobalTask): SpiffWorkflow only calls processes."""
     global_ids = {el.get("id") for el in doc.xpath("//bpmn:*[starts-with(local-name(), 'global')][@id]")}
     for call in doc.all("callActivity"):
         if _local_ref(call.get("calledElement")) in global_ids:
-            yield call.get("id"), ("call activities to global tasks are not supported (SpiffWorkflow only calls "
-                                   "processes): call a process or inline the task")
+            yield call.get("id"), ("call activities to this global task are not supported (diwan runs calls to "
+                                   "globalTask, globalScriptTask, globalUserTask and globalManualTask without an "
+                                   "ioSpecification): call a process or inline the task")
 
 
 def instantiating_receive_tasks(doc: _Document) -> Found:
-    """Receive tasks with instantiate="true" (and event-based gateways that instantiate or are parallel):
-    SpiffWorkflow cannot start a process with them (betsy ReceiveTask_Instantiate)."""
+    """Receive tasks with instantiate="true" that transforms/instantiating_receive_tasks.py did not
+    make a message start event (it does for the one receive task of a process without start event,
+    with no incoming flow nor boundary event: betsy ReceiveTask_Instantiate), and event-based
+    gateways that instantiate or are parallel: SpiffWorkflow cannot start a process with them."""
     for task in doc.xpath(".//bpmn:receiveTask[@instantiate='true']"):
-        yield task.get("id"), ('receive tasks that start a process (instantiate="true") are not supported: '
-                               "use a message start event")
+        yield task.get("id"), ('this receive task that starts a process (instantiate="true") is not supported: '
+                               "diwan runs one as the only start of a process, with a message, no incoming flow "
+                               "and no boundary event; or use a message start event")
     for gateway in doc.xpath(".//bpmn:eventBasedGateway[@instantiate='true' or @eventGatewayType='Parallel']"):
         yield gateway.get("id"), ('instantiating or parallel event-based gateways are not supported '
                                   "(SpiffWorkflow ignores instantiate and eventGatewayType)")
@@ -446,6 +447,12 @@ def zeebe_extensions(doc: _Document) -> Found:
                               "extensions (camunda:*) only")
 
 
+def _designer_id(doc: _Document, element: str | None) -> str | None:
+    """The designer's element an id stands for (an element added by a transformation has an origin)."""
+    el = doc.by_id.get(element) if element is not None else None
+    return origin(el) if el is not None else element
+
+
 def _owner_id(el: etree._Element) -> str | None:
     """The id of the nearest element (itself or an ancestor) that has one."""
     while el is not None:
@@ -468,7 +475,6 @@ RULES: tuple[Rule, ...] = (
     ignored_event_definitions,
     nested_event_subprocesses,
     event_subprocess_start_events,
-    interrupting_boundary_thrown_inside,
     complex_gateways,
     ad_hoc_subprocesses,
     implicit_splits,
@@ -497,11 +503,16 @@ def unsupported_constructs(root: etree._Element, filename: str) -> list[dict]:
     """
     if hasattr(root, "getroot"):
         root = root.getroot()
+    # The rules judge what SpiffWorkflow will be handed: the tree after the deploy-time
+    # transformations (transforms/), which turn some constructs into ones it runs faithfully.
+    root = apply_transforms(deepcopy(root))
+    etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
     doc = _Document(root)
     found: list[dict] = []
     seen: set[tuple[str | None, str]] = set()
     for rule in RULES:
         for element, message in rule(doc):
+            element = _designer_id(doc, element)
             if (element, message) not in seen:
                 seen.add((element, message))
                 found.append(problem(filename, element, message))

@@ -43,8 +43,9 @@ EXPRESSIONS: tuple[Expression, ...] = (
     Expression("condition", "bpmn:sequenceFlow/bpmn:conditionExpression",
                ("_xpath:.//bpmn:conditionExpression",),
                "exclusive and inclusive gateways (bpmn_task_spec._BpmnCondition)", "eval",
-               "translated from JUEL and checked (translate.translate_bpmn); on flows that leave no gateway, "
-               "refused (constructs.ignored_flow_conditions)"),
+               "translated from JUEL and checked (translate.translate_bpmn); on flows out of an activity or "
+               "event, carried by the gateway of the implicit split (transforms/implicit_splits.py); on flows "
+               "out of a start event, refused (constructs.ignored_flow_conditions)"),
     Expression("loop_condition", "bpmn:standardLoopCharacteristics/bpmn:loopCondition",
                ("xpath:./bpmn:standardLoopCharacteristics/bpmn:loopCondition",),
                "StandardLoopTask", "eval", "translated and checked (translate.translate_bpmn)"),
@@ -73,7 +74,10 @@ EXPRESSIONS: tuple[Expression, ...] = (
                "refused (here: misplaced)"),
     Expression("conditional_event", "bpmn:conditionalEventDefinition/bpmn:condition",
                ("xpath:.//bpmn:condition", "xpath:.//bpmn:conditionalEventDefinition"),
-               "ConditionalEventDefinition", "eval", "refused: conditional events (constructs.conditional_events)"),
+               "ConditionalEventDefinition", "eval",
+               "translated from JUEL and checked (translate.translate_bpmn); re-evaluated by the engine after "
+               "each command's steps (WorkflowRun._refresh_conditions); the forms not supported are refused "
+               "(constructs.conditional_events)"),
     Expression("correlation", "bpmn:correlationProperty/bpmn:correlationPropertyRetrievalExpression/"
                "bpmn:formalExpression (or bpmn:messagePath)",
                ("xpath:.//bpmn:correlationPropertyRetrievalExpression",

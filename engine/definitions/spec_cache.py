@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from ..errors import problem
 from . import io_mappings
 from .camunda_parser import DiwanParser
+from .transforms import ORIGIN
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ def build_spec(key: str, bpmn: list[tuple[str, etree._Element]], dmn: list[tuple
     for filename, root in dmn:
         parser.add_dmn_xml(root, filename=filename)
     spec = parser.get_spec(key)
+    # Elements added by the deploy-time transformations -> the designer's element they stand for
+    # (WorkflowRun names the latter in failures). Set once here, read-only afterwards.
+    spec.diwan_origins = {el.get("id"): el.get(ORIGIN) for _, root in bpmn
+                          for el in root.iter() if isinstance(el.tag, str) and el.get(ORIGIN)}
     subprocesses = parser.get_subprocess_specs(key)
     for name, sub in subprocesses.items():
         if sub is None:

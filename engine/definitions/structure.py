@@ -212,7 +212,8 @@ def boundary_events(doc: _Index) -> Found:
             yield _id(event), f"attachedToRef {_short(ref)!r} of the boundary event names no activity"
         elif doc.scope(activity) is not doc.scope(event):
             yield _id(event), "the boundary event is not in the process or sub-process of its activity"
-        if not any(_is_bpmn(c) and local(c).endswith("EventDefinition") for c in event):
+        if not any(_is_bpmn(c) and (local(c).endswith("EventDefinition") or local(c) == "eventDefinitionRef")
+                   for c in event):
             yield _id(event), "a boundary event needs an event definition (timer, message, signal, error, ...)"
 
 

@@ -17,6 +17,7 @@ from ..forms.camunda_form_data import translate_form_data
 from ..runtime.sandbox import UnsafeCode, check_code
 from . import io_mappings, literals
 from .expressions import check_expressions
+from .transforms import ORIGIN, apply_transforms
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -28,6 +29,8 @@ INT64 = (-(2 ** 63), 2 ** 63 - 1)  # the range of integers a variable may hold (
 
 def _element_id(node: etree._Element) -> str | None:
     while node is not None:
+        if node.get(ORIGIN):  # added by a transformation: name the designer's element
+            return node.get(ORIGIN)
         if node.get("id"):
             return node.get("id")
         node = node.getparent()
@@ -66,9 +69,10 @@ def strip_comments(root: etree._Element) -> None:
 
 
 def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None = None) -> list[dict]:
-    """Rewrite conditions, timers and Camunda multi-instance of a BPMN tree; check scripts and the
-    other expressions SpiffWorkflow evaluates (expressions.py); give elements with a
-    `camunda:formData` their generated form's key (forms/camunda_form_data.py).
+    """Apply the deploy-time transformations (transforms/), rewrite conditions, timers and Camunda
+    multi-instance of a BPMN tree; check scripts and the other expressions SpiffWorkflow evaluates
+    (expressions.py); give elements with a `camunda:formData` their generated form's key
+    (forms/camunda_form_data.py).
 
     Args:
         forms: when given, the generated form-js schemas are appended to it.
@@ -77,6 +81,7 @@ def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None
         The problems found (empty when the tree is ready for SpiffWorkflow's parser).
     """
     strip_comments(root)
+    apply_transforms(root)
     problems: list[dict] = check_expressions(root, filename)
 
     def fail(node, message):
@@ -88,6 +93,8 @@ def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None
         if language and language.lower() not in PYTHON_SCRIPT_FORMATS | CONDITION_LANGUAGES:
             fail(node, f"{language} is not supported: write the condition in Python or as ${{...}}")
             continue
+        _rewrite(node, literals.condition_to_python, "condition", fail)
+    for node in root.iterfind(".//bpmn:conditionalEventDefinition/bpmn:condition", NS):
         _rewrite(node, literals.condition_to_python, "condition", fail)
     for tag in ("completionCondition", "loopCondition"):
         for node in root.iterfind(f".//bpmn:{tag}", NS):

@@ -32,6 +32,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .ids import new_task_id
+from .interrupting_steps import InterruptFirstSteps
 
 _FINISHED = TaskState.FINISHED_MASK
 _PREDICTED = TaskState.PREDICTED_MASK
@@ -201,7 +202,7 @@ class DiwanSubWorkflow(_FastWalk, BpmnSubWorkflow):
             _plant(self)
 
 
-class DiwanWorkflow(_FastWalk, BpmnWorkflow):
+class DiwanWorkflow(InterruptFirstSteps, _FastWalk, BpmnWorkflow):
     """An instance's top workflow; its subprocesses are `DiwanSubWorkflow`s."""
 
     def __init__(self, spec, subprocess_specs=None, script_engine=None, deserializing=False, **kwargs):

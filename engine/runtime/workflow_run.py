@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     StartEvent,
     TransactionSubprocess,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -188,7 +189,8 @@ class WorkflowRun(ScopedRun):
         try:
             task.run()
         except (TypeError, ValueError, KeyError, AttributeError, IndexError, SpiffWorkflowException) as exc:
-            raise StepFailed(_failing_element(exc) or self._running, f"{type(exc).__name__}: {exc}") from exc
+            raise StepFailed(self._designer(_failing_element(exc) or self._running),
+                             f"{type(exc).__name__}: {exc}") from exc
         changes = self._write_back(task)
         deleted = list(self.last_deleted)
         scoped = self._leave_scope(task)
@@ -310,23 +312,25 @@ class WorkflowRun(ScopedRun):
         try:
             self._run_pre_scripts()
             self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
-            # A timer that fell due in the final refresh is READY but was not run (notes §2.4).
-            while any(not t.task_spec.manual for t in self._live(TaskState.READY)):
+            # A timer that fell due in the final refresh is READY but was not run (notes §2.4), and
+            # a waiting conditional event whose condition the steps made true is READY now.
+            while self._refresh_conditions() or any(not t.task_spec.manual for t in self._live(TaskState.READY)):
                 self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
             self._run_pre_scripts()
         except RunawayLoop:
             raise
         except WorkflowTaskException as exc:
-            raise StepFailed(_element_of(exc.task) or self._running, _message(exc)) from exc
+            raise StepFailed(self._designer(_element_of(exc.task) or self._running), _message(exc)) from exc
         except SpiffWorkflowException as exc:
-            raise StepFailed(self._running, _message(exc)) from exc
+            raise StepFailed(self._designer(self._running), _message(exc)) from exc
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
             # SpiffWorkflow lets data errors through raw (a multi-instance collection that is
             # missing or not a list, say): they are the process's data, not a crash.
-            raise StepFailed(_failing_element(exc) or self._running, f"{type(exc).__name__}: {exc}") from exc
+            raise StepFailed(self._designer(_failing_element(exc) or self._running),
+                             f"{type(exc).__name__}: {exc}") from exc
         errored = list(self._live(TaskState.ERROR))
         if errored:
-            raise StepFailed(errored[0].task_spec.bpmn_id, "the task failed")
+            raise StepFailed(self._designer(errored[0].task_spec.bpmn_id), "the task failed")
         if self._has_hooks and getattr(self.wf.spec, "camunda_listeners", None) \
                 and not self.wf.data.get("diwan_process_ended") and self.wf.is_completed():
             self.wf.data["diwan_process_ended"] = True
@@ -338,6 +342,40 @@ class WorkflowRun(ScopedRun):
 
     def compact(self) -> int:
         return compact(self.wf)
+
+    def _designer(self, element: str | None) -> str | None:
+        """The designer's element for an element a deploy-time transformation added (a failure names
+        what the diagram shows: `T` for its implicit split `T__split`)."""
+        return getattr(self.wf.spec, "diwan_origins", {}).get(element, element)
+
+    def _refresh_conditions(self) -> bool:
+        """Evaluate again the condition of every waiting conditional event (intermediate catch or
+        boundary) on the instance's variables as they are now; returns whether one fired.
+
+        SpiffWorkflow evaluates a condition once, when the event is reached (and a waiting task's
+        data is the copy it had then). The engine re-evaluates them whenever a command's steps have
+        run to a wait state, so a condition made true by any branch (a script, a form, a message's
+        payload) fires the event in the command that made it true. It depends on the variables
+        alone, which replay restores in the same order, so a replay fires the same events.
+        """
+        fired = False
+        for task in list(self.wf.event_manager.tasks.values()):
+            if task.state != TaskState.WAITING or not isinstance(
+                    getattr(task.task_spec, "event_definition", None), ConditionalEventDefinition):
+                continue
+            # SpiffWorkflow's own update would evaluate on the data the task inherits from its parent
+            # (the copy of when the event was reached): evaluate on the variables, and ready the task
+            # as a caught event is readied.
+            task.data.update(snapshot(self.variables))
+            if self._has_items:
+                task.data.update(_locals(task))
+            self._running = task.task_spec.bpmn_id
+            definition = task.task_spec.event_definition
+            if self.wf.script_engine.evaluate(task, definition.expression, external_context=self.wf.data_objects):
+                task._set_internal_data(has_fired=True)
+                task._ready()
+                fired = True
+        return fired
 
     # -- step hooks: variables in, changes out ------------------------------------------
     def _will_run(self, task) -> None:
@@ -474,7 +512,7 @@ class WorkflowRun(ScopedRun):
         try:
             return check_variables(changes, limits)
         except InvalidValue as exc:
-            raise StepFailed(self._running, f"variable {exc}") from None
+            raise StepFailed(self._designer(self._running), f"variable {exc}") from None
 
     def collected(self, task, name: str, value) -> None:
         """A multi-instance task gathered an output into its collection (outside the hooks)."""

@@ -27,6 +27,7 @@ from .fast_workflow import DiwanSubWorkflow, DiwanTask, DiwanWorkflow
 from .ids import TEXTS as _ID_TEXTS
 from .ids import id_text
 from .service_task import ConnectorServiceTask
+from .token_join import TokenJoin
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -149,6 +150,7 @@ def _config():
     config[BpmnSubWorkflow] = DiwanSubWorkflowConverter
     config[Task] = DiwanTaskConverter
     config[ConnectorServiceTask] = BpmnTaskSpecConverter
+    config[TokenJoin] = BpmnTaskSpecConverter
     for cls in (EngineTimeDate, EngineDuration, EngineCycle):
         config[cls] = TimerConditionalEventDefinitionConverter
     config[FirstEventWins] = config[MultipleEventDefinition]

@@ -188,10 +188,11 @@ def top_level_error_end_events(content: bytes, process_id: str) -> set[str]:
     error left the top-level process uncaught (betsy's `ERROR_thrownErrorEvent`)."""
     root = etree.fromstring(content)
     process = f"bpmn:process[@id='{process_id}']"
-    if root.xpath(f"{process}/bpmn:subProcess[@triggeredByEvent='true']/bpmn:startEvent"
-                  "[bpmn:errorEventDefinition]", namespaces=NS):
+    # an error definition inside the event, or a shared one it refers to (eventDefinitionRef)
+    error = "[bpmn:errorEventDefinition or bpmn:eventDefinitionRef = /bpmn:definitions/bpmn:errorEventDefinition/@id]"
+    if root.xpath(f"{process}/bpmn:subProcess[@triggeredByEvent='true']/bpmn:startEvent{error}", namespaces=NS):
         return set()
-    return {e.get("id") for e in root.xpath(f"{process}/bpmn:endEvent[bpmn:errorEventDefinition]", namespaces=NS)}
+    return {e.get("id") for e in root.xpath(f"{process}/bpmn:endEvent{error}", namespaces=NS)}
 
 
 def construct_refusals(content: bytes, filename: str) -> list[dict]:
