@@ -91,6 +91,7 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
         self._listeners: list[Callable[[str, str, Any], None]] = []
         self._forms: dict[str, FormValidator] = {}
         self._forms_lock = threading.Lock()
+        self._flow_maps: dict = {}  # definition id -> FlowMap (time travel)
         self.external_signal = ExternalTaskSignal()  # wakes fetches waiting for external tasks
 
     # -- schema -------------------------------------------------------------------------
@@ -342,18 +343,46 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
             return audit_events.for_instance(conn, instance_id, **filters)
 
     def state_at(self, instance_id: str, seq: int) -> dict:
-        """The instance as it was right after event `seq` (data, status, active elements, open tasks).
+        """The instance as it was right after event `seq`, from its history alone (data, status,
+        active elements, open tasks, completed elements, taken sequence flows).
 
         Raises:
             NotFound: no such instance or event.
         """
         from .audit.time_travel import state_at
 
-        events = [e.to_dict() for e in self.history(instance_id)]
+        events, flows = self._travel_inputs(instance_id)
         try:
-            return state_at(events, seq)
+            return state_at(events, seq, flows)
         except ValueError:
             raise NotFound(f"instance {instance_id} has no event {seq}") from None
+
+    def pictures(self, instance_id: str) -> list[dict]:
+        """`state_at` for every event of the instance, in one pass (the web timeline, tests)."""
+        from .audit.time_travel import pictures
+
+        return pictures(*self._travel_inputs(instance_id))
+
+    def _travel_inputs(self, instance_id: str):
+        from .audit.flow_map import FlowMap, flow_map, merged
+
+        with self.kept.transaction(write=False) as conn:
+            head = instances.head(conn, instance_id)
+            if head is None:
+                raise NotFound(f"instance {instance_id} not found")
+            rows = audit_events.for_instance(conn, instance_id)
+            events = [_event_view(r).to_dict() for r in rows]
+            # Every version the instance ran on (a migration names the one it left).
+            ids = [e["payload"]["from_definition_id"] for e in events if e["type"] == "instance_migrated"]
+            ids.append(head.definition_id)
+            maps = []
+            for definition_id in dict.fromkeys(ids):
+                flows = self._flow_maps.get(definition_id)
+                if flows is None:
+                    row = definitions.by_id(conn, definition_id)
+                    flows = self._flow_maps[definition_id] = flow_map(row.source) if row is not None else FlowMap()
+                maps.append(flows)
+        return events, merged(maps)
 
     def verify(self, instance_id: str, checkpoints=None) -> dict:
         """Verify an instance: its hash chain, its head and the latest signed checkpoint, the
