@@ -357,6 +357,13 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
         except ValueError:
             raise NotFound(f"instance {instance_id} has no event {seq}") from None
 
+    def state_now(self, instance_id: str) -> dict:
+        """`state_at` the instance's last event (the diagram's current colouring)."""
+        from .audit.time_travel import state_at
+
+        events, flows = self._travel_inputs(instance_id)
+        return state_at(events, events[-1]["seq"], flows) if events else {"taken_flows": [], "completed_elements": {}}
+
     def pictures(self, instance_id: str) -> list[dict]:
         """`state_at` for every event of the instance, in one pass (the web timeline, tests)."""
         from .audit.time_travel import pictures

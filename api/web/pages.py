@@ -388,7 +388,7 @@ def instance(instance_id: str):
     engine = current_engine()
     require_readable(instance_id)
     view = engine.get_instance(instance_id)
-    return render_template("instances/detail.html", instance=view,
+    return render_template("instances/detail.html", instance=view, now=engine.state_now(instance_id),
                            process_name=_definition_names().get(view.definition_key),
                            auditor=bool(set(AUDIT_ROLES) & set(_actor().roles)))
 
