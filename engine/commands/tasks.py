@@ -101,11 +101,14 @@ def complete_task(cmd: CompleteTask, ctx: CommandContext) -> InstanceView:
 
     Raises NotFound, Forbidden (not offered to the actor), InvalidData (a value outside the
     value domain, the form's rules),
-    Conflict (done, claimed by another, concurrent change), ScriptError (a step failed).
+    Conflict (done, claimed by another, not claimed by the actor (claim-to-complete; admins
+    excepted), concurrent change), ScriptError (a step failed).
     """
     engine = ctx.engine
     row = _ready_row(ctx, cmd.task_id)
     _require_offered(row, cmd.actor)
+    if engine.settings.require_claim:
+        _require_claimed(row, cmd.actor)
     submitted = checked_data(cmd.data, engine.value_limits)
     loaded = load(ctx, row.instance_id, Head(row))
     _require_running(loaded)
@@ -122,6 +125,13 @@ def complete_task(cmd: CompleteTask, ctx: CommandContext) -> InstanceView:
         loaded.events[-1]["payload"]["deleted"] = deleted
     values = save(ctx, loaded, completed_task=(row.id, cmd.actor.username))
     return engine._saved_view(loaded.row, values)
+
+
+def _require_claimed(row, actor) -> None:
+    """A clerk completes only a task they hold (claim-to-complete); admins act for anyone."""
+    if actor.is_admin or row.assignee == actor.username:
+        return
+    raise Conflict("claim the task before completing it: it is not assigned to you")
 
 
 def _require_running(loaded) -> None:
