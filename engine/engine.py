@@ -29,6 +29,8 @@ from .db.base import create_db_engine
 from .db.checkpoints import WalCheckpointer
 from .db.connections import KeptConnections
 from .admin import AdminMethods
+from .attachments import AttachmentMethods
+from .clerk_work import ClerkWorkMethods
 from .designer import DesignerMethods
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
@@ -47,7 +49,7 @@ from .views import SYSTEM, Actor, DefinitionView, EventView, IncidentView, Insta
 log = logging.getLogger("diwan.engine")
 
 
-class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
+class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods, ClerkWorkMethods, AttachmentMethods):
     """The diwan workflow engine (its external-task, designer and admin methods are in
     external_tasks.py, designer.py and admin.py).
 

@@ -32,7 +32,8 @@ STARTING_EVENTS = ("task_ready", "external_task_created")
 INPUT_EVENTS = ("instance_started", "task_completed", "task_claimed", "task_unclaimed", "timer_fired",
                 "message_correlated", "signal_received", "instance_cancelled", "instance_suspended", "instance_resumed",
                 "incident_created", "incident_retried", "instance_migrated",
-                "external_task_completed", "external_task_failed", "external_task_bpmn_error")
+                "external_task_completed", "external_task_failed", "external_task_bpmn_error",
+                "task_reassigned", "comment_added")
 
 
 def apply_data(data: dict[str, Any], event_type: str, payload: dict) -> None:
