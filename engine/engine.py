@@ -323,13 +323,36 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods, ClerkWorkMethod
     def list_tasks(self, user: str | None = None, groups: Iterable[str] = (), *, see_all: bool = False,
                    assigned_to_me: bool = False, candidate_group: str | None = None,
                    definition_key: str | None = None, instance_id: str | None = None, overdue: bool = False,
+                   due: str | None = None, q: str | None = None, sort: str = "due",
                    page: int = 1, per_page: int = 50) -> Page:
-        """The inbox: ready tasks `user` may act on (all of them with `see_all`)."""
+        """The inbox: ready tasks `user` may act on (all of them with `see_all`).
+
+        Args:
+            due: "overdue" (due before now), "today" (before the end of today), "week" (before
+                the end of the 7th day from today), days counted in DIWAN_TIMEZONE.
+            q: case-insensitive text in the business key or an applicant field
+                (`settings.applicant_fields`).
+            sort: "due" (default), "created", "-created" or "name".
+        """
+        now = self.clock.now()
+        due_before = None
+        if due == "overdue":
+            overdue = True
+        elif due in ("today", "week"):
+            local = now.astimezone(self.tz)
+            end = datetime.combine(local.date() + timedelta(days=1 if due == "today" else 7), datetime.min.time(),
+                                   self.tz)
+            due_before = end.astimezone(timezone.utc)
+        elif due:
+            raise InvalidData("unknown due filter", errors={"due": ["one of overdue, today, week"]})
+        if sort not in tasks.SORTS:
+            raise InvalidData("unknown sort", errors={"sort": [f"one of {', '.join(tasks.SORTS)}"]})
         with self.kept.transaction(write=False) as conn:
             rows, total = tasks.page(
                 conn, user=user, groups=list(groups), see_all=see_all, assigned_to_me=assigned_to_me,
                 candidate_group=candidate_group, definition_key=definition_key, instance_id=instance_id,
-                overdue_at=self.clock.now() if overdue else None, page=page, per_page=per_page)
+                overdue_at=now if overdue else None, due_before=due_before, search=(q or "").strip() or None,
+                search_fields=self.settings.applicant_fields, sort=sort, page=page, per_page=per_page)
         return Page([_task_view(r) for r in rows], total, page, per_page)
 
     def history(self, instance_id: str, *, types: Iterable[str] | None = None, actor: str | None = None,

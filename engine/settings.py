@@ -43,6 +43,8 @@ class EngineSettings:
         max_attachment_bytes: size limit of one uploaded file (DIWAN_MAX_ATTACHMENT, bytes).
         attachment_types: media types accepted when a filepicker field says none (`accept`).
         attachments_dir: folder for uploaded files (named by id); None keeps them in the database.
+        applicant_fields: the variables that name or reach the applicant, searched by the inbox's
+            text search with the business key (DIWAN_APPLICANT_FIELDS, comma-separated).
     """
 
     database_url: str = "sqlite:///diwan.db"
@@ -68,6 +70,8 @@ class EngineSettings:
     max_attachment_bytes: int = 10 * 1024 * 1024
     attachment_types: tuple[str, ...] = ("application/pdf", "image/png", "image/jpeg")
     attachments_dir: str | None = None
+    applicant_fields: tuple[str, ...] = ("applicant_name", "association_name", "contact_name", "first_name",
+                                         "last_name", "email")
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -99,6 +103,8 @@ class EngineSettings:
             "attachment_types": tuple(t.strip() for t in _env("ATTACHMENT_TYPES", ",".join(cls.attachment_types))
                                       .split(",") if t.strip()),
             "attachments_dir": _env("ATTACHMENTS_DIR", "") or None,
+            "applicant_fields": tuple(f.strip() for f in _env("APPLICANT_FIELDS", ",".join(cls.applicant_fields))
+                                      .split(",") if f.strip()),
         }
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})

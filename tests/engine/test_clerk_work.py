@@ -177,3 +177,36 @@ def test_access_log__append_only_rows_newest_first(strict):
     assert strict.access_log(actor="amina")[1] == 1
     with pytest.raises(ValueError):
         strict.log_access(AMINA, inst.id, "anything")
+
+
+def test_inbox__due_text_search_and_sort(engine, clock):
+    from datetime import timedelta
+
+    engine.deploy(fixture_files("clerk_work.bpmn", "pieces.form"))
+    people = [("CW-1", "Fatima Zahra El Idrissi", "fz@example.org"), ("CW-2", "Youssef Benali", "yb@example.org"),
+              ("REC-2026-0003", "Salma Ait", "SALMA@EXAMPLE.ORG")]
+    ids = {}
+    for key, name, email in people:
+        inst = engine.start("clerk_work", {"applicant_name": name, "email": email, "secret": "fatima"},
+                            business_key=key, actor=AMINA)
+        ids[key] = inst.id
+        clock.advance(timedelta(minutes=1))
+
+    def keys(**filters):
+        page = engine.list_tasks("amina", ["bureau_ordre"], **filters)
+        by_instance = {v: k for k, v in ids.items()}
+        return [by_instance[t.instance_id] for t in page.items]
+
+    assert keys(q="fatima") == ["CW-1"]  # case-insensitive; "secret" is not an applicant field
+    assert keys(q="rec-2026") == ["REC-2026-0003"]  # the business key, whatever the case
+    assert keys(q="salma@example") == ["REC-2026-0003"]
+    assert keys(q="50%") == []
+    assert keys(sort="-created") == ["REC-2026-0003", "CW-2", "CW-1"]
+    assert keys(sort="created") == ["CW-1", "CW-2", "REC-2026-0003"]
+    assert keys(due="overdue") == [] and keys(due="week") == ["CW-1", "CW-2", "REC-2026-0003"]  # due in 2 h
+    clock.advance(timedelta(hours=2) - timedelta(seconds=90))  # due at +2 h, +2 h 1 min, +2 h 2 min
+    assert keys(due="overdue") == ["CW-1", "CW-2"]
+    clock.advance(timedelta(days=8))
+    assert keys(due="week") == keys(due="today") == keys(due="overdue") == ["CW-1", "CW-2", "REC-2026-0003"]
+    with pytest.raises(InvalidData):
+        engine.list_tasks("amina", ["bureau_ordre"], due="tomorrow")
