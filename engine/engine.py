@@ -31,6 +31,7 @@ from .db.connections import KeptConnections
 from .admin import AdminMethods
 from .attachments import AttachmentMethods
 from .clerk_work import ClerkWorkMethods
+from .dashboard import DashboardMethods
 from .designer import DesignerMethods
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
@@ -49,7 +50,8 @@ from .views import SYSTEM, Actor, DefinitionView, EventView, IncidentView, Insta
 log = logging.getLogger("diwan.engine")
 
 
-class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods, ClerkWorkMethods, AttachmentMethods):
+class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods, ClerkWorkMethods, AttachmentMethods,
+             DashboardMethods):
     """The diwan workflow engine (its external-task, designer and admin methods are in
     external_tasks.py, designer.py and admin.py).
 

@@ -45,6 +45,7 @@ class EngineSettings:
         attachments_dir: folder for uploaded files (named by id); None keeps them in the database.
         applicant_fields: the variables that name or reach the applicant, searched by the inbox's
             text search with the business key (DIWAN_APPLICANT_FIELDS, comma-separated).
+        consulate_field: the variable the SLA dashboard groups overdue tasks by (DIWAN_CONSULATE_FIELD).
     """
 
     database_url: str = "sqlite:///diwan.db"
@@ -72,6 +73,7 @@ class EngineSettings:
     attachments_dir: str | None = None
     applicant_fields: tuple[str, ...] = ("applicant_name", "association_name", "contact_name", "first_name",
                                          "last_name", "email")
+    consulate_field: str = "consulate"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -105,6 +107,7 @@ class EngineSettings:
             "attachments_dir": _env("ATTACHMENTS_DIR", "") or None,
             "applicant_fields": tuple(f.strip() for f in _env("APPLICANT_FIELDS", ",".join(cls.applicant_fields))
                                       .split(",") if f.strip()),
+            "consulate_field": _env("CONSULATE_FIELD", cls.consulate_field),
         }
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})

@@ -440,6 +440,7 @@ def instance(instance_id: str):
 @page(*AUDIT_ROLES)
 def instance_csv(instance_id: str) -> Response:
     require_readable(instance_id)
+    current_engine().log_access(_actor(), instance_id, "history_page", request.remote_addr)
     return _csv(instance_id, current_engine().history(instance_id))
 
 

@@ -122,3 +122,26 @@ def test_inbox__filters_and_sort_by_query(call):
     assert call("get", "/api/v1/tasks?due=week&sort=-created", "amina").get_json()["total"] == 2
     r = call("get", "/api/v1/tasks?due=someday", "amina")
     assert r.status_code == 422 and "due" in r.get_json()["errors"]
+
+
+def test_dashboard__json_csv_and_xlsx_for_supervisors(call):
+    import openpyxl
+
+    _case(call, "CW-1")
+    assert call("get", "/api/v1/dashboard/sla", "amina").status_code == 403
+    assert call("get", "/api/v1/dashboard/sla", "omar").status_code == 403
+    r = call("get", "/api/v1/dashboard/sla", "nadia")
+    assert r.status_code == 200
+    board = r.get_json()
+    assert board["volumes"][0]["definition_key"] == "clerk_work" and board["volumes"][0]["running"] == 1
+    assert board["generated_at"].startswith("20")
+    csv_r = call("get", "/api/v1/dashboard/sla?format=csv", "nadia")
+    assert csv_r.status_code == 200 and csv_r.data.startswith("\ufeff".encode())
+    text = csv_r.data.decode("utf-8-sig")
+    assert "Procédure;En cours;Terminées" in text and "clerk_work;1;0" in text
+    x = call("get", "/api/v1/dashboard/sla?format=xlsx", "root")
+    assert x.status_code == 200 and x.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = openpyxl.load_workbook(io.BytesIO(x.data))
+    assert book.sheetnames[0] == "Volumes par procédure"
+    assert [c.value for c in book["Volumes par procédure"][2]][:3] == ["clerk_work", 1, 0]
+    assert call("get", "/api/v1/dashboard/sla?format=pdf", "root").status_code == 422

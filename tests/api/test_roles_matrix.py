@@ -212,6 +212,7 @@ ROUTES = [
     ("get", "/api/v1/attachments/{attachment}", lambda e, **k: {"attachment": "no-such-file"}, None,
      {**READERS, "admin": 404, "clerk": 404, "auditor": 404}),
     ("get", "/api/v1/access-log", _nothing, None, AUDITORS),
+    ("get", "/api/v1/dashboard/sla", _nothing, None, ADMIN),  # and supervisors (test_clerk_work_api)
     ("get", "/healthz", _nothing, None, {**ALL, "anon": 200}),
     ("get", "/metrics", _nothing, None, dict.fromkeys((*ALL, "anon"), 404)),  # no DIWAN_METRICS_TOKEN: off
     ("get", "/api/v1/openapi.json", _nothing, None, {**ALL, "anon": 200}),

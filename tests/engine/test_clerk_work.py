@@ -210,3 +210,29 @@ def test_inbox__due_text_search_and_sort(engine, clock):
     assert keys(due="week") == keys(due="today") == keys(due="overdue") == ["CW-1", "CW-2", "REC-2026-0003"]
     with pytest.raises(InvalidData):
         engine.list_tasks("amina", ["bureau_ordre"], due="tomorrow")
+
+
+def test_dashboard__volumes_cycle_times_and_overdue_by_group_and_consulate(engine, clock):
+    from datetime import timedelta
+
+    from engine.dashboard import percentile
+
+    engine.deploy(fixture_files("clerk_work.bpmn", "pieces.form"))
+    ids = [engine.start("clerk_work", {"consulate": c}, business_key=f"CW-{i}", actor=AMINA).id
+           for i, c in enumerate(["Lyon", "Lyon", "Bruxelles", ""])]
+    for hours, iid in zip((1, 2, 10), ids):  # three "joindre" tasks completed after 1, 2 and 10 hours
+        clock.advance(timedelta(hours=hours))
+        [task] = engine.list_tasks(see_all=True, instance_id=iid).items
+        att = engine.add_attachment(task.id, "justificatif", "a.pdf", PDF, AMINA)
+        engine.complete_task(task.id, {"justificatif": [att.id]}, actor=AMINA)
+    engine.cancel(ids[2])
+    clock.advance(timedelta(hours=3))  # the fourth "joindre" (due 2 h after start) is overdue
+    board = engine.sla_dashboard()
+    assert board["volumes"] == [{"definition_key": "clerk_work", "running": 3, "completed": 0, "cancelled": 1,
+                                 "failed": 0, "suspended": 0, "total": 4}]
+    [step] = [s for s in board["steps"] if s["element_id"] == "joindre"]
+    assert step["count"] == 3 and step["median_hours"] == 3.0 and step["p90_hours"] == 13.0
+    assert board["overdue_by_group"] == [{"group": "bureau_ordre", "count": 1}]
+    assert board["overdue_by_consulate"] == [{"consulate": "(non renseigné)", "count": 1}]
+    assert [o["business_key"] for o in board["overdue"]] == ["CW-3"]
+    assert percentile([5, 1, 3], 50) == 3 and percentile([], 90) is None and percentile(list(range(1, 11)), 90) == 9
