@@ -22,7 +22,8 @@ from . import admin_pages, assets, designer_pages, security
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 
-ROLE_LABELS = {"admin": "Administration", "designer": "Conception", "clerk": "Agent", "auditor": "Inspection"}
+ROLE_LABELS = {"admin": "Administration", "designer": "Conception", "clerk": "Agent", "auditor": "Inspection",
+               "supervisor": "Encadrement"}
 STATUS_LABELS = {"running": "En cours", "completed": "Terminée", "cancelled": "Annulée", "failed": "En échec",
                  "suspended": "Suspendue"}
 EDITOR_ROLES = ("designer", "admin")
@@ -434,6 +435,33 @@ def instance(instance_id: str):
                            attachments=engine.attachments_of(instance_id),
                            process_name=_definition_names().get(view.definition_key),
                            auditor=bool(set(AUDIT_ROLES) & set(_actor().roles)))
+
+
+@bp.get("/dashboard")
+@page("supervisor", "admin")
+def dashboard():
+    board = current_engine().sla_dashboard()
+    return render_template("dashboard/sla.html", board=board, names=_definition_names())
+
+
+ACCESS_VIEWS = {"case_page": "Page du dossier", "task_page": "Page de la tâche", "history_page": "Export de l'historique",
+                "api_instance": "API : dossier", "api_task": "API : tâche", "api_history": "API : historique",
+                "api_state": "API : état passé", "attachment": "Pièce jointe"}
+
+
+@bp.get("/access-log")
+@page(*AUDIT_ROLES)
+def access_log():
+    args = request.args
+    try:
+        page_no = max(1, int(args.get("page", 1)))
+    except ValueError:
+        page_no = 1
+    filters = {"instance_id": (args.get("instance_id") or "").strip() or None,
+               "actor": (args.get("actor") or "").strip() or None}
+    rows, total = current_engine().access_log(**filters, page=page_no, per_page=50)
+    return render_template("audit/access_log.html", rows=rows, total=total, page=page_no, per_page=50,
+                           filters=filters, views=ACCESS_VIEWS)
 
 
 @bp.get("/instances/<instance_id>/history.csv")
