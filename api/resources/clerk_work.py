@@ -100,16 +100,20 @@ class AttachmentResource(MethodView):
     @blp.response(200, content_type="application/octet-stream")
     def get(self, attachment_id):
         """Download a file (for those who may read its case); recorded in the access log"""
-        engine = current_engine()
-        found = engine.attachment(attachment_id)
-        require_readable(found.instance_id)
-        content = engine.attachment_content(attachment_id)
-        record_view(found.instance_id, "attachment")
-        quoted = found.filename.replace('"', "'")
-        return Response(content, mimetype=found.content_type, headers={
-            "Content-Disposition": f'attachment; filename="{quoted.encode("ascii", "replace").decode()}"; '
-                                   f"filename*=UTF-8''{_rfc5987(found.filename)}",
-            "X-Content-Type-Options": "nosniff"})
+        return attachment_response(attachment_id)
+
+
+def attachment_response(attachment_id: str) -> Response:
+    """The file as a download, after the read check, recorded in the access log (API and page)."""
+    engine = current_engine()
+    found = engine.attachment(attachment_id)
+    require_readable(found.instance_id)
+    content = engine.attachment_content(attachment_id)
+    record_view(found.instance_id, "attachment")
+    quoted = found.filename.replace('"', "'").encode("ascii", "replace").decode()
+    return Response(content, mimetype=found.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{quoted}"; filename*=UTF-8\'\'{_rfc5987(found.filename)}',
+        "X-Content-Type-Options": "nosniff"})
 
 
 def _rfc5987(name: str) -> str:

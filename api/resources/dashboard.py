@@ -33,14 +33,19 @@ class SlaResource(MethodView):
         durations from ready to completed, in hours. Overdue tasks are grouped by candidate
         group and by the `consulate` variable (DIWAN_CONSULATE_FIELD).
         """
-        board = current_engine().sla_dashboard(since=args.get("since"))
-        if args["format"] == "csv":
-            return Response(to_csv(board), mimetype="text/csv", headers={
-                "Content-Disposition": 'attachment; filename="tableau-de-bord-sla.csv"'})
-        if args["format"] == "xlsx":
-            return Response(to_xlsx(board), mimetype=XLSX, headers={
-                "Content-Disposition": 'attachment; filename="tableau-de-bord-sla.xlsx"'})
-        return _iso(board)
+        return dashboard_response(args["format"], args.get("since"))
+
+
+def dashboard_response(fmt: str, since=None):
+    """The dashboard as JSON data, or a CSV / XLSX download (API and page)."""
+    board = current_engine().sla_dashboard(since=since)
+    if fmt == "csv":
+        return Response(to_csv(board), mimetype="text/csv", headers={
+            "Content-Disposition": 'attachment; filename="tableau-de-bord-sla.csv"'})
+    if fmt == "xlsx":
+        return Response(to_xlsx(board), mimetype=XLSX, headers={
+            "Content-Disposition": 'attachment; filename="tableau-de-bord-sla.xlsx"'})
+    return _iso(board)
 
 
 def _iso(value):

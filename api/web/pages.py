@@ -444,6 +444,24 @@ def dashboard():
     return render_template("dashboard/sla.html", board=board, names=_definition_names())
 
 
+@bp.get("/dashboard/export.<fmt>")
+@page("supervisor", "admin")
+def dashboard_export(fmt: str):
+    from ..resources.dashboard import dashboard_response
+
+    if fmt not in ("csv", "xlsx"):
+        return error_page(404)
+    return dashboard_response(fmt)
+
+
+@bp.get("/attachments/<attachment_id>")
+@page(*INSTANCE_ROLES, "supervisor")
+def attachment(attachment_id: str):
+    from ..resources.clerk_work import attachment_response
+
+    return attachment_response(attachment_id)
+
+
 ACCESS_VIEWS = {"case_page": "Page du dossier", "task_page": "Page de la tâche", "history_page": "Export de l'historique",
                 "api_instance": "API : dossier", "api_task": "API : tâche", "api_history": "API : historique",
                 "api_state": "API : état passé", "attachment": "Pièce jointe"}

@@ -143,7 +143,7 @@
     if (Array.isArray(p.attachments) && p.attachments.length) {
       const files = el('ul', { className: 'files' });
       p.attachments.forEach(a => {
-        const link = el('a', { href: '/api/v1/attachments/' + encodeURIComponent(a.id), text: a.filename, download: a.filename });
+        const link = el('a', { href: '/attachments/' + encodeURIComponent(a.id), text: a.filename, download: a.filename });
         files.append(el('li', {}, [link, el('span', { className: 'muted', text: ' · ' + a.size + ' octets · sha256 ' + String(a.sha256).slice(0, 12) + '…' })]));
       });
       li.append(files);
