@@ -5,11 +5,11 @@
   const volumes = rows('#volumes tbody tr[data-key]');
   const groups = rows('#overdue-groups tbody tr[data-group]');
   const steps = rows('#steps tbody tr[data-label]');
-  const options = { responsive: true, animation: false, plugins: { legend: { position: 'bottom' } } };
+  const options = { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { position: 'bottom' } } };
   const charts = [];
   if (volumes.length) {
     charts.push(new Chart(document.getElementById('chart-volumes'), {
-      type: 'bar', options: Object.assign({}, options, { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } }),
+      type: 'bar', options: Object.assign({}, options, { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }),
       data: {
         labels: volumes.map(r => r.dataset.label),
         datasets: [['running', 'En cours', '#1f6f8b'], ['completed', 'Terminés', '#2e7d32'],
@@ -20,7 +20,8 @@
   }
   if (groups.length) {
     charts.push(new Chart(document.getElementById('chart-overdue'), {
-      type: 'bar', options: Object.assign({}, options, { indexAxis: 'y', plugins: { legend: { display: false } } }),
+      type: 'bar', options: Object.assign({}, options, { indexAxis: 'y', plugins: { legend: { display: false } },
+        scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }),
       data: { labels: groups.map(r => r.dataset.group),
         datasets: [{ label: 'Tâches en retard', backgroundColor: '#c1272d', data: groups.map(r => Number(r.dataset.count)) }] },
     }));
