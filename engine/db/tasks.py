@@ -125,7 +125,8 @@ def _variable(dialect: str, name: str) -> str:
 def _inbox_statement(flags: tuple[bool, ...], n_groups: int, search_fields: tuple[str, ...] | None = None,
                      order: str = SORTS["due"], dialect: str = "sqlite") -> tuple[Statement, Statement]:
     """The inbox query and its count for one combination of filters (and number of groups), built once."""
-    assigned_to_me, see_all, by_group, by_key, by_instance, overdue, due_before = flags
+    assigned_to_me, see_all, by_group, by_key, by_instance, overdue = flags[:6]
+    due_before = len(flags) > 6 and flags[6]
     cond = ["task.state = 'ready'"]
     if assigned_to_me:
         cond.append("task.assignee = :user")
