@@ -69,7 +69,7 @@ def test_claim_to_complete_with_an_upload_then_download(engine, session_factory,
     # An API completion without the claim is refused with a clear message (shown at the top)
     result = page.evaluate("window.diwanTask.complete({note: 'x'})")
     assert result["status"] == 409
-    expect(page.locator("#task-message")).to_contain_text("claim the task")
+    expect(page.locator("#task-message")).to_contain_text("Prenez d'abord la tâche en charge")
     expect(page.locator("#task-message")).to_be_focused()
     page.locator("#claim").click()
     page.wait_for_url(re.compile(rf"/tasks/{task.id}$"))
@@ -83,7 +83,7 @@ def test_claim_to_complete_with_an_upload_then_download(engine, session_factory,
     picker.set_input_files(str(fake))
     page.get_by_label("Note").fill("Acte de naissance joint.")
     page.locator("#submit-form").click()
-    expect(page.locator("#task-message")).to_contain_text("Fichier refusé")
+    expect(page.locator("#task-message")).to_contain_text("Fichier « faux.pdf » refusé : son contenu n'est pas d'un type accepté")
     expect(page.locator("#task-message")).to_be_focused()
     shot(s, "task-upload-refused")
     good = tmp_path / "acte de naissance.pdf"

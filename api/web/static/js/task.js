@@ -7,6 +7,7 @@
   const message = document.getElementById('task-message');
   const summary = document.getElementById('form-errors');
   const base = '/api/v1/tasks/' + encodeURIComponent(d.taskId);
+  const CLAIM_FIRST = "Prenez d'abord la tâche en charge (« Prendre et traiter ») : elle ne vous est pas attribuée.";
 
   /** The filepicker fields of a schema: their data keys (through group paths). */
   function fileKeys(components, prefix, out) {
@@ -36,9 +37,15 @@
         body.append('file', file, file.name);
         const r = await diwan.api('POST', base + '/attachments', body);
         if (!r.ok) {
+          const why = {
+            'file too large': 'il dépasse la taille permise', 'type not accepted': "son contenu n'est pas d'un type accepté par ce champ",
+            'empty file': 'il est vide', 'bad file name': 'son nom est invalide', 'refused by the virus scanner': "l'analyse antivirus l'a rejeté",
+            'not a file field': "ce champ n'accepte pas de fichier",
+          }[r.body && r.body.message];
           const errors = (r.body && r.body.errors) || {};
           const detail = [].concat(errors.file || [], errors.field || []).join(' ');
-          diwan.show(message, 'error', 'Fichier refusé : ' + (detail || diwan.describeError(r)));
+          diwan.show(message, 'error', why ? 'Fichier « ' + file.name + ' » refusé : ' + why + (detail ? ' (' + detail + ').' : '.')
+            : (r.status === 409 ? CLAIM_FIRST : 'Fichier refusé : ' + diwan.describeError(r)));
           return null;
         }
         ids.push(r.body.id);
@@ -62,7 +69,9 @@
       setTimeout(() => { window.location.href = '/tasks'; }, 600);
       return result;
     }
-    if (result.status === 422 && result.body && result.body.errors && window.diwanTaskForm) {
+    if (result.status === 409 && result.body && /claim the task/.test(result.body.message || '')) {
+      diwan.show(message, 'error', CLAIM_FIRST);
+    } else if (result.status === 422 && result.body && result.body.errors && window.diwanTaskForm) {
       diwanForms.showServerErrors(window.diwanTaskForm, result.body.errors, summary);
       diwan.show(message, 'error', 'Le formulaire contient des erreurs : corrigez les champs signalés.');
     } else {
