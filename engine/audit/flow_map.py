@@ -16,6 +16,7 @@ class FlowMap:
     gateways: dict[str, str] = field(default_factory=dict)  # element id -> "exclusiveGateway", ...
     interrupting: dict[str, set[str]] = field(default_factory=dict)  # activity -> its interrupting boundaries
     loops: set[str] = field(default_factory=set)  # multi-instance and loop activities
+    boundaries: set[str] = field(default_factory=set)  # boundary events
 
     def flows_to(self, source: str, targets) -> list[str]:
         wanted = set(targets)
@@ -41,7 +42,8 @@ def flow_map(source: str | bytes) -> FlowMap:
             interrupting.setdefault(boundary.get("attachedToRef"), set()).add(boundary.get("id"))
     loops = {element.getparent().get("id") for element in root.iter(BPMN + "multiInstanceLoopCharacteristics",
                                                                       BPMN + "standardLoopCharacteristics")}
-    return FlowMap(outgoing, gateways, interrupting, {i for i in loops if i})
+    boundaries = {b.get("id") for b in root.iter(BPMN + "boundaryEvent") if b.get("id")}
+    return FlowMap(outgoing, gateways, interrupting, {i for i in loops if i}, boundaries)
 
 
 def merged(maps: list[FlowMap]) -> FlowMap:
@@ -55,4 +57,5 @@ def merged(maps: list[FlowMap]) -> FlowMap:
         for activity, boundaries in flows.interrupting.items():
             out.interrupting.setdefault(activity, set()).update(boundaries)
         out.loops.update(flows.loops)
+        out.boundaries.update(flows.boundaries)
     return out

@@ -8,8 +8,8 @@ Each event changes the picture by what it says, in the order it was recorded:
   `timer_fired`, ...); waits that have no event of their own (a timer, a message catch) appear
   with the last event of the command that reached them, whose `after` says exactly where the
   command left the instance (commands are atomic);
-- a sequence flow is taken when its source completed and, for a gateway that chose, when its
-  target is one the gateway chose (`taken` in its event); an event-based gateway's flow is
+- a sequence flow is taken when its source completed (a boundary timer: when it fired) and,
+  for a gateway that chose, when its target is one the gateway chose (`taken` in its event); an event-based gateway's flow is
   taken when the event behind it happened. Nothing is inferred from the diagram's shape, so a
   loop back to a done element is coloured only if the history took it.
 """
@@ -90,6 +90,10 @@ class _Fold:
         if element and kind in ENDING_EVENTS and element in self.active and not any(
                 t["element_id"] == element for t in self.tasks.values()):  # a multi-instance's other tasks
             self.active.remove(element)
+        if element and kind == "timer_fired" and element in self.flows.boundaries:
+            # A boundary timer's token leaves when it fires: a cycle fires several times and the
+            # event is reported completed only once its cycle is over.
+            self._mark([flow for flow, _ in self.flows.outgoing.get(element, ())])
         if element and kind in COMPLETION_EVENTS and self._first_report(e):
             self.done[element] = self.done.get(element, 0) + 1
             self._take(element, kind, payload)
