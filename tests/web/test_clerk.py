@@ -42,6 +42,7 @@ def test_clerk_starts_claims_and_completes(engine, session_factory, users):
     page.get_by_role("button", name="Démarrer la procédure").click()
     expect(page.locator("#start-message")).to_contain_text("Dossier créé")
     page.wait_for_url(re.compile(r"/tasks$"))
+    expect(page.locator("#flash")).to_contain_text("Dossier créé : réf. REC-2026-0042")
 
     # The inbox: overdue first, counts per process
     rows = page.locator("#group-tasks tbody tr")
