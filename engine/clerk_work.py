@@ -37,7 +37,8 @@ class ClerkWorkMethods:
         if view not in VIEWS:
             raise ValueError(f"unknown view {view!r}")
         with self.kept.transaction(write=True) as conn:
-            access_log.insert(conn, at=self.clock.now(), actor=actor.username, instance_id=instance_id, view=view,
+            # Real time, as tokens and leases count it: a manual engine clock (demos) does not date accesses.
+            access_log.insert(conn, at=self.wall.now(), actor=actor.username, instance_id=instance_id, view=view,
                               address=(address or None) and address[:64])
 
     def access_log(self: "Engine", *, instance_id: str | None = None, actor: str | None = None,

@@ -203,6 +203,7 @@ def inbox():
                            selected=selected, names=_definition_names(), now=now, see_all=see_all, refs=refs,
                            can_act=bool({"clerk", "admin"} & set(actor.roles)), filters=filters, groups=groups,
                            due_labels=INBOX_DUE, sort_labels=INBOX_SORT, filtered=filtered, shown=shown,
+                           group_labels=engine.group_labels(),
                            total_all=len(everything))
 
 
