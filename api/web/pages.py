@@ -217,7 +217,8 @@ def task(task_id: str):
     engine.log_access(actor, view.instance_id, "task_page", request.remote_addr)
     work = task_work(engine, view, actor)
     return render_template("tasks/task.html", task=view, process_name=_definition_names().get(view.definition_key),
-                           instance=engine.get_instance(view.instance_id), now=engine.clock.now(), **work)
+                           instance=engine.get_instance(view.instance_id), now=engine.clock.now(),
+                           attachments=engine.attachments_of(view.instance_id), **work)
 
 
 def task_work(engine, view, actor) -> dict:

@@ -167,6 +167,15 @@ def test_attachments__in_a_folder(database_url, clock, connectors, tmp_path):
     eng.dispose()
 
 
+def test_comments__a_closed_case_takes_none(strict):
+    inst, task = _started(strict)
+    strict.cancel(inst.id, "doublon")
+    with pytest.raises(Conflict, match="cancelled"):
+        strict.add_comment(inst.id, "Trop tard.", AMINA)
+    with pytest.raises(NotFound):
+        strict.add_comment("no-such-case", "x", AMINA)
+
+
 def test_access_log__append_only_rows_newest_first(strict):
     inst, task = _started(strict)
     strict.log_access(AMINA, inst.id, "case_page", "10.0.0.1")

@@ -106,6 +106,9 @@ def test_claim_to_complete_with_an_upload_then_download(engine, session_factory,
     assert Path(download.value.path()).read_bytes() == PDF
     expect(page.locator("#timeline li.event-task_completed ul.files")).to_contain_text("acte de naissance.pdf")
     shot(s, "case-with-attachment")
+    [examine] = engine.list_tasks(see_all=True, instance_id=inst.id).items  # the next task lists the file
+    page.goto(f"/tasks/{examine.id}")
+    expect(page.locator("#task-attachments")).to_contain_text("acte de naissance.pdf")
     s.assert_no_errors()
 
 
