@@ -116,6 +116,8 @@ def _home_for(user) -> str:
         return url_for("web.inbox")
     if roles & {"designer"}:
         return url_for("web.designer")
+    if "supervisor" in roles:
+        return url_for("web.dashboard")
     if "admin" in roles:
         return url_for("web.admin")
     if roles & {"auditor"}:
