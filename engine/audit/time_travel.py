@@ -107,8 +107,8 @@ class _Fold:
             self.active = list(payload["after"]["active_elements"])
 
     def _first_report(self, e: dict) -> bool:
-        # A user task's completion is reported by the command (`task_completed`) and by the
-        # step that ran it (`element_completed`, same task id): count it once.
+        # Should one task's completion be reported twice (by the command's input event and by
+        # the step that ran it, with the same task id), it counts once.
         key = (e.get("element_id"), e.get("task_id"))
         if e.get("task_id") is not None and key in self._reported:
             self._reported.discard(key)
