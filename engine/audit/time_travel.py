@@ -21,7 +21,7 @@ from typing import Any
 from .flow_map import FlowMap
 
 DATA_EVENTS = ("task_completed", "element_completed", "output_collected", "external_task_completed",
-               "external_task_bpmn_error")
+               "external_task_bpmn_error", "script_ran")
 # Events by which an element finished (it is done once more, and no longer active).
 # (A timer or a message is the input that lets its catch event complete: `element_completed` follows.)
 COMPLETION_EVENTS = ("element_completed", "task_completed", "external_task_completed")
@@ -42,7 +42,10 @@ def apply_data(data: dict[str, Any], event_type: str, payload: dict) -> None:
         data.clear()
         data.update(payload.get("data") or {})
     elif event_type == "message_correlated":
-        data.update(payload.get("data") or {})
+        if payload.get("variable"):  # SpiffArena's messageVariable: the data is that variable
+            data[payload["variable"]] = dict(payload.get("data") or {})
+        else:
+            data.update(payload.get("data") or {})
     if event_type in DATA_EVENTS:
         data.update(payload.get("changes") or {})
         for key in payload.get("deleted") or []:

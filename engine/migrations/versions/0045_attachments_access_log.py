@@ -5,7 +5,7 @@
 - `access_log`: who viewed which case's personal data (append-only).
 
 Revision ID: 0045
-Revises: 0014
+Revises: 0050
 Create Date: 2026-12-03 13:20:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0045'
-down_revision = '0014'
+down_revision = '0050'
 branch_labels = None
 depends_on = None
 

@@ -98,11 +98,11 @@
     event_fired: 'Événement', output_collected: 'Résultats rassemblés',
     external_task_created: 'Tâche externe en attente', external_task_completed: 'Tâche externe terminée',
     external_task_failed: 'Échec de la tâche externe', external_task_bpmn_error: 'Erreur métier de la tâche externe',
-    external_task_cancelled: 'Tâche externe annulée', task_reassigned: 'Tâche réattribuée',
-    comment_added: 'Commentaire',
+    external_task_cancelled: 'Tâche externe annulée', script_ran: 'Script exécuté',
+    task_reassigned: 'Tâche réattribuée', comment_added: 'Commentaire',
   };
   const DATA_EVENTS = ['task_completed', 'element_completed', 'output_collected', 'external_task_completed',
-                       'external_task_bpmn_error'];
+                       'external_task_bpmn_error', 'script_ran'];
 
   /** Fold the events' data changes (as the server's time travel does); each event gets `diff`. */
   function withDiffs(events) {
@@ -112,6 +112,7 @@
       const before = data;
       data = Object.assign({}, data);
       if (e.type === 'instance_started') data = Object.assign({}, p.data || {});
+      else if (e.type === 'message_correlated' && p.variable) data[p.variable] = Object.assign({}, p.data || {});
       else if (e.type === 'message_correlated') Object.assign(data, p.data || {});
       else if (DATA_EVENTS.includes(e.type)) {
         Object.assign(data, p.changes || {});
