@@ -189,30 +189,30 @@ def _inbox_statement(flags: tuple[bool, ...], n_groups: int, search_fields: tupl
 def _offers_statement(by_group: bool, by_key: bool, overdue: bool, n_groups: int) -> tuple[Statement, Statement]:
     """The inbox of a user and their groups as the union of the open offers (the partial index of
     `task_candidate`, no ended task in it) and the ready tasks assigned to the user: a page sorts
-    the offers' index entries, not every task the groups ever had.
+    the offers' index entries (read from the index alone), not every task the groups ever had.
 
     `by_group` (one of the user's groups): the offers to that group, and the user's tasks offered to it."""
-    groups = ", ".join(f":g{i}" for i in range(n_groups))
-    if by_group:
-        offers = ["task_candidate.kind = 'group'", "task_candidate.name = :candidate_group"]
-    else:
-        offers = [f"((task_candidate.kind = 'user' AND task_candidate.name = :user) OR "
-                  f"(task_candidate.kind = 'group' AND task_candidate.name IN ({groups})))"]
-    offers.append("task_candidate.offered")
-    mine = ["task.state = 'ready'", "task.assignee = :user"]
-    if by_group:
-        mine.append("task.id IN (SELECT task_candidate.task_id FROM task_candidate "
-                    "WHERE task_candidate.kind = 'group' AND task_candidate.name = :candidate_group)")
+    filters, mine = [], ["task.state = 'ready'", "task.assignee = :user"]
     if by_key:
-        offers.append("task_candidate.definition_key = :definition_key")
+        filters.append("task_candidate.definition_key = :definition_key")
         mine.append("task.definition_key = :definition_key")
     if overdue:
-        offers.append("task_candidate.due_at < :overdue_at")
+        filters.append("task_candidate.due_at < :overdue_at")
         mine.append("task.due_at < :overdue_at")
-    union = (f"SELECT task_candidate.task_id AS id, task_candidate.due_at AS due_at, "
-             f"task_candidate.created_at AS created_at FROM task_candidate WHERE {' AND '.join(offers)} "
-             f"UNION SELECT task.id AS id, task.due_at AS due_at, task.created_at AS created_at "
-             f"FROM task WHERE {' AND '.join(mine)}")
+    if by_group:
+        offered_to = ["task_candidate.kind = 'group' AND task_candidate.name = :candidate_group"]
+        mine.append("task.id IN (SELECT task_candidate.task_id FROM task_candidate "
+                    "WHERE task_candidate.kind = 'group' AND task_candidate.name = :candidate_group)")
+    else:  # one branch each: an OR of the two would be read through the table, not the index alone
+        groups = ", ".join(f":g{i}" for i in range(n_groups))
+        offered_to = [f"task_candidate.kind = 'group' AND task_candidate.name IN ({groups})",
+                      "task_candidate.kind = 'user' AND task_candidate.name = :user"]
+    branches = [f"SELECT task_candidate.task_id AS id, task_candidate.due_at AS due_at, "
+                f"task_candidate.created_at AS created_at FROM task_candidate "
+                f"WHERE {' AND '.join([who, 'task_candidate.offered', *filters])}" for who in offered_to]
+    branches.append("SELECT task.id AS id, task.due_at AS due_at, task.created_at AS created_at "
+                    f"FROM task WHERE {' AND '.join(mine)}")
+    union = " UNION ".join(branches)
     return (Statement(f"SELECT {columns(task)} FROM task JOIN (SELECT mine.id AS page_id FROM ({union}) AS mine "
                       "ORDER BY mine.due_at IS NULL, mine.due_at, mine.created_at, mine.id "
                       "LIMIT :limit OFFSET :offset) AS page ON page.page_id = task.id "
