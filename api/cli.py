@@ -121,7 +121,7 @@ def users() -> None:
 @click.argument("name")
 @click.option("--password", required=True, help="At least 8 characters.")
 @click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["admin", "designer", "clerk", "auditor", "worker"]), help="Repeatable.")
+              type=click.Choice(["admin", "designer", "clerk", "auditor", "worker", "supervisor"]), help="Repeatable.")
 @click.option("--group", "groups", multiple=True, help="Repeatable.")
 def users_create(name: str, password: str, roles, groups) -> None:
     """Create a user (the first admin comes from here)."""

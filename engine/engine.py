@@ -29,6 +29,9 @@ from .db.base import create_db_engine
 from .db.checkpoints import WalCheckpointer
 from .db.connections import KeptConnections
 from .admin import AdminMethods
+from .attachments import AttachmentMethods
+from .clerk_work import ClerkWorkMethods
+from .dashboard import DashboardMethods
 from .designer import DesignerMethods
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
@@ -48,7 +51,8 @@ from .views import SYSTEM, Actor, DefinitionView, EventView, IncidentView, Insta
 log = logging.getLogger("diwan.engine")
 
 
-class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
+class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods, ClerkWorkMethods, AttachmentMethods,
+             DashboardMethods):
     """The diwan workflow engine (its external-task, designer and admin methods are in
     external_tasks.py, designer.py and admin.py).
 
@@ -92,6 +96,7 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
         self._listeners: list[Callable[[str, str, Any], None]] = []
         self._forms: dict[str, FormValidator] = {}
         self._forms_lock = threading.Lock()
+        self._flow_maps: dict = {}  # definition id -> FlowMap (time travel)
         self.external_signal = ExternalTaskSignal()  # wakes fetches waiting for external tasks
 
     # -- schema -------------------------------------------------------------------------
@@ -323,13 +328,36 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
     def list_tasks(self, user: str | None = None, groups: Iterable[str] = (), *, see_all: bool = False,
                    assigned_to_me: bool = False, candidate_group: str | None = None,
                    definition_key: str | None = None, instance_id: str | None = None, overdue: bool = False,
+                   due: str | None = None, q: str | None = None, sort: str = "due",
                    page: int = 1, per_page: int = 50) -> Page:
-        """The inbox: ready tasks `user` may act on (all of them with `see_all`)."""
+        """The inbox: ready tasks `user` may act on (all of them with `see_all`).
+
+        Args:
+            due: "overdue" (due before now), "today" (before the end of today), "week" (before
+                the end of the 7th day from today), days counted in DIWAN_TIMEZONE.
+            q: case-insensitive text in the business key or an applicant field
+                (`settings.applicant_fields`).
+            sort: "due" (default), "created", "-created" or "name".
+        """
+        now = self.clock.now()
+        due_before = None
+        if due == "overdue":
+            overdue = True
+        elif due in ("today", "week"):
+            local = now.astimezone(self.tz)
+            end = datetime.combine(local.date() + timedelta(days=1 if due == "today" else 7), datetime.min.time(),
+                                   self.tz)
+            due_before = end.astimezone(timezone.utc)
+        elif due:
+            raise InvalidData("unknown due filter", errors={"due": ["one of overdue, today, week"]})
+        if sort not in tasks.SORTS:
+            raise InvalidData("unknown sort", errors={"sort": [f"one of {', '.join(tasks.SORTS)}"]})
         with self.kept.transaction(write=False) as conn:
             rows, total = tasks.page(
                 conn, user=user, groups=list(groups), see_all=see_all, assigned_to_me=assigned_to_me,
                 candidate_group=candidate_group, definition_key=definition_key, instance_id=instance_id,
-                overdue_at=self.clock.now() if overdue else None, page=page, per_page=per_page)
+                overdue_at=now if overdue else None, due_before=due_before, search=(q or "").strip() or None,
+                search_fields=self.settings.applicant_fields, sort=sort, page=page, per_page=per_page)
         return Page([_task_view(r) for r in rows], total, page, per_page)
 
     def history(self, instance_id: str, *, types: Iterable[str] | None = None, actor: str | None = None,
@@ -345,18 +373,53 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
             return audit_events.for_instance(conn, instance_id, **filters)
 
     def state_at(self, instance_id: str, seq: int) -> dict:
-        """The instance as it was right after event `seq` (data, status, active elements, open tasks).
+        """The instance as it was right after event `seq`, from its history alone (data, status,
+        active elements, open tasks, completed elements, taken sequence flows).
 
         Raises:
             NotFound: no such instance or event.
         """
         from .audit.time_travel import state_at
 
-        events = [e.to_dict() for e in self.history(instance_id)]
+        events, flows = self._travel_inputs(instance_id)
         try:
-            return state_at(events, seq)
+            return state_at(events, seq, flows)
         except ValueError:
             raise NotFound(f"instance {instance_id} has no event {seq}") from None
+
+    def state_now(self, instance_id: str) -> dict:
+        """`state_at` the instance's last event (the diagram's current colouring)."""
+        from .audit.time_travel import state_at
+
+        events, flows = self._travel_inputs(instance_id)
+        return state_at(events, events[-1]["seq"], flows) if events else {"taken_flows": [], "completed_elements": {}}
+
+    def pictures(self, instance_id: str) -> list[dict]:
+        """`state_at` for every event of the instance, in one pass (the web timeline, tests)."""
+        from .audit.time_travel import pictures
+
+        return pictures(*self._travel_inputs(instance_id))
+
+    def _travel_inputs(self, instance_id: str):
+        from .audit.flow_map import FlowMap, flow_map, merged
+
+        with self.kept.transaction(write=False) as conn:
+            head = instances.head(conn, instance_id)
+            if head is None:
+                raise NotFound(f"instance {instance_id} not found")
+            rows = audit_events.for_instance(conn, instance_id)
+            events = [_event_view(r).to_dict() for r in rows]
+            # Every version the instance ran on (a migration names the one it left).
+            ids = [e["payload"]["from_definition_id"] for e in events if e["type"] == "instance_migrated"]
+            ids.append(head.definition_id)
+            maps = []
+            for definition_id in dict.fromkeys(ids):
+                flows = self._flow_maps.get(definition_id)
+                if flows is None:
+                    row = definitions.by_id(conn, definition_id)
+                    flows = self._flow_maps[definition_id] = flow_map(row.source) if row is not None else FlowMap()
+                maps.append(flows)
+        return events, merged(maps)
 
     def verify(self, instance_id: str, checkpoints=None) -> dict:
         """Verify an instance: its hash chain, its head and the latest signed checkpoint, the

@@ -21,7 +21,8 @@ from .db.failures import reported_unavailable
 from .errors import Conflict, DiwanError, InvalidData, NotFound, Unavailable
 from .views import Actor
 
-ROLES = ("admin", "designer", "clerk", "auditor", "worker")  # worker: external-task clients
+ROLES = ("admin", "designer", "clerk", "auditor", "worker", "supervisor")  # worker: external-task clients;
+# supervisor: reassigns tasks of their groups, reads the SLA dashboard (with clerk to work tasks)
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,149}")
 GROUP = re.compile(r"[\w.@-]{1,255}")
 RESERVED_USERNAMES = {"system"}  # the engine's own actor: an admin for everything it does

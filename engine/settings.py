@@ -37,6 +37,15 @@ class EngineSettings:
         audit_key_file: the Ed25519 key that signs audit checkpoints (default: beside a SQLite
             database file; none, so no checkpoints, otherwise).
         audit_checkpoint_seconds: how often the worker signs a checkpoint of every chain head.
+        require_claim: a clerk completes only a task they claimed (409 otherwise; admins act
+            for anyone). On by default from the environment (the server: DIWAN_REQUIRE_CLAIM);
+            off for settings built in code (scripts and tests that drive tasks directly).
+        max_attachment_bytes: size limit of one uploaded file (DIWAN_MAX_ATTACHMENT, bytes).
+        attachment_types: media types accepted when a filepicker field says none (`accept`).
+        attachments_dir: folder for uploaded files (named by id); None keeps them in the database.
+        applicant_fields: the variables that name or reach the applicant, searched by the inbox's
+            text search with the business key (DIWAN_APPLICANT_FIELDS, comma-separated).
+        consulate_field: the variable the SLA dashboard groups overdue tasks by (DIWAN_CONSULATE_FIELD).
     """
 
     database_url: str = "sqlite:///diwan.db"
@@ -58,6 +67,13 @@ class EngineSettings:
     external_task_poll_seconds: float = 1.0
     audit_key_file: str | None = None
     audit_checkpoint_seconds: float = 300.0
+    require_claim: bool = False
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    attachment_types: tuple[str, ...] = ("application/pdf", "image/png", "image/jpeg")
+    attachments_dir: str | None = None
+    applicant_fields: tuple[str, ...] = ("applicant_name", "association_name", "contact_name", "first_name",
+                                         "last_name", "email")
+    consulate_field: str = "consulate"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -84,6 +100,14 @@ class EngineSettings:
                                                      str(cls.external_task_poll_seconds))),
             "audit_key_file": _env("AUDIT_KEY_FILE", "") or None,
             "audit_checkpoint_seconds": float(_env("AUDIT_CHECKPOINT_SECONDS", str(cls.audit_checkpoint_seconds))),
+            "require_claim": _env("REQUIRE_CLAIM", "true").lower() not in ("0", "false", "no", "off"),
+            "max_attachment_bytes": int(_env("MAX_ATTACHMENT", str(cls.max_attachment_bytes))),
+            "attachment_types": tuple(t.strip() for t in _env("ATTACHMENT_TYPES", ",".join(cls.attachment_types))
+                                      .split(",") if t.strip()),
+            "attachments_dir": _env("ATTACHMENTS_DIR", "") or None,
+            "applicant_fields": tuple(f.strip() for f in _env("APPLICANT_FIELDS", ",".join(cls.applicant_fields))
+                                      .split(",") if f.strip()),
+            "consulate_field": _env("CONSULATE_FIELD", cls.consulate_field),
         }
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import (admin_log, audit, auth, clock, definitions, deployments, drafts, external_tasks, history, incidents,
+from . import (admin_log, audit, auth, clerk_work, clock, dashboard, definitions, deployments, drafts, external_tasks, history, incidents,
                instances, messages, operations, tasks, users)
 
 BLUEPRINTS = [
     auth.blp, users.blp, deployments.blp, definitions.blp, instances.blp, tasks.blp, messages.blp,
     history.blp, audit.blp, incidents.blp, operations.blp, external_tasks.blp, drafts.blp, admin_log.blp,
-    users.groups_blp,
+    users.groups_blp, clerk_work.blp, dashboard.blp,
 ]
 
 

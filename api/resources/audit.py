@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..auth import requires
+from ..access_log import record_view
 from ..blueprint import Blueprint
 from ..extensions import current_engine
 from ..schemas.audit import (CheckpointArgsSchema, LatestCheckpointSchema, StateArgsSchema, StateSchema,
@@ -22,7 +23,9 @@ class StateResource(MethodView):
 
         Data, status, active elements and open tasks, folded from the hash-chained history.
         """
-        return current_engine().state_at(instance_id, args["at_seq"])
+        state = current_engine().state_at(instance_id, args["at_seq"])
+        record_view(instance_id, "api_state")
+        return state
 
 
 @blp.route("/process-instances/<instance_id>/verify")

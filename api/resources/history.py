@@ -14,6 +14,7 @@ from ..auth import has_role, requires
 from ..blueprint import Blueprint
 from ..extensions import current_engine
 from ..schemas.history import EventSchema, HistoryArgsSchema, HistorySchema
+from ..access_log import record_view
 from .reads import require_readable
 
 blp = Blueprint("history", __name__, url_prefix="/api/v1", description="Audit history of instances.")
@@ -38,6 +39,7 @@ class HistoryResource(MethodView):
         require_readable(instance_id)
         events = current_engine().history(instance_id, types=args["type"], actor=args["actor"], since=args["since"],
                                           until=args["until"])
+        record_view(instance_id, "api_history")
         if args["format"] == "csv":
             return _csv(instance_id, events)
         return {"events": events}

@@ -7,6 +7,7 @@ from ..auth import current_actor, requires
 from ..blueprint import Blueprint
 from ..extensions import current_access, current_engine
 from ..schemas.instances import CancelSchema, InstanceArgsSchema, InstancePageSchema, InstanceSchema, StartSchema
+from ..access_log import record_view
 from .reads import require_readable
 
 blp = Blueprint("instances", __name__, url_prefix="/api/v1", description="Process instances.")
@@ -55,7 +56,9 @@ class InstanceResource(MethodView):
     def get(self, instance_id):
         """Get an instance: status, variables, active elements, incidents"""
         require_readable(instance_id)
-        return current_engine().get_instance(instance_id)
+        view = current_engine().get_instance(instance_id)
+        record_view(instance_id, "api_instance")
+        return view
 
 
 @blp.route("/process-instances/<instance_id>/cancel")

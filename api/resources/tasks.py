@@ -12,6 +12,7 @@ from ..blueprint import Blueprint
 from ..extensions import current_access, current_engine
 from ..schemas.instances import InstanceSchema
 from ..schemas.tasks import CompleteSchema, TaskArgsSchema, TaskDetailSchema, TaskPageSchema, TaskSchema
+from ..access_log import record_view
 from .reads import require_readable_task
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="User tasks (the inbox).")
@@ -26,14 +27,16 @@ class TasksResource(MethodView):
         """List ready tasks the caller may act on, due date first then oldest
 
         Those assigned to the caller, or unassigned and offered to them (candidate users,
-        candidate groups or the lane); admins and auditors see all.
+        candidate groups or the lane); admins and auditors see all. `due` (overdue, today,
+        week), `q` (case-insensitive text in the business key or an applicant field:
+        DIWAN_APPLICANT_FIELDS) and `sort` (due, created, -created, name) narrow and order them.
         """
         actor = current_actor()
         page = current_engine().list_tasks(
             actor.username, actor.groups, see_all=current_access().reads_all(actor),
             assigned_to_me=args["assigned_to_me"], candidate_group=args.get("candidate_group"),
             definition_key=args.get("definition_key"), instance_id=args.get("instance_id"),
-            page=args["page"], per_page=args["per_page"])
+            due=args.get("due"), q=args.get("q"), sort=args["sort"], page=args["page"], per_page=args["per_page"])
         return {"items": page.items, "total": page.total, "page": args["page"], "per_page": args["per_page"]}
 
 
@@ -46,8 +49,10 @@ class TaskResource(MethodView):
         engine = current_engine()
         task = engine.get_task(task_id)
         require_readable_task(task)
-        return {**asdict(task), "form": bound_form(engine.db, task.instance_id, task.form_key),
-                "data": engine.get_instance(task.instance_id).data}
+        detail = {**asdict(task), "form": bound_form(engine.db, task.instance_id, task.form_key),
+                  "data": engine.get_instance(task.instance_id).data}
+        record_view(task.instance_id, "api_task")
+        return detail
 
 
 @blp.route("/<task_id>/claim")
@@ -77,6 +82,8 @@ class CompleteResource(MethodView):
         """Complete a task with its form data; returns the instance after the engine ran on
 
         Invalid data: 422 with field errors, nothing changed. Already completed, claimed by
-        another, or a concurrent completion won: 409. Not offered to the caller: 403.
+        another, not claimed by the caller (claim-to-complete, DIWAN_REQUIRE_CLAIM; admins
+        excepted), or a concurrent completion won: 409. Not offered to the caller: 403.
+        A filepicker field's value is the list of its attachment ids (uploaded first).
         """
         return current_engine().complete_task(task_id, body["data"], actor=current_actor())

@@ -26,6 +26,10 @@ class StateSchema(Schema):
     status = fields.String(required=True)
     active_elements = fields.List(fields.String(), required=True)
     open_tasks = fields.List(fields.Nested(OpenTaskSchema), required=True)
+    completed_elements = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True, metadata={
+        "description": "Element id -> how many times it completed up to this event."})
+    taken_flows = fields.List(fields.String(), required=True, metadata={
+        "description": "Sequence flows the history took up to this event (a gateway's chosen branches only)."})
 
 
 class FindingSchema(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from .fields import text, variables
+from .clerk_work import due_field, sort_field
 from .paging import PageArgsSchema, PageSchema
 
 
@@ -12,6 +13,9 @@ class TaskArgsSchema(PageArgsSchema):
     candidate_group = text(255)
     definition_key = text(255)
     instance_id = text(64)
+    due = due_field
+    q = text(200, metadata={"description": "Text in the business key or an applicant field (any case)."})
+    sort = sort_field
 
 
 class CompleteSchema(Schema):

@@ -28,6 +28,7 @@ ALLOWED = (
     "bpmn-js-properties-panel/dist/bpmn-js-properties-panel.umd.js",
     "@bpmn-io/properties-panel/dist/assets/properties-panel.css",
     "camunda-bpmn-moddle/resources/camunda.json",
+    "chart.js/dist/chart.umd.min.js",  # the SLA dashboard's charts
     ".diwan/bpmn-differ.js",  # bpmn-js-differ, bundled by `npm run build` (scripts/setup-venv)
 )
 

@@ -22,7 +22,8 @@ from . import admin_pages, assets, designer_pages, security
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 
-ROLE_LABELS = {"admin": "Administration", "designer": "Conception", "clerk": "Agent", "auditor": "Inspection"}
+ROLE_LABELS = {"admin": "Administration", "designer": "Conception", "clerk": "Agent", "auditor": "Inspection",
+               "supervisor": "Encadrement"}
 STATUS_LABELS = {"running": "En cours", "completed": "Terminée", "cancelled": "Annulée", "failed": "En échec",
                  "suspended": "Suspendue"}
 EDITOR_ROLES = ("designer", "admin")
@@ -115,6 +116,8 @@ def _home_for(user) -> str:
         return url_for("web.inbox")
     if roles & {"designer"}:
         return url_for("web.designer")
+    if "supervisor" in roles:
+        return url_for("web.dashboard")
     if "admin" in roles:
         return url_for("web.admin")
     if roles & {"auditor"}:
@@ -161,16 +164,26 @@ def logout():
 
 
 # -- clerk ---------------------------------------------------------------------------------
+INBOX_DUE = {"overdue": "En retard", "today": "Échéance aujourd'hui", "week": "Échéance sous 7 jours"}
+INBOX_SORT = {"due": "Échéance (retards d'abord)", "created": "Plus anciennes d'abord", "-created": "Plus récentes d'abord",
+              "name": "Nom de la tâche"}
+
+
 @bp.get("/tasks")
 @page(*TASK_ROLES)
 def inbox():
     engine, actor = current_engine(), _actor()
     see_all = current_access().reads_all(actor)
-    tasks = engine.list_tasks(actor.username, actor.groups, see_all=see_all, per_page=500).items
-    counts = Counter(t.definition_key for t in tasks)
-    selected = request.args.get("process") or None
-    if selected:
-        tasks = [t for t in tasks if t.definition_key == selected]
+    everything = engine.list_tasks(actor.username, actor.groups, see_all=see_all, per_page=500).items
+    counts = Counter(t.definition_key for t in everything)
+    args = request.args
+    selected = args.get("process") or None
+    filters = {"due": args.get("due") if args.get("due") in INBOX_DUE else None,
+               "candidate_group": args.get("group") or None, "q": (args.get("q") or "").strip()[:200] or None,
+               "sort": args.get("sort") if args.get("sort") in INBOX_SORT else "due"}
+    filtered = bool(selected or filters["due"] or filters["candidate_group"] or filters["q"])
+    tasks = engine.list_tasks(actor.username, actor.groups, see_all=see_all, definition_key=selected, per_page=500,
+                              **filters).items if filtered or filters["sort"] != "due" else everything
     now = engine.clock.now()
     far = datetime.max.replace(tzinfo=now.tzinfo)
 
@@ -178,12 +191,22 @@ def inbox():
         overdue = t.due_at is not None and t.due_at < now
         return (not overdue, t.due_at or far, t.created_at)
 
-    mine = sorted((t for t in tasks if t.assignee == actor.username), key=order)
-    offered = sorted((t for t in tasks if t.assignee is None), key=order)
-    others = sorted((t for t in tasks if t.assignee not in (None, actor.username)), key=order)
+    def arranged(rows):
+        return sorted(rows, key=order) if filters["sort"] == "due" else list(rows)
+
+    mine = arranged(t for t in tasks if t.assignee == actor.username)
+    offered = arranged(t for t in tasks if t.assignee is None)
+    others = arranged(t for t in tasks if t.assignee not in (None, actor.username))
+    ids = list({t.instance_id for t in tasks})
+    refs = {i.id: i.business_key for i in engine.list_instances(ids=ids, per_page=max(len(ids), 1)).items} if ids else {}
+    groups = sorted(set(actor.groups) | ({g for t in everything for g in t.candidate_groups} if see_all else set()))
+    shown = len(mine) + len(offered) + (len(others) if see_all else 0)
     return render_template("tasks/inbox.html", mine=mine, offered=offered, others=others, counts=counts,
-                           selected=selected, names=_definition_names(), now=now, see_all=see_all,
-                           can_act=bool({"clerk", "admin"} & set(actor.roles)))
+                           selected=selected, names=_definition_names(), now=now, see_all=see_all, refs=refs,
+                           can_act=bool({"clerk", "admin"} & set(actor.roles)), filters=filters, groups=groups,
+                           due_labels=INBOX_DUE, sort_labels=INBOX_SORT, filtered=filtered, shown=shown,
+                           group_labels=engine.group_labels(),
+                           total_all=len(everything))
 
 
 @bp.get("/tasks/<task_id>")
@@ -193,9 +216,30 @@ def task(task_id: str):
     view = engine.get_task(task_id)
     require_readable_task(view)
     actor = _actor()
+    engine.log_access(actor, view.instance_id, "task_page", request.remote_addr)
+    work = task_work(engine, view, actor)
     return render_template("tasks/task.html", task=view, process_name=_definition_names().get(view.definition_key),
                            instance=engine.get_instance(view.instance_id), now=engine.clock.now(),
-                           can_act=bool({"clerk", "admin"} & set(actor.roles)) and view.state == "ready")
+                           attachments=engine.attachments_of(view.instance_id), **work)
+
+
+def task_work(engine, view, actor) -> dict:
+    """What the page offers on a task: claim, an editable form, release, reassignment."""
+    ready = view.state == "ready" and bool({"clerk", "admin"} & set(actor.roles))
+    offered = actor.is_admin or view.assignee == actor.username or (view.assignee is None and (
+        actor.username in view.candidate_users or bool(set(view.candidate_groups) & set(actor.groups))))
+    holds = view.assignee == actor.username or actor.is_admin or (
+        view.assignee is None and not engine.settings.require_claim)
+    supervises = actor.is_admin or ("supervisor" in actor.roles and bool(set(view.candidate_groups) & set(actor.groups)))
+    can_reassign = ready and view.assignee is not None and (view.assignee == actor.username or supervises)
+    candidates = []
+    if can_reassign:
+        names = {u for g in view.candidate_groups for u in engine.group_members(g)} | set(view.candidate_users)
+        candidates = sorted(names - {view.assignee})
+    return {"can_act": ready and offered and holds, "can_claim": ready and offered and view.assignee is None,
+            "can_release": ready and view.assignee == actor.username, "foreign": ready and not offered,
+            "can_reassign": can_reassign, "reassign_to": candidates,
+            "can_comment": bool({"clerk", "admin", "supervisor"} & set(actor.roles))}
 
 
 @bp.get("/processes")
@@ -390,15 +434,65 @@ def instance(instance_id: str):
     engine = current_engine()
     require_readable(instance_id)
     view = engine.get_instance(instance_id)
-    return render_template("instances/detail.html", instance=view,
+    engine.log_access(_actor(), instance_id, "case_page", request.remote_addr)
+    return render_template("instances/detail.html", instance=view, now=engine.state_now(instance_id),
+                           can_comment=bool({"clerk", "admin", "supervisor"} & set(_actor().roles))
+                           and view.status not in ("completed", "cancelled"),
+                           attachments=engine.attachments_of(instance_id),
                            process_name=_definition_names().get(view.definition_key),
                            auditor=bool(set(AUDIT_ROLES) & set(_actor().roles)))
+
+
+@bp.get("/dashboard")
+@page("supervisor", "admin")
+def dashboard():
+    board = current_engine().sla_dashboard()
+    return render_template("dashboard/sla.html", board=board, names=_definition_names())
+
+
+@bp.get("/dashboard/export.<fmt>")
+@page("supervisor", "admin")
+def dashboard_export(fmt: str):
+    from ..resources.dashboard import dashboard_response
+
+    if fmt not in ("csv", "xlsx"):
+        return error_page(404)
+    return dashboard_response(fmt)
+
+
+@bp.get("/attachments/<attachment_id>")
+@page(*INSTANCE_ROLES, "supervisor")
+def attachment(attachment_id: str):
+    from ..resources.clerk_work import attachment_response
+
+    return attachment_response(attachment_id)
+
+
+ACCESS_VIEWS = {"case_page": "Page du dossier", "task_page": "Page de la tâche", "history_page": "Export de l'historique",
+                "api_instance": "API : dossier", "api_task": "API : tâche", "api_history": "API : historique",
+                "api_state": "API : état passé", "attachment": "Pièce jointe"}
+
+
+@bp.get("/access-log")
+@page(*AUDIT_ROLES)
+def access_log():
+    args = request.args
+    try:
+        page_no = max(1, int(args.get("page", 1)))
+    except ValueError:
+        page_no = 1
+    filters = {"instance_id": (args.get("instance_id") or "").strip() or None,
+               "actor": (args.get("actor") or "").strip() or None}
+    rows, total = current_engine().access_log(**filters, page=page_no, per_page=50)
+    return render_template("audit/access_log.html", rows=rows, total=total, page=page_no, per_page=50,
+                           filters=filters, views=ACCESS_VIEWS)
 
 
 @bp.get("/instances/<instance_id>/history.csv")
 @page(*AUDIT_ROLES)
 def instance_csv(instance_id: str) -> Response:
     require_readable(instance_id)
+    current_engine().log_access(_actor(), instance_id, "history_page", request.remote_addr)
     return _csv(instance_id, current_engine().history(instance_id))
 
 

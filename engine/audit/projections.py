@@ -42,7 +42,7 @@ ENDED = ("completed", "cancelled")
 class Finding:
     """One stored value that is not what the record says it must be."""
 
-    kind: str  # head | instance | state | task | timer | subscription | checkpoint
+    kind: str  # head | instance | state | task | timer | subscription | checkpoint | attachment
     subject: str  # what differs: a column, `task <id> completed_by`, `state timers`, ...
     stored: Any
     expected: Any
@@ -106,7 +106,7 @@ def chain_facts(events: list[dict]) -> ChainFacts:
                           "completed_at": None, "completed_by": None}
         elif tid in tasks:
             row = tasks[tid]
-            if kind == "task_claimed":
+            if kind in ("task_claimed", "task_reassigned"):
                 row.update(assignee=payload.get("assignee"), claimed_at=at)
             elif kind == "task_unclaimed":
                 row.update(assignee=None, claimed_at=None)

@@ -85,6 +85,10 @@ def verify_instance(engine, instance_id: str, checkpoints: CheckpointVerifier) -
         findings += p.compare_subscriptions(subscription_rows, stored.messages, facts.started.get("business_key"))
     elif replayed is not None:
         findings += p.compare_timers(timer_rows, replayed.timers, by_id=False)
+    # Attachments the chain references: the stored bytes must still hash as recorded.
+    findings += [p.Finding("attachment", f["subject"], f["stored"], f["expected"],
+                           f"attachment {f['subject']}: the stored file's sha256 is not the recorded one")
+                 for f in engine.verify_attachments(events)]
     projections_ok = len(findings) == before
     if not chain_ok:  # the head or the checkpoint: said before what follows from it
         detail = next(f.detail for f in findings if f.kind in ("head", "checkpoint"))

@@ -6,6 +6,7 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 
+from ..attachments import referenced
 from ..db import tasks
 from ..errors import Conflict, Forbidden, NotFound
 from ..views import InstanceView, TaskView
@@ -101,27 +102,41 @@ def complete_task(cmd: CompleteTask, ctx: CommandContext) -> InstanceView:
 
     Raises NotFound, Forbidden (not offered to the actor), InvalidData (a value outside the
     value domain, the form's rules),
-    Conflict (done, claimed by another, concurrent change), ScriptError (a step failed).
+    Conflict (done, claimed by another, not claimed by the actor (claim-to-complete; admins
+    excepted), concurrent change), ScriptError (a step failed).
     """
     engine = ctx.engine
     row = _ready_row(ctx, cmd.task_id)
     _require_offered(row, cmd.actor)
+    if engine.settings.require_claim:
+        _require_claimed(row, cmd.actor)
     submitted = checked_data(cmd.data, engine.value_limits)
     loaded = load(ctx, row.instance_id, Head(row))
     _require_running(loaded)
-    data = (engine._form_validator(ctx.conn, loaded.bindings, row.form_key).validate(submitted)
-            if row.form_key else submitted)
+    validator = engine._form_validator(ctx.conn, loaded.bindings, row.form_key) if row.form_key else None
+    data = validator.validate(submitted) if validator else submitted
+    data, attached = referenced(ctx.conn, validator, row, data)  # filepicker values: attachment ids
     task = loaded.run.task(row.id)
     if task is None or task.state != TaskState.READY or not task.task_spec.manual:
         raise Conflict("the task is no longer ready")
+    payload = {"data": json_safe(data)}
+    if attached:  # id, name, type, size, sha256 of each file: the chain vouches for the bytes
+        payload["attachments"] = attached
     add_event(loaded, "task_completed", cmd.actor.username, element_id=row.element_id, task_id=row.id,
-              payload={"data": json_safe(data)})
+              payload=payload)
     changes, deleted = engine._run_step(lambda: loaded.run.complete_user_task(task, data))
     loaded.events[-1]["payload"]["changes"] = json_safe(changes)
     if deleted:
         loaded.events[-1]["payload"]["deleted"] = deleted
     values = save(ctx, loaded, completed_task=(row.id, cmd.actor.username))
     return engine._saved_view(loaded.row, values)
+
+
+def _require_claimed(row, actor) -> None:
+    """A clerk completes only a task they hold (claim-to-complete); admins act for anyone."""
+    if actor.is_admin or row.assignee == actor.username:
+        return
+    raise Conflict("claim the task before completing it: it is not assigned to you")
 
 
 def _require_running(loaded) -> None:

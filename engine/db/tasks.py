@@ -129,9 +129,28 @@ def set_assignee(conn: Connection, task_id: str, previous: str | None, assignee:
     return changed
 
 
-def _inbox_statement(flags: tuple[bool, ...], n_groups: int) -> tuple[Statement, Statement]:
+SORTS = {"due": "task.due_at IS NULL, task.due_at, task.created_at, task.id",
+         "created": "task.created_at, task.id",
+         "-created": "task.created_at DESC, task.id",
+         "name": "task.name, task.created_at, task.id"}
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _variable(dialect: str, name: str) -> str:
+    """A top-level variable of instance.data (JSON text) as text, in the dialect's SQL."""
+    if dialect == "postgresql":
+        return f"(CAST(instance.data AS json) ->> '{name}')"
+    return f"json_extract(instance.data, '$.{name}')"
+
+
+def _inbox_statement(flags: tuple[bool, ...], n_groups: int, search_fields: tuple[str, ...] | None = None,
+                     order: str = SORTS["due"], dialect: str = "sqlite") -> tuple[Statement, Statement]:
     """The inbox query and its count for one combination of filters (and number of groups), built once."""
-    assigned_to_me, see_all, by_group, by_key, by_instance, overdue = flags
+    assigned_to_me, see_all, by_group, by_key, by_instance, overdue = flags[:6]
+    due_before = len(flags) > 6 and flags[6]
     cond = ["task.state = 'ready'"]
     if assigned_to_me:
         cond.append("task.assignee = :user")
@@ -150,13 +169,20 @@ def _inbox_statement(flags: tuple[bool, ...], n_groups: int) -> tuple[Statement,
         cond.append("task.instance_id = :instance_id")
     if overdue:
         cond.append("task.due_at < :overdue_at")
+    if due_before:
+        cond.append("task.due_at < :due_before")
+    if search_fields is not None:
+        texts = ["instance.business_key"] + [_variable(dialect, f) for f in search_fields
+                                             if f.replace("_", "").isalnum()]
+        matches = " OR ".join(f"lower(COALESCE({t}, '')) LIKE :search ESCAPE '\\'" for t in texts)
+        cond.append(f"task.instance_id IN (SELECT instance.id FROM instance WHERE instance.id = task.instance_id "
+                    f"AND ({matches}))")
     where = " AND ".join(cond)
     # The total is counted apart, and only when the page does not tell it: on SQLite a
     # `count(*) OVER ()` riding along cost several times the query itself in a read that
     # follows a command (measured on the inbox benchmark).
     return (Statement(f"SELECT {columns(task)} FROM task WHERE {where} "
-                      "ORDER BY task.due_at IS NULL, task.due_at, task.created_at, task.id "
-                      "LIMIT :limit OFFSET :offset"),
+                      f"ORDER BY {order} LIMIT :limit OFFSET :offset"),
             Statement(f"SELECT count(*) AS total FROM task WHERE {where}"))
 
 
@@ -208,30 +234,42 @@ _INBOX: dict[tuple, tuple[Statement, Statement]] = {}
 def page(conn: Connection, *, user: str | None, groups: Iterable[str], see_all: bool,
          assigned_to_me: bool = False, candidate_group: str | None = None,
          definition_key: str | None = None, instance_id: str | None = None,
-         overdue_at: datetime | None = None, page: int = 1, per_page: int = 50) -> tuple[list, int]:
+         overdue_at: datetime | None = None, due_before: datetime | None = None, search: str | None = None,
+         search_fields: tuple[str, ...] = (), sort: str = "due", page: int = 1,
+         per_page: int = 50) -> tuple[list, int]:
     """The inbox: ready tasks the user may act on, due date first (no due date last), then oldest.
 
     A task is the user's when it is assigned to them, or unassigned and offered to them
-    or to one of `groups` (candidate users, candidate groups or the lane).
+    or to one of `groups` (candidate users, candidate groups or the lane). `due_before`:
+    only tasks due before it; `search`: a case-insensitive substring of the instance's
+    business key or of one of its `search_fields` variables (a scan of the matching tasks'
+    instances); `sort`: a key of SORTS.
     """
     groups = list(dict.fromkeys(groups)) or [""]
     flags = (assigned_to_me, see_all, bool(candidate_group), bool(definition_key), bool(instance_id),
-             overdue_at is not None)
-    # A user's inbox (optionally of one of their groups, one process, overdue) reads the open offers.
-    offers = not (see_all or assigned_to_me or instance_id) and (candidate_group is None or candidate_group in groups)
+             overdue_at is not None, due_before is not None)
+    searching = tuple(search_fields) if search else None
+    # A user's inbox (optionally of one of their groups, one process, overdue) reads the open offers;
+    # a text search, a due horizon or another order take the general query.
+    plain = searching is None and due_before is None and sort == "due"
+    offers = plain and not (see_all or assigned_to_me or instance_id) and (
+        candidate_group is None or candidate_group in groups)
     sqlite = conn.dialect.name == "sqlite"
-    key = (flags, len(groups), offers, sqlite)
+    key = (flags, len(groups), offers, searching, sort, conn.dialect.name)
     statements = _INBOX.get(key)
     if statements is None:
         statements = _INBOX[key] = (_with_total(_offers_statement(bool(candidate_group), bool(definition_key),
                                                                   overdue_at is not None, len(groups)),
                                                 not sqlite) if offers
-                                    else _inbox_statement(flags, len(groups)))
+                                    else _inbox_statement(flags, len(groups), searching, SORTS[sort],
+                                                          conn.dialect.name))
     rows_stmt, count_stmt = statements
     offset = (page - 1) * per_page
     # One row more than the page: when it is not there, this is the last page, which tells the total.
     params = {"user": user or "", "candidate_group": candidate_group, "definition_key": definition_key,
-              "instance_id": instance_id, "overdue_at": overdue_at, "limit": per_page + 1, "offset": offset}
+              "instance_id": instance_id, "overdue_at": overdue_at, "due_before": due_before,
+              "search": "%" + _like(search.lower()) + "%" if search else None,
+              "limit": per_page + 1, "offset": offset}
     params.update((f"g{i}", g) for i, g in enumerate(groups))
     d = db(conn)
     rows = d.all(rows_stmt, params)

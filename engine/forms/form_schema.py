@@ -123,6 +123,9 @@ class FormValidator:
         if not isinstance(form, dict) or not isinstance(form.get("components"), list):
             raise ValueError("Not a form-js schema: expected an object with a 'components' list.")
         self.form_id: str | None = form.get("id")
+        from engine.forms.file_fields import file_fields
+
+        self.file_fields = file_fields(form)  # filepicker keys: their values are attachment ids
         tree: dict[str, Any] = {}
         _walk(form["components"], tree, [], set(), hidden=False, dropped=False)
         self._schemas = {partial: _schema(tree, partial) for partial in (False, True)}

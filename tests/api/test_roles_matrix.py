@@ -201,6 +201,18 @@ ROUTES = [
     ("get", "/api/v1/groups", _nothing, None, ALL),
     ("get", "/api/v1/groups/clerks", _nothing, None, ADMIN),
     ("put", "/api/v1/groups/clerks", _nothing, lambda w: {"json": {"label": "Agents"}}, ADMIN),
+    ("post", "/api/v1/tasks/{task}/reassign", _claimed, lambda w: {"json": {"to_user": "amina"}}, WORKERS),
+    ("get", "/api/v1/process-instances/{id}/comments", _loop, None, READERS),
+    ("post", "/api/v1/process-instances/{id}/comments", _loop, lambda w: {"json": {"text": "Vu."}},
+     {**WORKERS, "admin": 201, "clerk": 201}),
+    ("post", "/api/v1/tasks/{task}/attachments", _loop, lambda w: {
+        "content_type": "multipart/form-data", "data": {"field": "piece", "file": (io.BytesIO(b"%PDF-1.7"), "a.pdf")}},
+     {**WORKERS, "admin": 422, "clerk": 422}),  # the task's form has no file field
+    ("get", "/api/v1/process-instances/{id}/attachments", _loop, None, READERS),
+    ("get", "/api/v1/attachments/{attachment}", lambda e, **k: {"attachment": "no-such-file"}, None,
+     {**READERS, "admin": 404, "clerk": 404, "auditor": 404}),
+    ("get", "/api/v1/access-log", _nothing, None, AUDITORS),
+    ("get", "/api/v1/dashboard/sla", _nothing, None, ADMIN),  # and supervisors (test_clerk_work_api)
     ("get", "/healthz", _nothing, None, {**ALL, "anon": 200}),
     ("get", "/metrics", _nothing, None, dict.fromkeys((*ALL, "anon"), 404)),  # no DIWAN_METRICS_TOKEN: off
     ("get", "/api/v1/openapi.json", _nothing, None, {**ALL, "anon": 200}),
@@ -231,7 +243,8 @@ def test_roles__route_by_role(call, deployed, method, path, prepare, kwargs, exp
 def test_roles__every_api_route_is_in_the_matrix(app):
     covered = {(m.upper(), p.split("?")[0]) for m, p, *_ in ROUTES}
     placeholders = {"<key>": "loop", "<instance_id>": "{id}", "<task_id>": "{task}", "<incident_id>": "{incident}",
-                    "<kind>": "process", "<int:version>": "1", "<username>": "amina", "<name>": "clerks"}
+                    "<kind>": "process", "<int:version>": "1", "<username>": "amina", "<name>": "clerks",
+                    "<attachment_id>": "{attachment}"}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(("/api/v1", "/engine-rest")) or rule.rule == "/api/v1/openapi.json":
             continue

@@ -19,7 +19,7 @@ def _real_parameters(path: str, instance_id: str, task_id: str) -> dict[str, str
            "decision_form" if path.startswith("/api/v1/forms") else
            "loop" if path.endswith("/start") else "with_forms")
     return {"key": key, "instance_id": instance_id, "task_id": task_id, "incident_id": "no-such-incident",
-            "kind": "process", "version": 1, "username": "amina", "name": "clerks"}
+            "kind": "process", "version": 1, "username": "amina", "name": "clerks", "attachment_id": "no-such-file"}
 
 
 def test_api__no_server_errors(app, deployed, call, tokens):

@@ -12,6 +12,8 @@ from engine.connectors.ministry import ministry_connectors
 from engine.connectors.transports import LogTransport
 from tests.conftest import verify_every_instance
 
+from .time_travel_checks import check_every_instance
+
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes" / "bpmn"
 FORMS = ROOT / "forms"
@@ -59,4 +61,5 @@ def harness(database_url):
                     connectors=ministry_connectors(transport))
     yield ProcessHarness(engine, clock, transport)
     verify_every_instance(engine)  # every path's history replays exactly (audit)
+    check_every_instance(engine)  # and time travel shows, at every step, what the history says
     engine.dispose()

@@ -42,6 +42,7 @@ def test_clerk_starts_claims_and_completes(engine, session_factory, users):
     page.get_by_role("button", name="Démarrer la procédure").click()
     expect(page.locator("#start-message")).to_contain_text("Dossier créé")
     page.wait_for_url(re.compile(r"/tasks$"))
+    expect(page.locator("#flash")).to_contain_text("Dossier créé : réf. REC-2026-0042")
 
     # The inbox: overdue first, counts per process
     rows = page.locator("#group-tasks tbody tr")
@@ -58,13 +59,18 @@ def test_clerk_starts_claims_and_completes(engine, session_factory, users):
     inbox_ready = page.locator("body[data-inbox-ready=true]")
     new_task = rows.nth(1).get_attribute("data-task-id")
     expect(inbox_ready).to_have_count(1)
-    page.locator(f'[data-claim="{new_task}"]').click()
+    page.locator(f'[data-claim="{new_task}"]').click()  # "Prendre et traiter": claimed, then its page
+    page.wait_for_url(re.compile(rf"/tasks/{new_task}$"))
+    expect(page.locator("#flash")).to_contain_text("Tâche prise en charge")
+    page.goto("/tasks?process=complaint_handling")
     expect(page.locator(f'#my-tasks tr[data-task-id="{new_task}"]')).to_be_visible()
     expect(inbox_ready).to_have_count(1)
     page.locator(f'[data-unclaim="{new_task}"]').click()
     expect(page.locator(f'#group-tasks tr[data-task-id="{new_task}"]')).to_be_visible()
     expect(inbox_ready).to_have_count(1)
     page.locator(f'[data-claim="{new_task}"]').click()
+    page.wait_for_url(re.compile(rf"/tasks/{new_task}$"))
+    page.goto("/tasks?process=complaint_handling")
     expect(page.locator("#my-tasks tbody tr")).to_have_count(1)
 
     # The task page

@@ -38,11 +38,31 @@
   const fmt = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'medium', timeZone: 'Africa/Casablanca' });
   function formatDate(iso) { return iso ? fmt.format(new Date(iso)) : ''; }
 
+  /** Show a message; an error is brought into view and focused (screen readers read it at once). */
   function show(node, kind, text) {
     if (!node) return;
     node.textContent = text;
     node.className = 'alert alert-' + kind;
+    if (kind === 'error') {
+      node.setAttribute('tabindex', '-1');
+      node.setAttribute('role', 'alert');
+      node.scrollIntoView({ block: 'center' });
+      node.focus({ preventScroll: true });
+    }
   }
+
+  /** A message for the next page (after a redirect): shown at its top once. */
+  function flash(kind, text) {
+    try { sessionStorage.setItem('diwan-flash', JSON.stringify({ kind: kind, text: text })); } catch (e) { /* private mode */ }
+  }
+  function showFlash() {
+    let stored = null;
+    try { stored = JSON.parse(sessionStorage.getItem('diwan-flash') || 'null'); sessionStorage.removeItem('diwan-flash'); }
+    catch (e) { stored = null; }
+    const node = document.getElementById('flash');
+    if (stored && node) { show(node, stored.kind, stored.text); node.classList.remove('hidden'); }
+  }
+  document.addEventListener('DOMContentLoaded', showFlash);
 
   function describeError(result) {
     const body = result.body || {};
@@ -79,6 +99,7 @@
     external_task_created: 'Tâche externe en attente', external_task_completed: 'Tâche externe terminée',
     external_task_failed: 'Échec de la tâche externe', external_task_bpmn_error: 'Erreur métier de la tâche externe',
     external_task_cancelled: 'Tâche externe annulée', script_ran: 'Script exécuté',
+    task_reassigned: 'Tâche réattribuée', comment_added: 'Commentaire',
   };
   const DATA_EVENTS = ['task_completed', 'element_completed', 'output_collected', 'listener_ran', 'external_task_completed',
                        'external_task_bpmn_error', 'script_ran'];
@@ -115,6 +136,19 @@
       el('strong', { text: what }), where ? el('span', { className: 'where', text: where }) : '',
     ]));
     li.append(el('div', { className: 'event-meta', text: formatDate(e.at) + ' · ' + (e.actor === 'system' ? 'système' : e.actor) }));
+    const p = e.payload || {};
+    if (e.type === 'comment_added') li.append(el('blockquote', { className: 'comment-text', text: p.text || '' }));
+    if (e.type === 'task_reassigned') {
+      li.append(el('div', { className: 'event-note', text: (p.previous_assignee || '—') + ' → ' + (p.assignee || '—') }));
+    }
+    if (Array.isArray(p.attachments) && p.attachments.length) {
+      const files = el('ul', { className: 'files' });
+      p.attachments.forEach(a => {
+        const link = el('a', { href: '/attachments/' + encodeURIComponent(a.id), text: a.filename, download: a.filename });
+        files.append(el('li', {}, [link, el('span', { className: 'muted', text: ' · ' + a.size + ' octets · sha256 ' + String(a.sha256).slice(0, 12) + '…' })]));
+      });
+      li.append(files);
+    }
     if (e.diff && e.diff.length) {
       const ul = el('ul', { className: 'diff' });
       e.diff.forEach(d => {
@@ -150,6 +184,6 @@
     return null;
   }
 
-  window.diwan = { api, csrf, escape, el, formatDate, show, describeError, renderData, withDiffs, eventItem, EVENT_LABELS,
-                   deployFile };
+  window.diwan = { api, csrf, escape, el, formatDate, show, flash, describeError, renderData, withDiffs, eventItem,
+                   EVENT_LABELS, deployFile };
 })();

@@ -19,7 +19,7 @@
     return viewer;
   }
 
-  /** Colour the diagram: state = {done: [ids], active: [ids], failed: [ids], counts: {id: n}}. */
+  /** Colour the diagram: state = {done: [ids], active: [ids], failed: [ids], counts: {id: n}, taken: [flow ids]}. */
   function mark(viewer, state) {
     const canvas = viewer.get('canvas'), registry = viewer.get('elementRegistry'), overlays = viewer.get('overlays');
     viewer.diwanMarked.forEach(([id, m]) => canvas.removeMarker(id, m));
@@ -33,10 +33,14 @@
     done.forEach(id => add(id, 'dw-done'));
     active.forEach(id => add(id, 'dw-active'));
     failed.forEach(id => add(id, 'dw-failed'));
-    registry.filter(e => e.type === 'bpmn:SequenceFlow').forEach(flow => {
-      const s = flow.source && flow.source.id, t = flow.target && flow.target.id;
-      if (done.has(s) && (done.has(t) || active.has(t) || failed.has(t))) add(flow.id, 'dw-done');
-    });
+    if (state.taken) {  // the flows the history took (time travel), never inferred from the shape
+      state.taken.forEach(id => add(id, 'dw-done'));
+    } else {
+      registry.filter(e => e.type === 'bpmn:SequenceFlow').forEach(flow => {
+        const s = flow.source && flow.source.id, t = flow.target && flow.target.id;
+        if (done.has(s) && (done.has(t) || active.has(t) || failed.has(t))) add(flow.id, 'dw-done');
+      });
+    }
     Object.entries(state.counts || {}).forEach(([id, n]) => {
       if (n > 1 && registry.get(id)) {
         const badge = document.createElement('span');

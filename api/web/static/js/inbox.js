@@ -1,4 +1,4 @@
-/* Claim / unclaim buttons (inbox and task page). */
+/* Claim ("Prendre et traiter": claim, then the task page) / unclaim buttons (inbox and task page). */
 (function () {
   'use strict';
   document.addEventListener('click', async event => {
@@ -8,7 +8,16 @@
     const id = button.getAttribute(claim ? 'data-claim' : 'data-unclaim');
     button.disabled = true;
     const result = await diwan.api('POST', '/api/v1/tasks/' + encodeURIComponent(id) + (claim ? '/claim' : '/unclaim'));
-    if (result.ok) { window.location.reload(); return; }
+    if (result.ok) {
+      if (claim) {
+        diwan.flash('success', 'Tâche prise en charge : vous pouvez la traiter.');
+        window.location.href = '/tasks/' + encodeURIComponent(id);
+      } else {
+        diwan.flash('success', 'Tâche libérée : elle est de nouveau proposée à son service.');
+        window.location.reload();
+      }
+      return;
+    }
     button.disabled = false;
     diwan.show(document.getElementById('inbox-error') || document.getElementById('task-message'), 'error', diwan.describeError(result));
   });

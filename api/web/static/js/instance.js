@@ -43,7 +43,8 @@
   events.forEach(e => timeline.append(diwan.eventItem(e, viewer.diwanNames)));
   const now = diwanDiagram.progress(events);
   const failed = JSON.parse(d.failed);
-  diwanDiagram.mark(viewer, { done: now.done, active: JSON.parse(d.active), failed: failed, counts: now.counts });
+  diwanDiagram.mark(viewer, { done: now.done, active: JSON.parse(d.active), failed: failed, counts: now.counts,
+    taken: JSON.parse(d.taken) });
   if (current.ok) diwan.renderData(dataList, current.body.data);
   document.body.dataset.diagramReady = 'true';
 
@@ -61,7 +62,8 @@
     if (ticket !== pending) return;  // a later move won
     if (!r.ok) { diwan.show(result, 'error', diwan.describeError(r)); return; }
     const p = diwanDiagram.progress(events, seq);
-    diwanDiagram.mark(viewer, { done: p.done, active: r.body.active_elements, failed: p.failed, counts: p.counts });
+    diwanDiagram.mark(viewer, { done: Object.keys(r.body.completed_elements), active: r.body.active_elements,
+      failed: p.failed, counts: r.body.completed_elements, taken: r.body.taken_flows });
     diwan.renderData(dataList, r.body.data);
     const event = events.find(e => e.seq === seq);
     label.textContent = seq + ' / ' + last;

@@ -17,6 +17,7 @@
     if (result.ok) {
       diwan.show(message, 'success', 'Dossier créé (' + result.body.id.slice(0, 8) + '). Redirection…');
       document.body.dataset.started = result.body.id;
+      diwan.flash('success', 'Dossier créé' + (result.body.business_key ? ' : réf. ' + result.body.business_key : ' (' + result.body.id.slice(0, 8) + ')') + '.');
       setTimeout(() => { window.location.href = '/tasks'; }, 900);
     } else if (result.status === 422 && result.body && result.body.errors && form) {
       diwanForms.showServerErrors(form, result.body.errors, summary);

@@ -7,24 +7,94 @@
   const message = document.getElementById('task-message');
   const summary = document.getElementById('form-errors');
   const base = '/api/v1/tasks/' + encodeURIComponent(d.taskId);
+  const CLAIM_FIRST = "Prenez d'abord la tâche en charge (« Prendre et traiter ») : elle ne vous est pas attribuée.";
 
-  async function complete(data) {
+  /** The filepicker fields of a schema: their data keys (through group paths). */
+  function fileKeys(components, prefix, out) {
+    (components || []).forEach(c => {
+      if (c.type === 'filepicker' && c.key) out.push(prefix + c.key);
+      if (Array.isArray(c.components)) fileKeys(c.components, c.type === 'group' && c.path ? prefix + c.path + '.' : prefix, out);
+    });
+    return out;
+  }
+  function getPath(data, key) { return key.split('.').reduce((o, k) => (o == null ? undefined : o[k]), data); }
+  function setPath(data, key, value) {
+    const parts = key.split('.'); let o = data;
+    parts.slice(0, -1).forEach(k => { o[k] = o[k] || {}; o = o[k]; });
+    o[parts[parts.length - 1]] = value;
+  }
+
+  /** Upload the files chosen in filepicker fields; their values become the attachment ids. */
+  async function uploadFiles(data, files, keys) {
+    for (const key of keys) {
+      const ref = getPath(data, key);
+      if (typeof ref !== 'string' || !ref.startsWith('files::')) continue;
+      const ids = [];
+      for (const file of (files && files.get(ref)) || []) {
+        diwan.show(message, 'info', 'Envoi du fichier « ' + file.name + ' »…');
+        const body = new FormData();
+        body.append('field', key);
+        body.append('file', file, file.name);
+        const r = await diwan.api('POST', base + '/attachments', body);
+        if (!r.ok) {
+          const why = {
+            'file too large': 'il dépasse la taille permise', 'type not accepted': "son contenu n'est pas d'un type accepté par ce champ",
+            'empty file': 'il est vide', 'bad file name': 'son nom est invalide', 'refused by the virus scanner': "l'analyse antivirus l'a rejeté",
+            'not a file field': "ce champ n'accepte pas de fichier",
+          }[r.body && r.body.message];
+          const errors = (r.body && r.body.errors) || {};
+          const detail = [].concat(errors.file || [], errors.field || []).join(' ');
+          diwan.show(message, 'error', why ? 'Fichier « ' + file.name + ' » refusé : ' + why + (detail ? ' (' + detail + ').' : '.')
+            : (r.status === 409 ? CLAIM_FIRST : 'Fichier refusé : ' + diwan.describeError(r)));
+          return null;
+        }
+        ids.push(r.body.id);
+      }
+      setPath(data, key, ids.length ? ids : null);
+    }
+    return data;
+  }
+
+  async function complete(data, files) {
     diwanForms.clearErrors(summary);
     diwan.show(message, 'info', 'Envoi en cours…');
-    const result = await diwan.api('POST', base + '/complete', { data: data });
+    const keys = window.diwanTaskSchema ? fileKeys(window.diwanTaskSchema.components, '', []) : [];
+    const ready = await uploadFiles(Object.assign({}, data), files, keys);
+    if (ready === null) return null;
+    const result = await diwan.api('POST', base + '/complete', { data: ready });
     if (result.ok) {
       diwan.show(message, 'success', 'Tâche terminée. Retour à la corbeille…');
+      diwan.flash('success', 'Tâche « ' + (document.querySelector('h1') || {}).textContent + ' » terminée.');
       document.body.dataset.completed = 'true';
-      setTimeout(() => { window.location.href = '/tasks'; }, 900);
+      setTimeout(() => { window.location.href = '/tasks'; }, 600);
       return result;
     }
-    if (result.status === 422 && result.body && result.body.errors && window.diwanTaskForm) {
+    if (result.status === 409 && result.body && /claim the task/.test(result.body.message || '')) {
+      diwan.show(message, 'error', CLAIM_FIRST);
+    } else if (result.status === 422 && result.body && result.body.errors && window.diwanTaskForm) {
       diwanForms.showServerErrors(window.diwanTaskForm, result.body.errors, summary);
       diwan.show(message, 'error', 'Le formulaire contient des erreurs : corrigez les champs signalés.');
     } else {
       diwan.show(message, 'error', diwan.describeError(result));
     }
     return result;
+  }
+
+  const reassign = document.getElementById('reassign-form');
+  if (reassign) {
+    reassign.addEventListener('submit', async event => {
+      event.preventDefault();
+      const to = document.getElementById('reassign-to').value;
+      if (!to) { diwan.show(message, 'error', 'Choisissez l\'agent à qui confier la tâche.'); return; }
+      const r = await diwan.api('POST', base + '/reassign', { to_user: to });
+      if (!r.ok) {
+        const errors = (r.body && r.body.errors) || {};
+        diwan.show(message, 'error', errors.to_user ? 'Réattribution refusée : ' + errors.to_user.join(' ') : diwan.describeError(r));
+        return;
+      }
+      diwan.flash('success', 'Tâche réattribuée à ' + to + '.');
+      window.location.reload();
+    });
   }
   window.diwanTask = { complete: complete };
 
@@ -39,6 +109,7 @@
   if (task.body.form) {
     const form = await diwanForms.render(host, task.body.form, task.body.data, !canAct);
     window.diwanTaskForm = form;
+    window.diwanTaskSchema = task.body.form;
     if (canAct) {
       diwanForms.ensureSubmit(form, host, 'Valider la tâche');
       form.on('submit', event => {
@@ -46,7 +117,7 @@
           diwan.show(message, 'error', 'Le formulaire contient des erreurs : corrigez les champs signalés.');
           return;
         }
-        complete(event.data);
+        complete(event.data, event.files);
       });
     }
   } else {
