@@ -144,8 +144,7 @@ def test_designer_draws_saves_publishes_and_clerk_completes(engine, session_fact
     clerk.get_by_role("button", name="Démarrer la procédure").click()
     clerk.wait_for_url(re.compile(r"/tasks$"))
     row = clerk.locator("#group-tasks tr", has_text="Saisir la demande")
-    row.get_by_role("button", name="Prendre en charge").click()
-    clerk.locator("#my-tasks tr", has_text="Saisir la demande").get_by_role("link", name="Ouvrir").click()
+    row.get_by_role("button", name="Prendre et traiter").click()  # claimed, then its page
     expect(clerk.locator("body")).to_have_attribute("data-diagram-ready", "true")
     clerk.get_by_label("Motif de la demande").fill("Renouvellement de passeport")
     c.shot("designed-task")
