@@ -9,7 +9,7 @@
 - Dates are formatted by Babel in the engine's time zone (`DIWAN_TIMEZONE`), the same on
   every page; the pages' scripts read that zone and the language from `<html>` and meta tags.
 - The scripts' own texts go through `diwan.t('texte français')`, whose catalogue is
-  served as JSON at `/i18n/<lang>.json` from the same `.po` (`pybabel extract` reads the
+  served as `window.DIWAN_MESSAGES` by `/i18n/<lang>.js` from the same `.po` (`pybabel extract` reads the
   scripts with the `t` keyword: babel.cfg).
 """
 from __future__ import annotations
@@ -20,9 +20,10 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, request
+from flask import Flask, request
 from flask_babel import Babel, format_datetime, get_locale, gettext
 
+from ..auth import current_user
 from ..extensions import current_engine
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 def current_language() -> str:
     """The language of this request's page: the user's choice, the cookie, French."""
-    user = g.get("diwan_user")
+    user = current_user()
     chosen = getattr(user, "language", None) or request.cookies.get(COOKIE)
     return chosen if chosen in LANGUAGES else DEFAULT
 

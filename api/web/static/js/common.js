@@ -35,7 +35,21 @@
     return node;
   }
 
-  const fmt = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'medium', timeZone: 'Africa/Casablanca' });
+  // The page's language and time zone (<html lang>, <meta name="diwan-timezone">): the same zone as the
+  // server's dates (DIWAN_TIMEZONE), shown in the footer; Arabic dates with Latin digits as in Morocco.
+  const lang = document.documentElement.lang || 'fr';
+  const zone = (document.querySelector('meta[name="diwan-timezone"]') || {}).content || 'Africa/Casablanca';
+  const messages = window.DIWAN_MESSAGES || {};
+
+  /** The page's translation of a French text; {name} placeholders are filled from `params`. */
+  function t(text, params) {
+    const out = messages[text] || text;
+    return params ? out.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m)) : out;
+  }
+
+  const fmt = new Intl.DateTimeFormat(lang === 'ar' ? 'ar-MA-u-nu-latn' : 'fr-FR', {
+    day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    hourCycle: 'h23', timeZone: zone });
   function formatDate(iso) { return iso ? fmt.format(new Date(iso)) : ''; }
 
   function show(node, kind, text) {
@@ -44,29 +58,104 @@
     node.className = 'alert alert-' + kind;
   }
 
+  // The API speaks English (its contract); the pages say its known messages in the page's language.
+  const STATES = { completed: 'terminée', cancelled: 'annulée', ready: 'à traiter', running: 'en cours',
+                   suspended: 'suspendu', failed: 'en échec' };
+  const SERVER_MESSAGES = [
+    [/^the task is claimed by (.+)$/, m => t('la tâche est prise en charge par {who}', { who: m[1] })],
+    [/^the task is already (\w+)$/, m => t('la tâche est déjà {state}', { state: t(STATES[m[1]] || m[1]) })],
+    [/^the task was claimed, unclaimed or ended by a concurrent command/, () => t('la tâche a été prise, libérée ou terminée entre-temps')],
+    [/^the task is no longer ready/, () => t("la tâche n'est plus à traiter")],
+    [/^the instance is already suspended/, () => t('le dossier est déjà suspendu')],
+    [/^the instance is not suspended/, () => t("le dossier n'est pas suspendu")],
+    [/^the instance has already ended/, () => t('le dossier est déjà clos')],
+    [/^the instance is (\w+)$/, m => t('le dossier est {state}', { state: t(STATES[m[1]] || m[1]) })],
+    [/(concurrent change won|changed by another command|ended by a concurrent command|same moment)/, () => t('une autre modification est passée avant : rechargez la page et réessayez')],
+    [/^process '(.+)' is withdrawn/, m => t('la procédure {key} est retirée : elle ne démarre plus de dossier', { key: m[1] })],
+    [/^process '(.+)' is already withdrawn/, () => t('la procédure est déjà retirée')],
+    [/^process '(.+)' is not withdrawn/, () => t("la procédure n'est pas retirée")],
+    [/^process '(.+)' has no none start event/, () => t('cette procédure démarre par un message, pas par un formulaire')],
+    [/^the business key '(.+)' is already used/, m => t('la référence {key} est déjà utilisée par un autre dossier', { key: m[1] })],
+    [/^the draft of '(.+)' was saved meanwhile by (\S+)/, m => t('le brouillon a été enregistré entre-temps par {who} : rechargez-le', { who: m[2] })],
+    [/published or discarded meanwhile/, () => t('le brouillon a été publié ou abandonné entre-temps : rechargez-le')],
+    [/^the username '(.+)' is taken/, m => t("l'identifiant {name} est déjà pris", { name: m[1] })],
+    [/^the incident was already retried/, () => t("l'incident a déjà été relancé")],
+    [/is already the current version/, () => t('cette version est déjà la version en vigueur')],
+    [/^Missing data for required field\.?$/, () => t('Champ obligatoire.')],
+    [/^Unknown field\.?$/, () => t('Champ inconnu.')],
+    [/^Must be one of: (.+)\.$/, m => t('Valeur non autorisée (valeurs possibles : {values}).', { values: m[1] })],
+    [/^Must be at least (\S+) characters\.$/, m => t('Au moins {n} caractères.', { n: m[1] })],
+    [/^Must be at most (\S+) characters\.$/, m => t('Au plus {n} caractères.', { n: m[1] })],
+    [/^Must be greater than or equal to (\S+)\.$/, m => t('Doit être supérieur ou égal à {n}.', { n: m[1] })],
+    [/^Must be less than or equal to (\S+)\.$/, m => t('Doit être inférieur ou égal à {n}.', { n: m[1] })],
+    [/^Must be an integer\.$/, () => t('Doit être un nombre entier.')],
+    [/^Must match pattern/, () => t("Le format n'est pas celui attendu.")],
+    [/^Not a valid email address\.$/, () => t('Adresse électronique invalide.')],
+    [/^Not a valid phone number/, () => t('Numéro de téléphone invalide.')],
+    [/^Not a valid date/, () => t('Date invalide.')],
+    [/^Not a valid time/, () => t('Heure invalide.')],
+    [/^Not a valid (number|string|boolean|value|list|object)/, () => t('Valeur invalide.')],
+  ];
+
+  /** A server message in the page's language: a known one translated, another one replaced by `fallback`. */
+  function serverText(message, fallback) {
+    const text = String(message || '');
+    for (const [pattern, say] of SERVER_MESSAGES) {
+      const m = text.match(pattern);
+      if (m) return say(m);
+    }
+    return fallback === undefined ? text : fallback;
+  }
+
   function describeError(result) {
     const body = result.body || {};
     const messages = {
-      401: 'Votre session a expiré : reconnectez-vous.', 403: "Vous n'êtes pas autorisé à faire cette action.",
-      404: "L'élément n'existe pas ou plus.", 409: 'Conflit : ' + (body.message || 'la tâche a changé entre-temps.'),
-      413: 'Fichier trop volumineux.', 422: 'Données invalides : ' + (body.message || ''),
+      401: t('Votre session a expiré : reconnectez-vous.'), 403: t("Vous n'êtes pas autorisé à faire cette action."),
+      404: t("L'élément n'existe pas ou plus."),
+      409: t('Conflit : {detail}', { detail: serverText(body.message, t("l'élément a changé entre-temps. Rechargez la page.")) }),
+      413: t('Fichier trop volumineux.'),
+      422: t('Données invalides : {detail}', { detail: serverText(body.message, t('vérifiez les champs signalés.')) }),
+      429: t('Trop de demandes : réessayez dans un instant.'),
+      503: t('Service momentanément indisponible : réessayez dans quelques instants.'),
     };
-    return messages[result.status] || ('Erreur ' + result.status + (body.message ? ' : ' + body.message : ''));
+    return messages[result.status] || t('Erreur {status}', { status: result.status });
   }
 
-  function formatValue(value) {
-    if (value === null || value === undefined) return '—';
-    if (typeof value === 'boolean') return value ? 'Oui' : 'Non';
-    if (typeof value === 'object') return JSON.stringify(value);
+  /** A value as people read it: the form's label of a choice, lists as lists, never raw JSON. */
+  function formatValue(value, labels) {
+    if (value === null || value === undefined || value === '') return '—';
+    if (typeof value === 'boolean') return value ? t('Oui') : t('Non');
+    if (Array.isArray(value)) return value.length ? value.map(v => formatValue(v, labels)).join(', ') : '—';
+    if (typeof value === 'object') {
+      return Object.entries(value).map(([k, v]) => k + ' : ' + formatValue(v, labels)).join(' ; ');
+    }
+    if (labels && Object.prototype.hasOwnProperty.call(labels, String(value))) return labels[String(value)];
+    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value) && !isNaN(Date.parse(value))) return formatDate(value);
     return String(value);
   }
 
-  /** Fill a <dl> with the instance variables. */
-  function renderData(dl, data) {
+  /** The labels of a form's fields and of their choices: {fields: {key: label}, values: {key: {value: label}}}. */
+  function formLabels(schema, into) {
+    const out = into || { fields: {}, values: {} };
+    ((schema && schema.components) || []).forEach(c => {
+      if (c.key && c.label) out.fields[c.key] = c.label;
+      if (c.key && Array.isArray(c.values)) {
+        out.values[c.key] = Object.assign(out.values[c.key] || {}, Object.fromEntries(c.values.map(v => [String(v.value), v.label])));
+      }
+      if (c.components) formLabels(c, out);
+    });
+    return out;
+  }
+
+  /** Fill a <dl> with the instance variables, named by the forms' labels when `labels` has them. */
+  function renderData(dl, data, labels) {
     dl.replaceChildren();
-    const keys = Object.keys(data || {}).sort();
-    if (!keys.length) { dl.append(el('p', { className: 'muted', text: 'Aucune donnée.' })); return; }
-    keys.forEach(k => { dl.append(el('dt', { text: k }), el('dd', { text: formatValue(data[k]) })); });
+    const L = labels || { fields: {}, values: {} };
+    const keys = Object.keys(data || {}).sort((a, b) => (L.fields[a] || a).localeCompare(L.fields[b] || b));
+    if (!keys.length) { dl.append(el('p', { className: 'muted', text: t('Aucune donnée.') })); return; }
+    keys.forEach(k => {
+      dl.append(el('dt', { text: L.fields[k] || k, 'data-key': k }), el('dd', { text: formatValue(data[k], L.values[k]) }));
+    });
   }
 
   const EVENT_LABELS = {
