@@ -86,6 +86,19 @@ def format_when(value, fmt: str = "short") -> str:
     return format_datetime(value, pattern)
 
 
+def as_text(value) -> str:
+    """A stored value as people read it: lists as lists, objects as "key : value ; ...", never JSON."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Oui") if value else gettext("Non")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(as_text(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return " ; ".join(f"{k} : {as_text(v)}" for k, v in value.items()) or "—"
+    return str(value)
+
+
 def zone_label() -> str:
     """The time zone the pages show times in, with its offset now ("Africa/Casablanca, UTC+01:00")."""
     engine = current_engine()
@@ -105,6 +118,7 @@ def register(app: Flask) -> None:
           locale_selector=_locale, timezone_selector=_timezone)
     app.context_processor(_globals)
     app.jinja_env.filters["dt"] = format_when
+    app.jinja_env.filters["as_text"] = as_text
 
 
 __all__ = ["LANGUAGES", "COOKIE", "current_language", "script_messages", "format_when", "gettext", "get_locale",

@@ -29,6 +29,14 @@ ROLE_LABELS = {"admin": _l("Administration"), "designer": _l("Conception"), "cle
                "auditor": _l("Inspection"), "worker": _l("Service automatisé")}
 STATUS_LABELS = {"running": _l("En cours"), "completed": _l("Terminée"), "cancelled": _l("Annulée"),
                  "failed": _l("En échec"), "suspended": _l("Suspendue")}
+ADMIN_EVENT_LABELS = {
+    "draft_saved": _l("Brouillon enregistré"), "draft_discarded": _l("Brouillon abandonné"),
+    "draft_published": _l("Publication"), "version_republished": _l("Version republiée"),
+    "definition_withdrawn": _l("Procédure retirée"), "definition_reinstated": _l("Procédure remise en service"),
+    "starters_changed": _l("Droits de démarrage modifiés"), "user_created": _l("Utilisateur créé"),
+    "user_changed": _l("Utilisateur modifié"), "group_saved": _l("Groupe enregistré"),
+    "instance_migrated": _l("Dossiers migrés"),
+}
 EDITOR_ROLES = ("designer", "admin")
 TASK_ROLES = ("clerk", "admin", "auditor")
 INSTANCE_ROLES = ("admin", "auditor", "clerk")
@@ -89,6 +97,7 @@ def _csrf():
 def _globals():
     user = g.get("diwan_user")
     return {"user": user, "role_labels": ROLE_LABELS, "status_labels": STATUS_LABELS,
+            "admin_event_labels": ADMIN_EVENT_LABELS,
             "has_role": lambda *r: user is not None and bool(set(r) & set(user.roles)),
             "assets_installed": assets.installed()}
 

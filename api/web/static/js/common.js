@@ -59,17 +59,17 @@
   }
 
   // The API speaks English (its contract); the pages say its known messages in the page's language.
-  const STATES = { completed: 'terminée', cancelled: 'annulée', ready: 'à traiter', running: 'en cours',
-                   suspended: 'suspendu', failed: 'en échec' };
+  const STATES = { completed: t('terminée'), cancelled: t('annulée'), ready: t('à traiter'), running: t('en cours'),
+                   suspended: t('suspendu'), failed: t('en échec') };
   const SERVER_MESSAGES = [
     [/^the task is claimed by (.+)$/, m => t('la tâche est prise en charge par {who}', { who: m[1] })],
-    [/^the task is already (\w+)$/, m => t('la tâche est déjà {state}', { state: t(STATES[m[1]] || m[1]) })],
+    [/^the task is already (\w+)$/, m => t('la tâche est déjà {state}', { state: STATES[m[1]] || m[1] })],
     [/^the task was claimed, unclaimed or ended by a concurrent command/, () => t('la tâche a été prise, libérée ou terminée entre-temps')],
     [/^the task is no longer ready/, () => t("la tâche n'est plus à traiter")],
     [/^the instance is already suspended/, () => t('le dossier est déjà suspendu')],
     [/^the instance is not suspended/, () => t("le dossier n'est pas suspendu")],
     [/^the instance has already ended/, () => t('le dossier est déjà clos')],
-    [/^the instance is (\w+)$/, m => t('le dossier est {state}', { state: t(STATES[m[1]] || m[1]) })],
+    [/^the instance is (\w+)$/, m => t('le dossier est {state}', { state: STATES[m[1]] || m[1] })],
     [/(concurrent change won|changed by another command|ended by a concurrent command|same moment)/, () => t('une autre modification est passée avant : rechargez la page et réessayez')],
     [/^process '(.+)' is withdrawn/, m => t('la procédure {key} est retirée : elle ne démarre plus de dossier', { key: m[1] })],
     [/^process '(.+)' is already withdrawn/, () => t('la procédure est déjà retirée')],
@@ -109,12 +109,13 @@
 
   function describeError(result) {
     const body = result.body || {};
+    const changed = t("l'élément a changé entre-temps. Rechargez la page."), check = t('vérifiez les champs signalés.');
     const messages = {
       401: t('Votre session a expiré : reconnectez-vous.'), 403: t("Vous n'êtes pas autorisé à faire cette action."),
       404: t("L'élément n'existe pas ou plus."),
-      409: t('Conflit : {detail}', { detail: serverText(body.message, t("l'élément a changé entre-temps. Rechargez la page.")) }),
+      409: t('Conflit : {detail}', { detail: serverText(body.message, changed) }),
       413: t('Fichier trop volumineux.'),
-      422: t('Données invalides : {detail}', { detail: serverText(body.message, t('vérifiez les champs signalés.')) }),
+      422: t('Données invalides : {detail}', { detail: serverText(body.message, check) }),
       429: t('Trop de demandes : réessayez dans un instant.'),
       503: t('Service momentanément indisponible : réessayez dans quelques instants.'),
     };
@@ -159,15 +160,15 @@
   }
 
   const EVENT_LABELS = {
-    instance_started: 'Dossier ouvert', instance_completed: 'Dossier clos', instance_cancelled: 'Dossier annulé',
-    instance_suspended: 'Dossier suspendu', instance_resumed: 'Dossier repris', task_ready: 'Tâche à traiter',
-    task_claimed: 'Tâche prise en charge', task_unclaimed: 'Tâche libérée', task_completed: 'Tâche terminée',
-    task_cancelled: 'Tâche annulée', element_completed: 'Étape franchie', timer_fired: 'Délai échu',
-    message_correlated: 'Message reçu', incident_created: 'Incident', incident_retried: 'Incident relancé',
-    event_fired: 'Événement', output_collected: 'Résultats rassemblés',
-    external_task_created: 'Tâche externe en attente', external_task_completed: 'Tâche externe terminée',
-    external_task_failed: 'Échec de la tâche externe', external_task_bpmn_error: 'Erreur métier de la tâche externe',
-    external_task_cancelled: 'Tâche externe annulée',
+    instance_started: t('Dossier ouvert'), instance_completed: t('Dossier clos'), instance_cancelled: t('Dossier annulé'),
+    instance_suspended: t('Dossier suspendu'), instance_resumed: t('Dossier repris'), task_ready: t('Tâche à traiter'),
+    task_claimed: t('Tâche prise en charge'), task_unclaimed: t('Tâche libérée'), task_completed: t('Tâche terminée'),
+    task_cancelled: t('Tâche annulée'), element_completed: t('Étape franchie'), timer_fired: t('Délai échu'),
+    message_correlated: t('Message reçu'), incident_created: t('Incident'), incident_retried: t('Incident relancé'),
+    event_fired: t('Événement'), output_collected: t('Résultats rassemblés'),
+    external_task_created: t('Tâche externe en attente'), external_task_completed: t('Tâche externe terminée'),
+    external_task_failed: t('Échec de la tâche externe'), external_task_bpmn_error: t('Erreur métier de la tâche externe'),
+    external_task_cancelled: t('Tâche externe annulée'), instance_migrated: t('Dossier migré'),
   };
   const DATA_EVENTS = ['task_completed', 'element_completed', 'output_collected', 'external_task_completed',
                        'external_task_bpmn_error'];
@@ -193,23 +194,26 @@
     });
   }
 
-  /** One <li> of a timeline: who, what, when, data diff. */
-  function eventItem(e, names) {
-    const what = EVENT_LABELS[e.type] || e.type;
+  function eventLabel(type) { return EVENT_LABELS[type] || t('Événement'); }
+
+  /** One <li> of a timeline: who, what, when, data diff (named by the forms' labels when given). */
+  function eventItem(e, names, labels) {
+    const L = labels || { fields: {}, values: {} };
+    const what = eventLabel(e.type);
     const where = e.element_id ? (names && names[e.element_id]) || e.element_id : '';
     const li = el('li', { className: 'event event-' + e.type, 'data-seq': e.seq });
     li.append(el('div', { className: 'event-head' }, [
       el('span', { className: 'seq', text: '#' + e.seq }),
       el('strong', { text: what }), where ? el('span', { className: 'where', text: where }) : '',
     ]));
-    li.append(el('div', { className: 'event-meta', text: formatDate(e.at) + ' · ' + (e.actor === 'system' ? 'système' : e.actor) }));
+    li.append(el('div', { className: 'event-meta', text: formatDate(e.at) + ' · ' + (e.actor === 'system' ? t('système') : e.actor) }));
     if (e.diff && e.diff.length) {
       const ul = el('ul', { className: 'diff' });
       e.diff.forEach(d => {
         const row = el('li');
-        row.append(el('code', { text: d.key }), ' : ');
-        if (d.before !== undefined) row.append(el('del', { text: formatValue(d.before) }), ' → ');
-        row.append(d.after === undefined ? el('em', { text: 'supprimé' }) : el('ins', { text: formatValue(d.after) }));
+        row.append(el('span', { className: 'field', 'data-key': d.key, text: L.fields[d.key] || d.key }), ' : ');
+        if (d.before !== undefined) row.append(el('del', { text: formatValue(d.before, L.values[d.key]) }), ' → ');
+        row.append(d.after === undefined ? el('em', { text: t('supprimé') }) : el('ins', { text: formatValue(d.after, L.values[d.key]) }));
         ul.append(row);
       });
       li.append(ul);
@@ -226,18 +230,18 @@
     const deployed = await api('POST', '/api/v1/deployments', data);
     if (deployed.ok) {
       const item = (deployed.body[kind] || []).find(d => d.key === key);
-      show(message, 'success', successText + (item ? ' (version ' + item.version + ').' : '.'));
+      show(message, 'success', successText + (item ? ' (' + t('version {n}', { n: item.version }) + ').' : '.'));
       document.body.dataset.deployed = item ? key + ':' + item.version : 'ok';
       return item;
     }
     const errors = Array.isArray(deployed.body && deployed.body.errors) ? deployed.body.errors : [];
-    errors.forEach(e => errorList.append(el('li', { text: (e.element ? e.element + ' : ' : '') + e.message })));
+    errors.forEach(e => errorList.append(el('li', { text: (e.element ? e.element + ' : ' : '') + serverText(e.message) })));
     errorList.classList.toggle('hidden', !errors.length);
     show(message, 'error', describeError(deployed));
     document.body.dataset.deployed = 'error';
     return null;
   }
 
-  window.diwan = { api, csrf, escape, el, formatDate, show, describeError, renderData, withDiffs, eventItem, EVENT_LABELS,
-                   deployFile };
+  window.diwan = { api, csrf, escape, el, t, lang, zone, formatDate, formatValue, show, describeError, serverText, renderData,
+                   formLabels, withDiffs, eventItem, eventLabel, EVENT_LABELS, deployFile };
 })();
