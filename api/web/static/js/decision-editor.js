@@ -8,7 +8,8 @@
   const state = { kind: 'decision', key: host.dataset.key, base: host.dataset.base ? Number(host.dataset.base) : null, revision: 0 };
   const version = host.dataset.version ? Number(host.dataset.version) : null;
   const $ = id => document.getElementById(id);
-  const modeler = new DmnJS({ container: host });
+  const modeler = new DmnJS({ container: host, common: { additionalModules: [diwanBpmnIo.translateModule] } });
+  diwanBpmnIo.translateDom(host);
   window.diwanDmn = modeler;
 
   let opened;

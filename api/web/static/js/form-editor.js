@@ -9,6 +9,7 @@
   const version = host.dataset.version ? Number(host.dataset.version) : null;
   const $ = id => document.getElementById(id);
   const editor = new FormEditor.FormEditor({ container: host });
+  diwanBpmnIo.translateDom(host);
   window.diwanFormEditor = editor;
 
   let opened;
@@ -30,6 +31,19 @@
   }
   await editor.importSchema(schema);
   document.body.dataset.editorReady = 'true';
+
+  // The preview window: the schema being edited, rendered as clerks will see it (nothing is sent).
+  const previewHost = $('form-preview');
+  let previewTimer = null;
+  async function preview() {
+    try {
+      if (!window.diwanFormPreview) window.diwanFormPreview = await diwanForms.render(previewHost, editor.saveSchema(), {});
+      else await window.diwanFormPreview.importSchema(editor.saveSchema(), {});
+      document.body.dataset.previewReady = 'true';
+    } catch (err) { /* an unfinished schema: the last preview stays */ }
+  }
+  editor.on('changed', () => { clearTimeout(previewTimer); previewTimer = setTimeout(preview, 300); });
+  preview();
 
   function current() {
     const out = editor.saveSchema();

@@ -4,6 +4,7 @@
 
   async function render(container, schema, data, readOnly) {
     const form = new FormViewer.Form({ container: container });
+    if (window.diwanBpmnIo) { diwanBpmnIo.translateValidator(form); diwanBpmnIo.translateDom(container); }
     await form.importSchema(schema, data || {});
     if (readOnly) form.setProperty('readOnly', true);
     return form;

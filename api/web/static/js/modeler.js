@@ -18,7 +18,8 @@
   const modeler = new BpmnJS({
     container: '#canvas',
     propertiesPanel: { parent: '#properties' },
-    additionalModules: [P.BpmnPropertiesPanelModule, P.BpmnPropertiesProviderModule, P.CamundaPlatformPropertiesProviderModule],
+    additionalModules: [P.BpmnPropertiesPanelModule, P.BpmnPropertiesProviderModule, P.CamundaPlatformPropertiesProviderModule,
+                        diwanBpmnIo.translateModule],
     moddleExtensions: { camunda: camunda },
   });
   window.diwanModeler = modeler;
