@@ -54,14 +54,17 @@
       const text = node.nodeValue.trim();
       if (!text || !/[A-Za-z]{2}/.test(text)) return;
       const out = say(text);
-      if (out !== null) node.nodeValue = node.nodeValue.replace(text, out);
+      if (out !== null && out !== text) node.nodeValue = node.nodeValue.replace(text, out);
       return;
     }
     if (node.nodeType !== Node.ELEMENT_NODE) return;
     if (node.closest('[contenteditable], .cm-editor, svg')) return;  // what the designer writes stays as written
     ATTRIBUTES.forEach(a => {
       const value = node.getAttribute(a);
-      if (value && /[A-Za-z]{2}/.test(value)) { const out = say(value.trim()); if (out !== null) node.setAttribute(a, out); }
+      if (value && /[A-Za-z]{2}/.test(value)) {
+        const out = say(value.trim());
+        if (out !== null && out !== value) node.setAttribute(a, out);
+      }
     });
     node.childNodes.forEach(translateNode);
   }
@@ -69,16 +72,12 @@
   /** Keep the texts form-js renders under `container` in the page's language. */
   function translateDom(container) {
     if (!container || lang === 'en') return null;
-    let busy = false;
     const observer = new MutationObserver(records => {
-      if (busy) return;
-      busy = true;
       records.forEach(r => {
-        if (r.type === 'characterData') translateNode(r.target);
-        else if (r.type === 'attributes') translateNode(r.target);
+        if (r.type === 'characterData' || r.type === 'attributes') translateNode(r.target);
         else r.addedNodes.forEach(translateNode);
       });
-      busy = false;
+      observer.takeRecords();  // our own changes: a translated text is not translated again
     });
     translateNode(container);
     observer.observe(container, { childList: true, subtree: true, characterData: true, attributes: true,
