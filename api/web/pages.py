@@ -19,9 +19,8 @@ from engine.identity import TooManyRequests, Unauthorized
 
 from ..auth import current_user
 from ..extensions import current_access, current_engine, current_users
-from ..resources.history import _csv
 from ..resources.reads import require_readable, require_readable_task
-from . import admin_pages, assets, designer_pages, i18n, labels, security
+from . import admin_pages, assets, designer_pages, exports, i18n, labels, security
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 
@@ -467,7 +466,8 @@ def instance(instance_id: str):
 @page(*AUDIT_ROLES)
 def instance_csv(instance_id: str) -> Response:
     require_readable(instance_id)
-    return _csv(instance_id, current_engine().history(instance_id))
+    engine = current_engine()
+    return exports.history_csv(engine, engine.get_instance(instance_id), engine.history(instance_id))
 
 
 __all__ = ["bp", "Forbidden"]
