@@ -11,6 +11,7 @@ whose scripts call the JSON API with the session cookie and the `X-CSRF-Token` h
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.exceptions import NotFound
 
 from . import assets, i18n, pages, security
 
@@ -20,3 +21,4 @@ def register(app: Flask) -> None:
     i18n.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(assets.bp)
+    app.register_error_handler(NotFound, pages.page_not_found)

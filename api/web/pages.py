@@ -85,6 +85,16 @@ def _engine_error(error: DiwanError):
     return error_page(STATUS_BY_CODE.get(error.code, 400))
 
 
+def page_not_found(error):
+    """An unknown address opened in a browser: the pages' 404 page; elsewhere the API's JSON 404."""
+    from ..errors import handle_http_exception
+
+    html = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    if not html or request.path.startswith(("/api/", "/metrics", "/healthz", "/vendor/", "/assets/")):
+        return handle_http_exception(error)
+    return error_page(404)
+
+
 @bp.before_request
 def _csrf():
     if security.web_post_refused():

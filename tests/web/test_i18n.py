@@ -86,8 +86,8 @@ def _select_every_kind(page):
     for element_id in kinds.values():
         page.evaluate("id => { const m = window.diwanModeler; m.get('selection').select(m.get('elementRegistry').get(id)); }",
                       element_id)
-        for header in page.locator(".bio-properties-panel-group-header:not(.open)").all():
-            header.click()
+        page.evaluate("document.querySelectorAll('.bio-properties-panel-group-header:not(.open)').forEach(h => h.click())")
+        page.wait_for_timeout(50)
     page.locator(".djs-context-pad .entry").first.hover()
 
 

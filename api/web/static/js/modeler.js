@@ -23,6 +23,7 @@
     moddleExtensions: { camunda: camunda },
   });
   window.diwanModeler = modeler;
+  diwanBpmnIo.translateDom(document.getElementById('properties'));  // the panel's own texts (list entries)
   window.diwanModelerState = state;
   let errorMarks = [];
   let blocked = false;  // a failed import: nothing is saved until the designer chooses
