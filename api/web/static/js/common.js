@@ -157,7 +157,7 @@
     const keys = Object.keys(data || {}).sort((a, b) => (L.fields[a] || a).localeCompare(L.fields[b] || b));
     if (!keys.length) { dl.append(el('p', { className: 'muted', text: t('Aucune donnée.') })); return; }
     keys.forEach(k => {
-      dl.append(el('dt', { text: L.fields[k] || k, 'data-key': k }), el('dd', { text: formatValue(data[k], L.values[k]) }));
+      dl.append(el('dt', { text: L.fields[k] || k, 'data-key': k }), el('dd', { text: formatValue(data[k], L.values[k]), dir: 'auto' }));
     });
   }
 
