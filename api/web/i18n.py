@@ -99,6 +99,11 @@ def as_text(value) -> str:
     return str(value)
 
 
+def who(actor: str | None) -> str:
+    """An actor as people read it: the engine's own steps are "système"."""
+    return gettext("système") if actor == "system" else (actor or "")
+
+
 def zone_label() -> str:
     """The time zone the pages show times in, with its offset now ("Africa/Casablanca, UTC+01:00")."""
     engine = current_engine()
@@ -119,6 +124,7 @@ def register(app: Flask) -> None:
     app.context_processor(_globals)
     app.jinja_env.filters["dt"] = format_when
     app.jinja_env.filters["as_text"] = as_text
+    app.jinja_env.filters["who"] = who
 
 
 __all__ = ["LANGUAGES", "COOKIE", "current_language", "script_messages", "format_when", "gettext", "get_locale",
