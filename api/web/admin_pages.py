@@ -27,7 +27,9 @@ def incidents():
     page = engine.incidents(per_page=500)
     instances = {i.id: i for i in engine.list_instances(ids=list({x.instance_id for x in page.items}),
                                                         per_page=500).items} if page.items else {}
-    return render_template("admin/incidents.html", incidents=page.items, instances=instances, names=_names())
+    steps = {i.id: labels.element_names(engine, i.definition_key, i.definition_version) for i in instances.values()}
+    return render_template("admin/incidents.html", incidents=page.items, instances=instances, names=_names(),
+                           steps=steps)
 
 
 def instances():
