@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -71,8 +72,14 @@ def script_messages(language: str) -> dict[str, str]:
     """The scripts' catalogue: every translated message of `language` (French: empty)."""
     if language == DEFAULT or language not in LANGUAGES:
         return {}
-    with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
-        catalog = read_po(source, locale=language)
+    po = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+    return _read_messages(po, po.stat().st_mtime)
+
+
+@lru_cache(maxsize=8)
+def _read_messages(po: Path, mtime: float) -> dict[str, str]:  # mtime: a changed catalogue is read again
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=po.parent.parent.name)
     return {m.id: m.string for m in catalog if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
 
 
