@@ -32,6 +32,7 @@ from .admin import AdminMethods
 from .designer import DesignerMethods
 from .definitions import safe_xml
 from .definitions.spec_cache import BuiltSpec, SpecCache, build_spec
+from .definitions.spiff_dialect import translate_spiff
 from .definitions.translate import translate_bpmn, translate_dmn
 from .errors import Conflict, DiwanError, InvalidData, NotFound, ScriptError
 from .external_tasks import ExternalTaskMethods, ExternalTaskSignal
@@ -185,18 +186,20 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
         if not ctx.thrown:
             return
         from .commands.events import deliver_message, deliver_signal
+        from .commands.inputs import checked_data
         from .runtime.workflow_run import SIGNAL_PREFIX
 
         delivered = 0
         while ctx.thrown:
-            name, key = ctx.thrown.pop(0)
+            name, key, data, correlated = ctx.thrown.pop(0)
             delivered += 1
             if delivered > self.MAX_THROWN:
                 raise ScriptError(None, f"more than {self.MAX_THROWN} messages thrown in one command: a loop?")
             if name.startswith(SIGNAL_PREFIX):
-                deliver_signal(ctx, SYSTEM, name.removeprefix(SIGNAL_PREFIX))
+                deliver_signal(ctx, SYSTEM, name.removeprefix(SIGNAL_PREFIX), data)
             else:
-                deliver_message(ctx, SYSTEM, name, key, {}, thrown=True)
+                deliver_message(ctx, SYSTEM, name, key, checked_data(data, self.value_limits), thrown=True,
+                                any_key=correlated)
 
     def _run_step(self, fn: Callable[[], Any]) -> Any:
         try:
@@ -471,7 +474,8 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods):
 
     def _translated(self, row):
         root = safe_xml.parse(row.source.encode("utf-8"))
-        problems = translate_dmn(root, row.filename) if row.kind == "decision" else translate_bpmn(root, row.filename)
+        problems = (translate_dmn(root, row.filename) if row.kind == "decision"
+                    else translate_spiff(root, row.filename) + translate_bpmn(root, row.filename))
         if problems:  # deployed content passed these checks; only a code change could break them
             raise ScriptError(None, f"stored definition {row.key} v{row.version} no longer translates: {problems}")
         return root
@@ -602,7 +606,9 @@ def _definition_view(row, state=None) -> DefinitionView:
     starters = orjson.loads(state.starter_groups) if state is not None and state.starter_groups else []
     return DefinitionView(row.id, row.key, row.name, row.version, _utc(row.deployed_at),
                           meta.get("start_form_key"), row.kind, withdrawn=state is not None and
-                          state.withdrawn_at is not None, starter_groups=tuple(starters))
+                          state.withdrawn_at is not None, starter_groups=tuple(starters),
+                          candidate_starter_groups=tuple(meta.get("candidate_starter_groups") or ()),
+                          candidate_starter_users=tuple(meta.get("candidate_starter_users") or ()))
 
 
 DEPLOYABLE = (".bpmn", ".dmn", ".form")

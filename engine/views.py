@@ -36,10 +36,21 @@ class DefinitionView:
     start_form_key: str | None = None
     kind: str = "process"
     withdrawn: bool = False  # no new starts (running instances go on)
-    starter_groups: tuple[str, ...] = ()  # whose clerks may start it; empty: every clerk
+    starter_groups: tuple[str, ...] = ()  # set by an admin: whose clerks may start it (replaces the diagram's)
+    candidate_starter_groups: tuple[str, ...] = ()  # the diagram's camunda:candidateStarterGroups
+    candidate_starter_users: tuple[str, ...] = ()  # the diagram's camunda:candidateStarterUsers
 
     def to_dict(self) -> dict[str, Any]:
         return _dict(self)
+
+    def may_start(self, actor: Actor) -> bool:
+        """Whether `actor` may start it by hand (engine/starters.py says the precedence)."""
+        return self.starters().allows(actor)
+
+    def starters(self):
+        from .starters import Starters
+
+        return Starters(self.starter_groups, self.candidate_starter_groups, self.candidate_starter_users)
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,14 @@ class DefinitionSchema(Schema):
     deployed_at = fields.DateTime(required=True)
     start_form_key = fields.String(allow_none=True)
     withdrawn = fields.Boolean(metadata={"description": "Withdrawn: no new starts (running instances go on)."})
-    starter_groups = fields.List(fields.String(), metadata={"description": "Whose clerks may start it; empty: "
-                                                                           "every clerk."})
+    starter_groups = fields.List(fields.String(), metadata={"description": "Set by an admin: whose clerks may start "
+                                                                           "it (replaces the diagram's candidate "
+                                                                           "starters); empty: the diagram decides."})
+    candidate_starter_groups = fields.List(fields.String(), metadata={
+        "description": "The diagram's camunda:candidateStarterGroups (when no admin set starter groups)."})
+    candidate_starter_users = fields.List(fields.String(), metadata={
+        "description": "The diagram's camunda:candidateStarterUsers (when no admin set starter groups); "
+                       "with neither list, every clerk may start it."})
 
 
 class DeploymentArgsSchema(Schema):

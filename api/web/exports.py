@@ -30,7 +30,7 @@ EVENT_LABELS = {
     "output_collected": _l("Résultats rassemblés"), "external_task_created": _l("Tâche externe en attente"),
     "external_task_completed": _l("Tâche externe terminée"), "external_task_failed": _l("Échec de la tâche externe"),
     "external_task_bpmn_error": _l("Erreur métier de la tâche externe"),
-    "external_task_cancelled": _l("Tâche externe annulée"),
+    "external_task_cancelled": _l("Tâche externe annulée"), "script_ran": _l("Script exécuté"),
 }
 
 

@@ -281,7 +281,7 @@ def processes():
     engine = current_engine()
     definitions = engine.list_definitions(startable=True)  # a withdrawn process starts nothing
     return render_template("processes/list.html", definitions=definitions,
-                           can_start=bool({"clerk", "admin"} & set(_actor().roles)),
+                           can_start=bool({"clerk", "admin"} & set(_actor().roles)), actor=_actor(),
                            can_edit=bool(set(EDITOR_ROLES) & set(_actor().roles)))
 
 
@@ -289,6 +289,8 @@ def processes():
 @page("clerk", "admin")
 def start(key: str):
     definition = current_engine().get_definition(key)
+    if not definition.may_start(_actor()):
+        raise Forbidden(definition.starters().refusal(key))
     return render_template("processes/start.html", definition=definition)
 
 

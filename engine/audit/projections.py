@@ -168,8 +168,10 @@ def compare_tasks(task_rows, candidate_rows, facts: ChainFacts, instance_id: str
         out.append(Finding("task", f"task {tid}", None, _jsonable(facts.tasks[tid]),
                            "the chain made this task ready but its row is missing"))
     candidates: dict[str, set] = {}
+    offers: dict[str, list] = {}
     for c in candidate_rows:
         candidates.setdefault(c.task_id, set()).add((c.kind, c.name))
+        offers.setdefault(c.task_id, []).append(c)
     for tid in sorted(set(by_id) & set(facts.tasks)):
         row, want = by_id[tid], facts.tasks[tid]
         stored = {"element_id": row.element_id, "name": row.name,
@@ -195,6 +197,24 @@ def compare_tasks(task_rows, candidate_rows, facts: ChainFacts, instance_id: str
             out.append(Finding("task", f"task {tid} candidates", sorted(map(list, got)),
                                sorted(map(list, want_candidates)),
                                "the inbox offers the task to others than the chain's task_ready event names"))
+        out += _offer_findings(tid, row, want, offers.get(tid, ()))
+    return out
+
+
+def _offer_findings(tid: str, row, want: dict, offers) -> list[Finding]:
+    """The inbox's copy of the task in its candidate rows: on offer exactly while the chain leaves it
+    ready and unclaimed, under the task row's process, due date and creation time."""
+    on_offer = want["state"] == "ready" and want["assignee"] is None
+    out = []
+    for c in offers:
+        if bool(c.offered) != on_offer:
+            out.append(Finding("task", f"task {tid} offered to {c.kind} {c.name}", bool(c.offered), on_offer,
+                               "the inbox offers a task the chain says is ended or claimed, or hides an open one"))
+        for name in ("definition_key", "due_at", "created_at"):
+            got, expected = getattr(c, name), getattr(row, name)
+            if _when(got) != _when(expected):
+                out.append(Finding("task", f"task {tid} offer {name}", _when(got), _when(expected),
+                                   f"the inbox's copy of the task's {name} is not the task row's"))
     return out
 
 

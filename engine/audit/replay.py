@@ -96,7 +96,7 @@ def _replay(engine, events: list[dict]) -> tuple[WorkflowRun, dict[str, str]]:
         built = engine._built_spec(conn, started["definition_id"], started["bindings"])
     run = WorkflowRun.create(built.spec, built.subprocess_specs, script_engine)
     run.attach(script_engine, engine.settings.max_steps)
-    expected = [e for e in events if e["type"] in ("element_completed", "output_collected")]
+    expected = [e for e in events if e["type"] in ("element_completed", "output_collected", "script_ran")]
     cursor = 0
     task_map: dict[str, Any] = {}
     ready_seen: set = set()
@@ -182,7 +182,7 @@ def _apply(run: WorkflowRun, e: dict, task_map: dict) -> None:
         if not run.correlate(payload["name"], dict(payload.get("data") or {})):
             raise Divergence(e["seq"], f"no catch event took message {payload['name']!r} in the replay")
     elif kind == "signal_received":
-        if not run.signal(payload["name"]):
+        if not run.signal(payload["name"], payload.get("data")):
             raise Divergence(e["seq"], f"no catch event took signal {payload['name']!r} in the replay")
     elif kind == "instance_cancelled":
         run.cancel()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 DATA_EVENTS = ("task_completed", "element_completed", "output_collected", "external_task_completed",
-               "external_task_bpmn_error")
+               "external_task_bpmn_error", "script_ran")
 
 
 def apply_data(data: dict[str, Any], event_type: str, payload: dict) -> None:
@@ -18,7 +18,10 @@ def apply_data(data: dict[str, Any], event_type: str, payload: dict) -> None:
         data.clear()
         data.update(payload.get("data") or {})
     elif event_type == "message_correlated":
-        data.update(payload.get("data") or {})
+        if payload.get("variable"):  # SpiffArena's messageVariable: the data is that variable
+            data[payload["variable"]] = dict(payload.get("data") or {})
+        else:
+            data.update(payload.get("data") or {})
     if event_type in DATA_EVENTS:
         data.update(payload.get("changes") or {})
         for key in payload.get("deleted") or []:

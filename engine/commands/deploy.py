@@ -59,11 +59,12 @@ def deploy(cmd: Deploy, ctx: CommandContext) -> DeploymentView:
         problems += issues
         if f is None:
             continue
-        files.append(f)
-        for kind, key in _keys(f):
-            if (kind, key) in seen_keys:
-                problems.append(problem(filename, key, f"{kind} {key!r} is also declared in {seen_keys[kind, key]}"))
-            seen_keys[kind, key] = filename
+        for one in (f, *f.generated):  # a diagram's camunda:formData forms come with it
+            files.append(one)
+            for kind, key in _keys(one):
+                if (kind, key) in seen_keys:
+                    problems.append(problem(filename, key, f"{kind} {key!r} is also declared in {seen_keys[kind, key]}"))
+                seen_keys[kind, key] = filename
     refused = {(p["file"], p["element"]) for p in problems}
     problems += [p for f in files for p in _check_timer_starts(f) if (p["file"], p["element"]) not in refused]
     # Every problem in one answer: references are resolved even when files have problems; SpiffWorkflow

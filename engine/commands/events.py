@@ -79,9 +79,10 @@ def correlate_message(cmd: CorrelateMessage, ctx: CommandContext) -> list[str]:
     return reached
 
 
-def deliver_signal(ctx: CommandContext, actor, name: str) -> list[str]:
+def deliver_signal(ctx: CommandContext, actor, name: str, data: dict | None = None) -> list[str]:
     """Broadcast a signal: every instance waiting for it, and a new instance of every process
-    with a signal start event of that name. Returns the ids reached."""
+    with a signal start event of that name. Returns the ids reached. `data`: the payload a
+    SpiffArena `payloadExpression` gave it (a start event's `variableName` gets it)."""
     from ..runtime.workflow_run import SIGNAL_PREFIX
 
     reached = []
@@ -89,8 +90,9 @@ def deliver_signal(ctx: CommandContext, actor, name: str) -> list[str]:
         loaded = load(ctx, instance_id)
         if loaded.row.status != "running":
             continue
-        add_event(loaded, "signal_received", actor.username, payload={"name": name})
-        if ctx.engine._run_step(lambda run=loaded.run: run.signal(name)):
+        payload = {"name": name} if data is None else {"name": name, "data": json_safe(data)}
+        add_event(loaded, "signal_received", actor.username, payload=payload)
+        if ctx.engine._run_step(lambda run=loaded.run: run.signal(name, data)):
             save(ctx, loaded)
             reached.append(instance_id)
     withdrawn = lifecycle.withdrawn_keys(ctx.conn)
@@ -99,27 +101,34 @@ def deliver_signal(ctx: CommandContext, actor, name: str) -> list[str]:
             continue
         for start in orjson.loads(row.meta).get("signal_starts", []):
             if start["signal"] == name:
-                view = start_instance(StartInstance(actor, row.key, {}, None, row.version, start["id"]), ctx)
+                start_data = {start["variable"]: dict(data)} if start.get("variable") and data is not None else {}
+                view = start_instance(StartInstance(actor, row.key, start_data, None, row.version, start["id"]), ctx)
                 reached.append(view.id)
     return reached
 
 
 def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data: dict,
-                    thrown: bool = False) -> list[str]:
+                    thrown: bool = False, any_key: bool = False) -> list[str]:
     """Deliver a message to the instances waiting for it under `key` (or start one by a message
     start event); returns the ids reached, empty when nobody takes it.
 
     Args:
         thrown: an instance threw it: a message start whose business key an instance of that
             process already has is dropped (as a message nobody takes), instead of a Conflict.
+        any_key: a correlated message (correlation properties): every instance waiting for it is
+            offered it, whatever its business key, and takes it if its correlation values match
+            (a process it starts has no business key).
     """
     reached = []
-    for instance_id in subscriptions.waiting_instances(ctx.conn, name, key):
+    for instance_id in subscriptions.waiting_instances(ctx.conn, name, key, any_key=any_key):
         loaded = load(ctx, instance_id)
         if loaded.row.status != "running":
             continue
-        add_event(loaded, "message_correlated", actor.username,
-                  payload={"name": name, "correlation_key": key, "data": json_safe(data)})
+        payload = {"name": name, "correlation_key": key, "data": json_safe(data)}
+        variable = loaded.run.message_variable(name)
+        if variable is not None:  # SpiffArena's messageVariable: the data becomes that variable
+            payload["variable"] = variable
+        add_event(loaded, "message_correlated", actor.username, payload=payload)
         caught = ctx.engine._run_step(lambda run=loaded.run: run.correlate(name, data))
         if caught:
             save(ctx, loaded)
@@ -134,7 +143,8 @@ def deliver_message(ctx: CommandContext, actor, name: str, key: str | None, data
             if start["message"] == name:
                 if thrown and key is not None and instances.with_business_key(ctx.conn, row.key, key):
                     continue
-                view = start_instance(StartInstance(actor, row.key, dict(data), key, row.version, start["id"]), ctx)
+                start_data = {start["variable"]: dict(data)} if start.get("variable") else dict(data)
+                view = start_instance(StartInstance(actor, row.key, start_data, key, row.version, start["id"]), ctx)
                 return [view.id]
     return []
 
@@ -163,6 +173,7 @@ def fire_start_timer(cmd: FireStartTimer, ctx: CommandContext) -> str | None:
     if definition.key in lifecycle.withdrawn_keys(conn):  # withdrawn meanwhile (its schedule is removed)
         return None
     view = start_instance(StartInstance(cmd.actor, definition.key, {}, None, definition.version, row.element_id), ctx)
-    following = occurrence(row.kind, row.value, timers.aware(row.origin), row.occurrence + 1, ctx.engine.tz)
+    following = occurrence(row.kind, row.value, timers.aware(row.origin), row.occurrence + 1, ctx.engine.tz,
+                           previous=max(timers.aware(row.due_at), ctx.now))
     timers.schedule_next_start(conn, row.id, row.occurrence + 1, following)
     return view.id

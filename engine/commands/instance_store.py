@@ -12,12 +12,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 
 from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text, plain_payload_text
 from ..definitions.files import normalize_form_key
+from ..runtime.extension_scripts import PayloadMessageEventDefinition, PayloadSignalEventDefinition
 from ..runtime.timer_events import add_duration
 from ..db import audit_events, instances, notify, outbox, subscriptions, tasks, timers
 from ..errors import Conflict, InvalidData, NotFound
 from ..runtime import workflow_state
 from ..runtime.workflow_run import SIGNAL_PREFIX, Projection, ReadyTask, WorkflowRun
 from . import external_rows
+from .inputs import checked_data
 from .base import CommandContext
 
 
@@ -180,13 +182,26 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     for event in run.wf.get_events():
         definition = event.event_definition
         if isinstance(definition, MessageEventDefinition):
+            thrown = {"name": definition.name}
+            data = event.payload if isinstance(definition, PayloadMessageEventDefinition) else {}
+            if data:  # SpiffArena's messagePayload: the data the receiving instance gets
+                data = checked_data(data, ctx.engine.value_limits, field="message payload")
+                thrown["data"] = json_safe(data)
             events.append({"type": "message_thrown", "actor": "system", "element_id": None, "task_id": None,
-                           "payload": {"name": definition.name}})
-            ctx.thrown.append((definition.name, row.business_key))
+                           "payload": thrown})
+            # A message with correlation properties (a SpiffArena conversation) goes by its correlation
+            # values to any instance waiting for it, whatever its business key.
+            correlated = bool(definition.correlation_properties)
+            ctx.thrown.append((definition.name, None if correlated else row.business_key, data, correlated))
         elif isinstance(definition, SignalEventDefinition):  # broadcast to every instance
+            thrown = {"name": definition.name}
+            data = event.payload if isinstance(definition, PayloadSignalEventDefinition) else None
+            if data is not None:  # SpiffArena's payloadExpression: what the catch events receive
+                data = checked_data(data, ctx.engine.value_limits, field="signal payload")
+                thrown["data"] = json_safe(data)
             events.append({"type": "signal_thrown", "actor": "system", "element_id": None, "task_id": None,
-                           "payload": {"name": definition.name}})
-            ctx.thrown.append((SIGNAL_PREFIX + definition.name, None))
+                           "payload": thrown})
+            ctx.thrown.append((SIGNAL_PREFIX + definition.name, None, data, False))
     # The command's last event says where it left the instance (time travel reads it).
     if events:
         events[-1] = {**events[-1], "payload": {**(events[-1].get("payload") or {}),
@@ -269,8 +284,10 @@ def _task_row(ctx: CommandContext, loaded: LoadedInstance, t: ReadyTask, now: da
            "form_key": normalize_form_key(t.form_key), "priority": priority, "due_at": due, "state": "ready",
            "created_at": now, "claimed_at": now if assignee else None, "completed_at": None,
            "completed_by": None}
-    cands = [{"task_id": t.id, "kind": "group", "name": g} for g in dict.fromkeys(groups)]
-    cands += [{"task_id": t.id, "kind": "user", "name": u} for u in dict.fromkeys(users)]
+    offer = {"task_id": t.id, "offered": assignee is None, "definition_key": loaded.row.definition_key,
+             "due_at": due, "created_at": now}
+    cands = [{**offer, "kind": "group", "name": g} for g in dict.fromkeys(groups)]
+    cands += [{**offer, "kind": "user", "name": u} for u in dict.fromkeys(users)]
     return row, cands
 
 

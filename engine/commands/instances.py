@@ -11,6 +11,7 @@ from ..audit.hash_chain import GENESIS
 from ..db import definitions, instances, lifecycle
 from ..errors import Conflict, Forbidden, NotFound
 from ..runtime.workflow_run import WorkflowRun
+from ..starters import Starters
 from ..views import InstanceView
 from .base import Command, CommandContext, handles
 from .inputs import checked_data, checked_text
@@ -42,12 +43,12 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
            else definitions.latest(conn, "process", cmd.key))
     if row is None:
         raise NotFound(f"process {cmd.key!r} not found" + (f" in version {cmd.version}" if cmd.version else ""))
-    _require_startable(conn, cmd, row.key)
+    meta = orjson.loads(row.meta)
+    _require_startable(conn, cmd, row.key, meta)
     data = checked_data(cmd.data, ctx.engine.value_limits)
     checked_text(cmd.business_key, "business_key")
     if cmd.business_key is not None:
         _require_unused_business_key(conn, row.key, cmd.business_key)
-    meta = orjson.loads(row.meta)
     bindings = engine._bindings(conn, row)
     if cmd.start_event is None:
         if not meta.get("has_none_start"):
@@ -55,6 +56,9 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
         form_key = meta.get("start_form_key")
         if form_key:
             data = engine._form_validator(conn, bindings, form_key).validate(data)
+    initiator = _initiator(meta, cmd.start_event)
+    if initiator:  # camunda:initiator: the starter's name, recorded with the start data (replay reads it there)
+        data = {**data, initiator: cmd.actor.username}
     built = engine._built_spec(conn, row.id, bindings)
     instance_id = engine.new_id()
     head = SimpleNamespace(
@@ -78,17 +82,27 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
     return engine._saved_view(head, values)
 
 
-def _require_startable(conn, cmd: StartInstance, key: str) -> None:
-    """A withdrawn process starts no instance; a process with starter groups only for their
-    clerks (and admins; message, signal and timer starts are not a clerk's)."""
+def _require_startable(conn, cmd: StartInstance, key: str, meta: dict) -> None:
+    """A withdrawn process starts no instance; who may start it by hand is in engine/starters.py
+    (message, signal and timer starts are not a clerk's)."""
     state = lifecycle.get(conn, "process", key)
-    if state is None:
-        return
-    if state.withdrawn_at is not None:
+    if state is not None and state.withdrawn_at is not None:
         raise Conflict(f"process {key!r} is withdrawn: it starts no new instances (running ones go on)")
-    groups = lifecycle.starter_groups(state)
-    if groups and cmd.start_event is None and not cmd.actor.is_admin and not set(groups) & set(cmd.actor.groups):
-        raise Forbidden(f"only clerks of {', '.join(groups)} may start {key!r}")
+    rule = starters_of(state, meta)
+    if cmd.start_event is None and not rule.allows(cmd.actor):
+        raise Forbidden(rule.refusal(key))
+
+
+def starters_of(state, meta: dict) -> Starters:
+    """Who may start a process, from its lifecycle row (admin's groups) and a version's meta."""
+    return Starters(tuple(lifecycle.starter_groups(state) or ()), tuple(meta.get("candidate_starter_groups") or ()),
+                    tuple(meta.get("candidate_starter_users") or ()))
+
+
+def _initiator(meta: dict, start_event: str | None) -> str | None:
+    if start_event is None:
+        return meta.get("initiator")
+    return next((m.get("initiator") for m in meta.get("message_starts", []) if m["id"] == start_event), None)
 
 
 def _require_unused_business_key(conn, key: str, business_key: str) -> None:

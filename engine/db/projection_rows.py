@@ -27,11 +27,10 @@ def tasks_of(conn: Connection, instance_id: str, task_ids: Iterable[str]) -> lis
 
 
 def candidates_of(conn: Connection, task_ids: Iterable[str]) -> list[sa.Row]:
-    """(task_id, kind, name) of these tasks."""
+    """The candidate rows of these tasks (who, whether on offer, and the task's keys they copy)."""
     out: list[sa.Row] = []
     for chunk in _chunks(sorted(set(task_ids))):
-        out += conn.execute(sa.select(task_candidate.c.task_id, task_candidate.c.kind, task_candidate.c.name)
-                            .where(task_candidate.c.task_id.in_(chunk))).all()
+        out += conn.execute(sa.select(task_candidate).where(task_candidate.c.task_id.in_(chunk))).all()
     return out
 
 

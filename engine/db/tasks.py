@@ -43,14 +43,25 @@ task = sa.Table(
     sa.Index("ix_task_ready_instance", "instance_id", sqlite_where=_READY, postgresql_where=_READY),
 )
 
+_OFFERED = sa.text("offered")
+
 # One row per (task, candidate): indexed lookups of "my groups' tasks" without JSON scans.
+# `offered` (the task is ready and nobody holds it) and the task's sort keys ride along: the
+# inbox of a clerk's groups reads one partial index that holds the open offers only, however
+# many ended tasks the groups had (migration 0050; bench/inbox_scale.py).
 task_candidate = sa.Table(
     "task_candidate",
     metadata,
     sa.Column("task_id", Id, sa.ForeignKey("task.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("kind", sa.String(5), primary_key=True),  # group | user
     sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("offered", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("definition_key", sa.String(255)),
+    sa.Column("due_at", Timestamp),
+    sa.Column("created_at", Timestamp),
     sa.Index("ix_task_candidate_kind_name", "kind", "name"),
+    sa.Index("ix_task_candidate_offered", "kind", "name", "due_at", "created_at", "task_id", "definition_key",
+             sqlite_where=_OFFERED, postgresql_where=_OFFERED),
 )
 
 INSERT_TASK = insert_statement(task)
@@ -59,6 +70,9 @@ END_TASK = Statement("UPDATE task SET state = :state, completed_at = :completed_
                      "WHERE id = :b_id AND state = 'ready'")
 CLAIM = Statement("UPDATE task SET assignee = :assignee, claimed_at = :claimed_at "
                   "WHERE id = :b_id AND state = 'ready' AND assignee IS NULL")
+# A task that ends or is claimed is no longer on offer; given back, it is again.
+WITHDRAW_OFFER = Statement("UPDATE task_candidate SET offered = false WHERE task_id = :b_id AND offered")
+SET_OFFERED = Statement("UPDATE task_candidate SET offered = :offered WHERE task_id = :b_id")
 REASSIGN = Statement("UPDATE task SET assignee = :assignee, claimed_at = :claimed_at "
                      "WHERE id = :b_id AND state = 'ready' AND assignee = :b_previous")
 SELECT_ONE = Statement(f"SELECT {columns(task)} FROM task WHERE id = :id")
@@ -93,16 +107,26 @@ def end_many(conn: Connection, ended: Iterable[tuple[str, str, datetime, str | N
     Returns how many were still ready (a concurrent command may have ended one first).
     """
     params = [{"b_id": i, "state": s, "completed_at": at, "completed_by": by} for i, s, at, by in ended]
-    return db(conn).execute_many(END_TASK, params)
+    if not params:
+        return 0
+    d = db(conn)
+    count = d.execute_many(END_TASK, params)
+    d.execute_many(WITHDRAW_OFFER, [{"b_id": p["b_id"]} for p in params])
+    return count
 
 
 def set_assignee(conn: Connection, task_id: str, previous: str | None, assignee: str | None,
                  at: datetime | None) -> bool:
     """Change the assignee if it still is `previous` and the task is ready; False otherwise."""
     params = {"b_id": task_id, "assignee": assignee, "claimed_at": at}
+    d = db(conn)
     if previous is None:
-        return db(conn).execute(CLAIM, params) == 1
-    return db(conn).execute(REASSIGN, {**params, "b_previous": previous}) == 1
+        changed = d.execute(CLAIM, params) == 1
+    else:
+        changed = d.execute(REASSIGN, {**params, "b_previous": previous}) == 1
+    if changed:
+        d.execute(SET_OFFERED, {"b_id": task_id, "offered": assignee is None})
+    return changed
 
 
 def _inbox_statement(flags: tuple[bool, ...], n_groups: int) -> tuple[Statement, Statement]:
@@ -136,6 +160,40 @@ def _inbox_statement(flags: tuple[bool, ...], n_groups: int) -> tuple[Statement,
             Statement(f"SELECT count(*) AS total FROM task WHERE {where}"))
 
 
+def _offers_statement(by_group: bool, by_key: bool, overdue: bool, n_groups: int) -> tuple[Statement, Statement]:
+    """The inbox of a user and their groups as the union of the open offers (the partial index of
+    `task_candidate`, no ended task in it) and the ready tasks assigned to the user: a page sorts
+    the offers' index entries (read from the index alone), not every task the groups ever had.
+
+    `by_group` (one of the user's groups): the offers to that group, and the user's tasks offered to it."""
+    filters, mine = [], ["task.state = 'ready'", "task.assignee = :user"]
+    if by_key:
+        filters.append("task_candidate.definition_key = :definition_key")
+        mine.append("task.definition_key = :definition_key")
+    if overdue:
+        filters.append("task_candidate.due_at < :overdue_at")
+        mine.append("task.due_at < :overdue_at")
+    if by_group:
+        offered_to = ["task_candidate.kind = 'group' AND task_candidate.name = :candidate_group"]
+        mine.append("task.id IN (SELECT task_candidate.task_id FROM task_candidate "
+                    "WHERE task_candidate.kind = 'group' AND task_candidate.name = :candidate_group)")
+    else:  # one branch each: an OR of the two would be read through the table, not the index alone
+        groups = ", ".join(f":g{i}" for i in range(n_groups))
+        offered_to = [f"task_candidate.kind = 'group' AND task_candidate.name IN ({groups})",
+                      "task_candidate.kind = 'user' AND task_candidate.name = :user"]
+    branches = [f"SELECT task_candidate.task_id AS id, task_candidate.due_at AS due_at, "
+                f"task_candidate.created_at AS created_at FROM task_candidate "
+                f"WHERE {' AND '.join([who, 'task_candidate.offered', *filters])}" for who in offered_to]
+    branches.append("SELECT task.id AS id, task.due_at AS due_at, task.created_at AS created_at "
+                    f"FROM task WHERE {' AND '.join(mine)}")
+    union = " UNION ".join(branches)
+    return (Statement(f"SELECT {columns(task)} FROM task JOIN (SELECT mine.id AS page_id FROM ({union}) AS mine "
+                      "ORDER BY mine.due_at IS NULL, mine.due_at, mine.created_at, mine.id "
+                      "LIMIT :limit OFFSET :offset) AS page ON page.page_id = task.id "
+                      "ORDER BY task.due_at IS NULL, task.due_at, task.created_at, task.id"),
+            Statement(f"SELECT count(*) AS total FROM ({union}) AS mine"))
+
+
 _INBOX: dict[tuple, tuple[Statement, Statement]] = {}
 
 
@@ -151,10 +209,14 @@ def page(conn: Connection, *, user: str | None, groups: Iterable[str], see_all: 
     groups = list(dict.fromkeys(groups)) or [""]
     flags = (assigned_to_me, see_all, bool(candidate_group), bool(definition_key), bool(instance_id),
              overdue_at is not None)
-    key = (flags, len(groups))
+    # A user's inbox (optionally of one of their groups, one process, overdue) reads the open offers.
+    offers = not (see_all or assigned_to_me or instance_id) and (candidate_group is None or candidate_group in groups)
+    key = (flags, len(groups), offers)
     statements = _INBOX.get(key)
     if statements is None:
-        statements = _INBOX[key] = _inbox_statement(flags, len(groups))
+        statements = _INBOX[key] = (_offers_statement(bool(candidate_group), bool(definition_key),
+                                                      overdue_at is not None, len(groups)) if offers
+                                    else _inbox_statement(flags, len(groups)))
     rows_stmt, count_stmt = statements
     offset = (page - 1) * per_page
     # One row more than the page: when it is not there, this is the last page, which tells the total.

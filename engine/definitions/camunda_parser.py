@@ -47,6 +47,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 from ..runtime.multi_instance import ReportingParallelMultiInstance, ReportingSequentialMultiInstance
 from ..runtime.service_task import ConnectorServiceTask
 from ..runtime.timer_events import EngineCycle, EngineDuration, EngineTimeDate, FirstEventWins
+from .spiff_parser import SpiffExtensionsMixin
 
 CAMUNDA_ATTRIBUTES = (
     "assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority",
@@ -54,8 +55,9 @@ CAMUNDA_ATTRIBUTES = (
 )
 
 
-class CamundaAttributesMixin:
-    """Keeps Camunda attributes and properties in `extensions`; parses MI as standard BPMN."""
+class CamundaAttributesMixin(SpiffExtensionsMixin):
+    """Keeps Camunda attributes and properties in `extensions`; parses MI as standard BPMN (and reads
+    SpiffArena's pre/post scripts and message payloads: spiff_parser.py)."""
 
     def parse_extensions(self, node=None):
         ext = CamundaTaskParser.parse_extensions(self, node)

@@ -454,6 +454,24 @@ def camunda_code(doc: _Document) -> Found:
                 yield _owner_id(el), f"{what} is not supported: SpiffWorkflow ignores it"
 
 
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+_ZEEBE_ANY = etree.XPath("//zeebe:* | //*[@zeebe:*]", namespaces={"zeebe": ZEEBE_NS})
+
+
+def zeebe_extensions(doc: _Document) -> Found:
+    """Camunda 8 (Zeebe) extension elements and attributes (zeebe:taskDefinition, zeebe:ioMapping,
+    zeebe:formDefinition, zeebe:calledElement, ...): diwan reads Camunda 7's extensions only, so
+    what they say (job types, mappings, forms, assignments) would be dropped silently. Camunda 8's
+    FEEL conditions (`= expr`) are read (literals.feel_condition_to_python)."""
+    for el in _ZEEBE_ANY(doc.root):
+        qname = etree.QName(el)
+        what = (f"zeebe:{qname.localname}" if qname.namespace == ZEEBE_NS
+                else ", ".join(f"zeebe:{etree.QName(a).localname}" for a in el.attrib
+                               if etree.QName(a).namespace == ZEEBE_NS))
+        yield _owner_id(el), (f"Camunda 8 (Zeebe) extensions ({what}) are not supported: diwan reads Camunda 7 "
+                              "extensions (camunda:*) only")
+
+
 def _owner_id(el: etree._Element) -> str | None:
     """The id of the nearest element (itself or an ancestor) that has one."""
     while el is not None:
@@ -488,6 +506,7 @@ RULES: tuple[Rule, ...] = (
     instantiating_receive_tasks,
     data_association_mappings,
     camunda_code,
+    zeebe_extensions,
 )
 
 

@@ -64,7 +64,7 @@ EXPRESSIONS: tuple[Expression, ...] = (
                ("xpath:.//bpmn:timeDate", "xpath:.//bpmn:timeDuration", "xpath:.//bpmn:timeCycle",
                 "xpath:.//bpmn:{}", "xpath:.//bpmn:timerEventDefinition"),
                "EngineTimeDate, EngineDuration, EngineCycle (runtime/timer_events.py)", "eval",
-               "translated from ISO 8601 and checked (translate.translate_bpmn); one value per timer and one timer "
+               "translated from ISO 8601 (or checked as Quartz cron, runtime/cron.py) and checked (translate.translate_bpmn); one value per timer and one timer "
                "per event (structure.timers); a value anywhere but directly in a timerEventDefinition is refused "
                "(here: misplaced)"),
     Expression("script", "bpmn:scriptTask/bpmn:script", ("xpath:.//bpmn:script",),
@@ -88,6 +88,32 @@ EXPRESSIONS: tuple[Expression, ...] = (
                "Camunda's MessageEventDefinition (camunda/specs/event_definitions.py)", "eval",
                "refused (constructs.camunda_code): diwan parses message events as plain BPMN, which would drop "
                "the payload silently"),
+    Expression("spiff_scripts", "bpmn:extensionElements/spiffworkflow:preScript | spiffworkflow:postScript",
+               ("xpath:./bpmn:extensionElements/spiffworkflow:{}",),
+               "ExtensionScripts (runtime/extension_scripts.py), when the activity becomes ready / completes", "exec",
+               "checked, and refused outside the activities that run them (spiff_dialect.py)"),
+    Expression("spiff_message_payload", "spiffworkflow:messagePayload on a bpmn:message, a message event "
+               "(definition) or a send task",
+               ("xpath:.//spiffworkflow:{}",),
+               "PayloadMessageEventDefinition.throw (runtime/extension_scripts.py)", "eval",
+               "checked, and refused on catching events (spiff_dialect.py)"),
+    Expression("spiff_operator_parameters", "spiffworkflow:serviceTaskOperator/spiffworkflow:parameters/"
+               "spiffworkflow:parameter/@value",
+               ("xpath:./bpmn:extensionElements/spiffworkflow:serviceTaskOperator",),
+               "ConnectorServiceTask._execute (runtime/service_task.py)", "eval",
+               "checked (spiff_dialect.py); the values are read from the operator's parameter elements"),
+    Expression("spiff_process_correlation", "spiffworkflow:processVariableCorrelation/spiffworkflow:expression "
+               "on a catching message event",
+               ("xpath:.//spiffworkflow:processVariableCorrelation",
+                "xpath:./bpmn:extensionElements/spiffworkflow:processVariableCorrelation",
+                "xpath:./spiffworkflow:expression"),
+               "MessageEventDefinition.calculate_correlations, from WorkflowRun._catch_message", "eval",
+               "checked, and its property must have a retrieval expression for the message (spiff_dialect.py)"),
+    Expression("spiff_item_payload", "bpmn:signal | bpmn:error | bpmn:escalation / bpmn:extensionElements/"
+               "spiffworkflow:payloadExpression",
+               ("doc_xpath:.//bpmn:{}[@id='{}']",),
+               "PayloadItems.throw (runtime/extension_scripts.py), when the signal, error or escalation is thrown",
+               "eval", "checked, and refused anywhere else (spiff_dialect.py)"),
     Expression("dmn_input_expression", "dmn:input/dmn:inputExpression/dmn:text", ("find:dmn:text",),
                "DMNEngine.evaluate", "eval", "translated from FEEL and checked (translate.translate_dmn)"),
     Expression("dmn_cell", "dmn:rule/dmn:inputEntry/dmn:text and dmn:rule/dmn:outputEntry/dmn:text",
@@ -99,6 +125,14 @@ EXPRESSIONS: tuple[Expression, ...] = (
 
 # What else the parsers read: nothing here is evaluated.
 NOT_EVALUATED: dict[str, str] = {
+    # SpiffArena's extensions as diwan's spiff_parser.py reads them (the names are decided in spiff_inventory.py)
+    "doc_xpath:.//bpmn:message[@id='{}']": "the bpmn:message holding SpiffArena's message extensions",
+    "endswith:}messageEventDefinition": "a tag test (whether the message extensions may sit on the event)",
+    "get:resultVariable": "a variable name (SpiffArena's operator result)",
+    "xpath:./spiffworkflow:propertyId": "a correlation property id",
+    "get:{}Ref": "a signal, error or escalation reference",
+    "get:{{}}scriptsOnInstances": "a flag (SpiffArena: where pre and post scripts of a loop run)",
+    "doc_xpath://bpmn:collaboration//bpmn:correlationPropertyRef[text()='{}']": "correlation keys using a property",
     # processes, flow structure and lookups
     "xpath:.//bpmn:process": "processes", "xpath:.//*[@id]": "the id index",
     "get:id": "ids", "get:name": "names", "get:isExecutable": "a flag",
@@ -157,7 +191,8 @@ NOT_EVALUATED: dict[str, str] = {
     "xpath:.//bpmn:businessRuleTask": "business rule tasks", "attribute:camunda:formKey": "a form key",
     "xpath:.//bpmn:extensionElements/camunda:properties/camunda:property":
     "connector properties (passed as strings)", "get:value": "a property value (a string)",
-    "xpath:.//camunda:formData/camunda:formField": "Camunda form fields (unused: diwan uses form-js)",
+    "xpath:.//camunda:formData/camunda:formField": "Camunda form fields (SpiffWorkflow's copy is unused: diwan translates camunda:formData into a form-js form "
+    "at deploy, forms/camunda_form_data.py, and validates submissions with it)",
     "get:type": "a form field type", "get:label": "a label", "get:defaultValue": "a default (a string)",
     "get:camunda": "a namespace", "get:config": "a validation setting (a string)",
     # DMN structure

@@ -11,7 +11,9 @@ import orjson
 from lxml import etree
 
 from ..errors import problem
+from ..starters import split_list
 from . import decision_tables, safe_xml
+from .spiff_dialect import item_variable, message_variable, translate_spiff
 from .structure import structure_problems
 from .translate import BPMN, CAMUNDA, NS, strip_comments, translate_bpmn, translate_dmn
 
@@ -44,13 +46,17 @@ class ProcessInfo:
     timer_starts: list[dict] = field(default_factory=list)  # [{"id", "kind", "value"}] (ISO literal)
     signal_starts: list[dict] = field(default_factory=list)  # [{"id": start event, "signal": name}]
     has_none_start: bool = False
+    initiator: str | None = None  # camunda:initiator of the none start event: gets the starter's name
+    starter_groups: list[str] = field(default_factory=list)  # camunda:candidateStarterGroups
+    starter_users: list[str] = field(default_factory=list)  # camunda:candidateStarterUsers
 
     def meta(self) -> dict:
         return {"start_form_key": self.start_form_key, "forms": sorted(self.forms),
                 "decisions": sorted(self.decisions), "calls": sorted(self.calls),
                 "message_starts": self.message_starts, "timer_starts": self.timer_starts,
                 "signal_starts": self.signal_starts,
-                "has_none_start": self.has_none_start}
+                "has_none_start": self.has_none_start, "initiator": self.initiator,
+                "candidate_starter_groups": self.starter_groups, "candidate_starter_users": self.starter_users}
 
 
 @dataclass
@@ -65,6 +71,7 @@ class DeployedFile:
     form: dict | None = None
     processes: list[ProcessInfo] = field(default_factory=list)
     decisions: list[tuple[str, str | None]] = field(default_factory=list)
+    generated: list["DeployedFile"] = field(default_factory=list)  # forms made from camunda:formData
 
     @property
     def text(self) -> str:
@@ -155,22 +162,46 @@ def _read_bpmn(filename, source, digest, root, constructs_check):
     problems = structure_problems(root, filename)
     problems += list(constructs_check(root, filename)) if constructs_check else []
     translated = deepcopy(root)
-    problems += translate_bpmn(translated, filename)
+    problems += translate_spiff(translated, filename)  # before: it writes Camunda forms translate_bpmn reads
+    forms: list[dict] = []
+    problems += translate_bpmn(translated, filename, forms)
+    generated = []
+    for form in forms:  # camunda:formData: deployed with the diagram as a form of its own
+        from ..forms.form_schema import check_form
+
+        issues = check_form(form)
+        element = form["id"].rpartition(".")[2]
+        problems += [problem(filename, element, f"the generated form: {m}") for m in issues]
+        text = orjson.dumps(form, option=orjson.OPT_INDENT_2).decode()
+        generated.append(DeployedFile(filename, "form", text, _digest(text), form=form))
     messages = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:message", NS)}
     signals = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:signal", NS)}
-    processes = [_process_info(p, messages, signals) for p in translated.iterfind("bpmn:process", NS)]
+    processes = [_process_info(p, messages, signals) for p in translated.iterfind("bpmn:process", NS)
+                 if not _black_box(p)]
     if not processes:
         problems.append(problem(filename, None, "the file declares no process"))
-    return DeployedFile(filename, "bpmn", source, digest, translated=translated, processes=processes), problems
+    return DeployedFile(filename, "bpmn", source, digest, translated=translated, processes=processes,
+                        generated=generated), problems
+
+
+def _black_box(proc: etree._Element) -> bool:
+    """A collaboration's black-box pool: a non-executable process with nothing inside (SpiffArena and
+    bpmn-js write one per outside participant). It has nothing to run and is not deployed."""
+    return proc.get("isExecutable") == "false" and not any(isinstance(c.tag, str) for c in proc)
 
 
 def _process_info(proc: etree._Element, messages: dict[str, str], signals: dict[str, str]) -> ProcessInfo:
     info = ProcessInfo(proc.get("id"), proc.get("name"), None)
+    info.starter_groups = list(split_list(proc.get(f"{{{CAMUNDA}}}candidateStarterGroups")))
+    info.starter_users = list(split_list(proc.get(f"{{{CAMUNDA}}}candidateStarterUsers")))
     for start in proc.iterfind("bpmn:startEvent", NS):
         signal = start.find("bpmn:signalEventDefinition", NS)
         if signal is not None:
-            info.signal_starts.append({"id": start.get("id"),
-                                       "signal": signals.get(signal.get("signalRef"), start.get("name"))})
+            entry = {"id": start.get("id"), "signal": signals.get(signal.get("signalRef"), start.get("name"))}
+            variable = item_variable(proc.getroottree().getroot(), signal, "signal")
+            if variable:  # SpiffArena: the signal's payload becomes this variable
+                entry["variable"] = variable
+            info.signal_starts.append(entry)
         timer = start.find("bpmn:timerEventDefinition", NS)
         if timer is not None:
             for node in timer:
@@ -180,10 +211,17 @@ def _process_info(proc: etree._Element, messages: dict[str, str], signals: dict[
         definition = start.find("bpmn:messageEventDefinition", NS)
         if definition is not None:
             ref = definition.get("messageRef")
-            info.message_starts.append({"id": start.get("id"), "message": messages.get(ref, start.get("name"))})
+            entry = {"id": start.get("id"), "message": messages.get(ref, start.get("name"))}
+            variable = message_variable(proc.getroottree().getroot(), definition)
+            if variable:  # SpiffArena: the message's data becomes this variable
+                entry["variable"] = variable
+            if start.get(f"{{{CAMUNDA}}}initiator"):
+                entry["initiator"] = start.get(f"{{{CAMUNDA}}}initiator")
+            info.message_starts.append(entry)
         elif len([c for c in start if isinstance(c.tag, str) and c.tag.endswith("EventDefinition")]) == 0:
             info.has_none_start = True
             info.start_form_key = _form_key(start) or info.start_form_key
+            info.initiator = start.get(f"{{{CAMUNDA}}}initiator") or info.initiator
     for node in proc.iter():
         if not isinstance(node.tag, str):
             continue

@@ -97,6 +97,7 @@ class _Dialect(NamedTuple):
     reserved: frozenset[str]
     quotes: str  # accepted string delimiters
     hint: str
+    paths: bool = False  # `a.b.c` reads a path into nested variables (FEEL conditions)
 
 
 _CONSTANTS = {"true": "True", "false": "False", "null": "None"}
@@ -121,6 +122,9 @@ _FEEL = _Dialect(
     '"', "only names, numbers, \"strings\", true/false/null, comparison, and/or/not(...) "
     "and arithmetic are allowed",
 )
+_FEEL_CONDITION_HINT = ("FEEL is not supported here beyond comparisons (= != < <= > >=), and/or/not(...), "
+                        "arithmetic (+ - * /), \"strings\", numbers, true/false/null and variable paths (a.b)")
+_FEEL_CONDITION = _FEEL._replace(name="FEEL", hint=_FEEL_CONDITION_HINT, paths=True)
 _FEEL_OUTPUT = _FEEL._replace(hint="only names, numbers, \"strings\", true/false/null and arithmetic "
                                     "(+ - * /) are allowed in an output entry")
 _ARITHMETIC_LEVEL = 4  # index of '+ -' in both dialects: where output entries start parsing
@@ -201,16 +205,21 @@ class _Parser:
         if tok.kind == "name":
             if tok.text in _CONSTANTS:
                 return _CONSTANTS[tok.text], False
-            if tok.text == "not" and self.d is _FEEL and self.key() == "(":  # FEEL not(...)
+            if tok.text == "not" and self.d in (_FEEL, _FEEL_CONDITION) and self.key() == "(":  # FEEL not(...)
                 self.advance()
                 inner = self.binary()
                 self.expect(")")
                 return f"(not {_wrap(inner)})", False
             if tok.text in self.d.reserved or keyword.iskeyword(tok.text):
-                raise self.fail(tok, f"{tok.text!r} is a reserved word, not a variable name")
+                raise self.fail(tok, f"{tok.text!r} is a reserved word, not a variable name"
+                                     + (f"; {self.d.hint}" if self.d.paths else ""))
             if self.key() == "(":
                 raise self.fail(self.peek(), f"function calls are not supported; {self.d.hint}")
-            return tok.text, False
+            path = tok.text
+            while self.d.paths and self.key() == "." and self.peek(1).kind == "name":
+                self.advance()
+                path += f"[{self.advance().text!r}]"
+            return path, False
         if tok.text == "(":
             inner, _ = self.binary()
             self.expect(")")
@@ -250,6 +259,8 @@ def condition_to_python(text: str) -> str:
     s = text.strip()
     if not s:
         raise LiteralError("empty condition expression")
+    if s.startswith("=") and not s.startswith("=="):
+        return feel_condition_to_python(s)
     if "#{" in s:
         raise LiteralError(f"deferred JUEL expressions '#{{...}}' are not supported: {s!r}")
     if s.startswith("${") and s.endswith("}") and "${" not in s[2:]:
@@ -263,6 +274,25 @@ def condition_to_python(text: str) -> str:
     except SyntaxError as exc:
         raise LiteralError(f"invalid Python expression {s!r}: {exc.msg}") from None
     return s
+
+
+@_bounded
+def feel_condition_to_python(text: str) -> str:
+    """Translate a Camunda 8 FEEL expression (`= approved`, `= amount > 100 and urgent`) into Python.
+
+    The subset: comparisons (`=` is equality), `and`/`or`/`not(...)`, arithmetic, "strings",
+    numbers, true/false/null and variable paths (`applicant.age` reads `applicant["age"]`).
+    FEEL's three-valued logic over null is not reproduced: a comparison with a missing value
+    fails the step as a Python comparison would.
+
+    Raises:
+        LiteralError: "FEEL is not supported here beyond ..." for anything else (functions,
+            `if`, `for`, `in`, lists, contexts, ranges, `instance of`, ...).
+    """
+    body = text.strip()[1:].strip()
+    if not body:
+        raise LiteralError("empty FEEL expression '='")
+    return _Parser(body, _FEEL_CONDITION).translate()
 
 
 # --------------------------------------------------------------------------- timers
@@ -399,14 +429,18 @@ def timer_to_python(text: str, kind: str) -> str:
     s = text.strip()
     if not s:
         raise LiteralError(f"empty {kind} timer")
+    if s.startswith("=") and not s.startswith("=="):  # Camunda 8 FEEL: `= reminder_delay`, `= "PT1H"`
+        s = feel_condition_to_python(s)
     if "${" in s or "#{" in s:
         m = re.fullmatch(r"\$\{\s*([A-Za-z_]\w*)\s*\}", s)
         if not m or keyword.iskeyword(m[1]):
             raise LiteralError(f"only '${{variable}}' is supported in a timer, not {s!r}")
         return m[1]
-    if re.fullmatch(r"[\d*?/,\-LW#A-Z]+(\s+[\d*?/,\-LW#A-Z]+){4,6}", s):
-        raise LiteralError(f"cron expressions are not supported: {s!r}; use an ISO 8601 "
-                           f"repeating interval such as {_EXAMPLES['timeCycle']}")
+    if looks_like_cron(s):
+        if kind != "timeCycle":
+            raise LiteralError(f"{s!r} is a cron expression: it belongs in a timeCycle, not a {kind}")
+        quartz_cron(s)
+        return repr(s)
     found = _literal_kind(s)
     if found is None:
         try:
@@ -427,6 +461,96 @@ def timer_to_python(text: str, kind: str) -> str:
     if found != kind:
         raise LiteralError(f"{s!r} is an ISO 8601 {_TIMER_KINDS[found]}, but this is a {kind} "
                            f"timer (expected e.g. {_EXAMPLES[kind]})")
+    return result
+
+
+# --------------------------------------------------------------------------- Quartz cron
+
+_CRON_FIELD = r"[\dA-Za-z*?/,\-#]+"
+_CRON_TIME = r"[\d*/,\-]+"  # seconds, minutes, hours: never a letter (so `a if b and c else d` is Python)
+_CRON_RE = re.compile(rf"{_CRON_TIME}(?:\s+{_CRON_TIME}){{2}}(?:\s+{_CRON_FIELD}){{3,4}}")
+_DAYS = {name: i for i, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
+_CRON_HINT = ("Quartz cron as Camunda writes it: seconds minutes hours day-of-month month day-of-week [year], "
+              "one of the two day fields '?', e.g. 0 0/5 * * * ? or 0 0 9 ? * MON-FRI")
+
+
+def looks_like_cron(text: str) -> bool:
+    """Six or seven cron fields (Quartz: seconds first, an optional year last)."""
+    return bool(_CRON_RE.fullmatch(text.strip())) and not text.strip().startswith(("R", "P"))
+
+
+def _quartz_day(token: str, text: str) -> str:
+    """A Quartz day of the week (1 = SUN ... 7 = SAT, or a name) as croniter's (0 = SUN ... 6 = SAT)."""
+    up = token.upper()
+    if up in _DAYS:
+        return str(_DAYS[up])
+    if up.isdigit() and 1 <= int(up) <= 7:
+        return str(int(up) - 1)
+    raise LiteralError(f"{text!r}: {token!r} is not a day of the week (1-7, 1 = Sunday, or SUN-SAT)")
+
+
+def _quartz_days_of_week(field: str, text: str) -> str:
+    out = []
+    for item in field.split(","):
+        up = item.upper()
+        if up in ("?", "*"):
+            out.append("*")
+        elif up == "L":
+            out.append("6")  # Quartz: L alone is the last day of the week, Saturday
+        elif up.endswith("L"):
+            out.append(f"L{_quartz_day(item[:-1], text)}")  # 6L: the last Friday of the month
+        elif "#" in up:
+            day, _, nth = item.partition("#")
+            if not nth.isdigit() or not 1 <= int(nth) <= 5:
+                raise LiteralError(f"{text!r}: {item!r} needs a week number 1-5 after '#'")
+            out.append(f"{_quartz_day(day, text)}#{nth}")
+        else:
+            body, slash, step = item.partition("/")
+            if body in ("*", ""):
+                mapped = "*"
+            elif "-" in body:
+                low, _, high = body.partition("-")
+                mapped = f"{_quartz_day(low, text)}-{_quartz_day(high, text)}"
+            else:
+                mapped = _quartz_day(body, text)
+                mapped = f"{mapped}-6" if slash else mapped
+            out.append(mapped + (f"/{step}" if slash else ""))
+    return ",".join(out)
+
+
+@functools.lru_cache(maxsize=256)
+def quartz_cron(text: str) -> str:
+    """Translate a Quartz cron expression (Camunda 7's timeCycle flavour) into croniter's syntax.
+
+    Quartz: `seconds minutes hours day-of-month month day-of-week [year]`, days of the week 1-7
+    from Sunday, exactly one of the two day fields `?`; `L` (last day of the month, or `6L` the
+    last Friday), `15W` (the weekday nearest the 15th), `6#3` (the third Friday). croniter counts
+    days of the week from 0 = Sunday and writes the last Friday `L5`. Not supported (croniter has
+    no equivalent): `LW`, `L-3`, `C`.
+
+    Raises:
+        LiteralError: not a Quartz expression diwan can run, with the reason.
+    """
+    fields = text.split()
+    if len(fields) not in (6, 7):
+        raise LiteralError(f"{text!r}: {_CRON_HINT}")
+    dom, dow = fields[3], fields[5]
+    if (dom == "?") == (dow == "?"):
+        raise LiteralError(f"{text!r}: exactly one of day-of-month and day-of-week must be '?' (Quartz)")
+    up = dom.upper()
+    if "LW" in up or re.search(r"L-\d", up) or "C" in up or "C" in dow.upper().replace("DEC", ""):
+        raise LiteralError(f"{text!r}: LW, L-n and C in the day fields are not supported")
+    converted = [*fields[:3], "*" if dom == "?" else dom, fields[4], _quartz_days_of_week(dow, text), *fields[6:]]
+    result = " ".join(converted)
+    from croniter import croniter  # a dependency (pyproject): the calendar arithmetic of cron
+
+    try:
+        if not croniter.is_valid(result, second_at_beginning=True):
+            raise ValueError("rejected")
+        probe = croniter(result, datetime(2026, 1, 1), second_at_beginning=True, max_years_between_matches=8)
+        probe.get_next(datetime)
+    except Exception:  # noqa: BLE001 - croniter's errors are many; the designer needs one message
+        raise LiteralError(f"{text!r} is not a valid cron expression or never falls due: {_CRON_HINT}") from None
     return result
 
 

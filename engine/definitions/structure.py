@@ -242,8 +242,11 @@ def event_references(doc: _Index) -> Found:
 def tasks_with_targets(doc: _Index) -> Found:
     """Business rule tasks name a decision, call activities a process (KeyError in SpiffWorkflow)."""
     for task in doc.of("businessRuleTask"):
-        if not (task.get(f"{{{CAMUNDA}}}decisionRef") or "").strip():
-            yield _id(task), "a business rule task needs camunda:decisionRef naming a deployed decision"
+        spiff = task.find("bpmn:extensionElements/{http://spiffworkflow.org/bpmn/schema/1.0/core}calledDecisionId",
+                          NS)  # SpiffArena's form (spiff_dialect.py)
+        if not (task.get(f"{{{CAMUNDA}}}decisionRef") or "").strip() and spiff is None:
+            yield _id(task), ("a business rule task needs camunda:decisionRef naming a deployed decision "
+                              "(SpiffArena: spiffworkflow:calledDecisionId)")
     for call in doc.of("callActivity"):
         if not (call.get("calledElement") or "").strip():
             yield _id(call), "a call activity needs calledElement naming a deployed process"

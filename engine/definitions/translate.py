@@ -8,10 +8,12 @@ sandbox. Problems name the file and the element; nothing is left to fail at run 
 from __future__ import annotations
 
 import ast
+import keyword
 
 from lxml import etree
 
 from ..errors import problem
+from ..forms.camunda_form_data import translate_form_data
 from ..runtime.sandbox import UnsafeCode, check_code
 from . import literals
 from .expressions import check_expressions
@@ -62,9 +64,13 @@ def strip_comments(root: etree._Element) -> None:
     etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
 
 
-def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
+def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None = None) -> list[dict]:
     """Rewrite conditions, timers and Camunda multi-instance of a BPMN tree; check scripts and the
-    other expressions SpiffWorkflow evaluates (expressions.py).
+    other expressions SpiffWorkflow evaluates (expressions.py); give elements with a
+    `camunda:formData` their generated form's key (forms/camunda_form_data.py).
+
+    Args:
+        forms: when given, the generated form-js schemas are appended to it.
 
     Returns:
         The problems found (empty when the tree is ready for SpiffWorkflow's parser).
@@ -99,6 +105,10 @@ def translate_bpmn(root: etree._Element, filename: str) -> list[dict]:
             fail(node, f"script refused: {error}")
     for node in root.iterfind(".//bpmn:multiInstanceLoopCharacteristics", NS):
         _camunda_multi_instance(node, fail)
+    _camunda_starters(root, fail)
+    generated = translate_form_data(root, fail)
+    if forms is not None:
+        forms.extend(generated)
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue
@@ -129,9 +139,31 @@ def _rewrite(node, translate, what: str, fail) -> None:
 
 
 def _cardinality_to_python(text: str) -> str:
-    if text.startswith("${") and text.endswith("}"):
+    if (text.startswith("${") and text.endswith("}")) or (text.startswith("=") and not text.startswith("==")):
         return literals.condition_to_python(text)
     return text
+
+
+def _camunda_starters(root, fail) -> None:
+    """`camunda:initiator` names a variable, only on a start event of a process (not of an event
+    sub-process); `camunda:candidateStarterGroups`/`Users` are literal comma lists on a process."""
+    attr = f"{{{CAMUNDA}}}initiator"
+    for node in root.iter():
+        if not isinstance(node.tag, str) or node.get(attr) is None:
+            continue
+        name = node.get(attr).strip()
+        parent = node.getparent()
+        if node.tag != f"{{{BPMN}}}startEvent" or parent is None or parent.tag != f"{{{BPMN}}}process":
+            fail(node, "camunda:initiator belongs on a start event of a process (diwan sets it when a "
+                       "person or a message starts the instance)")
+        elif not name.isidentifier() or keyword.iskeyword(name):
+            fail(node, f"camunda:initiator {name!r} must be a variable name (e.g. starter)")
+    for proc in root.iterfind("bpmn:process", NS):
+        for which in ("candidateStarterGroups", "candidateStarterUsers"):
+            value = proc.get(f"{{{CAMUNDA}}}{which}")
+            if value is not None and ("${" in value or "#{" in value):
+                fail(proc, f"camunda:{which} {value!r}: expressions are not supported here, write the names "
+                           "separated by commas")
 
 
 def _camunda_multi_instance(node, fail) -> None:

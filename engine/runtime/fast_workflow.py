@@ -87,6 +87,15 @@ def _none_in(workflow, subprocesses: dict | None, state: int) -> bool:
     return True
 
 
+def _waiting(workflow) -> set:
+    """Ids of the workflow's tasks that became WAITING (some may have moved on since, or been
+    removed): every `DiwanTask` that enters the state is added, so no other task waits."""
+    found = workflow.__dict__.get("_diwan_waiting")
+    if found is None:
+        found = workflow.__dict__["_diwan_waiting"] = set()
+    return found
+
+
 class DiwanTask(Task):
     """A task that builds its log record's details only when the record is written, and
     gives its children ids made by `new_task_id`.
@@ -97,6 +106,11 @@ class DiwanTask(Task):
     root logger's level (WARNING unless an application lowers it).
     """
 
+    def __init__(self, workflow, task_spec, parent=None, state=TaskState.MAYBE, **kwargs):
+        super().__init__(workflow, task_spec, parent, state=state, **kwargs)
+        if state == TaskState.WAITING:
+            _waiting(workflow).add(self.id)
+
     def collect_log_extras(self, dct=None):
         if not _TASK_LOG.isEnabledFor(logging.INFO):
             return {}
@@ -104,6 +118,8 @@ class DiwanTask(Task):
 
     def _set_state(self, value: int) -> None:
         # Task._set_state, naming the state only for a record that is written.
+        if value == TaskState.WAITING:
+            _waiting(self.workflow).add(self.id)
         if value != self._state:
             now = time.time()
             elapsed = now - self.last_state_change
@@ -150,7 +166,13 @@ class _FastWalk:
     def update_waiting_tasks(self) -> None:
         # Workflow.update_waiting_tasks walks this workflow's own tree (no subprocesses);
         # most of the time nothing waits, and only a waiting task's update changes anything.
-        if _none_in(self, None, TaskState.WAITING):
+        # It runs after every task completes: the tasks that entered WAITING are looked at,
+        # not every task (a case of 10,000 instances made that quadratic).
+        waiting = _waiting(self)
+        tasks = self.tasks
+        still = {i for i in waiting if (t := tasks.get(i)) is not None and t._state == TaskState.WAITING}
+        waiting.intersection_update(still)
+        if not still:
             return
         for task in iter_tasks(self.task_tree, state=TaskState.WAITING):
             task.task_spec._update(task)

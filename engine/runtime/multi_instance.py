@@ -4,24 +4,42 @@ SpiffWorkflow gathers a child's output item into the parent's output collection 
 the child completes, outside the engine's step hooks (the parent is never "run"), so
 the engine would not see the collection change; these subclasses report it.
 
-They also bound the number of instances (DIWAN_MAX_MULTI_INSTANCE_ITEMS) and what
-creating them costs: SpiffWorkflow gives each parallel instance its own copy of the
-variables, so 50,000 items of a large case exhausted memory.
+They also bound the number of instances (DIWAN_MAX_MULTI_INSTANCE_ITEMS), and create
+them without a copy of the variables: SpiffWorkflow gives each instance a copy of its
+parent's data (50,000 items of a large case exhausted memory, and every command compared
+those copies), while the engine seeds a task with the instance's variables when it runs
+(runtime/workflow_run.py). An instance holds its item, as Camunda's local variable: an
+item variable of the same name outside (a second multi-instance over the same `item`)
+no longer stops the next one ("Multiinstance input item item already exists").
+
+Each instance created grants the command's step budget one pass through it, so the
+budget (DIWAN_MAX_STEPS) stops loops, not wide multi-instances.
 """
 from __future__ import annotations
 
 from collections.abc import Sized
 
-import orjson
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
 DEFAULT_MAX_ITEMS = 10_000
-MAX_COPIED_BYTES = 256 * 1024 * 1024
-"""What the variables' copies of one parallel multi-instance may take in all."""
 
 
 class _ReportsOutputs:
+    def create_child(self, my_task, item, key_or_index=None):
+        # The instance inherits none of the parent's data (SpiffWorkflow copies it all): the
+        # engine seeds the variables when the instance runs, and evaluations made between
+        # runs read them too (DiwanScriptEngine.evaluate).
+        saved, my_task.data = my_task.data, {}
+        try:
+            super().create_child(my_task, item, key_or_index)
+        finally:
+            my_task.data = saved
+        run = getattr(my_task.workflow.script_engine, "run", None)
+        if run is not None:
+            run.grant_steps(_pass_length(my_task.workflow, self.task_spec))
+
     def merge_child(self, workflow, child):
         super().merge_child(workflow, child)
         if self.data_output is not None:
@@ -29,6 +47,18 @@ class _ReportsOutputs:
             run = getattr(workflow.script_engine, "run", None)
             if run is not None and self.data_output.exists(parent):
                 run.collected(parent, self.data_output.bpmn_id, self.data_output.get(parent))
+
+
+def _pass_length(workflow, inner_name: str) -> int:
+    """Engine steps one instance takes when nothing in it loops: the task itself, and once
+    each element of the subprocess it may be."""
+    inner = workflow.spec.task_specs.get(inner_name)
+    if isinstance(inner, SubWorkflowTask):
+        top = getattr(workflow, "top_workflow", workflow)
+        sub = getattr(top, "subprocess_specs", {}).get(inner.spec)
+        if sub is not None:
+            return 1 + len(sub.task_specs)
+    return 1
 
 
 def _count(spec, my_task) -> int | None:
@@ -42,7 +72,7 @@ def _count(spec, my_task) -> int | None:
     return cardinality
 
 
-def _check_items(spec, my_task, parallel: bool) -> None:
+def _check_items(spec, my_task) -> None:
     count = _count(spec, my_task)
     if count is None:
         return
@@ -51,22 +81,25 @@ def _check_items(spec, my_task, parallel: bool) -> None:
         raise WorkflowTaskException(
             f"the multi-instance would create {count} instances, more than the {limit} allowed "
             "(DIWAN_MAX_MULTI_INSTANCE_ITEMS)", task=my_task)
-    if parallel and count:
-        size = len(orjson.dumps(my_task.data, default=str, option=orjson.OPT_NON_STR_KEYS))
-        if size * count > MAX_COPIED_BYTES:
-            raise WorkflowTaskException(
-                f"the multi-instance would copy the instance's variables ({size} bytes) {count} times, more than "
-                f"{MAX_COPIED_BYTES // (1024 * 1024)} MB in all: fewer items, or smaller variables", task=my_task)
 
 
 class ReportingParallelMultiInstance(_ReportsOutputs, ParallelMultiInstanceTask):
     def create_children(self, my_task):
-        _check_items(self, my_task, parallel=True)
+        _check_items(self, my_task)
         super().create_children(my_task)
+        my_task.internal_data["instances"] = sum(1 for _ in self._instances(my_task))
+
+    def children_complete(self, my_task):
+        # SpiffWorkflow looks at every instance each time one completes (quadratic in the
+        # items); until as many have merged as were created, they cannot all be complete.
+        created = my_task.internal_data.get("instances")
+        if created is not None and len(my_task.internal_data.get("merged", ())) < created:
+            return False
+        return super().children_complete(my_task)
 
 
 class ReportingSequentialMultiInstance(_ReportsOutputs, SequentialMultiInstanceTask):
     def _update_hook(self, my_task):
         if "remaining" not in my_task.internal_data and "cardinality" not in my_task.internal_data:
-            _check_items(self, my_task, parallel=False)
+            _check_items(self, my_task)
         return super()._update_hook(my_task)

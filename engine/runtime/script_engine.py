@@ -144,7 +144,7 @@ class DiwanScriptEngine(PythonScriptEngine):
     def evaluate(self, task, expression, external_context=None):
         self.current_element = getattr(task.task_spec, "bpmn_id", None)
         try:
-            return self.evaluate_over(task.data, expression, external_context)
+            return self.evaluate_over(_with_variables(task, getattr(self, "run", None)), expression, external_context)
         except SpiffWorkflowException as exc:
             exc.add_note(f"Error evaluating expression '{expression}'")
             raise
@@ -245,6 +245,17 @@ def _failure_text(failed: ScriptFailed) -> str:
     if failed.kind == "value":
         return f"variable {detail.get('path')}: {failed.message}" if detail.get("path") else failed.message
     return failed.message
+
+
+def _with_variables(task, run) -> dict:
+    """A task's data, with the instance's variables it does not hold: SpiffWorkflow evaluates some
+    expressions (a timer's duration, a multi-instance's cardinality) on a task the engine has not
+    seeded, and a multi-instance's instances hold only their item until they run."""
+    data = task.data
+    variables = getattr(run, "variables", None)
+    if not variables or variables.keys() <= data.keys():
+        return data
+    return {**variables, **data}
 
 
 def _variables_only(data: dict) -> dict:

@@ -2,8 +2,11 @@
 waits for an external worker when its topic names no registered connector (an external task)."""
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.util.task import TaskState
+
+from ..values import InvalidValue, ValueLimits, check_variables
 
 
 class ConnectorServiceTask(ServiceTask):
@@ -16,6 +19,11 @@ class ConnectorServiceTask(ServiceTask):
     engine step runs it (nor records it as completed); it waits there until a worker
     completes it or throws a BPMN error through `runtime/external_tasks.py`.
     """
+
+    # SpiffArena's serviceTaskOperator (definitions/spiff_parser.py): parameter -> Python expression,
+    # and the variable the connector's result becomes.
+    operator_params: dict | None = None
+    result_variable: str | None = None
 
     def connector_name(self) -> str | None:
         ext = self.extensions or {}
@@ -34,6 +42,10 @@ class ConnectorServiceTask(ServiceTask):
             return False
         ready = super()._update_hook(my_task)
         if ready and self.is_external(getattr(my_task.workflow.script_engine, "connectors", None)):
+            if self.operator_params:
+                raise WorkflowTaskException(
+                    f"the SpiffArena operator {self.topic()!r} names no registered connector, and its parameters "
+                    "cannot reach an external worker: register the connector or remove the parameters", task=my_task)
             my_task._set_state(TaskState.STARTED)
             return False
         return ready
@@ -41,7 +53,17 @@ class ConnectorServiceTask(ServiceTask):
     def _execute(self, my_task):
         ext = self.extensions or {}
         properties = {k: v for k, v in ext.items() if not k.startswith("camunda:")}
-        result = my_task.workflow.script_engine.call_connector(my_task, self.connector_name(), properties)
-        if result:
+        engine = my_task.workflow.script_engine
+        for name, expression in (self.operator_params or {}).items():
+            properties[name] = engine.evaluate(my_task, expression)
+        if self.operator_params:  # evaluated values go to the connector and the outbox: keep them storable
+            try:
+                properties = check_variables(properties, ValueLimits(max_variable_bytes=engine.host.limits.max_variable_bytes))
+            except InvalidValue as exc:
+                raise WorkflowTaskException(f"operator parameter {exc}", task=my_task) from None
+        result = engine.call_connector(my_task, self.connector_name(), properties)
+        if self.result_variable:
+            my_task.data[self.result_variable] = dict(result or {})
+        elif result:
             my_task.data.update(result)
         return True

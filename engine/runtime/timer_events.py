@@ -15,9 +15,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
 from ..definitions import literals
+from .cron import next_cron
 
 
 def add_duration(start: datetime, iso: str, tz) -> datetime:
@@ -92,14 +94,31 @@ class EngineCycle(CycleTimerEventDefinition):
         engine = _engine(my_task)
         value = my_task._get_internal_data("event_value")
         if value is None:
-            reps, start, duration = literals.parse_cycle(str(engine.evaluate(my_task, self.expression)))
+            text = str(engine.evaluate(my_task, self.expression)).strip()
+            if literals.looks_like_cron(text) and isinstance(my_task.task_spec, StartEvent) \
+                    and getattr(engine, "starting_event", None) == my_task.task_spec.bpmn_id:
+                # A timer start event: the engine keeps its schedule (runtime/schedules.py) and starts
+                # an instance at it when it falls due (WorkflowRun.start); the instance passes it once.
+                my_task._set_internal_data(event_value={"cycles": 0, "next": engine.now().isoformat(), "cron": text})
+                return True
+            if literals.looks_like_cron(text):  # a Quartz cron cycle (runtime/cron.py)
+                first = next_cron(text, engine.now(), engine.tz)
+                value = {"cycles": -1 if first else 0, "next": (first or engine.now()).isoformat(), "cron": text}
+        if value is None:
+            reps, start, duration = literals.parse_cycle(text)
             origin = _to_utc(start) if start else engine.now()
             first = origin if start else add_duration(origin, duration, engine.tz)
             value = {"cycles": -1 if reps is None else reps, "next": first.isoformat(),
                      "origin": origin.isoformat(), "duration": duration, "k": 0 if start else 1}
         ready = False
         if value["cycles"] != 0:
-            if _to_utc(value["next"]) <= engine.now():
+            if _to_utc(value["next"]) <= engine.now() and "cron" in value:
+                # Like Camunda, the next occurrence is counted from now: missed ones are not caught up.
+                following = next_cron(value["cron"], max(engine.now(), _to_utc(value["next"])), engine.tz)
+                value["next"] = (following or engine.now()).isoformat()
+                value["cycles"] = -1 if following else 0
+                ready = True
+            elif _to_utc(value["next"]) <= engine.now():
                 value["k"] += 1
                 value["next"] = _nth(value, engine.tz).isoformat()
                 value["cycles"] -= 1

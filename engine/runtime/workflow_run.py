@@ -8,7 +8,9 @@ step leaves an audit record in `self.events` for the command to append.
 """
 from __future__ import annotations
 
+import ast
 import weakref
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +44,7 @@ from . import spiff_fixes  # noqa: F401  (applies the workarounds on import)
 from .compaction import compact
 from .fast_workflow import DiwanWorkflow
 from .ids import id_text
+from .extension_scripts import CAUGHT, PayloadItems
 from .script_engine import DiwanScriptEngine, snapshot
 from .timer_events import due_time
 from ..values import InvalidValue, ValueLimits, check_variables
@@ -98,9 +101,11 @@ class WorkflowRun:
         self.projection: Projection | None = None  # as saved by the last command
         self.max_steps = 10_000
         self._steps = 0
+        self._granted = 0  # steps granted by multi-instances created in this command
         self._seeded: dict[Any, dict] = {}
         self.last_deleted: list[str] = []
         self._running: str | None = None  # the element being run (named in failures)
+        self._pre_scripts: list[tuple[Any, str]] = []  # SpiffArena pre-scripts of tasks just made ready
         # Whether any multi-instance task of the process names item variables (else no
         # task has local variables, and none are looked for up its ancestry).
         self._has_items = any(_names_items(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
@@ -121,6 +126,7 @@ class WorkflowRun:
     def begin_command(self) -> None:
         """A new command: its own step budget, script time and audit events."""
         self._steps = 0
+        self._granted = 0
         self.events = []
         self.wf.script_engine.begin_command()
 
@@ -138,7 +144,11 @@ class WorkflowRun:
         self.variables.update(data)
         if start_event is not None:
             first = self.wf.get_next_task(state=TaskState.READY)
-            first.run()  # the internal Start task: predicts every start event
+            self.engine.starting_event = start_event  # a cron timer start passes at once (timer_events.py)
+            try:
+                first.run()  # the internal Start task: predicts every start event
+            finally:
+                self.engine.starting_event = None
             for task in list(self.wf.get_tasks()):
                 spec = task.task_spec
                 if isinstance(spec, StartEvent) and task.workflow is self.wf:
@@ -150,14 +160,21 @@ class WorkflowRun:
                             task.task_spec._update(task)
         # With a none start, SpiffWorkflow's StartEventJoin cancels the other start events.
         self.step()
-        if message is not None and not self.correlate(message, {}):
+        if message is not None and not self._catch_message(message, self._message_data(message, data)):
             raise StepFailed(start_event, f"the start event does not catch message {message!r}")
+
+    def _message_data(self, message: str, start_data: dict) -> dict:
+        """The data of the message that starts the instance: the start data, or, when the start event
+        names a message variable, that variable (the engine put the data there)."""
+        variable = self.message_variable(message)
+        return start_data.get(variable) or {} if variable else start_data
 
     def complete_user_task(self, task, data: dict) -> tuple[dict, list[str]]:
         """Complete a ready user task with validated form data; returns the variable changes
-        (set and deleted) the task made."""
+        (set and deleted) the task made. A SpiffArena `variableName` makes the data that one variable."""
         self._seed(task)
-        task.data.update(data)
+        variable = getattr(task.task_spec, "form_variable", None)
+        task.data.update({variable: dict(data)} if variable else data)
         self._running = task.task_spec.bpmn_id
         try:
             task.run()
@@ -165,6 +182,7 @@ class WorkflowRun:
             raise StepFailed(_failing_element(exc) or self._running, f"{type(exc).__name__}: {exc}") from exc
         changes = self._write_back(task)
         deleted = list(self.last_deleted)
+        self._shed(task)
         self.step()
         return changes, deleted
 
@@ -174,17 +192,96 @@ class WorkflowRun:
         self.step()
 
     def correlate(self, message_name: str, data: dict) -> int:
-        """Deliver a message to this instance's catch events; returns how many caught it."""
-        self.variables.update(data)
-        event = BpmnEvent(MessageEventDefinition(message_name), payload={})
+        """Deliver a message to this instance's catch events; returns how many caught it. Its data
+        is merged into the variables, or, when the catch event names a SpiffArena message variable,
+        becomes that variable."""
+        variable = self.message_variable(message_name)
+        if variable is not None:
+            self.variables[variable] = dict(data)
+        else:
+            self.variables.update(data)
+        return self._catch_message(message_name, data)
+
+    def _catch_message(self, message_name: str, data: dict) -> int:
+        """Let the waiting catch events take the message. A message with correlation properties
+        carries its correlations, computed from its data by the retrieval expressions (in the
+        sandbox): SpiffWorkflow lets an instance that already has correlation values take only a
+        message with the same ones. A message whose data lacks a property matches nothing."""
+        payload, correlations = {}, {}
+        definition = self._waiting_definition(message_name)
+        if getattr(definition, "process_correlations", None):  # SpiffArena: the instance's own values
+            try:
+                self.wf.correlations.update(definition.calculate_correlations(
+                    self.engine, definition.process_correlations, snapshot(self.variables)))
+            except SpiffWorkflowException:
+                return 0
+        if definition is not None and definition.correlation_properties:
+            payload = dict(data)
+            try:
+                correlations = definition.calculate_correlations(self.engine, definition.correlation_properties,
+                                                                 payload)
+            except SpiffWorkflowException:
+                return 0
+        event = BpmnEvent(MessageEventDefinition(message_name), payload=payload, correlations=correlations)
         caught = self.wf.event_manager.catch(event, internal=False)
         if caught:
             self.step()
         return caught
 
-    def signal(self, name: str) -> int:
-        """Deliver a signal to this instance's catch events; returns how many caught it."""
-        caught = self.wf.event_manager.catch(BpmnEvent(SignalEventDefinition(name), payload={}), internal=False)
+    def _waiting_definition(self, message_name: str):
+        """The message definition of a catch event waiting for this message, if any."""
+        for t in self._live(TaskState.WAITING):
+            definition = getattr(t.task_spec, "event_definition", None)
+            for d in getattr(definition, "event_definitions", [definition]) if definition else ():
+                if isinstance(d, MessageEventDefinition) and d.name == message_name:
+                    return d
+        return None
+
+    def message_variable(self, message_name: str) -> str | None:
+        """The variable a waiting catch event of this message puts its data in (SpiffArena's
+        `messageVariable`), if any."""
+        return getattr(self._waiting_definition(message_name), "message_var", None)
+
+    def pre_script(self, task, script: str) -> None:
+        """A task with a SpiffArena pre-script became ready: run it once the step that readied it
+        has written back its variables (at the next step hook, or when the engine steps end)."""
+        self._pre_scripts.append((task, script))
+
+    def _run_pre_scripts(self) -> None:
+        while self._pre_scripts:
+            task, script = self._pre_scripts.pop(0)
+            if not task.has_state(TaskState.CANCELLED | TaskState.COMPLETED | TaskState.ERROR):
+                self.extension_script(task, script, "pre")
+
+    def extension_script(self, task, script: str, kind: str) -> None:
+        """Run a SpiffArena pre-script (`kind` "pre", the task becoming ready) or post-script ("post",
+        the task completing) of `task` in the sandbox; what it sets becomes instance variables at
+        once and is recorded (`script_ran`)."""
+        if kind == "pre":  # the task's data is as old as its parent's: give it the variables first
+            task.data.update(snapshot(self.variables))
+            if self._has_items:
+                task.data.update(_locals(task))
+        before = snapshot(task.data)
+        element = task.task_spec.bpmn_id
+        running, self._running = self._running, element
+        self.engine.execute(task, script)
+        self._running = running
+        changes = self._write_back(task, before)
+        payload: dict[str, Any] = {"script": kind}
+        if changes:
+            payload["changes"] = changes
+        if self.last_deleted:
+            payload["deleted"] = self.last_deleted
+        recorded = self.engine.recorder.take(element)
+        if recorded:
+            payload["recorded"] = recorded
+        self.events.append({"type": "script_ran", "element_id": element, "task_id": id_text(task.id),
+                            "payload": payload})
+
+    def signal(self, name: str, data: dict | None = None) -> int:
+        """Deliver a signal to this instance's catch events; returns how many caught it. `data` is
+        the payload another instance's SpiffArena `payloadExpression` gave it."""
+        caught = self.wf.event_manager.catch(BpmnEvent(SignalEventDefinition(name), payload=data), internal=False)
         if caught:
             self.step()
         return caught
@@ -195,10 +292,12 @@ class WorkflowRun:
     def step(self) -> None:
         """Run every ready automatic task until the instance waits (or ends)."""
         try:
+            self._run_pre_scripts()
             self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
             # A timer that fell due in the final refresh is READY but was not run (notes §2.4).
             while any(not t.task_spec.manual for t in self._live(TaskState.READY)):
                 self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
+            self._run_pre_scripts()
         except RunawayLoop:
             raise
         except WorkflowTaskException as exc:
@@ -213,14 +312,19 @@ class WorkflowRun:
         if errored:
             raise StepFailed(errored[0].task_spec.bpmn_id, "the task failed")
 
+    def grant_steps(self, steps: int) -> None:
+        """A multi-instance created an instance: one pass through it does not count as a loop."""
+        self._granted += steps
+
     def compact(self) -> int:
         return compact(self.wf)
 
     # -- step hooks: variables in, changes out ------------------------------------------
     def _will_run(self, task) -> None:
+        self._run_pre_scripts()
         self._running = task.task_spec.bpmn_id
         self._steps += 1
-        if self._steps > self.max_steps:
+        if self._steps > self.max_steps + self._granted:
             raise RunawayLoop(
                 f"more than {self.max_steps} engine steps without reaching a wait state "
                 f"(last element {task.task_spec.bpmn_id or task.task_spec.name}): a loop without a "
@@ -233,7 +337,13 @@ class WorkflowRun:
         # events apply the thrower's old data (SpiffWorkflow's per-token data): writing
         # those back would undo later writes.
         changes = self._write_back(task) if isinstance(spec, _WRITES_VARIABLES) else self._discard(task)
+        caught = _caught_message_variable(task)
+        if caught:  # a SpiffArena messageVariable filled by a message this instance threw itself
+            changes = self._checked(caught)
+            self.variables.update(changes)
+        self._shed(task)
         if spec.bpmn_id is None:
+            self._run_pre_scripts()
             return
         payload: dict[str, Any] = {}
         if changes:
@@ -251,20 +361,36 @@ class WorkflowRun:
             payload["decision"] = {k: task.data.get(k) for k in _decision_outputs(spec)}
         self.events.append({"type": "element_completed", "element_id": spec.bpmn_id,
                             "task_id": id_text(task.id), "payload": payload})
+        self._run_pre_scripts()  # the tasks this one made ready, now that its writes are in
 
     def _seed(self, task) -> None:
         local = _locals(task) if self._has_items else {}
-        task.data.update(snapshot(self.variables))  # copies: SpiffWorkflow merges data in place
+        names = _script_names(task) if local else None
+        if names is None:
+            task.data.update(snapshot(self.variables))  # copies: SpiffWorkflow merges data in place
+        else:  # a multi-instance instance's script: the variables it names (a copy of all per instance was quadratic)
+            variables = self.variables
+            task.data.update(snapshot({n: variables[n] for n in names if n in variables}))
         task.data.update(local)
         self._seeded[task.id] = snapshot(task.data)
+
+    def _shed(self, task) -> None:
+        """A finished multi-instance instance keeps only its item: its parent merged what it
+        produced, and the variables are the engine's (a copy in each of 10,000 instances was
+        the case's memory and every command's cost)."""
+        internal = task.internal_data
+        if ("key_or_index" in internal or "item" in internal) and task.has_state(TaskState.FINISHED_MASK):
+            local = _locals(task) if self._has_items else {}
+            task.data = {k: v for k, v in task.data.items() if k in local}
 
     def _discard(self, task) -> dict:
         self._seeded.pop(task.id, None)
         self.last_deleted = []
         return {}
 
-    def _write_back(self, task) -> dict:
-        before = self._seeded.pop(task.id, {})
+    def _write_back(self, task, before: dict | None = None) -> dict:
+        if before is None:
+            before = self._seeded.pop(task.id, {})
         local = set(_locals(task)) if self._has_items else set()
         after = task.data
         changes: dict[str, Any] = {}
@@ -350,6 +476,29 @@ class WorkflowRun:
             return None
 
 
+def _caught_message_variable(task) -> dict:
+    """{variable: data} when `task` caught a payload into a SpiffArena message variable, or a signal,
+    error or escalation payload into its `variableName`.
+
+    A message from outside (the API, another instance) is applied by `correlate`; SpiffWorkflow
+    leaves the payload of every caught message in the task's internal data, which for those is
+    empty (or the same data, for a correlated one): only a message this instance threw carries
+    its evaluated payload here. Signals, errors and escalations always carry theirs here (None:
+    nothing is set)."""
+    if not isinstance(task.task_spec, CatchingEvent):
+        return {}
+    definition = getattr(task.task_spec, "event_definition", None)
+    variable = getattr(definition, "message_var", None)
+    if variable is not None:
+        payload = task.internal_data.get(definition.name)
+        return {variable: dict(payload)} if isinstance(payload, dict) and payload else {}
+    variable = getattr(definition, "variable", None)
+    if variable is not None and isinstance(definition, PayloadItems):
+        payload = task.internal_data.pop(CAUGHT, None)
+        return {variable: dict(payload)} if isinstance(payload, dict) else {}
+    return {}
+
+
 def _active_elements(t) -> list[str]:
     """Where a live task makes the instance wait or work (API.md, `active_elements`)."""
     spec = t.task_spec
@@ -414,6 +563,30 @@ def _locals(task) -> dict:
         else:
             t = parent
     return out
+
+
+def _script_names(task) -> frozenset[str] | None:
+    """The names a multi-instance instance's script task reads or writes, or None when the task
+    is not a plain script task (anything else is seeded with every variable).
+
+    The sandbox gives a script no way to reach a variable it does not name (no `globals`,
+    `locals`, `vars`, `eval`, attribute access to frames), so seeding only those is exact."""
+    spec = task.task_spec
+    script = getattr(spec, "script", None)
+    if not isinstance(script, str) or not isinstance(spec, ScriptEngineTask) or not (
+            "key_or_index" in task.internal_data or "item" in task.internal_data) \
+            or getattr(spec, "prescript", None) or getattr(spec, "postscript", None):
+        return None
+    return _names_in(script)
+
+
+@lru_cache(maxsize=512)
+def _names_in(script: str) -> frozenset[str] | None:
+    try:
+        tree = ast.parse(script)
+    except SyntaxError:
+        return None
+    return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
 
 
 def _decision_outputs(spec) -> list[str]:

@@ -112,7 +112,7 @@ def _workflow_dict(wf) -> dict:
             "state": task._state,
             "task_spec": task.task_spec.name,
             "triggered": task.triggered,
-            "internal_data": internal if not internal else _convert(internal),
+            "internal_data": internal if not internal or _plain(internal) else _convert(internal),
             "data": data,
             "delta": delta,
         }
@@ -125,6 +125,18 @@ def _workflow_dict(wf) -> dict:
         "tasks": out,
         "root": id_text(wf.task_tree.id),
     }
+
+
+_PLAIN = (str, int, bool, float, type(None))
+
+
+def _plain(internal: dict) -> bool:
+    """Whether internal data holds only JSON scalars (a multi-instance instance's index, say):
+    the registry would return it unchanged, after a walk that cost more than the rest of the task."""
+    for value in internal.values():
+        if type(value) not in _PLAIN:
+            return False
+    return True
 
 
 def _convert(value):

@@ -77,7 +77,7 @@ def test_definitions__list_latest_of_each(call, deployed):
     assert set(by_key) == {"loop", "with_forms", "ebg", "two_starts", "decision"}
     assert by_key["with_forms"]["start_form_key"] == "request"
     assert set(by_key["loop"]) == {"id", "key", "name", "version", "deployed_at", "start_form_key", "withdrawn",
-                                   "starter_groups"}
+                                   "starter_groups", "candidate_starter_groups", "candidate_starter_users"}
 
 
 def test_definitions__get_versions_and_xml(call, deployed):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
         '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
         'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
-        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="t">')
+        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs" targetNamespace="t">')
 ANY = object()  # the problem must name some element (which one depends on SpiffWorkflow's recursion)
 
 

@@ -15,6 +15,7 @@ import pytest
 import SpiffWorkflow
 
 import engine.definitions.camunda_parser as diwan_parser
+import engine.definitions.spiff_parser as diwan_spiff_parser
 from engine import InvalidDefinition
 from engine.definitions.expressions import EXPRESSIONS, NOT_EVALUATED
 from tests.engine.hostile_cases import around, bpmn, dmn, gateway, rule
@@ -22,7 +23,8 @@ from tests.engine.hostile_cases import around, bpmn, dmn, gateway, rule
 SPIFF = Path(SpiffWorkflow.__file__).parent
 # The parsers DiwanParser is made of (SpiffWorkflow/spiff/parser is SpiffArena's, not used by diwan).
 PARSER_SOURCES = [*sorted((SPIFF / "bpmn" / "parser").glob("*.py")), *sorted((SPIFF / "camunda" / "parser").glob("*.py")),
-                  *sorted((SPIFF / "dmn" / "parser").glob("*.py")), Path(diwan_parser.__file__)]
+                  *sorted((SPIFF / "dmn" / "parser").glob("*.py")), Path(diwan_parser.__file__),
+                  Path(diwan_spiff_parser.__file__)]
 READERS = {"xpath", "doc_xpath", "_xpath", "find", "findall", "iterfind", "get", "attribute", "endswith"}
 
 
@@ -137,6 +139,29 @@ SAMPLES = {
                                                 f'messageRef="m" camunda:expression="{EVIL}"/>'
                                                 '</bpmn:intermediateThrowEvent>'), '<bpmn:message id="m" name="m"/>'))],
                         "t"),
+    "spiff_scripts": ([("a.bpmn", bpmn(around(
+        '<bpmn:task id="t"><bpmn:extensionElements><spiffworkflow:postScript>import os</spiffworkflow:postScript>'
+        '</bpmn:extensionElements></bpmn:task>')))], "t"),
+    "spiff_message_payload": ([("a.bpmn", bpmn(around(
+        '<bpmn:sendTask id="t" messageRef="m"><bpmn:extensionElements><spiffworkflow:messagePayload>'
+        f'{EVIL}</spiffworkflow:messagePayload></bpmn:extensionElements></bpmn:sendTask>'),
+        '<bpmn:message id="m" name="m"/>'))], "t"),
+    "spiff_operator_parameters": ([("a.bpmn", bpmn(around(
+        '<bpmn:serviceTask id="t"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="c">'
+        '<spiffworkflow:parameters><spiffworkflow:parameter id="p" value="__import__(&#34;os&#34;)"/>'
+        '</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator></bpmn:extensionElements></bpmn:serviceTask>')))],
+        "t"),
+    "spiff_process_correlation": ([("a.bpmn", bpmn(around(
+        '<bpmn:intermediateCatchEvent id="t"><bpmn:messageEventDefinition id="md" messageRef="m">'
+        '<bpmn:extensionElements><spiffworkflow:processVariableCorrelation><spiffworkflow:propertyId>cp'
+        f'</spiffworkflow:propertyId><spiffworkflow:expression>{EVIL}</spiffworkflow:expression>'
+        '</spiffworkflow:processVariableCorrelation></bpmn:extensionElements></bpmn:messageEventDefinition>'
+        '</bpmn:intermediateCatchEvent>'), '<bpmn:message id="m" name="m"/><bpmn:correlationProperty id="cp">'
+        '<bpmn:correlationPropertyRetrievalExpression messageRef="m"><bpmn:formalExpression>k</bpmn:formalExpression>'
+        '</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>'))], "t"),
+    "spiff_item_payload": ([("a.bpmn", bpmn(around('<bpmn:task id="t"/>'), '<bpmn:signal id="sig" name="go">'
+        f'<bpmn:extensionElements><spiffworkflow:payloadExpression>{EVIL}</spiffworkflow:payloadExpression>'
+        '</bpmn:extensionElements></bpmn:signal>'))], "sig"),
     "dmn_input_expression": ([("a.dmn", dmn().replace(b"<text>amount</text>", f"<text>{EVIL}</text>".encode()))],
                              "ie1"),
     "dmn_cell": ([("a.dmn", dmn(rule("&lt; 10", EVIL.replace("'", "&quot;"))))], "r1o"),

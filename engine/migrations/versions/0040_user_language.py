@@ -4,7 +4,7 @@
   switch; empty: French, the default.
 
 Revision ID: 0040
-Revises: 0014
+Revises: 0050
 Create Date: 2026-12-03 13:00:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0040'
-down_revision = '0014'
+down_revision = '0050'  # 0014 on the branch; re-chained after main's 0050 when main was merged in
 branch_labels = None
 depends_on = None
 

@@ -171,9 +171,10 @@
     external_task_created: t('Tâche externe en attente'), external_task_completed: t('Tâche externe terminée'),
     external_task_failed: t('Échec de la tâche externe'), external_task_bpmn_error: t('Erreur métier de la tâche externe'),
     external_task_cancelled: t('Tâche externe annulée'), instance_migrated: t('Dossier migré'),
+    script_ran: t('Script exécuté'),
   };
   const DATA_EVENTS = ['task_completed', 'element_completed', 'output_collected', 'external_task_completed',
-                       'external_task_bpmn_error'];
+                       'external_task_bpmn_error', 'script_ran'];
 
   /** Fold the events' data changes (as the server's time travel does); each event gets `diff`. */
   function withDiffs(events) {
@@ -183,6 +184,7 @@
       const before = data;
       data = Object.assign({}, data);
       if (e.type === 'instance_started') data = Object.assign({}, p.data || {});
+      else if (e.type === 'message_correlated' && p.variable) data[p.variable] = Object.assign({}, p.data || {});
       else if (e.type === 'message_correlated') Object.assign(data, p.data || {});
       else if (DATA_EVENTS.includes(e.type)) {
         Object.assign(data, p.changes || {});
