@@ -176,6 +176,8 @@ def test_admin_simulates_then_migrates_instances_to_a_new_version(engine, sessio
     page.get_by_role("button", name="Simuler").click()
     expect(page.locator("body")).to_have_attribute("data-migration", "dry:1")
     expect(page.locator('#migration-result tr[data-instance="%s"]' % inst.id)).to_contain_text(wait)
+    expect(page.locator('#migration-result tr[data-instance="%s"]' % inst.id)).to_contain_text(
+        "ne peut pas migrer : la version cible n'a pas l'étape")  # the engine's reason, said in French
     page.get_by_label("Éléments renommés (ancien=nouveau, un par ligne)").fill(f"{wait}={wait}_v2")
     page.get_by_role("button", name="Simuler").click()
     expect(page.locator("body")).to_have_attribute("data-migration", "dry:0")

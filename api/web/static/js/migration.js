@@ -35,7 +35,7 @@
       const cell = diwan.el('td');
       cell.append(link);
       tr.append(cell, diwan.el('td', { text: 'v' + i.from_version }),
-        diwan.el('td', { text: i.ok ? (result.dry_run ? t('peut migrer') : t('migré')) : t('ne peut pas migrer : {reason}', { reason: i.reason || '' }) }));
+        diwan.el('td', { text: i.ok ? (result.dry_run ? t('peut migrer') : t('migré')) : t('ne peut pas migrer : {reason}', { reason: diwan.serverText(i.reason || '') }) }));
       tbody.append(tr);
     });
     const blocked = (result.instances || []).filter(i => !i.ok).length;
@@ -50,7 +50,7 @@
     const result = await diwan.api('POST', '/api/v1/process-definitions/' + encodeURIComponent(key) + '/migrations', body(dryRun));
     if (result.ok) { render(result.body); if (!dryRun) diwan.show(message, 'success', t('Migration faite.')); return; }
     diwan.show(message, 'error', diwan.describeError(result) + (result.body && result.body.errors
-      ? ' — ' + Object.entries(result.body.errors).map(([k, v]) => k.slice(0, 8) + ' : ' + [].concat(v).join(' ')).join(' ; ') : ''));
+      ? ' — ' + Object.entries(result.body.errors).map(([k, v]) => k.slice(0, 8) + ' : ' + [].concat(v).map(m => diwan.serverText(m)).join(' ')).join(' ; ') : ''));
     document.body.dataset.migration = 'refused';
   }
   $('simulate').addEventListener('click', () => run(true));
