@@ -55,6 +55,7 @@ class UserView:
     groups: tuple[str, ...]
     created_at: datetime
     disabled_at: datetime | None = None
+    language: str | None = None  # the web pages' language the user chose (None: the default)
 
     @property
     def actor(self) -> Actor:
@@ -153,6 +154,17 @@ class UserStore:
             if row is None:
                 raise NotFound(f"user {username!r} not found")
             return _view(conn, row)
+
+    def set_language(self, username: str, language: str | None) -> None:
+        """Remember the web pages' language `username` chose (a preference: no admin log entry).
+
+        Raises NotFound.
+        """
+        with reported_unavailable(), self.db.begin() as conn:
+            row = users.by_username(conn, username)
+            if row is None:
+                raise NotFound(f"user {username!r} not found")
+            users.set_language(conn, row.id, language)
 
     def list_users(self, page: int = 1, per_page: int = 50) -> tuple[list[UserView], int]:
         with reported_unavailable(), self.db.connect() as conn:
@@ -290,7 +302,7 @@ def _view(conn, row) -> UserView:
     roles, groups = users.roles_and_groups(conn, row.id)
     disabled = getattr(row, "disabled_at", None)
     return UserView(row.username, tuple(roles), tuple(groups), _utc(row.created_at),
-                    _utc(disabled) if disabled is not None else None)
+                    _utc(disabled) if disabled is not None else None, getattr(row, "language", None))
 
 
 def _utc(value: datetime) -> datetime:

@@ -9,6 +9,7 @@ from engine import NotFound
 from engine.identity import ROLES
 
 from ..extensions import current_engine, current_users
+from . import labels
 
 ADMIN_STATUSES = ("running", "suspended", "failed")
 
@@ -26,7 +27,9 @@ def incidents():
     page = engine.incidents(per_page=500)
     instances = {i.id: i for i in engine.list_instances(ids=list({x.instance_id for x in page.items}),
                                                         per_page=500).items} if page.items else {}
-    return render_template("admin/incidents.html", incidents=page.items, instances=instances, names=_names())
+    steps = {i.id: labels.element_names(engine, i.definition_key, i.definition_version) for i in instances.values()}
+    return render_template("admin/incidents.html", incidents=page.items, instances=instances, names=_names(),
+                           steps=steps)
 
 
 def instances():
@@ -44,7 +47,9 @@ def instances():
             items += found.items
             total += found.total
         items.sort(key=lambda i: i.created_at, reverse=True)
-    return render_template("admin/instances.html", items=items, total=total, names=_names(), args=request.args)
+    steps = {i.id: labels.element_names(engine, i.definition_key, i.definition_version) for i in items}
+    return render_template("admin/instances.html", items=items, total=total, names=_names(), args=request.args,
+                           steps=steps)
 
 
 def users():

@@ -4,28 +4,39 @@ access rules as the API); the scripts call the JSON API for the rest (forms, dia
 history, commands) with the session cookie and the CSRF header."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine import DiwanError, Forbidden
 from engine.identity import TooManyRequests, Unauthorized
 
 from ..auth import current_user
 from ..extensions import current_access, current_engine, current_users
-from ..resources.history import _csv
 from ..resources.reads import require_readable, require_readable_task
-from . import admin_pages, assets, designer_pages, security
+from . import admin_pages, assets, designer_pages, exports, i18n, labels, security
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 
-ROLE_LABELS = {"admin": "Administration", "designer": "Conception", "clerk": "Agent", "auditor": "Inspection",
-               "supervisor": "Encadrement"}
-STATUS_LABELS = {"running": "En cours", "completed": "Terminée", "cancelled": "Annulée", "failed": "En échec",
-                 "suspended": "Suspendue"}
+ROLE_LABELS = {"admin": _l("Administration"), "designer": _l("Conception"), "clerk": _l("Agent"),
+               "auditor": _l("Inspection"), "worker": _l("Service automatisé"),
+               "supervisor": _l("Encadrement")}
+STATUS_LABELS = {"running": _l("En cours"), "completed": _l("Terminée"), "cancelled": _l("Annulée"),
+                 "failed": _l("En échec"), "suspended": _l("Suspendue")}
+ADMIN_EVENT_LABELS = {
+    "draft_saved": _l("Brouillon enregistré"), "draft_discarded": _l("Brouillon abandonné"),
+    "draft_published": _l("Publication"), "version_republished": _l("Version republiée"),
+    "definition_withdrawn": _l("Procédure retirée"), "definition_reinstated": _l("Procédure remise en service"),
+    "starters_changed": _l("Droits de démarrage modifiés"), "user_created": _l("Utilisateur créé"),
+    "user_changed": _l("Utilisateur modifié"), "group_saved": _l("Groupe enregistré"),
+    "instance_migrated": _l("Dossiers migrés"),
+}
 EDITOR_ROLES = ("designer", "admin")
 TASK_ROLES = ("clerk", "admin", "auditor")
 INSTANCE_ROLES = ("admin", "auditor", "clerk")
@@ -54,17 +65,17 @@ def page(*roles: str, inline_styles: bool = False):
 
 
 ERROR_TEXT = {
-    400: ("Requête invalide", "La requête n'a pas pu être traitée. Rechargez la page et réessayez."),
-    403: ("Accès refusé", "Votre profil ne vous donne pas accès à cette page."),
-    404: ("Page introuvable", "L'élément demandé n'existe pas ou plus."),
-    409: ("Conflit", "L'élément a été modifié entre-temps. Rechargez la page."),
-    503: ("Service momentanément indisponible", "Le service ne peut pas répondre pour l'instant. "
-          "Réessayez dans quelques instants."),
+    400: (_l("Requête invalide"), _l("La requête n'a pas pu être traitée. Rechargez la page et réessayez.")),
+    403: (_l("Accès refusé"), _l("Votre profil ne vous donne pas accès à cette page.")),
+    404: (_l("Page introuvable"), _l("L'élément demandé n'existe pas ou plus.")),
+    409: (_l("Conflit"), _l("L'élément a été modifié entre-temps. Rechargez la page.")),
+    503: (_l("Service momentanément indisponible"), _l("Le service ne peut pas répondre pour l'instant. "
+                                                       "Réessayez dans quelques instants.")),
 }
 
 
 def error_page(status: int, detail: str | None = None):
-    title, text = ERROR_TEXT.get(status, ("Erreur", "Une erreur est survenue."))
+    title, text = ERROR_TEXT.get(status, (_l("Erreur"), _l("Une erreur est survenue.")))
     return render_template("errors/error.html", status=status, title=title, text=text, detail=detail), status
 
 
@@ -75,26 +86,28 @@ def _engine_error(error: DiwanError):
     return error_page(STATUS_BY_CODE.get(error.code, 400))
 
 
+def page_not_found(error):
+    """An unknown address opened in a browser: the pages' 404 page; elsewhere the API's JSON 404."""
+    from ..errors import handle_http_exception
+
+    html = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    if not html or request.path.startswith(("/api/", "/metrics", "/healthz", "/vendor/", "/assets/")):
+        return handle_http_exception(error)
+    return error_page(404)
+
+
 @bp.before_request
 def _csrf():
     if security.web_post_refused():
-        return error_page(400, "Jeton de sécurité (CSRF) absent ou invalide.")
+        return error_page(400, _("Jeton de sécurité (CSRF) absent ou invalide."))
     return None
-
-
-@bp.app_template_filter("dt")
-def _format_datetime(value, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(current_engine().tz).strftime(fmt)
 
 
 @bp.app_context_processor
 def _globals():
     user = g.get("diwan_user")
     return {"user": user, "role_labels": ROLE_LABELS, "status_labels": STATUS_LABELS,
+            "admin_event_labels": ADMIN_EVENT_LABELS,
             "has_role": lambda *r: user is not None and bool(set(r) & set(user.roles)),
             "assets_installed": assets.installed()}
 
@@ -125,8 +138,41 @@ def _home_for(user) -> str:
     return url_for("web.processes")
 
 
+def _references(instance_ids) -> dict[str, str]:
+    """Each instance's reference for people: its business key, else a short number."""
+    ids = sorted(instance_ids)
+    if not ids:
+        return {}
+    found = current_engine().list_instances(ids=ids, per_page=len(ids)).items
+    refs = {i.id: i.business_key for i in found if i.business_key}
+    return {i: refs.get(i) or _("n° %(short)s", short=i[:8].upper()) for i in ids}
+
+
+def _copy_numbers(tasks) -> dict[str, int]:
+    """A number for each task of a multi-instance activity (same instance, same element), in creation order."""
+    by_step: dict[tuple[str, str], list] = {}
+    for t in tasks:
+        by_step.setdefault((t.instance_id, t.element_id), []).append(t)
+    numbers = {}
+    for same in by_step.values():
+        if len(same) > 1:
+            for n, t in enumerate(sorted(same, key=lambda t: (t.created_at, t.id)), start=1):
+                numbers[t.id] = n
+    return numbers
+
+
 def _definition_names() -> dict[str, str]:
     return {d.key: d.name or d.key for d in current_engine().list_definitions()}
+
+
+def _labels_of(instance) -> dict:
+    """The field and choice labels of the forms of an instance's process version (for its case data)."""
+    engine = current_engine()
+    try:
+        start_form = engine.get_definition(instance.definition_key, instance.definition_version).start_form_key
+    except (DiwanError, TypeError):
+        start_form = None
+    return labels.form_labels(engine, instance.definition_key, instance.definition_version, start_form)
 
 
 # -- login ---------------------------------------------------------------------------------
@@ -145,9 +191,9 @@ def login():
         try:
             user = current_users().authenticate(username, request.form.get("password", ""), request.remote_addr)
         except TooManyRequests as exc:
-            error = f"Trop de tentatives échouées. Réessayez dans {exc.retry_after} secondes."
+            error = _("Trop de tentatives échouées. Réessayez dans %(n)s secondes.", n=exc.retry_after)
         except Unauthorized:
-            error = "Identifiant ou mot de passe incorrect."
+            error = _("Identifiant ou mot de passe incorrect.")
         else:
             security.log_in(user)
             return redirect(target or _home_for(user))
@@ -155,6 +201,33 @@ def login():
         return redirect(target or _home_for(current_user()))
     status = 401 if error else 200
     return render_template("login.html", error=error, username=username, next=target), status
+
+
+@bp.post("/language")
+def language():
+    """The language switch of the header: remembered for the user (and in a cookie for the login page)."""
+    chosen = request.form.get("lang", "")
+    target = _safe_next(request.form.get("next")) or url_for("web.home")
+    if chosen not in i18n.LANGUAGES:
+        return error_page(400, _("Langue inconnue : « %(lang)s ».", lang=chosen))
+    user = current_user()
+    if user is not None:
+        current_users().set_language(user.username, chosen)
+    response = redirect(target)
+    response.set_cookie(i18n.COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
+
+
+@bp.get("/i18n/<lang>.js")
+def script_catalogue(lang: str):
+    """The scripts' messages in `lang` as `window.DIWAN_MESSAGES` (French: none, the scripts are in French)."""
+    if lang not in i18n.LANGUAGES:
+        return error_page(404)
+    body = "window.DIWAN_MESSAGES = " + json.dumps(i18n.script_messages(lang), ensure_ascii=False) + ";\n"
+    response = Response(body, mimetype="text/javascript")
+    response.cache_control.max_age = 300
+    return response
 
 
 @bp.post("/logout")
@@ -197,15 +270,14 @@ def inbox():
     mine = arranged(t for t in tasks if t.assignee == actor.username)
     offered = arranged(t for t in tasks if t.assignee is None)
     others = arranged(t for t in tasks if t.assignee not in (None, actor.username))
-    ids = list({t.instance_id for t in tasks})
-    refs = {i.id: i.business_key for i in engine.list_instances(ids=ids, per_page=max(len(ids), 1)).items} if ids else {}
+    refs = _references({t.instance_id for t in tasks})
     groups = sorted(set(actor.groups) | ({g for t in everything for g in t.candidate_groups} if see_all else set()))
     shown = len(mine) + len(offered) + (len(others) if see_all else 0)
     return render_template("tasks/inbox.html", mine=mine, offered=offered, others=others, counts=counts,
                            selected=selected, names=_definition_names(), now=now, see_all=see_all, refs=refs,
                            can_act=bool({"clerk", "admin"} & set(actor.roles)), filters=filters, groups=groups,
                            due_labels=INBOX_DUE, sort_labels=INBOX_SORT, filtered=filtered, shown=shown,
-                           group_labels=engine.group_labels(),
+                           group_labels=engine.group_labels(), copies=_copy_numbers(tasks),
                            total_all=len(everything))
 
 
@@ -218,9 +290,10 @@ def task(task_id: str):
     actor = _actor()
     engine.log_access(actor, view.instance_id, "task_page", request.remote_addr)
     work = task_work(engine, view, actor)
+    instance = engine.get_instance(view.instance_id)
     return render_template("tasks/task.html", task=view, process_name=_definition_names().get(view.definition_key),
-                           instance=engine.get_instance(view.instance_id), now=engine.clock.now(),
-                           attachments=engine.attachments_of(view.instance_id), **work)
+                           instance=instance, now=engine.clock.now(), groups=engine.group_labels(),
+                           labels=_labels_of(instance), attachments=engine.attachments_of(view.instance_id), **work)
 
 
 def task_work(engine, view, actor) -> dict:
@@ -304,8 +377,8 @@ def form_edit_by_query():
     if not key:
         return redirect(url_for("web.designer"))
     if not KEY.fullmatch(key):
-        return error_page(400, f"Clé de formulaire invalide : « {key} ». Une lettre ou _ d'abord, puis lettres, "
-                               "chiffres, _ . -")
+        return error_page(400, _("Clé de formulaire invalide : « %(key)s ». Une lettre ou _ d'abord, puis lettres, "
+                                 "chiffres, _ . -", key=key))
     return redirect(url_for("web.form_editor", key=key))
 
 
@@ -315,7 +388,7 @@ def form_editor(key: str):
     from engine.commands.draft_sources import KEY
 
     if not KEY.fullmatch(key):
-        return error_page(400, f"Clé de formulaire invalide : « {key} ».")
+        return error_page(400, _("Clé de formulaire invalide : « %(key)s ».", key=key))
     return render_template("designer/form_editor.html", key=key, kind="form", version=request.args.get("version", type=int),
                            base=designer_pages.current_version("form", key))
 
@@ -424,8 +497,9 @@ def instances():
         ids, total = access.readable_page(actor, **filters, page=page_no, per_page=per_page)
         by_id = {i.id: i for i in engine.list_instances(ids=ids, per_page=max(len(ids), 1)).items} if ids else {}
         shown = [by_id[i] for i in ids if i in by_id]
+    steps = {i.id: labels.element_names(engine, i.definition_key, i.definition_version) for i in shown}
     return render_template("instances/search.html", items=shown, total=total, page=page_no, per_page=per_page,
-                           names=_definition_names(), args=args, statuses=STATUS_LABELS)
+                           names=_definition_names(), args=args, statuses=STATUS_LABELS, steps=steps)
 
 
 @bp.get("/instances/<instance_id>")
@@ -436,6 +510,8 @@ def instance(instance_id: str):
     view = engine.get_instance(instance_id)
     engine.log_access(_actor(), instance_id, "case_page", request.remote_addr)
     return render_template("instances/detail.html", instance=view, now=engine.state_now(instance_id),
+                           labels=_labels_of(view),
+                           steps=labels.element_names(engine, view.definition_key, view.definition_version),
                            can_comment=bool({"clerk", "admin", "supervisor"} & set(_actor().roles))
                            and view.status not in ("completed", "cancelled"),
                            attachments=engine.attachments_of(instance_id),
@@ -492,8 +568,9 @@ def access_log():
 @page(*AUDIT_ROLES)
 def instance_csv(instance_id: str) -> Response:
     require_readable(instance_id)
-    current_engine().log_access(_actor(), instance_id, "history_page", request.remote_addr)
-    return _csv(instance_id, current_engine().history(instance_id))
+    engine = current_engine()
+    engine.log_access(_actor(), instance_id, "history_page", request.remote_addr)
+    return exports.history_csv(engine, engine.get_instance(instance_id), engine.history(instance_id))
 
 
 __all__ = ["bp", "Forbidden"]

@@ -21,6 +21,7 @@ user_account = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("disabled_at", Timestamp),  # no login, no live token (kept: the history names them)
+    sa.Column("language", sa.String(8)),  # the web pages' language the user chose (None: French)
 )
 
 user_role = sa.Table(
@@ -86,7 +87,8 @@ ROLES_AND_GROUPS = (
     .union_all(sa.select(sa.literal("group").label("kind"), user_group.c.group_name.label("name"))
                .where(user_group.c.user_id == sa.bindparam("uid"))))
 TOKEN_OWNER = (
-    sa.select(user_account.c.id, user_account.c.username, user_account.c.created_at, api_token.c.expires_at)
+    sa.select(user_account.c.id, user_account.c.username, user_account.c.created_at, user_account.c.language,
+              api_token.c.expires_at)
     .join(api_token, api_token.c.user_id == user_account.c.id)
     .where(api_token.c.token_hash == sa.bindparam("token_hash"), api_token.c.revoked_at.is_(None),
            api_token.c.expires_at > sa.bindparam("now"), user_account.c.disabled_at.is_(None)))
@@ -184,6 +186,10 @@ def set_groups(conn: Connection, user_id: str, groups: list[str]) -> None:
     conn.execute(sa.delete(user_group).where(user_group.c.user_id == user_id))
     if groups:
         conn.execute(sa.insert(user_group), [{"user_id": user_id, "group_name": g} for g in groups])
+
+
+def set_language(conn: Connection, user_id: str, language: str | None) -> None:
+    conn.execute(sa.update(user_account).where(user_account.c.id == user_id).values(language=language))
 
 
 def set_disabled(conn: Connection, user_id: str, at: datetime | None) -> None:

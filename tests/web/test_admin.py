@@ -157,7 +157,7 @@ def test_admin_says_who_may_start_a_process_and_verifies_the_log(engine, session
     expect(page.locator('#admin-definitions tr[data-key="calendar"] .starters')).to_contain_text("bureau_ordre")
     assert engine.get_definition("calendar").starter_groups == ("bureau_ordre",)
     page.goto("/admin/journal")
-    expect(page.locator("#journal tbody tr").first).to_contain_text("starters_changed")
+    expect(page.locator("#journal tbody tr").first).to_contain_text("Droits de démarrage modifiés")
     page.get_by_role("button", name="Vérifier la chaîne").click()
     expect(page.locator("body")).to_have_attribute("data-verified", "ok")
     s.assert_no_errors()
@@ -176,6 +176,8 @@ def test_admin_simulates_then_migrates_instances_to_a_new_version(engine, sessio
     page.get_by_role("button", name="Simuler").click()
     expect(page.locator("body")).to_have_attribute("data-migration", "dry:1")
     expect(page.locator('#migration-result tr[data-instance="%s"]' % inst.id)).to_contain_text(wait)
+    expect(page.locator('#migration-result tr[data-instance="%s"]' % inst.id)).to_contain_text(
+        "ne peut pas migrer : la version cible n'a pas l'étape")  # the engine's reason, said in French
     page.get_by_label("Éléments renommés (ancien=nouveau, un par ligne)").fill(f"{wait}={wait}_v2")
     page.get_by_role("button", name="Simuler").click()
     expect(page.locator("body")).to_have_attribute("data-migration", "dry:0")

@@ -39,7 +39,7 @@ def test_auditor_searches_travels_verifies_exports(engine, session_factory, user
     expect(page.locator(f'.djs-element.dw-active[data-element-id="{active[0]}"]')).to_have_count(1)
     expect(page.locator("#timeline li.event")).to_have_count(len(events))
     completed = page.locator("#timeline li.event-task_completed")
-    expect(completed.locator(".diff")).to_contain_text("admissibility")
+    expect(completed.locator(".diff")).to_contain_text("Recevabilité : Recevable")  # labels, not codes
     expect(completed.locator(".event-meta")).to_contain_text(users["clerk"])
     s.shot("instance")
 
@@ -53,7 +53,7 @@ def test_auditor_searches_travels_verifies_exports(engine, session_factory, user
     page.locator(f'#timeline li.event[data-seq="{ready}"]').click()
     expect(page.locator("body")).to_have_attribute("data-step", str(ready))
     expect(page.locator('.djs-element.dw-active[data-element-id="qualifier_reclamation"]')).to_have_count(1)
-    expect(page.locator("#case-data")).not_to_contain_text("admissibility")
+    expect(page.locator("#case-data")).not_to_contain_text("Recevabilité")
     s.shot("instance-time-travel")
 
     # Verification, CSV export
@@ -62,7 +62,7 @@ def test_auditor_searches_travels_verifies_exports(engine, session_factory, user
     expect(page.locator("#verify-result")).to_have_attribute("data-chain-ok", "true")
     with page.expect_download() as download:
         page.get_by_role("link", name="Exporter l'historique (CSV)").click()
-    text = open(download.value.path(), encoding="utf-8").read()
-    assert text.splitlines()[0].startswith("seq,at,type,actor") and len(text.splitlines()) == len(events) + 1
+    text = open(download.value.path(), encoding="utf-8-sig").read()  # the web export is for French Excel
+    assert text.splitlines()[0].startswith("N°;Date;Événement;Par") and len(text.splitlines()) == len(events) + 1
     s.shot("instance-verified")
     s.assert_no_errors()

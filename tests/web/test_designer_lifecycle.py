@@ -82,7 +82,7 @@ def test_two_new_diagrams_never_share_an_id_and_a_stale_save_is_refused(engine, 
     engine.deploy([("complaint_handling.bpmn", RENAMED.encode())])
     a.get_by_role("button", name="Enregistrer le brouillon").click()
     expect(a.locator("body")).to_have_attribute("data-saved", "error")
-    expect(a.locator("#modeler-message")).to_contain_text("v2 was published")
+    expect(a.locator("#modeler-message")).to_contain_text("la version v2 a été publiée")
     one.assert_no_errors()
 
 

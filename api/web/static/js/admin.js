@@ -2,20 +2,21 @@
    page reloads with the outcome. A reason is asked where the history keeps one. */
 (function () {
   'use strict';
+  const t = diwan.t;
   const message = document.getElementById('admin-message');
   const FLASH = 'diwan-admin-flash';
   const flashed = sessionStorage.getItem(FLASH);
   if (flashed) { sessionStorage.removeItem(FLASH); diwan.show(message, 'success', flashed); }
 
   function done(text) {
-    sessionStorage.setItem(FLASH, text || 'Enregistré.');
+    sessionStorage.setItem(FLASH, text || t('Enregistré.'));
     window.location.reload();
   }
 
   function failed(result) {
     const body = result.body || {};
     const details = body.errors && !Array.isArray(body.errors)
-      ? ' (' + Object.entries(body.errors).map(([k, v]) => k + ' : ' + [].concat(v).join(' ')).join(' ; ') + ')' : '';
+      ? ' (' + Object.entries(body.errors).map(([k, v]) => k + ' : ' + [].concat(v).map(m => diwan.serverText(m)).join(' ')).join(' ; ') + ')' : '';
     diwan.show(message, 'error', diwan.describeError(result) + details);
     document.body.dataset.adminError = String(result.status);
   }
@@ -26,7 +27,7 @@
     if (button.dataset.reason) {
       const reason = window.prompt(button.dataset.reason);
       if (reason === null) return;
-      if (!reason.trim() && button.dataset.required) { diwan.show(message, 'error', 'Un motif est nécessaire.'); return; }
+      if (!reason.trim() && button.dataset.required) { diwan.show(message, 'error', t('Un motif est nécessaire.')); return; }
       body.reason = reason.trim() || null;
     }
     button.disabled = true;
@@ -56,8 +57,8 @@
   if (verify) verify.addEventListener('click', async () => {
     const result = await diwan.api('POST', '/api/v1/admin/events/verify');
     if (!result.ok) { failed(result); return; }
-    if (result.body.chain_ok) diwan.show(message, 'success', 'Chaîne intacte : aucun événement modifié, supprimé ou déplacé.');
-    else diwan.show(message, 'error', 'Chaîne rompue à l\'événement ' + result.body.first_bad_seq + '.');
+    if (result.body.chain_ok) diwan.show(message, 'success', t('Chaîne intacte : aucun événement modifié, supprimé ou déplacé.'));
+    else diwan.show(message, 'error', t("Chaîne rompue à l'événement {seq}.", { seq: result.body.first_bad_seq }));
     document.body.dataset.verified = result.body.chain_ok ? 'ok' : 'broken';
   });
 })();

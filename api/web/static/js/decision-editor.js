@@ -2,12 +2,14 @@
    read only), save it as a draft by revision, publish from the publication page. */
 (async function () {
   'use strict';
+  const t = diwan.t;
   const host = document.getElementById('dmn-editor');
   const message = document.getElementById('editor-message');
   const state = { kind: 'decision', key: host.dataset.key, base: host.dataset.base ? Number(host.dataset.base) : null, revision: 0 };
   const version = host.dataset.version ? Number(host.dataset.version) : null;
   const $ = id => document.getElementById(id);
-  const modeler = new DmnJS({ container: host });
+  const modeler = new DmnJS({ container: host, common: { additionalModules: [diwanBpmnIo.translateModule] } });
+  diwanBpmnIo.translateDom(host);
   window.diwanDmn = modeler;
 
   let opened;
@@ -23,10 +25,10 @@
   if (table) await modeler.open(table);
   if (opened.draft) {
     $('discard').classList.remove('hidden');
-    diwan.show(message, 'info', 'Brouillon en cours (révision ' + opened.draft.revision + ', enregistré par ' +
-      opened.draft.saved_by + ', ' + diwan.formatDate(opened.draft.saved_at) + ').');
+    diwan.show(message, 'info', t('Brouillon en cours (révision {n}, enregistré par {who}, {when}).',
+      { n: opened.draft.revision, who: opened.draft.saved_by, when: diwan.formatDate(opened.draft.saved_at) }));
   } else if (version) {
-    diwan.show(message, 'info', 'Version ' + version + ' : lecture seule. Téléchargez-la ou republiez-la.');
+    diwan.show(message, 'info', t('Version {n} : lecture seule. Téléchargez-la ou republiez-la.', { n: version }));
   }
   document.body.dataset.editorReady = 'true';
 
@@ -40,7 +42,7 @@
       $('discard').classList.remove('hidden');
       return result.body;
     }
-    diwan.show(message, 'error', 'Brouillon non enregistré : ' + diwan.describeError(result));
+    diwan.show(message, 'error', t('Brouillon non enregistré : {detail}', { detail: diwan.describeError(result) }));
     document.body.dataset.saved = 'error';
     return null;
   }
@@ -50,7 +52,7 @@
       const result = await diwanDrafts.republish('decision', state.key, version);
       if (result.ok) {
         const made = result.body.decisions.find(d => d.key === state.key);
-        diwan.show(message, 'success', 'Version ' + version + ' republiée : elle est maintenant la version ' + made.version + '.');
+        diwan.show(message, 'success', t('Version {n} republiée : elle est maintenant la version {m}.', { n: version, m: made.version }));
         document.body.dataset.republished = state.key + ':' + made.version;
       } else diwan.show(message, 'error', diwan.describeError(result));
     });
@@ -59,7 +61,7 @@
   $('save').addEventListener('click', save);
   $('publish').addEventListener('click', async () => { if (await save()) window.location.href = diwanDrafts.publishUrl(state); });
   $('discard').addEventListener('click', async () => {
-    if (!window.confirm('Abandonner le brouillon ? Les modifications non publiées seront perdues.')) return;
+    if (!window.confirm(t('Abandonner le brouillon ? Les modifications non publiées seront perdues.'))) return;
     const result = await diwanDrafts.discard(state);
     if (result.ok || result.status === 404) window.location.reload();
     else diwan.show(message, 'error', diwan.describeError(result));

@@ -4,7 +4,7 @@
   const MARKERS = ['dw-done', 'dw-active', 'dw-failed'];
 
   async function open(container, key, version) {
-    const viewer = new BpmnJS({ container: container });
+    const viewer = new BpmnJS({ container: container, additionalModules: window.diwanBpmnIo ? [diwanBpmnIo.translateModule] : [] });
     const query = version ? '?version=' + encodeURIComponent(version) : '';
     const result = await diwan.api('GET', '/api/v1/process-definitions/' + encodeURIComponent(key) + '/xml' + query);
     if (!result.ok) throw new Error(diwan.describeError(result));

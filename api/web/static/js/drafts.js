@@ -2,6 +2,7 @@
    revision, discard it, re-publish an old version. The page keeps {kind, key, revision, base}. */
 (function () {
   'use strict';
+  const t = diwan.t;
   const enc = encodeURIComponent;
 
   function sourceUrl(kind, key, version) {
@@ -49,8 +50,8 @@
   }
 
   function savedText(draft) {
-    return 'Brouillon enregistré (révision ' + draft.revision + ', par ' + draft.saved_by + ', ' +
-      diwan.formatDate(draft.saved_at) + '). Rien ne change pour les agents avant la publication.';
+    return t('Brouillon enregistré (révision {n}, par {who}, {when}). Rien ne change pour les agents avant la publication.',
+      { n: draft.revision, who: draft.saved_by, when: diwan.formatDate(draft.saved_at) });
   }
 
   function publishUrl(state) { return '/designer/' + state.kind + '/' + enc(state.key) + '/publish'; }

@@ -4,6 +4,7 @@
 
   async function render(container, schema, data, readOnly) {
     const form = new FormViewer.Form({ container: container });
+    if (window.diwanBpmnIo) { diwanBpmnIo.translateValidator(form); diwanBpmnIo.translateDom(container); }
     await form.importSchema(schema, data || {});
     if (readOnly) form.setProperty('readOnly', true);
     return form;
@@ -16,7 +17,7 @@
     const fieldErrors = {};
     summary.replaceChildren();
     Object.entries(errors || {}).forEach(([key, messages]) => {
-      const list = Array.isArray(messages) ? messages.map(String) : [String(messages)];
+      const list = (Array.isArray(messages) ? messages : [messages]).map(m => diwan.serverText(String(m)));
       const field = byKey[key];
       if (field) fieldErrors[field.id] = list;
       const label = field && field.label ? field.label : key;

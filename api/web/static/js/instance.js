@@ -1,6 +1,7 @@
 /* The instance page: coloured diagram, event timeline, time travel, verification. */
 (async function () {
   'use strict';
+  const t = diwan.t;
   const root = document.getElementById('instance-page');
   const d = root.dataset;
   const base = '/api/v1/process-instances/' + encodeURIComponent(d.instanceId);
@@ -13,22 +14,25 @@
   if (verify) {
     verify.addEventListener('click', async () => {
       verify.disabled = true;
-      diwan.show(result, 'info', 'Vérification en cours…');
+      diwan.show(result, 'info', t('Vérification en cours…'));
       const r = await diwan.api('POST', base + '/verify');
       verify.disabled = false;
       if (!r.ok) { diwan.show(result, 'error', diwan.describeError(r)); return; }
       const v = r.body;
-      const sealed = { verified: ' Point de contrôle signé n°' + v.checkpoint.seq + ' : conforme.',
-        not_covered: ' Instance plus récente que le dernier point de contrôle signé.',
-        none: ' Aucun point de contrôle signé pour le moment.', off: ' Points de contrôle signés désactivés.',
+      const sealed = { verified: ' ' + t('Point de contrôle signé n°{n} : conforme.', { n: v.checkpoint.seq }),
+        not_covered: ' ' + t('Dossier plus récent que le dernier point de contrôle signé.'),
+        none: ' ' + t('Aucun point de contrôle signé pour le moment.'), off: ' ' + t('Points de contrôle signés désactivés.'),
         failed: '' }[v.checkpoint.status] || '';
       if (v.ok) {
-        diwan.show(result, 'success', "Intégrité vérifiée : la chaîne d'empreintes est intacte, le rejeu des événements redonne exactement l'historique enregistré et les données stockées lui correspondent." + sealed);
+        diwan.show(result, 'success', t("Intégrité vérifiée : la chaîne d'empreintes est intacte, le rejeu des événements redonne exactement l'historique enregistré et les données stockées lui correspondent.") + sealed);
       } else {
-        diwan.show(result, 'error', 'Anomalie détectée' + (v.first_bad_seq ? " à l'événement #" + v.first_bad_seq : '') +
-          ' — chaîne : ' + (v.chain_ok ? 'intacte' : 'rompue') + ', rejeu : ' + (v.replay_ok ? 'conforme' : 'divergent') +
-          ', données stockées : ' + (v.projections_ok === null ? 'non vérifiées' : (v.projections_ok ? 'conformes' : 'divergentes')) +
-          (v.findings.length ? ', ' + v.findings.length + ' écart(s)' : '') + (v.detail ? ' (' + v.detail + ')' : '') + '.');
+        const ok = { chain: v.chain_ok ? t('intacte') : t('rompue'), replay: v.replay_ok ? t('conforme') : t('divergent'),
+          stored: v.projections_ok === null ? t('non vérifiées') : (v.projections_ok ? t('conformes') : t('divergentes')) };
+        diwan.show(result, 'error', (v.first_bad_seq ? t("Anomalie détectée à l'événement #{seq}", { seq: v.first_bad_seq }) : t('Anomalie détectée')) +
+          ' — ' + t('chaîne : {state}', { state: ok.chain }) +
+          ', ' + t('rejeu : {state}', { state: ok.replay }) +
+          ', ' + t('données stockées : {state}', { state: ok.stored }) +
+          (v.findings.length ? ', ' + t('{n} écart(s)', { n: v.findings.length }) : '') + (v.detail ? ' (' + v.detail + ')' : '') + '.');
       }
       result.dataset.chainOk = String(v.chain_ok); result.dataset.replayOk = String(v.replay_ok);
     });
@@ -40,12 +44,13 @@
     diwan.api('GET', base),
   ]);
   const events = history.ok ? diwan.withDiffs(history.body.events) : [];
-  events.forEach(e => timeline.append(diwan.eventItem(e, viewer.diwanNames)));
+  const labels = JSON.parse(d.labels || 'null') || undefined;
+  events.forEach(e => timeline.append(diwan.eventItem(e, viewer.diwanNames, labels)));
   const now = diwanDiagram.progress(events);
   const failed = JSON.parse(d.failed);
   diwanDiagram.mark(viewer, { done: now.done, active: JSON.parse(d.active), failed: failed, counts: now.counts,
     taken: JSON.parse(d.taken) });
-  if (current.ok) diwan.renderData(dataList, current.body.data);
+  if (current.ok) diwan.renderData(dataList, current.body.data, labels);
   document.body.dataset.diagramReady = 'true';
 
   const slider = document.getElementById('step');
@@ -64,11 +69,11 @@
     const p = diwanDiagram.progress(events, seq);
     diwanDiagram.mark(viewer, { done: Object.keys(r.body.completed_elements), active: r.body.active_elements,
       failed: p.failed, counts: r.body.completed_elements, taken: r.body.taken_flows });
-    diwan.renderData(dataList, r.body.data);
+    diwan.renderData(dataList, r.body.data, labels);
     const event = events.find(e => e.seq === seq);
     label.textContent = seq + ' / ' + last;
-    info.textContent = event ? (diwan.EVENT_LABELS[event.type] || event.type) + ' · ' + diwan.formatDate(event.at) : '';
-    dataWhen.textContent = seq === last ? '(état actuel)' : "(après l'événement #" + seq + ')';
+    info.textContent = event ? diwan.eventLabel(event.type) + ' · ' + diwan.formatDate(event.at) : '';
+    dataWhen.textContent = seq === last ? t('(état actuel)') : t("(après l'événement #{seq})", { seq: seq });
     timeline.querySelectorAll('li.event').forEach(li => {
       const s = Number(li.dataset.seq);
       li.classList.toggle('future', s > seq);

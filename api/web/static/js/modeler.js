@@ -3,6 +3,7 @@
    read only, to download or re-publish. A failed import blocks saving until the designer chooses. */
 (async function () {
   'use strict';
+  const t = diwan.t;
   const root = document.getElementById('modeler-page');
   const message = document.getElementById('modeler-message');
   const errorList = document.getElementById('deploy-errors');
@@ -17,10 +18,12 @@
   const modeler = new BpmnJS({
     container: '#canvas',
     propertiesPanel: { parent: '#properties' },
-    additionalModules: [P.BpmnPropertiesPanelModule, P.BpmnPropertiesProviderModule, P.CamundaPlatformPropertiesProviderModule],
+    additionalModules: [P.BpmnPropertiesPanelModule, P.BpmnPropertiesProviderModule, P.CamundaPlatformPropertiesProviderModule,
+                        diwanBpmnIo.translateModule],
     moddleExtensions: { camunda: camunda },
   });
   window.diwanModeler = modeler;
+  diwanBpmnIo.translateDom(document.getElementById('properties'));  // the panel's own texts (list entries)
   window.diwanModelerState = state;
   let errorMarks = [];
   let blocked = false;  // a failed import: nothing is saved until the designer chooses
@@ -40,6 +43,7 @@
     ['save', 'publish', 'check'].forEach(id => { if ($(id)) $(id).disabled = on; });
   }
 
+  const diagramWord = t('Diagramme');
   async function load(xml, source) {
     clearErrors();
     document.body.dataset.imported = '';
@@ -50,16 +54,16 @@
       document.body.dataset.importedFile = source || state.key;
       block(false);
       if (result.warnings.length) {
-        diwan.show(message, 'warning', (source || 'Diagramme') + ' importé avec ' + result.warnings.length + ' avertissement(s) : ' +
+        diwan.show(message, 'warning', t('{file} importé avec {n} avertissement(s) : ', { file: source || diagramWord, n: result.warnings.length }) +
           result.warnings.slice(0, 3).map(w => w.message).join(' ; '));
       } else if (source) {
-        diwan.show(message, 'info', source + ' importé : enregistrez le brouillon pour le garder.');
+        diwan.show(message, 'info', t('{file} importé : enregistrez le brouillon pour le garder.', { file: source }));
       }
       return true;
     } catch (err) {
       document.body.dataset.imported = 'error:' + err.message;
       document.body.dataset.importedFile = source || state.key;
-      diwan.show(message, 'error', 'Import impossible : ' + err.message);
+      diwan.show(message, 'error', t('Import impossible : {detail}', { detail: err.message }));
       if (source) {  // bpmn-js shows nothing of the file: the previous diagram must not be saved by mistake
         try { await modeler.importXML(lastGood); } catch (e) { /* the previous one imported before */ }
         block(true);
@@ -73,11 +77,11 @@
     errors.forEach(e => {
       const element = e.element && registry.get(e.element);
       const li = diwan.el('li', { 'data-element': e.element || '' });
-      li.append(e.element ? diwan.el('code', { text: e.element }) : '', e.element ? ' : ' : '', e.message || '');
+      li.append(e.element ? diwan.el('code', { text: e.element }) : '', e.element ? ' : ' : '', diwan.serverText(e.message || ''));
       if (element) {
         canvas.addMarker(element.id, 'dw-error');
         errorMarks.push(element.id);
-        const note = diwan.el('div', { className: 'dw-error-note', text: e.message || 'Erreur' });
+        const note = diwan.el('div', { className: 'dw-error-note', text: diwan.serverText(e.message) || t('Erreur') });
         overlays.add(element.id, 'dw-error', { position: { bottom: -6, left: 0 }, html: note });
         li.classList.add('clickable');
         li.addEventListener('click', () => { modeler.get('selection').select(element); canvas.scrollToElement(element); });
@@ -104,7 +108,7 @@
       $('discard').classList.remove('hidden');
       return result.body;
     }
-    diwan.show(message, 'error', 'Brouillon non enregistré : ' + diwan.describeError(result));
+    diwan.show(message, 'error', t('Brouillon non enregistré : {detail}', { detail: diwan.describeError(result) }));
     document.body.dataset.saved = 'error';
     return null;
   }
@@ -115,11 +119,10 @@
     const preview = await diwan.api('GET', '/api/v1/drafts/process/' + encodeURIComponent(state.key) + '/preview');
     if (!preview.ok) { diwan.show(message, 'error', diwan.describeError(preview)); return; }
     if (preview.body.valid) {
-      diwan.show(message, 'success', 'Le brouillon peut être publié : aucune erreur.');
+      diwan.show(message, 'success', t('Le brouillon peut être publié : aucune erreur.'));
       document.body.dataset.checked = 'ok';
     } else {
-      diwan.show(message, 'error', 'Le brouillon ne peut pas être publié : ' + preview.body.errors.length +
-        ' erreur(s), signalée(s) sur le schéma.');
+      diwan.show(message, 'error', t('Le brouillon ne peut pas être publié : {n} erreur(s), signalée(s) sur le schéma.', { n: preview.body.errors.length }));
       markErrors(preview.body.errors);
       document.body.dataset.checked = 'error';
     }
@@ -137,7 +140,7 @@
       const result = await diwanDrafts.republish('process', state.key, version);
       if (result.ok) {
         const made = result.body.definitions.find(d => d.key === state.key);
-        diwan.show(message, 'success', 'Version ' + version + ' republiée : elle est maintenant la version ' + made.version + '.');
+        diwan.show(message, 'success', t('Version {n} republiée : elle est maintenant la version {m}.', { n: version, m: made.version }));
         document.body.dataset.republished = state.key + ':' + made.version;
       } else {
         diwan.show(message, 'error', diwan.describeError(result));
@@ -149,12 +152,12 @@
     $('publish').addEventListener('click', async () => { if (await save()) window.location.href = diwanDrafts.publishUrl(state); });
     $('download').addEventListener('click', download);
     $('discard').addEventListener('click', async () => {
-      if (!window.confirm('Abandonner le brouillon ? Les modifications non publiées seront perdues.')) return;
+      if (!window.confirm(t('Abandonner le brouillon ? Les modifications non publiées seront perdues.'))) return;
       const result = await diwanDrafts.discard(state);
       if (result.ok || result.status === 404) window.location.href = state.base ? '/modeler/' + encodeURIComponent(state.key) : '/designer';
       else diwan.show(message, 'error', diwan.describeError(result));
     });
-    $('keep-previous').addEventListener('click', () => { block(false); diwan.show(message, 'info', 'Vous continuez avec le diagramme affiché.'); });
+    $('keep-previous').addEventListener('click', () => { block(false); diwan.show(message, 'info', t('Vous continuez avec le diagramme affiché.')); });
     $('import-file').addEventListener('change', event => {
       const file = event.target.files[0];
       if (!file) return;
@@ -175,10 +178,10 @@
   if (await load(opened.source, '')) lastGood = opened.source;
   if (opened.draft) {
     $('discard').classList.remove('hidden');
-    diwan.show(message, 'info', 'Brouillon en cours (révision ' + opened.draft.revision + ', enregistré par ' +
-      opened.draft.saved_by + ', ' + diwan.formatDate(opened.draft.saved_at) + ').');
+    diwan.show(message, 'info', t('Brouillon en cours (révision {n}, enregistré par {who}, {when}).',
+      { n: opened.draft.revision, who: opened.draft.saved_by, when: diwan.formatDate(opened.draft.saved_at) }));
   } else if (version) {
-    diwan.show(message, 'info', 'Version ' + version + ' : lecture seule. Téléchargez-la ou republiez-la.');
+    diwan.show(message, 'info', t('Version {n} : lecture seule. Téléchargez-la ou republiez-la.', { n: version }));
   }
   document.body.dataset.draftRevision = String(state.revision);
 })();

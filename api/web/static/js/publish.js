@@ -2,6 +2,7 @@
    bpmn-js-differ), the validation of the publication, the text diff, then "Publier". */
 (async function () {
   'use strict';
+  const t = diwan.t;
   const root = document.getElementById('publish-page');
   const kind = root.dataset.kind, key = root.dataset.key, revision = Number(root.dataset.revision);
   const message = document.getElementById('publish-message');
@@ -10,9 +11,9 @@
   const button = document.getElementById('publish');
   const enc = encodeURIComponent;
   const STATUS = {
-    new: 'une nouvelle version sera publiée',
-    unchanged: 'le brouillon dit la même chose que la version courante : rien ne sera publié',
-    older: 'le brouillon reprend une version plus ancienne : elle sera republiée comme nouvelle version',
+    new: t('une nouvelle version sera publiée'),
+    unchanged: t('le brouillon dit la même chose que la version courante : rien ne sera publié'),
+    older: t('le brouillon reprend une version plus ancienne : elle sera republiée comme nouvelle version'),
   };
 
   const preview = await diwan.api('GET', '/api/v1/drafts/' + kind + '/' + enc(key) + '/preview');
@@ -27,25 +28,25 @@
   });
 
   // Validation
+  const possible = t('publication possible');
   if (p.valid) {
-    validation.textContent = 'Aucune erreur : ' + (STATUS[p.status] || 'publication possible') +
-      (p.same_as_version ? ' (version ' + p.same_as_version + ').' : '.');
+    validation.textContent = t('Aucune erreur : {status}', { status: STATUS[p.status] || possible }) +
+      (p.same_as_version ? ' (' + t('version {n}', { n: p.same_as_version }) + ').' : '.');
     validation.className = 'ok';
   } else {
-    validation.textContent = p.errors.length + ' erreur(s) : le brouillon ne peut pas être publié.';
+    validation.textContent = t('{n} erreur(s) : le brouillon ne peut pas être publié.', { n: p.errors.length });
     validation.className = 'error';
     p.errors.forEach(e => errorList.append(diwan.el('li', { 'data-element': e.element || '',
-      text: (e.element ? e.element + ' : ' : '') + e.message })));
+      text: (e.element ? e.element + ' : ' : '') + diwan.serverText(e.message) })));
     errorList.classList.remove('hidden');
   }
   if (p.stale) {
-    diwan.show(message, 'warning', 'Une version ' + p.current.version + ' a été publiée depuis le début de ce brouillon : ' +
-      'il ne peut pas être publié tel quel. Revenez à l\'éditeur, reprenez la version courante et refaites vos modifications.');
+    diwan.show(message, 'warning', t("Une version {n} a été publiée depuis le début de ce brouillon : il ne peut pas être publié tel quel. Revenez à l'éditeur, reprenez la version courante et refaites vos modifications.", { n: p.current.version }));
   } else if (p.valid && p.status !== 'unchanged') {
-    diwan.show(message, 'info', 'Vérifiez les différences, puis publiez.');
+    diwan.show(message, 'info', t('Vérifiez les différences, puis publiez.'));
     button.disabled = false;
   } else {
-    diwan.show(message, p.valid ? 'info' : 'error', p.valid ? 'Rien à publier.' : 'Corrigez les erreurs dans l\'éditeur.');
+    diwan.show(message, p.valid ? 'info' : 'error', p.valid ? t('Rien à publier.') : t("Corrigez les erreurs dans l'éditeur."));
   }
   document.body.dataset.preview = p.valid ? (p.stale ? 'stale' : p.status) : 'invalid';
 
@@ -78,8 +79,8 @@
         Object.keys(d._removed).forEach(id => mark(viewers.current, id, 'dw-removed'));
         Object.keys(d._changed).forEach(id => { mark(viewers.draft, id, 'dw-changed'); mark(viewers.current, id, 'dw-changed'); });
         Object.keys(d._layoutChanged).forEach(id => mark(viewers.draft, id, 'dw-moved'));
-        list('Ajouté', Object.keys(d._added), 'added');
-        list('Supprimé', Object.keys(d._removed), 'removed');
+        list(t('Ajouté'), Object.keys(d._added), 'added');
+        list(t('Supprimé'), Object.keys(d._removed), 'removed');
         // bpmn-js-differ 3.2 hands jsondiffpatch's [old, new] to changed(model, key, newValue, oldValue):
         // its attrs have the two swapped, so the values are read from the two diagrams where they are plain.
         const valueIn = (viewer, id, attr, fallback) => {
@@ -88,18 +89,18 @@
           return v === undefined || typeof v !== 'object' ? v : fallback;
         };
         Object.entries(d._changed).forEach(([id, c]) => changes.append(diwan.el('li', { className: 'changed', 'data-element': id,
-          text: 'Modifié : ' + names(id) + ' — ' + Object.entries(c.attrs || {}).map(([a, v]) =>
+          text: t('Modifié') + ' : ' + names(id) + ' — ' + Object.entries(c.attrs || {}).map(([a, v]) =>
             a + ' : ' + JSON.stringify(valueIn(viewers.current, id, a, v.newValue)) + ' → ' +
             JSON.stringify(valueIn(viewers.draft, id, a, v.oldValue))).join(' ; ') })));
-        list('Déplacé', Object.keys(d._layoutChanged).filter(id => !d._added[id] && !d._changed[id]), 'moved');
-        if (!changes.children.length) changes.append(diwan.el('li', { className: 'muted', text: 'Aucune différence.' }));
+        list(t('Déplacé'), Object.keys(d._layoutChanged).filter(id => !d._added[id] && !d._changed[id]), 'moved');
+        if (!changes.children.length) changes.append(diwan.el('li', { className: 'muted', text: t('Aucune différence.') }));
       } else {
-        changes.append(diwan.el('li', { className: 'muted', text: 'Première publication : tout le diagramme est nouveau.' }));
+        changes.append(diwan.el('li', { className: 'muted', text: t('Première publication : tout le diagramme est nouveau.') }));
       }
       (p.errors || []).forEach(e => { if (e.element) mark(viewers.draft, e.element, 'dw-error'); });
       document.body.dataset.diff = String(changes.querySelectorAll('li:not(.muted)').length);
     } catch (err) {
-      diwan.show(message, 'error', 'Affichage des diagrammes impossible : ' + err.message);
+      diwan.show(message, 'error', t('Affichage des diagrammes impossible : {detail}', { detail: err.message }));
     }
   }
 
@@ -109,12 +110,11 @@
     if (result.ok) {
       const all = result.body.definitions.concat(result.body.forms, result.body.decisions);
       const mine = all.find(d => d.key === key);
-      diwan.show(message, 'success', 'Publié : version ' + mine.version + '. Les nouveaux dossiers l\'utilisent ; ' +
-        'les dossiers en cours restent sur leur version.');
+      diwan.show(message, 'success', t("Publié : version {n}. Les nouveaux dossiers l'utilisent ; les dossiers en cours restent sur leur version.", { n: mine.version }));
       document.body.dataset.published = key + ':' + mine.version;
     } else {
       button.disabled = false;
-      diwan.show(message, 'error', 'Publication refusée : ' + diwan.describeError(result));
+      diwan.show(message, 'error', t('Publication refusée : {detail}', { detail: diwan.describeError(result) }));
       document.body.dataset.published = 'error';
     }
   });

@@ -1,6 +1,7 @@
 /* Start a process from its start form. */
 (async function () {
   'use strict';
+  const t = diwan.t;
   const root = document.getElementById('start-page');
   const key = root.dataset.key, formKey = root.dataset.formKey;
   const message = document.getElementById('start-message');
@@ -9,19 +10,19 @@
 
   async function start(data) {
     diwanForms.clearErrors(summary);
-    diwan.show(message, 'info', 'Envoi en cours…');
+    diwan.show(message, 'info', t('Envoi en cours…'));
     const body = { data: data };
     const businessKey = document.getElementById('business-key').value.trim();
     if (businessKey) body.business_key = businessKey;
     const result = await diwan.api('POST', '/api/v1/process-definitions/' + encodeURIComponent(key) + '/start', body);
     if (result.ok) {
-      diwan.show(message, 'success', 'Dossier créé (' + result.body.id.slice(0, 8) + '). Redirection…');
+      diwan.show(message, 'success', t('Dossier créé ({ref}). Redirection…', { ref: result.body.business_key || result.body.id.slice(0, 8).toUpperCase() }));
       document.body.dataset.started = result.body.id;
       diwan.flash('success', 'Dossier créé' + (result.body.business_key ? ' : réf. ' + result.body.business_key : ' (' + result.body.id.slice(0, 8) + ')') + '.');
       setTimeout(() => { window.location.href = '/tasks'; }, 900);
     } else if (result.status === 422 && result.body && result.body.errors && form) {
       diwanForms.showServerErrors(form, result.body.errors, summary);
-      diwan.show(message, 'error', 'Le formulaire contient des erreurs : corrigez les champs signalés.');
+      diwan.show(message, 'error', t('Le formulaire contient des erreurs : corrigez les champs signalés.'));
     } else {
       diwan.show(message, 'error', diwan.describeError(result));
     }
@@ -33,10 +34,10 @@
     if (!schema.ok) { diwan.show(message, 'error', diwan.describeError(schema)); return; }
     const host = document.getElementById('form');
     form = await diwanForms.render(host, schema.body, {});
-    diwanForms.ensureSubmit(form, host, 'Démarrer la procédure');
+    diwanForms.ensureSubmit(form, host, t('Démarrer la procédure'));
     form.on('submit', event => {
       if (Object.keys(event.errors).length) {
-        diwan.show(message, 'error', 'Le formulaire contient des erreurs : corrigez les champs signalés.');
+        diwan.show(message, 'error', t('Le formulaire contient des erreurs : corrigez les champs signalés.'));
         return;
       }
       start(event.data);

@@ -1,6 +1,7 @@
 /* The task page: form (form-js viewer), diagram with the current task, case data, history. */
 (async function () {
   'use strict';
+  const t = diwan.t;
   const root = document.getElementById('task-page');
   const d = root.dataset;
   const canAct = d.canAct === 'true';
@@ -57,13 +58,13 @@
 
   async function complete(data, files) {
     diwanForms.clearErrors(summary);
-    diwan.show(message, 'info', 'Envoi en cours…');
+    diwan.show(message, 'info', t('Envoi en cours…'));
     const keys = window.diwanTaskSchema ? fileKeys(window.diwanTaskSchema.components, '', []) : [];
     const ready = await uploadFiles(Object.assign({}, data), files, keys);
     if (ready === null) return null;
     const result = await diwan.api('POST', base + '/complete', { data: ready });
     if (result.ok) {
-      diwan.show(message, 'success', 'Tâche terminée. Retour à la corbeille…');
+      diwan.show(message, 'success', t('Tâche terminée. Retour à la corbeille…'));
       diwan.flash('success', 'Tâche « ' + (document.querySelector('h1') || {}).textContent + ' » terminée.');
       document.body.dataset.completed = 'true';
       setTimeout(() => { window.location.href = '/tasks'; }, 600);
@@ -73,7 +74,7 @@
       diwan.show(message, 'error', CLAIM_FIRST);
     } else if (result.status === 422 && result.body && result.body.errors && window.diwanTaskForm) {
       diwanForms.showServerErrors(window.diwanTaskForm, result.body.errors, summary);
-      diwan.show(message, 'error', 'Le formulaire contient des erreurs : corrigez les champs signalés.');
+      diwan.show(message, 'error', t('Le formulaire contient des erreurs : corrigez les champs signalés.'));
     } else {
       diwan.show(message, 'error', diwan.describeError(result));
     }
@@ -104,17 +105,18 @@
   // Form and case data
   const task = await loadTask;
   if (!task.ok) { diwan.show(message, 'error', diwan.describeError(task)); return; }
-  diwan.renderData(document.getElementById('case-data'), task.body.data);
+  const labels = diwan.formLabels(task.body.form, JSON.parse(d.labels || 'null') || undefined);
+  diwan.renderData(document.getElementById('case-data'), task.body.data, labels);
   const host = document.getElementById('form');
   if (task.body.form) {
     const form = await diwanForms.render(host, task.body.form, task.body.data, !canAct);
     window.diwanTaskForm = form;
     window.diwanTaskSchema = task.body.form;
     if (canAct) {
-      diwanForms.ensureSubmit(form, host, 'Valider la tâche');
+      diwanForms.ensureSubmit(form, host, t('Valider la tâche'));
       form.on('submit', event => {
         if (Object.keys(event.errors).length) {
-          diwan.show(message, 'error', 'Le formulaire contient des erreurs : corrigez les champs signalés.');
+          diwan.show(message, 'error', t('Le formulaire contient des erreurs : corrigez les champs signalés.'));
           return;
         }
         complete(event.data, event.files);
@@ -137,9 +139,9 @@
     diwanDiagram.focus(viewer, d.elementId, 0.8);
     const list = document.getElementById('history');
     diwan.withDiffs(events).filter(e => e.type !== 'element_completed' || e.diff.length)
-      .forEach(e => list.append(diwan.eventItem(e, viewer.diwanNames)));
+      .forEach(e => list.append(diwan.eventItem(e, viewer.diwanNames, labels)));
     document.body.dataset.diagramReady = 'true';
   } catch (err) {
-    diwan.show(message, 'error', 'Schéma indisponible : ' + err.message);
+    diwan.show(message, 'error', t('Schéma indisponible : {detail}', { detail: err.message }));
   }
 })();
