@@ -523,7 +523,8 @@ def instance(instance_id: str):
 @page("supervisor", "admin")
 def dashboard():
     board = current_engine().sla_dashboard()
-    return render_template("dashboard/sla.html", board=board, names=_definition_names())
+    return render_template("dashboard/sla.html", board=board, names=_definition_names(),
+                           group_labels=current_engine().group_labels())
 
 
 @bp.get("/dashboard/export.<fmt>")
