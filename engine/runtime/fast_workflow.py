@@ -138,6 +138,15 @@ class DiwanTask(Task):
         elif _TASK_LOG.isEnabledFor(logging.DEBUG):
             _TASK_LOG.debug(f"State set to {TaskState.get_name(value)}", extra=self.collect_log_extras())
 
+    def _set_internal_data(self, **kwargs) -> None:
+        # An event definition resets or fires a task that keeps its state: its row is written.
+        super()._set_internal_data(**kwargs)
+        state_journal.mark(self)
+
+    def set_data(self, **kwargs) -> None:
+        super().set_data(**kwargs)
+        state_journal.mark(self)
+
     def _add_child(self, task_spec, state=TaskState.MAYBE):
         # Task._add_child, building this class.
         if self.has_state(TaskState.PREDICTED_MASK) and state & TaskState.PREDICTED_MASK == 0:

@@ -102,6 +102,7 @@ class WorkflowRun(ScopedRun):
         self.variables = variables
         self.events: list[dict] = []
         self.projection: Projection | None = None  # as saved by the last command
+        self._ready_tasks: dict = {}  # ReadyTask by task id (UUID), see project()
         self.max_steps = 10_000
         self._steps = 0
         self._granted = 0  # steps granted by multi-instances created in this command
@@ -526,11 +527,11 @@ class WorkflowRun(ScopedRun):
         """Tasks in `states`, in the workflow and its subprocesses (a dict scan: the tree
         iterator is the engine's hottest path otherwise)."""
         for t in self.wf.tasks.values():
-            if t.state & states:
+            if t._state & states:
                 yield t
         for sub in self.wf.subprocesses.values():
             for t in sub.tasks.values():
-                if t.state & states:
+                if t._state & states:
                     yield t
 
     def project(self) -> Projection:
@@ -538,16 +539,25 @@ class WorkflowRun(ScopedRun):
         ready: dict[str, ReadyTask] = {}
         timers: dict[str, tuple[str, datetime]] = {}
         messages: dict[str, tuple[str, str]] = {}
-        active: list[str] = []
+        active: dict[str, None] = {}  # an ordered set
+        known = self._ready_tasks  # a ready task's row never changes: built once per task
         for t in self._live(TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR):
             spec = t.task_spec
-            if t.state == TaskState.READY and spec.manual:
-                form = getattr(spec, "form", None)
-                ext = dict(getattr(spec, "extensions", None) or {})
-                tid = id_text(t.id)
-                ready[tid] = ReadyTask(tid, spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation,
-                                       ext, getattr(form, "key", None) or ext.get("camunda:formRef"))
-            if t.state == TaskState.WAITING:
+            state = t._state
+            if state == TaskState.READY and spec.manual:
+                entry = known.get(t.id)
+                if entry is None:
+                    form = getattr(spec, "form", None)
+                    ext = dict(getattr(spec, "extensions", None) or {})
+                    tid = id_text(t.id)
+                    entry = known[t.id] = ReadyTask(tid, spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation,
+                                                    ext, getattr(form, "key", None) or ext.get("camunda:formRef"))
+                ready[entry.id] = entry
+                element = _plain_active(spec)
+                if element is not None:  # most ready tasks: their own element, decided once per spec
+                    active[element] = None
+                    continue
+            if state == TaskState.WAITING:
                 definition = getattr(spec, "event_definition", None)
                 for d in getattr(definition, "event_definitions", [definition]) if definition else ():
                     if isinstance(d, TimerEventDefinition) and id_text(t.id) not in timers:
@@ -559,9 +569,10 @@ class WorkflowRun(ScopedRun):
                     elif isinstance(d, SignalEventDefinition):  # signals share the table, prefixed
                         messages[id_text(t.id)] = (_catcher(t, d), SIGNAL_PREFIX + d.name)
             for element in _active_elements(t):
-                if element not in active:
-                    active.append(element)
-        return Projection(ready, timers, messages, active)
+                active[element] = None
+        if len(known) > 2 * len(ready) + 64:  # forget the tasks that are no longer ready
+            self._ready_tasks = {t.id: known[t.id] for t in self._live(TaskState.READY) if t.id in known}
+        return Projection(ready, timers, messages, list(active))
 
     def is_completed(self) -> bool:
         return self.wf.is_completed()
@@ -594,6 +605,17 @@ def _caught_message_variable(task) -> dict:
         payload = task.internal_data.pop(CAUGHT, None)
         return {variable: dict(payload)} if isinstance(payload, dict) else {}
     return {}
+
+
+def _plain_active(spec) -> str | None:
+    """The element a READY task of `spec` makes active when that depends on the spec alone (what
+    `_active_elements` says for it), else None; remembered on the (cached, shared) spec."""
+    known = spec.__dict__.get("_diwan_plain_active", False)
+    if known is False:
+        plain = spec.bpmn_id is not None and not isinstance(spec, (SubWorkflowTask, CallActivity, TransactionSubprocess,
+                                                                    BoundaryEvent, LoopTask, *_GATEWAYS))
+        known = spec.__dict__["_diwan_plain_active"] = spec.bpmn_id if plain else None
+    return known
 
 
 def _active_elements(t) -> list[str]:

@@ -4,12 +4,15 @@
   instance's workflow and subprocesses (engine/db/instance_tasks.py); `instance.state` keeps
   the header. A command writes the rows of the tasks it changed (issue 16).
 - Existing instances keep their one-document state until their next command, which writes
-  every row (runtime/workflow_state.py reads both).
+  every row (runtime/workflow_state.py reads both). A downgrade puts the rows back into one
+  document per instance (the rows hold each task's own data: SpiffWorkflow reads that format).
 
 Revision ID: 0060
 Revises: 0040
 Create Date: 2026-12-03 17:45:00
 """
+import json
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -34,4 +37,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    conn = op.get_bind()
+    split = [r for r in conn.execute(sa.text("SELECT id, state FROM instance"))
+             if json.loads(r.state).get("format", "").startswith("diwan-state-2/")]
+    for row in split:
+        state = json.loads(row.state)
+        by_workflow: dict = {}
+        for task in conn.execute(sa.text("SELECT workflow, position, body FROM instance_task "
+                                         "WHERE instance_id = :i ORDER BY position"), {"i": row.id}):
+            body = json.loads(task.body)
+            by_workflow.setdefault(task.workflow, {})[body["id"]] = body
+        state["tasks"] = by_workflow.pop("", {})
+        for key, sub in state["subprocesses"].items():
+            sub["tasks"] = by_workflow.pop(key, {})
+        state["format"] = "diwan-state-1/" + state["format"].split("/", 1)[1]
+        conn.execute(sa.text("UPDATE instance SET state = :s WHERE id = :i"),
+                     {"s": json.dumps(state, separators=(",", ":")), "i": row.id})
     op.drop_table('instance_task')
