@@ -49,7 +49,13 @@ import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from ..messages import Msg, msg
+try:
+    from ..messages import Msg, msg
+except ImportError:  # loaded alone from its file by the script child (script_host._BOOTSTRAP): plain texts
+    Msg = str  # type: ignore[misc,assignment]
+
+    def msg(template: str, **params: Any) -> str:  # type: ignore[misc]
+        return template.format(**params)
 
 __all__ = [
     "BudgetExceeded",
@@ -142,9 +148,9 @@ class UnsafeCode(ValueError):
     def __str__(self) -> str:
         return f"line {self.lineno}: {self.message}" if self.lineno is not None else self.message
 
-    def as_msg(self) -> Msg:
+    def as_msg(self) -> Msg | str:
         """`str(self)` as a designer's message (engine/messages.py)."""
-        message = self.message if isinstance(self.message, Msg) else msg("{detail}", detail=str(self.message))
+        message = self.message if isinstance(self.message, Msg) else str(self.message)
         return msg("line {line}: {detail}", line=self.lineno, detail=message) if self.lineno is not None else message
 
     def __reduce__(self) -> tuple[Any, ...]:
