@@ -45,7 +45,8 @@ def build_spec(key: str, bpmn: list[tuple[str, etree._Element]], dmn: list[tuple
     subprocesses = parser.get_subprocess_specs(key)
     for name, sub in subprocesses.items():
         if sub is None:
-            raise ValidationException(f"the called process {name!r} is not deployed", file_name=bpmn[0][0])
+            raise ValidationException(msg("the called process {name} is not deployed", name=repr(name)),
+                                      file_name=bpmn[0][0])
     _attach_process_listeners(spec, subprocesses, (root for _, root in bpmn))
     return BuiltSpec(key, spec, subprocesses, _lanes(root for _, root in bpmn))
 
