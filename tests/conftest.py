@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+# Every save's incremental state write is compared with a full dump (runtime/workflow_state.py).
+os.environ.setdefault("DIWAN_STATE_CHECK", "1")
+
 from engine import ConnectorRegistry, Engine, EngineSettings, ManualClock
 
 FIXTURES = Path(__file__).parent / "fixtures"

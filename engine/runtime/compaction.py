@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from SpiffWorkflow.util.task import TaskState
 
+from . import state_journal
+
 KEEP_ANCESTORS = 3
 
 
@@ -67,6 +69,8 @@ def _compact_tree(wf) -> int:
             manager.remove_task(t)
     root.children = [keep_from]
     keep_from.parent = root
+    state_journal.mark(root)
+    state_journal.mark(keep_from)
     return len(doomed)
 
 
