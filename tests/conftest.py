@@ -16,6 +16,8 @@ os.environ.setdefault("DIWAN_STATE_CHECK", "1")
 from engine import ConnectorRegistry, Engine, EngineSettings, ManualClock
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# problem() refuses a message that is not a msg(...) template (engine/errors.py).
+os.environ.setdefault("DIWAN_STRICT_MESSAGES", "1")
 PG_BASE_URL = os.environ.get("DIWAN_TEST_DATABASE_URL")
 
 

@@ -221,10 +221,12 @@ def language():
 
 @bp.get("/i18n/<lang>.js")
 def script_catalogue(lang: str):
-    """The scripts' messages in `lang` as `window.DIWAN_MESSAGES` (French: none, the scripts are in French)."""
+    """The scripts' messages in `lang` as `window.DIWAN_MESSAGES` (French: none, the scripts are in French),
+    and the engine's messages to designers as `window.DIWAN_DEPLOY_MESSAGES` (English templates, French too)."""
     if lang not in i18n.LANGUAGES:
         return error_page(404)
-    body = "window.DIWAN_MESSAGES = " + json.dumps(i18n.script_messages(lang), ensure_ascii=False) + ";\n"
+    body = ("window.DIWAN_MESSAGES = " + json.dumps(i18n.script_messages(lang), ensure_ascii=False) + ";\n"
+            "window.DIWAN_DEPLOY_MESSAGES = " + json.dumps(i18n.deploy_messages(lang), ensure_ascii=False) + ";\n")
     response = Response(body, mimetype="text/javascript")
     response.cache_control.max_age = 300
     return response
