@@ -138,6 +138,16 @@ def unsettled(workflow):
     return out
 
 
+def automatic_ready(top) -> bool:
+    """Whether a task of the instance (its top workflow or a subprocess) is READY and not a user
+    task: what the engine steps would run. Answered from the unsettled tasks, not a tree walk."""
+    for wf in (top, *top.subprocesses.values()):
+        for task in unsettled(wf):
+            if task._state == TaskState.READY:
+                return True
+    return False
+
+
 def entered(task, state: int) -> None:
     """`task` entered `state`: remember it when it is unsettled (called by `DiwanTask`)."""
     if state & UNSETTLED:

@@ -45,7 +45,7 @@ from . import spiff_fixes  # noqa: F401  (applies the workarounds on import)
 from .compaction import compact
 from .fast_workflow import DiwanWorkflow
 from .ids import id_text
-from . import scopes
+from . import scopes, state_journal
 from .scoped_run import ScopedRun
 from .extension_scripts import CAUGHT, PayloadItems
 from .script_engine import DiwanScriptEngine, snapshot
@@ -315,7 +315,7 @@ class WorkflowRun(ScopedRun):
             self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
             # A timer that fell due in the final refresh is READY but was not run (notes §2.4), and
             # a waiting conditional event whose condition the steps made true is READY now.
-            while self._refresh_conditions() or any(not t.task_spec.manual for t in self._live(TaskState.READY)):
+            while self._refresh_conditions() or state_journal.automatic_ready(self.wf):
                 self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
             self._run_pre_scripts()
         except RunawayLoop:
