@@ -144,7 +144,7 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
 
     # Inbox projection.
     alive = status in ("running", "suspended", "failed")
-    after = run.project() if alive else Projection({}, {}, {}, [])
+    after = run.project_saved() if alive else Projection({}, {}, {}, [])
     ready_after = after.ready
     new_rows, candidates = [], []
     for tid, t in ready_after.items():
