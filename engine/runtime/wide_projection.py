@@ -95,6 +95,8 @@ class WideProjection:
                 touched.append((task_id, tasks))
         seen: set = set()
         appeared: list = []
+        gone: list = []
+        old_ready = before.ready
         for task_id, tasks in touched:
             if task_id in seen:
                 continue
@@ -105,15 +107,13 @@ class WideProjection:
             else:
                 entry = timer = message = None
                 elements = ()
-                if task is None:
-                    self.order.pop(task_id, None)
             tid = entry.id if entry is not None else id_text(task_id)
             if entry is not None:
                 if tid not in ready:
-                    appeared.append((self.order.get(task_id, (1 << 30, 0)), tid))
+                    appeared.append((self._place(task_id), tid))
                 ready[tid] = entry
-            else:
-                ready.pop(tid, None)
+            elif ready.pop(tid, None) is not None and tid in old_ready:
+                gone.append((self._place(task_id), tid))
             if timer is not None:
                 timers[timer[0]] = timer[1]
             else:
@@ -123,13 +123,20 @@ class WideProjection:
             else:
                 messages.pop(tid, None)
             self._set_elements(task_id, tuple(elements))
+            if task is None:
+                self.order.pop(task_id, None)
+        gone.sort()
         if appeared:  # ready tasks that appeared go in the order project() would list them
             appeared.sort()
             for _, tid in appeared:
                 ready[tid] = ready.pop(tid)
-        projection = Projection(ready, timers, messages, self._active())
+        projection = Projection(ready, timers, messages, self._active(),
+                                appeared=tuple(tid for _, tid in appeared), gone=tuple(tid for _, tid in gone))
         self.projection = projection
         return projection
+
+    def _place(self, task_id) -> tuple:
+        return self.order.get(task_id, (1 << 30, 0))
 
     def _workflows(self):
         yield None, self.wf
@@ -155,7 +162,7 @@ class WideProjection:
             return
         if record:
             self.elements[task_id] = tuple(elements)
-        order = self.order.get(task_id, (1 << 30, 0))
+        order = self._place(task_id)
         for index, element in enumerate(elements):
             self.counts[element] = self.counts.get(element, 0) + 1
             heapq.heappush(self.heaps.setdefault(element, []), (order, index, task_id))
@@ -184,7 +191,9 @@ def check(kept: "Projection", full: "Projection", before: "Projection | None") -
     if kept.active != full.active:
         problems.append(f"active: kept {kept.active}, full {full.active}")
     old = before.ready if before is not None else {}
-    if [t for t in kept.ready if t not in old] != [t for t in full.ready if t not in old]:
-        problems.append("the ready tasks that appeared are not in project()'s order")
+    if list(kept.appeared) != [t for t in full.ready if t not in old]:
+        problems.append(f"appeared: kept {kept.appeared}, full {[t for t in full.ready if t not in old]}")
+    if sorted(kept.gone) != sorted(t for t in old if t not in full.ready):
+        problems.append(f"gone: kept {kept.gone}, full {[t for t in old if t not in full.ready]}")
     if problems:
         raise AssertionError("wide projection differs from project(): " + "; ".join(problems))

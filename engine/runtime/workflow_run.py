@@ -75,6 +75,10 @@ class Projection:
     timers: dict[str, tuple[str, datetime]]
     messages: dict[str, tuple[str, str]]
     active: list[str]
+    # Kept task by task (runtime/wide_projection.py): the ready task ids that appeared since the
+    # projection it was kept from, in project()'s order, and those that went, in their places' order.
+    appeared: tuple | None = None
+    gone: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -332,13 +336,22 @@ class WorkflowRun(ScopedRun):
             # missing or not a list, say): they are the process's data, not a crash.
             raise StepFailed(self._designer(_failing_element(exc) or self._running),
                              f"{type(exc).__name__}: {exc}") from exc
-        errored = list(self._live(TaskState.ERROR))
+        errored = self._errored()
         if errored:
             raise StepFailed(self._designer(errored[0].task_spec.bpmn_id), "the task failed")
         if self._has_hooks and getattr(self.wf.spec, "camunda_listeners", None) \
                 and not self.wf.data.get("diwan_process_ended") and self.wf.is_completed():
             self.wf.data["diwan_process_ended"] = True
             self._process_listeners(self.wf.spec, "end", [], self.variables)
+
+    def _errored(self) -> list:
+        """The tasks in ERROR (from the unsettled tasks, one in tree order when there are several)."""
+        workflows = (self.wf, *self.wf.subprocesses.values())
+        if all(type(wf.tasks) is state_journal.TaskDict for wf in workflows):
+            found = [t for wf in workflows for t in state_journal.unsettled(wf) if t._state == TaskState.ERROR]
+            if len(found) <= 1:
+                return found
+        return list(self._live(TaskState.ERROR))
 
     def _automatic_ready(self) -> bool:
         known = state_journal.automatic_ready(self.wf)
