@@ -299,13 +299,27 @@ def header(workflow) -> dict:
     return dct
 
 
+# Tasks from which a state is stored as rows; a smaller one is one document in instance.state
+# (one UPDATE: most instances, whose every command would otherwise write several rows).
+ROWS_FROM = 64
+
+
 def changes(workflow, *, new: bool) -> StateWrite:
     """The header and the task rows to write since the workflow was last stored (`stored`)."""
     known = _ID_TEXTS.get
     meta = workflow.__dict__
+    in_rows = meta.get("_diwan_in_rows", False)
+    size = len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.subprocesses.values())
+    if size < ROWS_FROM:
+        for wf in (workflow, *workflow.subprocesses.values()):
+            state_journal.journal(wf)
+        meta["_diwan_in_rows"] = False
+        # The rows written while it was wider, if any, go.
+        return StateWrite(dump(workflow).decode(), [], [], [], replace_all=in_rows and not new)
+    meta["_diwan_in_rows"] = True
     position = meta.get("_diwan_next_position", 0)
     stored_subs = meta.get("_diwan_stored_subs", set())
-    replace_all = new or state_journal.journal(workflow).full
+    replace_all = new or not in_rows or state_journal.journal(workflow).full
     upserts: list[dict] = []
     deletes: list[str] = []
     rewritten: list[str] = []  # subprocesses whose rows are all written again
@@ -378,13 +392,15 @@ def restore(header_text: bytes | str, rows, spec, subprocess_specs):
     split = "_next_position" in dct
     next_position = dct.pop("_next_position", 0)
     wf = load(dct, spec, subprocess_specs)
-    if split:  # the rows are the tasks as they are now
-        wf.tasks = state_journal.TaskDict(wf.tasks)
-        for sub in wf.subprocesses.values():
-            sub.tasks = state_journal.TaskDict(sub.tasks)
+    # The stored state is the tasks as they are now: the journals start empty.
+    wf.tasks = state_journal.TaskDict(wf.tasks)
+    for sub in wf.subprocesses.values():
+        sub.tasks = state_journal.TaskDict(sub.tasks)
+    if split:
         wf.__dict__["_diwan_next_position"] = next_position
         wf.__dict__["_diwan_stored_subs"] = {id_text(k) for k in wf.subprocesses}
-    # else (a one-document state): journals marked full, the next save writes every row.
+        wf.__dict__["_diwan_in_rows"] = True
+    # else (a one-document state): a save that stores it as rows writes every row (`changes`).
     return wf
 
 
@@ -392,6 +408,10 @@ def check_rows(workflow, rows) -> None:
     """Raise when the stored rows are not the workflow's tasks as a full dump writes them
     (DIWAN_STATE_CHECK=1: the tests run every save through it)."""
     known = _ID_TEXTS.get
+    if not workflow.__dict__.get("_diwan_in_rows", False):  # one document (`dump`): no rows left
+        if rows:
+            raise AssertionError(f"incremental state write left {len(rows)} rows of a one-document state")
+        return
     by_workflow: dict[str, list] = {}
     for row in rows:
         by_workflow.setdefault(row.workflow, []).append((row.position, row.body))

@@ -51,7 +51,7 @@ def test_a_restored_instance_writes_only_its_changes_too(engine):
 def test_a_one_document_state_is_read_and_then_stored_as_rows(engine):
     """An instance written before migration 0060 keeps its state in instance.state until its next command."""
     engine.deploy(fixture_files("wide_case.bpmn"))
-    inst = engine.start("wide_case", {"items": [1, 2, 3]}, actor=CLERK)
+    inst = engine.start("wide_case", {"items": list(range(40))}, actor=CLERK)  # rows from 64 tasks
     run = engine.live.take(inst.id, 1)
     assert run is not None
     with engine.db.begin() as conn:
@@ -64,16 +64,32 @@ def test_a_one_document_state_is_read_and_then_stored_as_rows(engine):
     with engine.db.connect() as conn:
         header = orjson.loads(instances.state(conn, inst.id).state)
         rows = instance_tasks.rows(conn, inst.id)
-    assert header["format"] == workflow_state.SPLIT_FORMAT and "tasks" not in header and len(rows) > 6
+    assert header["format"] == workflow_state.SPLIT_FORMAT and "tasks" not in header and len(rows) > 64
     engine.live.clear()
     for task in engine.list_tasks(see_all=True, instance_id=inst.id).items:
         engine.complete_task(task.id, {}, actor=CLERK)
     assert engine.get_instance(inst.id).status == "completed"
 
 
+def test_a_small_state_is_one_document_until_it_grows(engine):
+    engine.deploy(fixture_files("wide_case.bpmn"))
+    small = engine.start("wide_case", {"items": [1, 2, 3]}, actor=CLERK)
+    wide = engine.start("wide_case", {"items": list(range(40))}, actor=CLERK)
+    with engine.db.connect() as conn:
+        assert orjson.loads(instances.state(conn, small.id).state)["format"] == workflow_state.STATE_FORMAT
+        assert instance_tasks.rows(conn, small.id) == []
+        assert orjson.loads(instances.state(conn, wide.id).state)["format"] == workflow_state.SPLIT_FORMAT
+    for task in engine.list_tasks(see_all=True, instance_id=wide.id, per_page=50).items[:30]:
+        engine.complete_task(task.id, {}, actor=CLERK)
+    engine.live.clear()
+    for task in engine.list_tasks(see_all=True, instance_id=wide.id, per_page=50).items:
+        engine.complete_task(task.id, {}, actor=CLERK)
+    assert engine.get_instance(wide.id).status == "completed"
+
+
 def test_a_change_the_journal_does_not_see_fails_the_check(engine):
     engine.deploy(fixture_files("wide_case.bpmn"))
-    inst = engine.start("wide_case", {"items": [1, 2]}, actor=CLERK)
+    inst = engine.start("wide_case", {"items": list(range(40))}, actor=CLERK)
     run = engine.live.take(inst.id, 1)
     ready = next(t for t in run.wf.tasks.values() if t.task_spec.name == "review [child]")
     ready.internal_data["edited"] = True  # in place, behind SpiffWorkflow's and the journal's back
