@@ -187,19 +187,8 @@
     });
   }
 
-  const EVENT_LABELS = {
-    instance_started: t('Dossier ouvert'), instance_completed: t('Dossier clos'), instance_cancelled: t('Dossier annulé'),
-    instance_suspended: t('Dossier suspendu'), instance_resumed: t('Dossier repris'), task_ready: t('Tâche à traiter'),
-    task_claimed: t('Tâche prise en charge'), task_unclaimed: t('Tâche libérée'), task_completed: t('Tâche terminée'),
-    task_cancelled: t('Tâche annulée'), element_completed: t('Étape franchie'), timer_fired: t('Délai échu'),
-    message_correlated: t('Message reçu'), incident_created: t('Incident'), incident_retried: t('Incident relancé'),
-    event_fired: t('Événement'), output_collected: t('Résultats rassemblés'), scope_opened: t('Variables locales posées'),
-    listener_ran: t('Script d’écoute exécuté'),
-    external_task_created: t('Tâche externe en attente'), external_task_completed: t('Tâche externe terminée'),
-    external_task_failed: t('Échec de la tâche externe'), external_task_bpmn_error: t('Erreur métier de la tâche externe'),
-    external_task_cancelled: t('Tâche externe annulée'), instance_migrated: t('Dossier migré'),
-    script_ran: t('Script exécuté'), task_reassigned: t('Tâche réattribuée'), comment_added: t('Commentaire'),
-  };
+  // The events' names come from the server (api/web/event_labels.py, with the scripts' catalogue).
+  const EVENT_LABELS = window.DIWAN_EVENT_LABELS || {};
   const DATA_EVENTS = ['task_completed', 'element_completed', 'output_collected', 'listener_ran', 'external_task_completed',
                        'external_task_bpmn_error', 'script_ran'];
 

@@ -29,6 +29,19 @@
     if (first) summary.scrollIntoView({ block: 'nearest' });
   }
 
+  /** Bring the first field in error into view and focus it (after form-js has drawn the errors). */
+  function focusFirstError(container) {
+    requestAnimationFrame(() => {
+      const field = container && container.querySelector('.fjs-has-errors, .fjs-form-field-error');
+      if (!field) return;
+      const wrapper = field.closest('.fjs-form-field') || field;
+      wrapper.scrollIntoView({ block: 'center' });
+      const input = wrapper.querySelector('input, select, textarea, [tabindex]');
+      if (input) input.focus({ preventScroll: true });
+      document.body.dataset.errorShown = wrapper.querySelector('[name]') ? wrapper.querySelector('[name]').getAttribute('name') : 'field';
+    });
+  }
+
   function clearErrors(summary) { summary.replaceChildren(); summary.classList.add('hidden'); }
 
   /** A "submit" button under the form unless the schema has its own. */
@@ -41,5 +54,5 @@
     return button;
   }
 
-  window.diwanForms = { render, showServerErrors, clearErrors, ensureSubmit };
+  window.diwanForms = { render, showServerErrors, clearErrors, ensureSubmit, focusFirstError };
 })();

@@ -1,0 +1,28 @@
+"""a multi-instance task's item on its inbox row
+
+- `task.mi_item`: JSON `{"variable", "index", "value"}`, the item a multi-instance activity gave
+  the task (the element variable's value: a consulate, a child), so that the inbox and the task
+  page tell the instances apart. Null for other tasks and for rows written before.
+
+Revision ID: 0041
+Revises: 0040
+Create Date: 2026-12-03 18:00:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0041'
+down_revision = '0040'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('mi_item', sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_column('mi_item')
