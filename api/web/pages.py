@@ -586,7 +586,7 @@ def access_log():
     filters = {"instance_id": (args.get("instance_id") or "").strip() or None,
                "actor": (args.get("actor") or "").strip() or None}
     rows, total = current_engine().access_log(**filters, page=page_no, per_page=50)
-    ids = {r.instance_id for r in rows}
+    ids = {r["instance_id"] for r in rows}
     return render_template("audit/access_log.html", rows=rows, total=total, page=page_no, per_page=50,
                            filters=filters, views=ACCESS_VIEWS, refs=_references(_instances_by_id(ids), ids))
 

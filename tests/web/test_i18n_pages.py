@@ -95,7 +95,7 @@ def _data_texts(sources, *more: str) -> list[str]:
             for attribute in ("name", "label"):
                 if node.get(attribute):
                     texts.add(node.get(attribute))
-            if node.text and node.text.strip() and etree.QName(node).localname in ("documentation", "text"):
+            if node.text and node.text.strip() and etree.QName(node).localname in ("documentation", "text", "description"):
                 texts.update(line.strip() for line in node.text.splitlines())
     texts.update(str(v) for v in COMPLAINT.values())
     return sorted((" ".join(t.split()) for t in texts if t and t.strip()), key=len, reverse=True)
@@ -153,6 +153,7 @@ def _pages(seeded) -> dict[str, list[str]]:
 
 
 def _name(path: str) -> str:
+    path = re.sub(r"^/tasks/[^/?]+$", "task", re.sub(r"^/instances/[^/?]+$", "case", path))
     return re.sub(r"[^\w-]+", "_", path.strip("/"))[:40] or "home"
 
 
