@@ -45,6 +45,8 @@ def history_csv(engine, instance, events) -> Response:
     """One instance's history as a spreadsheet."""
     names = labels.form_labels(engine, instance.definition_key, instance.definition_version,
                                _start_form(engine, instance))
+    for a in engine.attachments_of(instance.id):  # a file field's values: its files' names, not their ids
+        names["values"].setdefault(a.field, {})[a.id] = a.filename
     steps = labels.element_names(engine, instance.definition_key, instance.definition_version)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")

@@ -116,6 +116,11 @@ def filesize(size: int | None) -> str:
     return gettext("%(n)s Mo", n=format_decimal(round(size / (1024 * 1024), 1)))
 
 
+def hours(value) -> str:
+    """A duration in hours, one decimal, in the page's language ("2,5 h")."""
+    return gettext("%(n)s h", n=format_decimal(round(float(value or 0), 1), format="0.0"))
+
+
 def who(actor: str | None) -> str:
     """An actor as people read it: the engine's own steps are "système"."""
     return gettext("système") if actor == "system" else (actor or "")
@@ -143,6 +148,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["as_text"] = as_text
     app.jinja_env.filters["who"] = who
     app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["hours"] = hours
 
 
 __all__ = ["LANGUAGES", "COOKIE", "current_language", "script_messages", "format_when", "gettext", "get_locale",

@@ -179,14 +179,18 @@ def _definition_names() -> dict[str, str]:
     return {d.key: d.name or d.key for d in current_engine().list_definitions()}
 
 
-def _labels_of(instance) -> dict:
-    """The field and choice labels of the forms of an instance's process version (for its case data)."""
+def _labels_of(instance, attachments=()) -> dict:
+    """The field and choice labels of the forms of an instance's process version (for its case data);
+    a file field's attachment ids are named by their file names."""
     engine = current_engine()
     try:
         start_form = engine.get_definition(instance.definition_key, instance.definition_version).start_form_key
     except (DiwanError, TypeError):
         start_form = None
-    return labels.form_labels(engine, instance.definition_key, instance.definition_version, start_form)
+    found = labels.form_labels(engine, instance.definition_key, instance.definition_version, start_form)
+    for a in attachments:
+        found["values"].setdefault(a.field, {})[a.id] = a.filename
+    return found
 
 
 # -- login ---------------------------------------------------------------------------------
@@ -310,12 +314,13 @@ def task(task_id: str):
     engine.log_access(actor, view.instance_id, "task_page", request.remote_addr)
     work = task_work(engine, view, actor)
     instance = engine.get_instance(view.instance_id)
-    form_labels, groups = _labels_of(instance), engine.group_labels()
+    attachments = engine.attachments_of(view.instance_id)
+    form_labels, groups = _labels_of(instance, attachments), engine.group_labels()
     return render_template("tasks/task.html", task=view, process_name=_definition_names().get(view.definition_key),
                            instance=instance, now=engine.clock.now(), groups=groups, labels=form_labels,
                            item=labels.item_text(view.item, form_labels["values"]),
                            offered_to=[groups.get(g, g) for g in view.candidate_groups],
-                           attachments=engine.attachments_of(view.instance_id), **work)
+                           attachments=attachments, **work)
 
 
 def task_work(engine, view, actor) -> dict:
@@ -533,12 +538,13 @@ def instance(instance_id: str):
     require_readable(instance_id)
     view = engine.get_instance(instance_id)
     engine.log_access(_actor(), instance_id, "case_page", request.remote_addr)
+    attachments = engine.attachments_of(instance_id)
     return render_template("instances/detail.html", instance=view, now=engine.state_now(instance_id),
-                           labels=_labels_of(view),
+                           labels=_labels_of(view, attachments),
                            steps=labels.element_names(engine, view.definition_key, view.definition_version),
                            can_comment=bool({"clerk", "admin", "supervisor"} & set(_actor().roles))
                            and view.status not in ("completed", "cancelled"),
-                           attachments=engine.attachments_of(instance_id),
+                           attachments=attachments,
                            process_name=_definition_names().get(view.definition_key),
                            auditor=bool(set(AUDIT_ROLES) & set(_actor().roles)))
 

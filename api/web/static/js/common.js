@@ -224,11 +224,11 @@
     const li = el('li', { className: 'event event-' + e.type, 'data-seq': e.seq });
     li.append(el('div', { className: 'event-head' }, [
       el('span', { className: 'seq', text: '#' + e.seq }),
-      el('strong', { text: what }), where ? el('span', { className: 'where', text: where }) : '',
+      el('strong', { text: what }), where ? el('span', { className: 'where', text: where, dir: 'auto' }) : '',
     ]));
     li.append(el('div', { className: 'event-meta', text: formatDate(e.at) + ' · ' + (e.actor === 'system' ? t('système') : e.actor) }));
     const p = e.payload || {};
-    if (e.type === 'comment_added') li.append(el('blockquote', { className: 'comment-text', text: p.text || '' }));
+    if (e.type === 'comment_added') li.append(el('blockquote', { className: 'comment-text', text: p.text || '', dir: 'auto' }));
     if (e.type === 'task_reassigned') {
       li.append(el('div', { className: 'event-note', text: (p.previous_assignee || '—') + ' → ' + (p.assignee || '—') }));
     }
@@ -245,8 +245,8 @@
       e.diff.forEach(d => {
         const row = el('li');
         row.append(el('span', { className: 'field', 'data-key': d.key, text: L.fields[d.key] || d.key }), ' : ');
-        if (d.before !== undefined) row.append(el('del', { text: formatValue(d.before, L.values[d.key]) }), ' → ');
-        row.append(d.after === undefined ? el('em', { text: t('supprimé') }) : el('ins', { text: formatValue(d.after, L.values[d.key]) }));
+        if (d.before !== undefined) row.append(el('del', { text: formatValue(d.before, L.values[d.key]), dir: 'auto' }), ' → ');
+        row.append(d.after === undefined ? el('em', { text: t('supprimé') }) : el('ins', { text: formatValue(d.after, L.values[d.key]), dir: 'auto' }));
         ul.append(row);
       });
       li.append(ul);
