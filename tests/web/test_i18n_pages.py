@@ -220,6 +220,10 @@ def test_multi_instance_tasks__told_apart_by_their_item(engine, session_factory,
                      "Inscrire l'enfant — Adam Benali", "Inscrire l'enfant — Yasmine Benali"], texts
     page.locator("#group-tasks a.task-link", has_text="Madrid").click()
     expect(page.locator("#task-item")).to_have_text("— Consulat général à Madrid")
+    expect(page.locator("body")).to_have_attribute("data-diagram-ready", "true")
+    # A diagram without drawing (no BPMN DI): said in French, and the history is still there
+    expect(page.locator("#task-message")).to_have_text("Schéma indisponible : la procédure n'a pas de dessin")
+    expect(page.locator("#history li.event").first).to_contain_text("Dossier ouvert")
     _shot(s, "fr-1440-multi-instance-inbox")
     s.assert_no_errors()
 

@@ -131,19 +131,22 @@
   }
   document.body.dataset.formReady = 'true';
 
-  // Diagram, history
+  // Diagram, then the history (named by the diagram's elements when it could be drawn)
+  let viewer = null;
   try {
-    const viewer = await diwanDiagram.open('#diagram', d.definitionKey, d.version);
-    const history = await loadHistory;
-    const events = history.ok ? history.body.events : [];
-    const progress = diwanDiagram.progress(events);
-    diwanDiagram.mark(viewer, { done: progress.done, active: [d.elementId], counts: progress.counts });
-    diwanDiagram.focus(viewer, d.elementId, 0.8);
-    const list = document.getElementById('history');
-    diwan.withDiffs(events).filter(e => e.type !== 'element_completed' || e.diff.length)
-      .forEach(e => list.append(diwan.eventItem(e, viewer.diwanNames, labels)));
-    document.body.dataset.diagramReady = 'true';
+    viewer = await diwanDiagram.open('#diagram', d.definitionKey, d.version);
   } catch (err) {
     diwan.show(message, 'error', t('Schéma indisponible : {detail}', { detail: err.message }));
   }
+  const history = await loadHistory;
+  const events = history.ok ? history.body.events : [];
+  if (viewer) {
+    const progress = diwanDiagram.progress(events);
+    diwanDiagram.mark(viewer, { done: progress.done, active: [d.elementId], counts: progress.counts });
+    diwanDiagram.focus(viewer, d.elementId, 0.8);
+  }
+  const list = document.getElementById('history');
+  diwan.withDiffs(events).filter(e => e.type !== 'element_completed' || e.diff.length)
+    .forEach(e => list.append(diwan.eventItem(e, viewer ? viewer.diwanNames : {}, labels)));
+  document.body.dataset.diagramReady = 'true';
 })();
