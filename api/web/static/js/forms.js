@@ -36,7 +36,9 @@
       if (!field) return;
       const wrapper = field.closest('.fjs-form-field') || field;
       wrapper.scrollIntoView({ block: 'center' });
-      const input = wrapper.querySelector('input, select, textarea, [tabindex]');
+      // Focus a field one types into; a choice list would open on focus and cover the form.
+      const typed = !/fjs-form-field-(select|taglist|datetime)/.test(wrapper.className);
+      const input = typed && wrapper.querySelector('input:not([type=radio]):not([type=checkbox]):not([type=file]), textarea');
       if (input) input.focus({ preventScroll: true });
       document.body.dataset.errorShown = wrapper.querySelector('[name]') ? wrapper.querySelector('[name]').getAttribute('name') : 'field';
     });
