@@ -46,7 +46,7 @@ def measure(width: int, tmp: str) -> dict:
         engine.complete_task(task.id, {}, actor=CLERK)
         costs.append(time.perf_counter() - t0)
     with engine.db.connect() as conn:
-        size = conn.execute(sa.text("select length(state) from instance where id = :i"), {"i": inst.id}).scalar_one()
+        size = conn.execute(sa.text("select length(state) + (select coalesce(sum(length(body)), 0) from instance_task where instance_id = :i) from instance where id = :i"), {"i": inst.id}).scalar_one()
     engine.dispose()
     return {"start": start, "complete": statistics.median(costs), "state": size, "peak": peak}
 

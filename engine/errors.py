@@ -1,7 +1,10 @@
 """The DiwanError tree: every error the engine raises to its callers."""
 from __future__ import annotations
 
+import os
 from typing import Any
+
+from .messages import Msg, params_json
 
 
 class DiwanError(Exception):
@@ -73,9 +76,18 @@ class ScriptError(DiwanError):
         super().__init__(f"{element or 'process'}: {message}", errors=[{"element": element, "message": message}])
 
 
-def problem(file: str | None, element: str | None, message: str) -> dict[str, Any]:
-    """One entry of an InvalidDefinition's `errors` list."""
-    return {"file": file, "element": element, "message": message}
+def problem(file: str | None, element: str | None, message: Msg) -> dict[str, Any]:
+    """One entry of an InvalidDefinition's `errors` list: `message` in English, and its `template`
+    and `params` (engine/messages.py) for the pages to say it in their language.
+
+    Every message is a `msg(...)`; a plain string gets `template: null` (the pages show the English
+    `message`), and is refused when DIWAN_STRICT_MESSAGES is set (the tests set it)."""
+    if not isinstance(message, Msg):
+        if os.environ.get("DIWAN_STRICT_MESSAGES"):
+            raise TypeError(f"problem() needs a msg(...), not a plain string: {message!r}")
+        return {"file": file, "element": element, "message": str(message), "template": None, "params": {}}
+    return {"file": file, "element": element, "message": str(message), "template": message.template,
+            "params": params_json(message)}
 
 
 def _summary(problems: list[dict[str, Any]]) -> str:

@@ -10,9 +10,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+# Every save's incremental state write is compared with a full dump (runtime/workflow_state.py).
+os.environ.setdefault("DIWAN_STATE_CHECK", "1")
+
 from engine import ConnectorRegistry, Engine, EngineSettings, ManualClock
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# problem() refuses a message that is not a msg(...) template (engine/errors.py).
+os.environ.setdefault("DIWAN_STRICT_MESSAGES", "1")
 PG_BASE_URL = os.environ.get("DIWAN_TEST_DATABASE_URL")
 
 

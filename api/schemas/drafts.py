@@ -47,7 +47,11 @@ class CurrentVersionSchema(Schema):
 class ProblemSchema(Schema):
     file = fields.String(allow_none=True)
     element = fields.String(allow_none=True)
-    message = fields.String(required=True)
+    message = fields.String(required=True, metadata={"description": "In English."})
+    template = fields.String(allow_none=True, metadata={"description": "The message's English template, `{name}` "
+                                                                      "placeholders (the deploy catalogue's msgid)."})
+    params = fields.Raw(metadata={"description": "The placeholders' values: text, numbers, or nested "
+                                                 "{template, params}."})
 
 
 class PreviewSchema(Schema):

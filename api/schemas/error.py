@@ -10,4 +10,4 @@ class ErrorSchema(Schema):
                                                   "too_many_requests, unavailable"})
     message = fields.String()
     errors = fields.Raw(metadata={"description": "Per field ({field: [messages]}) or per element "
-                                                 "([{file, element, message}])."})
+                                                 "([{file, element, message, template, params}])."})

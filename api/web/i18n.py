@@ -76,6 +76,18 @@ def script_messages(language: str) -> dict[str, str]:
     return _read_messages(po, po.stat().st_mtime)
 
 
+def deploy_messages(language: str) -> dict[str, str]:
+    """The engine's messages to designers in `language` (French too): English template -> translation.
+
+    The `deploy` domain (`*/LC_MESSAGES/deploy.po`, English msgids extracted from `msg(...)` over the
+    engine: babel-deploy.cfg, scripts/i18n-update); the pages render each problem's `template` with its
+    `params` (common.js `diwan.problemText`)."""
+    if language not in LANGUAGES:
+        return {}
+    po = TRANSLATIONS / language / "LC_MESSAGES" / "deploy.po"
+    return _read_messages(po, po.stat().st_mtime) if po.exists() else {}
+
+
 @lru_cache(maxsize=8)
 def _read_messages(po: Path, mtime: float) -> dict[str, str]:  # mtime: a changed catalogue is read again
     with po.open("rb") as source:
@@ -151,5 +163,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["hours"] = hours
 
 
-__all__ = ["LANGUAGES", "COOKIE", "current_language", "script_messages", "format_when", "gettext", "get_locale",
+__all__ = ["LANGUAGES", "COOKIE", "current_language", "script_messages", "deploy_messages", "format_when", "gettext", "get_locale",
            "register"]

@@ -239,14 +239,16 @@ def language():
 
 @bp.get("/i18n/<lang>.js")
 def script_catalogue(lang: str):
-    """The scripts' messages in `lang` as `window.DIWAN_MESSAGES` (French: none, the scripts are in French)
+    """The scripts' messages in `lang` as `window.DIWAN_MESSAGES` (French: none, the scripts are in French),
+    the engine's messages to designers as `window.DIWAN_DEPLOY_MESSAGES` (English templates, French too)
     and the audit events' names as `window.DIWAN_EVENT_LABELS` (api/web/event_labels.py)."""
     if lang not in i18n.LANGUAGES:
         return error_page(404)
     with force_locale(i18n.FORMAT_LOCALES[lang]):
         events = event_labels.all_labels()
     body = ("window.DIWAN_MESSAGES = " + json.dumps(i18n.script_messages(lang), ensure_ascii=False) + ";\n"
-            + "window.DIWAN_EVENT_LABELS = " + json.dumps(events, ensure_ascii=False) + ";\n")
+            "window.DIWAN_DEPLOY_MESSAGES = " + json.dumps(i18n.deploy_messages(lang), ensure_ascii=False) + ";\n"
+            "window.DIWAN_EVENT_LABELS = " + json.dumps(events, ensure_ascii=False) + ";\n")
     response = Response(body, mimetype="text/javascript")
     response.cache_control.max_age = 300
     return response

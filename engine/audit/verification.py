@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from ..db import audit_checkpoints, audit_events, instances, projection_rows, subscriptions, timers
+from ..db import audit_checkpoints, audit_events, instance_tasks, instances, projection_rows, subscriptions, timers
 from ..errors import NotFound
 from ..runtime import workflow_state
 from ..runtime.workflow_run import WorkflowRun
@@ -49,6 +49,7 @@ def verify_instance(engine, instance_id: str, checkpoints: CheckpointVerifier) -
             raise NotFound(f"instance {instance_id} not found")
         rows = audit_events.for_instance(conn, instance_id)
         state = instances.state(conn, instance_id)
+        state_rows = instance_tasks.rows(conn, instance_id)
         recorded_tasks = [r.task_id for r in rows if r.type == "task_ready"]
         task_rows = projection_rows.tasks_of(conn, instance_id, recorded_tasks)
         candidate_rows = projection_rows.candidates_of(conn, [r.id for r in task_rows])
@@ -77,7 +78,7 @@ def verify_instance(engine, instance_id: str, checkpoints: CheckpointVerifier) -
     findings += p.compare_instance(head, facts)
     findings += p.compare_tasks(task_rows, candidate_rows, facts, instance_id, facts.started.get("definition_key"))
     ended = facts.status in p.ENDED
-    stored = _stored_projection(engine, state, facts, ended, findings)
+    stored = _stored_projection(engine, state, state_rows, facts, ended, findings)
     replayed = p.state_projection(result.run, ended) if result.ok else None
     if stored is not None:
         findings += p.compare_state(stored, facts, replayed, result.task_map)
@@ -151,13 +152,13 @@ def _checkpoint(latest, leaf, rows, findings: list) -> tuple[dict, int | None]:
             "detail": f"events 1-{signed} are as checkpoint {seq} signed them"}, None
 
 
-def _stored_projection(engine, state, facts: p.ChainFacts, ended: bool, findings: list) -> p.StateProjection | None:
+def _stored_projection(engine, state, state_rows, facts: p.ChainFacts, ended: bool, findings: list) -> p.StateProjection | None:
     """The stored workflow state's projection, restored on the recorded versions (None, with a
     finding, when it cannot be restored)."""
     try:
         with engine.db.connect() as conn:
             built = engine._built_spec(conn, facts.started["definition_id"], facts.started.get("bindings") or {})
-        wf = workflow_state.load(state.state, built.spec, built.subprocess_specs)
+        wf = workflow_state.restore(state.state, state_rows, built.spec, built.subprocess_specs)
         variables = wf.data.get("variables")
         if variables is None:
             variables = orjson.loads(state.data)

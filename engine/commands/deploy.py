@@ -15,6 +15,7 @@ from ..definitions.highlight import Highlighter, retarget
 from ..definitions.spec_cache import build_spec, validation_problem
 from ..definitions.transforms import ORIGIN
 from ..errors import InvalidDefinition, problem
+from ..messages import msg
 from ..views import DeploymentView
 from .admin_log import record
 from .base import Command, CommandContext, handles
@@ -45,16 +46,16 @@ def deploy(cmd: Deploy, ctx: CommandContext) -> DeploymentView:
     Raises InvalidDefinition (nothing stored) listing every problem with file and element.
     """
     if not cmd.files:
-        raise InvalidDefinition([problem(None, None, "no files to deploy")])
+        raise InvalidDefinition([problem(None, None, msg("no files to deploy"))])
     if len(cmd.files) > MAX_FILES:
-        raise InvalidDefinition([problem(None, None, f"at most {MAX_FILES} files per deployment")])
+        raise InvalidDefinition([problem(None, None, msg("at most {limit} files per deployment", limit=MAX_FILES))])
     problems: list[dict] = []
     files: list[DeployedFile] = []
     seen_keys: dict[tuple[str, str], str] = {}
     for filename, content in cmd.files:
         if not filename or len(filename) > MAX_FILENAME or "\x00" in filename:
             problems.append(problem(filename[:MAX_FILENAME] if filename else None, None,
-                                    f"a file name has 1 to {MAX_FILENAME} characters, without NUL"))
+                                    msg("a file name has 1 to {limit} characters, without NUL", limit=MAX_FILENAME)))
             continue
         f, issues = read_file(filename, content, unsupported_constructs)
         problems += issues
@@ -64,7 +65,7 @@ def deploy(cmd: Deploy, ctx: CommandContext) -> DeploymentView:
             files.append(one)
             for kind, key in _keys(one):
                 if (kind, key) in seen_keys:
-                    problems.append(problem(filename, key, f"{kind} {key!r} is also declared in {seen_keys[kind, key]}"))
+                    problems.append(problem(filename, key, (msg("process {key} is also declared in {file}", key=repr(key), file=seen_keys[kind, key]) if kind == "process" else msg("decision {key} is also declared in {file}", key=repr(key), file=seen_keys[kind, key]) if kind == "decision" else msg("form {key} is also declared in {file}", key=repr(key), file=seen_keys[kind, key]))))
                 seen_keys[kind, key] = filename
     refused = {(p["file"], p["element"]) for p in problems}
     problems += [p for f in files for p in _check_timer_starts(f) if (p["file"], p["element"]) not in refused]
@@ -101,8 +102,7 @@ def _check_processes(ctx: CommandContext, files: list[DeployedFile], parse: list
                 row = definitions.latest(conn, "decision", ref)
                 if row is None:
                     problems.append(problem(f.filename, Highlighter(f.translated).referrer("decision", ref) or ref,
-                                            f"decision {ref!r} is not deployed: deploy its DMN file with this "
-                                            "diagram, or correct camunda:decisionRef"))
+                                            msg("decision {ref} is not deployed: deploy its DMN file with this diagram, or correct camunda:decisionRef", ref=repr(ref))))
                 else:
                     dmn.append((row.filename, engine._translated(row)))
                     decisions.add(ref)
@@ -110,15 +110,13 @@ def _check_processes(ctx: CommandContext, files: list[DeployedFile], parse: list
                 row = definitions.latest(conn, "process", ref)
                 if row is None:
                     problems.append(problem(f.filename, Highlighter(f.translated).referrer("process", ref) or ref,
-                                            f"called process {ref!r} is not deployed: deploy it first or with "
-                                            "this diagram, or correct calledElement"))
+                                            msg("called process {ref} is not deployed: deploy it first or with this diagram, or correct calledElement", ref=repr(ref))))
                 else:
                     bpmn.append((row.filename, engine._translated(row)))
                     processes.add(ref)
             for key in sorted(p.forms - forms):
                 if definitions.latest(conn, "form", key) is None:
-                    problems.append(problem(f.filename, _form_user(f, key), f"form {key!r} is not deployed: deploy its .form file "
-                                            "with this diagram, or correct camunda:formKey"))
+                    problems.append(problem(f.filename, _form_user(f, key), msg("form {key} is not deployed: deploy its .form file with this diagram, or correct camunda:formKey", key=repr(key))))
     if problems:
         return problems
     for f in parse:
@@ -129,13 +127,11 @@ def _check_processes(ctx: CommandContext, files: list[DeployedFile], parse: list
                 problems.append(_designer_element(validation_problem(exc, f.filename), f.translated))
                 continue
             except RecursionError:
-                problems.append(problem(f.filename, p.key, "the process is nested too deeply for SpiffWorkflow's "
-                                        "parser: split it into called processes"))
+                problems.append(problem(f.filename, p.key, msg("the process is nested too deeply for SpiffWorkflow's parser: split it into called processes")))
                 continue
             except Exception as exc:  # noqa: BLE001 - SpiffWorkflow's parser on a hostile diagram: never a 500
                 log.exception("SpiffWorkflow failed to parse %s in %s", p.key, f.filename)
-                problems.append(problem(f.filename, p.key, f"SpiffWorkflow cannot parse the process "
-                                        f"({type(exc).__name__}: {exc})"))
+                problems.append(problem(f.filename, p.key, msg("SpiffWorkflow cannot parse the process ({detail})", detail=f"{type(exc).__name__}: {exc}")))
                 continue
             problems += _check_spec(engine, f.filename, built)
     return problems
@@ -154,8 +150,7 @@ def _form_user(f: DeployedFile, key: str) -> str | None:
 
 
 def _check_timer_starts(f: DeployedFile) -> list[dict]:
-    return [problem(f.filename, t["id"], "a timer start event needs an ISO 8601 literal (its process has no "
-                    "variables yet when it starts)") for p in f.processes for t in p.timer_starts if not t["value"]]
+    return [problem(f.filename, t["id"], msg("a timer start event needs an ISO 8601 literal (its process has no variables yet when it starts)")) for p in f.processes for t in p.timer_starts if not t["value"]]
 
 
 def _check_spec(engine, filename: str, built) -> list[dict]:
@@ -168,13 +163,11 @@ def _check_spec(engine, filename: str, built) -> list[dict]:
                 name = task_spec.connector_name()
                 if not name or (name == "external" and not task_spec.topic()):
                     problems.append(problem(filename, task_spec.bpmn_id,
-                                            "a service task needs camunda:topic (a registered connector, or the "
-                                            "topic of an external task)"))
+                                            msg("a service task needs camunda:topic (a registered connector, or the topic of an external task)")))
                 elif task_spec.is_external(engine.connectors):
                     continue  # an external task: workers fetch it by its topic (README, External tasks)
                 elif name not in engine.connectors:
-                    problems.append(problem(filename, task_spec.bpmn_id, f"no connector named {name!r} is "
-                                            f"registered (known: {', '.join(engine.connectors.names()) or 'none'})"))
+                    problems.append(problem(filename, task_spec.bpmn_id, (msg("no connector named {name} is registered (known: {names})", name=repr(name), names=", ".join(engine.connectors.names())) if engine.connectors.names() else msg("no connector named {name} is registered (known: none)", name=repr(name)))))
     return problems
 
 

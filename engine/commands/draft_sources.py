@@ -9,6 +9,7 @@ from lxml import etree
 
 from ..definitions import safe_xml
 from ..errors import InvalidData
+from ..messages import msg
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,254}")  # an XML id (NCName) or a form id
@@ -84,8 +85,7 @@ def publish_problems(kind: str, filename: str, source: str) -> list[dict]:
         flows = {f.get("sourceRef") for f in proc.iter(f"{{{BPMN}}}sequenceFlow")}
         for start in proc.findall(f"{{{BPMN}}}startEvent"):
             if start.get("id") not in flows:
-                out.append(problem(filename, start.get("id"), "the start event leads nowhere: draw what the "
-                                                              "process does (tasks, an end event) before publishing"))
+                out.append(problem(filename, start.get("id"), msg("the start event leads nowhere: draw what the process does (tasks, an end event) before publishing")))
     return out
 
 

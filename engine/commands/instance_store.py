@@ -14,7 +14,7 @@ from ..audit.hash_chain import GENESIS, canonical_text, format_at, payload_text,
 from ..definitions.files import normalize_form_key
 from ..runtime.extension_scripts import PayloadMessageEventDefinition, PayloadSignalEventDefinition
 from ..runtime.timer_events import add_duration
-from ..db import audit_events, incidents, instances, notify, outbox, subscriptions, tasks, timers
+from ..db import audit_events, incidents, instance_tasks, instances, notify, outbox, subscriptions, tasks, timers
 from ..errors import Conflict, InvalidData, NotFound
 from ..runtime import workflow_state
 from ..runtime.workflow_run import SIGNAL_PREFIX, Projection, ReadyTask, WorkflowRun
@@ -92,7 +92,8 @@ def load(ctx: CommandContext, instance_id: str, head=None) -> LoadedInstance:
     run = engine.live.take(instance_id, row.version)
     if run is None:
         st = instances.state(ctx.conn, instance_id)
-        wf = workflow_state.load(st.state, built.spec, built.subprocess_specs)
+        wf = workflow_state.restore(st.state, instance_tasks.rows(ctx.conn, instance_id), built.spec,
+                                    built.subprocess_specs)
         run = WorkflowRun(wf, _variables(wf, st.data))
     script_engine = engine._script_engine(ctx, instance_id, row.business_key)
     run.attach(script_engine, engine.settings.max_steps)
@@ -244,11 +245,12 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     if len(data) > limit:  # before anything is written: the command changes nothing
         raise InvalidData(f"the instance's variables would take {len(data)} bytes, more than the {limit} allowed "
                           "(DIWAN_MAX_INSTANCE_DATA_KB)", errors=[{"field": "variables", "message": "too large"}])
+    state = workflow_state.changes(run.wf, new=loaded.new)
     values = {
         "status": status,
         "data": data,
         "active_elements": dumps(after.active),
-        "state": workflow_state.dump(run.wf).decode(),
+        "state": state.header,
         "last_seq": seq,
         "last_hash": prev,
         "ended_at": now if status in ("completed", "cancelled") else (row.ended_at if not loaded.new else None),
@@ -264,6 +266,11 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
                                           **values):
             raise Conflict("the instance was changed by another command; retry")
     # Rows that reference the instance, written after it.
+    instance_tasks.write(conn, row.id, upserts=state.upserts, deletes=state.deletes,
+                         dropped_workflows=state.dropped_workflows, replace_all=state.replace_all, new=loaded.new)
+    workflow_state.stored(run.wf)
+    if workflow_state.CHECK:
+        workflow_state.check_rows(run.wf, instance_tasks.rows(conn, row.id))
     if tasks.end_many(conn, ended) != len(ended):
         raise Conflict("a task was ended by a concurrent command; retry")
     tasks.insert_many(conn, new_rows, candidates)

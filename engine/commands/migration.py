@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from ..db import definitions, instances, tasks
+from ..db import definitions, instance_tasks, instances, tasks
 from ..errors import InvalidData, NotFound
 from ..runtime import workflow_state
 from ..runtime.workflow_run import WorkflowRun
@@ -57,7 +57,8 @@ def migrate_instances(cmd: MigrateInstances, ctx: CommandContext) -> dict:
                  "ok": True, "unmapped": []}
         why = _refusal(cmd, head)
         if why is None:
-            entry["unmapped"] = sorted(_unmapped(orjson.loads(instances.state(conn, head.id).state), built, cmd.mapping))
+            stored = workflow_state.assemble(instances.state(conn, head.id).state, instance_tasks.rows(conn, head.id))
+            entry["unmapped"] = sorted(_unmapped(stored, built, cmd.mapping))
             if entry["unmapped"]:
                 why = f"the target version has no element {', '.join(entry['unmapped'])}"
         if why is not None:

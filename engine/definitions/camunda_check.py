@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from ..messages import Msg, msg
+
 from .camunda_inventory import ATTRIBUTES, CAMUNDA_INVENTORY, INERT, NOT_YET, REFUSED, Entry
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -139,29 +141,36 @@ def _owner_id(el: etree._Element) -> str | None:
     return None
 
 
-def _judge(key: str, shown: str, value: str | None, el: etree._Element) -> str | None:
+def _judge(key: str, shown: str, value: str | None, el: etree._Element) -> Msg | None:
     """The problem with `shown` (a camunda:* name), or None when diwan runs or accepts it."""
     entry: Entry | None = CAMUNDA_INVENTORY.get(key)
     if entry is None:
-        return f"{shown} is not in diwan's inventory of Camunda extensions, so it would be ignored: remove it"
+        return msg("{name} is not in diwan's inventory of Camunda extensions, so it would be ignored: remove it",
+                   name=shown)
     if entry.by:  # checked where it is read, with the field's own message
         return None
     if entry.status == REFUSED:
-        return f"{shown} is not supported: {entry.note}"
+        return msg("{name} is not supported: {reason}", name=shown, reason=entry.note)
     if entry.status == NOT_YET:
-        return f"{shown} is not supported yet: {entry.note}"
+        return msg("{name} is not supported yet: {reason}", name=shown, reason=entry.note)
     if entry.status == ATTRIBUTES:
-        return f"{shown} is not a Camunda element"
+        return msg("{name} is not a Camunda element", name=shown)
     owner = _owner(el)
     if entry.only_on and etree.QName(owner).localname not in entry.only_on:
         where = ", ".join(f"bpmn:{t}" for t in entry.only_on)
-        return f"{shown} is supported only on {where}, not on bpmn:{etree.QName(owner).localname}"
+        return msg("{name} is supported only on {where}, not on bpmn:{tag}", name=shown, where=where,
+                   tag=etree.QName(owner).localname)
     if entry.allowed is not None and value is not None and value.strip() not in entry.allowed:
         if key == "Script.scriptFormat":
-            return f"{value.strip() or 'an empty script format'} is not supported: write the script in Python"
+            if not value.strip():
+                return msg("an empty script format is not supported: write the script in Python")
+            return msg("{format} is not supported: write the script in Python", format=value.strip())
         shown_values = " or ".join(f'"{v}"' for v in entry.allowed)
-        what = "is accepted" if entry.status == INERT else "is supported"
-        return f'{shown}="{value}" is not supported: only {shown_values} {what}'
+        if entry.status == INERT:
+            return msg('{name}="{value}" is not supported: only {allowed} is accepted', name=shown, value=value,
+                       allowed=shown_values)
+        return msg('{name}="{value}" is not supported: only {allowed} is supported', name=shown, value=value,
+                   allowed=shown_values)
     return None
 
 
@@ -190,8 +199,8 @@ def _camunda_element(el: etree._Element, tag: str) -> Iterator[tuple[str | None,
         return
     type_name = ELEMENT_TYPES.get(tag)
     if type_name is None:
-        yield _owner_id(el), (f"camunda:{tag} is not a Camunda 7 element (not in camunda-bpmn-moddle), so diwan "
-                              "would ignore it: remove it")
+        yield _owner_id(el), msg("camunda:{tag} is not a Camunda 7 element (not in camunda-bpmn-moddle), so diwan "
+                                  "would ignore it: remove it", tag=tag)
         return
     problem = _judge(type_name, f"camunda:{tag}", None, el)
     if problem:
@@ -201,7 +210,8 @@ def _camunda_element(el: etree._Element, tag: str) -> Iterator[tuple[str | None,
             continue
         key = _property_key(type_name, name)
         if key is None:
-            yield _owner_id(el), f'the attribute "{name}" of camunda:{tag} is not a Camunda 7 attribute: remove it'
+            yield _owner_id(el), msg('the attribute "{name}" of camunda:{tag} is not a Camunda 7 attribute: remove it',
+                                       name=name, tag=tag)
             continue
         problem = _judge(key, f'camunda:{tag} {name}', value, el)
         if problem:
@@ -213,7 +223,8 @@ def _camunda_attribute(el: etree._Element, tag: str, name: str, value: str) -> I
     if not candidates:
         if any(e.by for k, e in CAMUNDA_INVENTORY.items() if k.endswith("." + name)):
             return  # its placement is checked where it is read
-        yield _owner_id(el), f"camunda:{name} is not a Camunda attribute of bpmn:{tag}, so diwan would ignore it"
+        yield _owner_id(el), msg("camunda:{name} is not a Camunda attribute of bpmn:{tag}, so diwan would ignore it",
+                                   name=name, tag=tag)
         return
     problem = _judge(f"{candidates[0]}.{name}", f"camunda:{name}", value, el)
     if problem:

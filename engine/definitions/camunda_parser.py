@@ -58,6 +58,7 @@ from ..runtime.service_task import ConnectorServiceTask
 from ..runtime.token_join import TokenJoin
 from ..runtime.timer_events import EngineCycle, EngineDuration, EngineTimeDate, FirstEventWins
 from .spiff_parser import SpiffExtensionsMixin
+from ..messages import msg
 
 CAMUNDA_ATTRIBUTES = (
     "assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority",
@@ -117,7 +118,7 @@ class EngineTimerMixin(CamundaAttributesMixin):
             node = first(self.xpath(f".//bpmn:{tag}"))
             if node is not None:
                 return cls(name, node.text, description=description)
-        raise ValidationException("a timer needs a timeDate, timeDuration or timeCycle",
+        raise ValidationException(msg("a timer needs a timeDate, timeDuration or timeCycle"),
                                   node=self.node, file_name=self.filename)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from lxml import etree
 
 from engine.errors import problem
+from engine.messages import Msg, msg
 
 from .camunda_check import camunda_problems
 from .transforms import apply_transforms, origin
@@ -53,7 +54,7 @@ KNOWN_RUNTIME_GAPS: dict[str, str] = {
     ),
 }
 
-Found = Iterator[tuple[str | None, str]]
+Found = Iterator[tuple[str | None, Msg]]
 
 
 class _Document:
@@ -121,8 +122,8 @@ def reserved_ids(doc: _Document) -> Found:
     for el in doc.xpath(".//bpmn:process//*[@id]"):
         eid = el.get("id")
         if eid in RESERVED_IDS or eid.endswith(RESERVED_SUFFIXES):
-            yield eid, (f'the id "{eid}" is reserved (it collides with a SpiffWorkflow internal task name '
-                        "and the process would silently lose its tasks): rename the element")
+            yield eid, msg('the id "{id}" is reserved (it collides with a SpiffWorkflow internal task name and the '
+                            "process would silently lose its tasks): rename the element", id=eid)
 
 
 def link_events(doc: _Document) -> Found:
@@ -131,7 +132,7 @@ def link_events(doc: _Document) -> Found:
     sub-process become a sequence flow (betsy Link_Event). Left here: a throw without its catch (or
     with several, or with an outgoing flow), a catch without its throw (or with an incoming flow)."""
     for event in doc.xpath(".//bpmn:linkEventDefinition/.."):
-        yield event.get("id"), ("a link event needs its pair: one link throw event and one link catch event of the "
+        yield event.get("id"), msg("a link event needs its pair: one link throw event and one link catch event of the "
                                 "same name in the same process or sub-process, the throw without outgoing flow "
                                 "and the catch without incoming flow (SpiffWorkflow would ignore it silently)")
 
@@ -141,7 +142,7 @@ def signal_end_events(doc: _Document) -> Found:
     none end event (betsy Signal_EndEvent, Signal_EndEvent_SubProcess pass through it): none is left
     after it, the rule guards the parse (SpiffWorkflow's end event parser drops the signal)."""
     for event in doc.xpath(".//bpmn:endEvent[bpmn:signalEventDefinition]"):
-        yield event.get("id"), ("signal end events are not supported (SpiffWorkflow drops the signal, so it is "
+        yield event.get("id"), msg("signal end events are not supported (SpiffWorkflow drops the signal, so it is "
                                 "never sent): use an intermediate signal throw event before a none end event")
 
 
@@ -152,13 +153,13 @@ def compensation(doc: _Document) -> Found:
     for event in doc.xpath(".//bpmn:compensateEventDefinition/.."):
         if local_name(event) == "boundaryEvent":
             boundary_ids.add(event.get("id"))
-        yield event.get("id"), "compensation events are not supported (SpiffWorkflow has no compensation)"
+        yield event.get("id"), msg("compensation events are not supported (SpiffWorkflow has no compensation)")
     for activity in doc.xpath(".//*[@isForCompensation='true']"):
-        yield activity.get("id"), ("compensation handlers (isForCompensation) are not supported "
+        yield activity.get("id"), msg("compensation handlers (isForCompensation) are not supported "
                                    "(SpiffWorkflow has no compensation)")
     for assoc in doc.all("association"):
         if assoc.get("sourceRef") in boundary_ids:
-            yield assoc.get("id"), "compensation associations are not supported (SpiffWorkflow has no compensation)"
+            yield assoc.get("id"), msg("compensation associations are not supported (SpiffWorkflow has no compensation)")
 
 
 def conditional_events(doc: _Document) -> Found:
@@ -171,11 +172,11 @@ def conditional_events(doc: _Document) -> Found:
     never fires it: betsy Conditional_StartEvent_EventSubProcess_* before the transformation)."""
     for event in doc.xpath(".//bpmn:startEvent[bpmn:conditionalEventDefinition]"):
         if _is_event_subprocess(event.getparent()):
-            yield event.get("id"), ("this conditional start event of an event sub-process at process level is not "
+            yield event.get("id"), msg("this conditional start event of an event sub-process at process level is not "
                                     "supported (SpiffWorkflow never fires it; diwan runs it when the process starts "
                                     "by one none start event and has an end event and no data objects)")
         else:
-            yield event.get("id"), ("conditional start events of a process are not supported (no instance exists "
+            yield event.get("id"), msg("conditional start events of a process are not supported (no instance exists "
                                     "to evaluate the condition on)")
 
 
@@ -187,12 +188,13 @@ def event_definition_refs(doc: _Document) -> Found:
     for ref in doc.xpath(".//bpmn:eventDefinitionRef"):
         name = (ref.text or "").strip()
         if _local_ref(name) in shared:  # left by the transformation: past its copy budget
-            yield ref.getparent().get("id"), (f"the shared event definition {name[:80]!r} is referred to too often for "
-                                              "its size (diwan copies it into each event, within 1 MB per file): "
-                                              "put the definition inside the event")
+            yield ref.getparent().get("id"), msg("the shared event definition {ref} is referred to too often for its "
+                                                  "size (diwan copies it into each event, within 1 MB per file): "
+                                                  "put the definition inside the event", ref=repr(name[:80]))
             continue
-        yield ref.getparent().get("id"), (f"eventDefinitionRef {name[:80]!r} names no event definition declared at the "
-                                          "definitions level of this file (SpiffWorkflow would run a none event)")
+        yield ref.getparent().get("id"), msg("eventDefinitionRef {ref} names no event definition declared at the "
+                                              "definitions level of this file (SpiffWorkflow would run a none "
+                                              "event)", ref=repr(name[:80]))
 
 
 def multiple_events(doc: _Document) -> Found:
@@ -202,10 +204,10 @@ def multiple_events(doc: _Document) -> Found:
     for event in doc.all("startEvent", "endEvent", "boundaryEvent"):
         count = len(_definitions(event)) + len(doc.xpath("bpmn:eventDefinitionRef", event))
         if count > 1:
-            yield event.get("id"), (f"{local_name(event)}s with several event definitions (multiple events) are "
-                                    "not supported: only intermediate events may have several")
+            yield event.get("id"), msg("{tag}s with several event definitions (multiple events) are not supported: "
+                                        "only intermediate events may have several", tag=local_name(event))
         elif event.get("parallelMultiple") == "true":
-            yield event.get("id"), f"parallel multiple {local_name(event)}s are not supported"
+            yield event.get("id"), msg("parallel multiple {tag}s are not supported", tag=local_name(event))
 
 
 def ignored_event_definitions(doc: _Document) -> Found:
@@ -222,8 +224,8 @@ def ignored_event_definitions(doc: _Document) -> Found:
             kind = _kind(definition)
             if kind in own_rules or kind in PARSED_DEFINITIONS[tag] or (tag, kind) == ("endEvent", "signal"):
                 continue
-            yield event.get("id"), (f"{kind} definitions on a {tag} are not supported (SpiffWorkflow ignores them "
-                                    "and runs a none event)")
+            yield event.get("id"), msg("{kind} definitions on a {tag} are not supported (SpiffWorkflow ignores them and "
+                                        "runs a none event)", kind=kind, tag=tag)
 
 
 def nested_event_subprocesses(doc: _Document) -> Found:
@@ -239,7 +241,7 @@ def nested_event_subprocesses(doc: _Document) -> Found:
     for esp in doc.xpath(".//bpmn:subProcess[@triggeredByEvent='true']"):
         parent = esp.getparent()
         if parent is not None and local_name(parent) != "process":
-            yield esp.get("id"), ("this event sub-process inside a sub-process is not supported: diwan runs one with "
+            yield esp.get("id"), msg("this event sub-process inside a sub-process is not supported: diwan runs one with "
                                   "one start event of one kind (error, escalation, message, signal, timer, "
                                   "conditional), in a sub-process that is not itself an event sub-process nor a "
                                   "loop or multi-instance, whose event no boundary event of the sub-process catches "
@@ -263,28 +265,29 @@ def event_subprocess_start_events(doc: _Document) -> Found:
             kinds = {_kind(d) for d in _definitions(start)} - {"conditional", "compensate", "link"}
             interrupting = start.get("isInterrupting", "true") != "false"
             if not _definitions(start) and not doc.xpath("bpmn:eventDefinitionRef", start):
-                yield start.get("id"), ("an event sub-process start event without an event definition is not "
+                yield start.get("id"), msg("an event sub-process start event without an event definition is not "
                                         "supported (SpiffWorkflow starts it at once)")
             elif kinds & {"error", "escalation"}:
                 kind = sorted(kinds & {"error", "escalation"})[0]
-                yield start.get("id"), (f"{kind} start events of event sub-processes are not supported "
-                                        f"(SpiffWorkflow ignores the {kind} definition and starts the event "
-                                        "sub-process at once)")
+                yield start.get("id"), msg("{kind} start events of event sub-processes are not supported "
+                                            "(SpiffWorkflow ignores the {kind} definition and starts the event "
+                                            "sub-process at once)", kind=kind)
             elif "timer" in kinds:
-                yield start.get("id"), ("timer start events of event sub-processes are not supported "
+                yield start.get("id"), msg("timer start events of event sub-processes are not supported "
                                         "(SpiffWorkflow runs them as a parallel branch: they never interrupt and "
                                         "keep the process running until the timer fires): use a boundary timer")
             elif kinds and interrupting:
                 kind = "/".join(sorted(kinds))
-                yield start.get("id"), (f"interrupting {kind} start events of event sub-processes are not supported "
-                                        "(SpiffWorkflow ignores isInterrupting and lets the main flow run on): "
-                                        'set isInterrupting="false" or use an interrupting boundary event')
+                yield start.get("id"), msg("interrupting {kind} start events of event sub-processes are not supported "
+                                            "(SpiffWorkflow ignores isInterrupting and lets the main flow run "
+                                            'on): set isInterrupting="false" or use an interrupting boundary '
+                                            "event", kind=kind)
 
 
 def complex_gateways(doc: _Document) -> Found:
     """Complex gateways: no SpiffWorkflow parser (betsy ComplexGateway, WCP06/WCP09 complex)."""
     for gateway in doc.all("complexGateway"):
-        yield gateway.get("id"), ("complex gateways are not supported by SpiffWorkflow: "
+        yield gateway.get("id"), msg("complex gateways are not supported by SpiffWorkflow: "
                                   "use inclusive or parallel gateways")
 
 
@@ -292,7 +295,7 @@ def ad_hoc_subprocesses(doc: _Document) -> Found:
     """Ad-hoc sub-processes: sequential ordering is rejected, and without a completionCondition the
     run crashes (eval(None)); betsy AdHocSubProcess_*, WCP17."""
     for sub in doc.all("adHocSubProcess"):
-        yield sub.get("id"), "ad-hoc sub-processes are not supported (SpiffWorkflow runs them unfaithfully)"
+        yield sub.get("id"), msg("ad-hoc sub-processes are not supported (SpiffWorkflow runs them unfaithfully)")
 
 
 def implicit_splits(doc: _Document) -> Found:
@@ -303,9 +306,12 @@ def implicit_splits(doc: _Document) -> Found:
     refused on their own) remain."""
     for node in doc.all(*ACTIVITY_TAGS, "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"):
         if len(doc.outgoing.get(node.get("id"), [])) > 1:
-            what = "an event" if local_name(node).endswith("Event") else "an activity"
-            yield node.get("id"), (f"{what} with several outgoing sequence flows (implicit split) is not "
-                                   "supported: use a gateway")
+            if local_name(node).endswith("Event"):
+                yield node.get("id"), msg("an event with several outgoing sequence flows (implicit split) is "
+                                          "not supported: use a gateway")
+            else:
+                yield node.get("id"), msg("an activity with several outgoing sequence flows (implicit split) is "
+                                          "not supported: use a gateway")
 
 
 def ignored_flow_conditions(doc: _Document) -> Found:
@@ -318,7 +324,7 @@ def ignored_flow_conditions(doc: _Document) -> Found:
         if source is None or local_name(source).endswith("Gateway"):
             continue
         if local_name(source) == "startEvent" or len(doc.outgoing.get(source.get("id"), [])) == 1:
-            yield flow.get("id"), ("a condition on a sequence flow that does not leave a gateway is not supported "
+            yield flow.get("id"), msg("a condition on a sequence flow that does not leave a gateway is not supported "
                                    "(SpiffWorkflow ignores it): use an exclusive gateway")
 
 
@@ -329,10 +335,10 @@ def multi_instance_behavior(doc: _Document) -> Found:
         activity = mi.getparent()
         behavior = mi.get("behavior", "All")
         if behavior != "All":
-            yield activity.get("id"), (f'multi-instance behavior "{behavior}" is not supported (SpiffWorkflow never '
-                                       'throws its events): use behavior "All"')
+            yield activity.get("id"), msg('multi-instance behavior "{behavior}" is not supported (SpiffWorkflow never '
+                                           'throws its events): use behavior "All"', behavior=behavior)
         elif doc.xpath("bpmn:complexBehaviorDefinition", mi):
-            yield activity.get("id"), ("multi-instance complexBehaviorDefinition is not supported "
+            yield activity.get("id"), msg("multi-instance complexBehaviorDefinition is not supported "
                                        "(SpiffWorkflow ignores it)")
 
 
@@ -346,9 +352,9 @@ def token_quantities(doc: _Document) -> Found:
         for attr in ("startQuantity", "completionQuantity"):
             value = activity.get(attr)
             if value is not None and value.strip() != "1":
-                yield activity.get("id"), (f'{attr}="{value[:20]}" is not supported: a token quantity is an '
-                                           "integer of at least 1 (completionQuantity at most 100, and above 1 "
-                                           "only with unconditional outgoing flows)")
+                yield activity.get("id"), msg('{attr}="{value}" is not supported: a token quantity is an integer of at '
+                                               "least 1 (completionQuantity at most 100, and above 1 only with "
+                                               "unconditional outgoing flows)", attr=attr, value=value[:20])
 
 
 def loop_values(doc: _Document) -> Found:
@@ -358,7 +364,8 @@ def loop_values(doc: _Document) -> Found:
     for loop in doc.xpath(".//bpmn:standardLoopCharacteristics[@loopMaximum]"):
         value = loop.get("loopMaximum").strip()
         if not value.lstrip("+-").isdigit() or int(value) < 0:
-            yield loop.getparent().get("id"), f'loopMaximum="{value}" is not supported: it must be an integer >= 0'
+            yield loop.getparent().get("id"), msg('loopMaximum="{value}" is not supported: it must be an integer >= 0',
+                                                    value=value)
     for cardinality in doc.xpath(".//bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality"):
         text = (cardinality.text or "").strip()
         try:
@@ -369,7 +376,8 @@ def loop_values(doc: _Document) -> Found:
             continue
         if not isinstance(value, int) or value < 0:
             yield cardinality.getparent().getparent().get("id"), (
-                f"loopCardinality {text} is not supported: a constant cardinality must be an integer >= 0")
+                msg("loopCardinality {value} is not supported: a constant cardinality must be an integer >= 0",
+                    value=text))
 
 
 def global_task_calls(doc: _Document) -> Found:
@@ -379,7 +387,7 @@ def global_task_calls(doc: _Document) -> Found:
     global_ids = {el.get("id") for el in doc.xpath("//bpmn:*[starts-with(local-name(), 'global')][@id]")}
     for call in doc.all("callActivity"):
         if _local_ref(call.get("calledElement")) in global_ids:
-            yield call.get("id"), ("call activities to this global task are not supported (diwan runs calls to "
+            yield call.get("id"), msg("call activities to this global task are not supported (diwan runs calls to "
                                    "globalTask, globalScriptTask, globalUserTask and globalManualTask without an "
                                    "ioSpecification): call a process or inline the task")
 
@@ -390,11 +398,11 @@ def instantiating_receive_tasks(doc: _Document) -> Found:
     with no incoming flow nor boundary event: betsy ReceiveTask_Instantiate), and event-based
     gateways that instantiate or are parallel: SpiffWorkflow cannot start a process with them."""
     for task in doc.xpath(".//bpmn:receiveTask[@instantiate='true']"):
-        yield task.get("id"), ('this receive task that starts a process (instantiate="true") is not supported: '
+        yield task.get("id"), msg('this receive task that starts a process (instantiate="true") is not supported: '
                                "diwan runs one as the only start of a process, with a message, no incoming flow "
                                "and no boundary event; or use a message start event")
     for gateway in doc.xpath(".//bpmn:eventBasedGateway[@instantiate='true' or @eventGatewayType='Parallel']"):
-        yield gateway.get("id"), ('instantiating or parallel event-based gateways are not supported '
+        yield gateway.get("id"), msg('instantiating or parallel event-based gateways are not supported '
                                   "(SpiffWorkflow ignores instantiate and eventGatewayType)")
 
 
@@ -412,12 +420,12 @@ def data_association_mappings(doc: _Document) -> Found:
         mapped += [a for a in doc.xpath("bpmn:dataOutputAssociation", activity)
                    if any(ref.strip() in outputs for ref in doc.xpath("bpmn:sourceRef/text()", a))]
         if mapped:
-            yield activity.get("id"), ("data associations to the task's ioSpecification dataInput/dataOutput are "
+            yield activity.get("id"), msg("data associations to the task's ioSpecification dataInput/dataOutput are "
                                        "not supported (SpiffWorkflow ignores the mapping and uses the data "
                                        "object's id as the variable): associate the data object directly")
     for assoc in doc.xpath(".//bpmn:dataInputAssociation[bpmn:transformation or bpmn:assignment]"
                            " | .//bpmn:dataOutputAssociation[bpmn:transformation or bpmn:assignment]"):
-        yield assoc.getparent().get("id"), ("data association transformations and assignments are not supported "
+        yield assoc.getparent().get("id"), msg("data association transformations and assignments are not supported "
                                             "(SpiffWorkflow ignores them)")
 
 
@@ -443,8 +451,8 @@ def zeebe_extensions(doc: _Document) -> Found:
         what = (f"zeebe:{qname.localname}" if qname.namespace == ZEEBE_NS
                 else ", ".join(f"zeebe:{etree.QName(a).localname}" for a in el.attrib
                                if etree.QName(a).namespace == ZEEBE_NS))
-        yield _owner_id(el), (f"Camunda 8 (Zeebe) extensions ({what}) are not supported: diwan reads Camunda 7 "
-                              "extensions (camunda:*) only")
+        yield _owner_id(el), msg("Camunda 8 (Zeebe) extensions ({names}) are not supported: diwan reads Camunda 7 "
+                                  "extensions (camunda:*) only", names=what)
 
 
 def _designer_id(doc: _Document, element: str | None) -> str | None:

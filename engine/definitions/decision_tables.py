@@ -17,6 +17,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from ..errors import problem
+from ..messages import Msg, msg
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ HIT_POLICIES = frozenset({"UNIQUE", "FIRST", "COLLECT", "ANY"})
 MAX_ID, MAX_NAME = 255, 500
 _NCNAME = re.compile(r"[^\W\d][\w.\-]*")
 
-Found = Iterator[tuple[str | None, str]]
+Found = Iterator[tuple[str | None, Msg]]
 
 
 def local(el: etree._Element) -> str:
@@ -53,40 +54,37 @@ def structure_problems(root: etree._Element, filename: str) -> list[dict]:
 def _problems(root: etree._Element) -> Found:
     ns = etree.QName(root).namespace
     if local(root) != "definitions" or ns not in DMN_NAMESPACES:
-        yield None, ("not a DMN document: the root must be a DMN 1.1-1.5 definitions element "
-                     "(e.g. xmlns=\"https://www.omg.org/spec/DMN/20191111/MODEL/\")")
+        yield None, (msg('not a DMN document: the root must be a DMN 1.1-1.5 definitions element (e.g. xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/")'))
         return
     if root.nsmap.get(None) != ns:
-        yield None, (f"DMN elements must be in the default namespace (xmlns=\"{ns}\", as dmn-js writes them): "
-                     "SpiffWorkflow cannot read a prefixed DMN")
+        yield None, (msg('DMN elements must be in the default namespace (xmlns="{ns}", as dmn-js writes them): SpiffWorkflow cannot read a prefixed DMN', ns=ns))
         return
     yield from _ids(root)
     decisions = root.findall(f".//{{{ns}}}decision")
     if not decisions:
-        yield None, "the DMN file declares no decision"
+        yield None, msg("the DMN file declares no decision")
         return
     if len(decisions) > 1:
         names = ", ".join(repr(d.get("id")) for d in decisions)
-        yield None, f"a DMN file holds one decision (SpiffWorkflow reads only the first); this one has {names}"
+        yield None, msg("a DMN file holds one decision (SpiffWorkflow reads only the first); this one has {names}", names=names)
         return
     decision = decisions[0]
     if decision.getparent() is not root:
-        yield decision.get("id"), "the decision must be a child of the definitions element"
+        yield decision.get("id"), msg("the decision must be a child of the definitions element")
     if not decision.get("id"):
-        yield None, "the decision has no id (the id is the decision's key: camunda:decisionRef names it)"
+        yield None, msg("the decision has no id (the id is the decision's key: camunda:decisionRef names it)")
     if len(decision.get("name") or "") > MAX_NAME:
-        yield decision.get("id"), f"the decision's name is too long (at most {MAX_NAME} characters)"
+        yield decision.get("id"), msg("the decision's name is too long (at most {limit} characters)", limit=MAX_NAME)
     tables = decision.findall(f"{{{ns}}}decisionTable")
     others = [local(c) for c in decision if isinstance(c.tag, str) and etree.QName(c).namespace == ns
               and local(c) not in ("decisionTable", "description", "question", "allowedAnswers", "variable",
                                    "informationRequirement", "knowledgeRequirement", "authorityRequirement",
                                    "extensionElements")]
     if others:
-        yield decision.get("id"), (f"only decision tables are supported, not {', '.join(sorted(set(others)))} "
-                                   "(SpiffWorkflow runs decision tables only)")
+        yield decision.get("id"), (msg("only decision tables are supported, not {names} (SpiffWorkflow runs decision tables only)", names=', '.join(sorted(set(others)))))
     if len(tables) != 1:
-        yield decision.get("id"), ("the decision has no decision table" if not tables else
-                                   "a decision holds one decision table (SpiffWorkflow runs only the first)")
+        yield decision.get("id"), (msg("the decision has no decision table") if not tables else
+                                   msg("a decision holds one decision table (SpiffWorkflow runs only the first)"))
         return
     yield from _table(tables[0], ns)
 
@@ -98,26 +96,23 @@ def _ids(root: etree._Element) -> Found:
         if eid is None:
             continue
         if len(eid) > MAX_ID:
-            yield None, f"the id {eid[:60]!r}... is too long ({len(eid)} characters, at most {MAX_ID})"
+            yield None, msg("the id {id}... is too long ({length} characters, at most {limit})", id=repr(eid[:60]), length=len(eid), limit=MAX_ID)
         elif not _NCNAME.fullmatch(eid):
-            yield None, (f"the id {eid!r} of a {local(el)} is not a valid XML id (a letter or '_' first, then "
-                         "letters, digits, '_', '-' or '.')")
+            yield None, (msg("the id {id} of a {tag} is not a valid XML id (a letter or '_' first, then letters, digits, '_', '-' or '.')", id=repr(eid), tag=local(el)))
         elif eid in seen:
-            yield eid, f"the id {eid!r} is used twice"
+            yield eid, msg("the id {id} is used twice", id=repr(eid))
         seen.add(eid)
 
 
 def _table(table: etree._Element, ns: str) -> Found:
     tid = table.get("id")
     if not tid:
-        yield None, "the decision table has no id"
+        yield None, msg("the decision table has no id")
     policy = (table.get("hitPolicy") or "UNIQUE").strip().upper()
     if policy not in HIT_POLICIES:
-        yield tid, (f"hit policy {policy} is not supported (SpiffWorkflow would run it as FIRST): use UNIQUE, "
-                    "FIRST, ANY or COLLECT")
+        yield tid, (msg("hit policy {policy} is not supported (SpiffWorkflow would run it as FIRST): use UNIQUE, FIRST, ANY or COLLECT", policy=policy))
     elif table.get("aggregation"):
-        yield tid, (f"COLLECT with aggregation {table.get('aggregation')} is not supported (SpiffWorkflow "
-                    "ignores it and returns the list)")
+        yield tid, (msg("COLLECT with aggregation {aggregation} is not supported (SpiffWorkflow ignores it and returns the list)", aggregation=table.get('aggregation')))
     inputs, outputs, rules = [], [], []
     order = ""
     for child in table:
@@ -135,27 +130,27 @@ def _table(table: etree._Element, ns: str) -> Found:
             rules.append(child)
             order += "r"
         else:
-            yield tid, f"a decision table holds inputs, outputs and rules, not {kind!r}"
+            yield tid, msg("a decision table holds inputs, outputs and rules, not {kind}", kind=repr(kind))
     if order != "".join(sorted(order, key="ior".index)):
         # SpiffWorkflow reads a rule's cells against the columns read before it.
-        yield tid, "a decision table lists its inputs first, then its outputs, then its rules"
+        yield tid, msg("a decision table lists its inputs first, then its outputs, then its rules")
     if not outputs:
-        yield tid, "the decision table has no output"
+        yield tid, msg("the decision table has no output")
     names: set[str] = set()
     for el in inputs:
         if not el.get("id"):
-            yield tid, "an input of the decision table has no id"
+            yield tid, msg("an input of the decision table has no id")
         expression = el.find(f"{{{ns}}}inputExpression")
         if expression is None or expression.find(f"{{{ns}}}text") is None:
-            yield el.get("id") or tid, "the input has no inputExpression text (the value it tests)"
+            yield el.get("id") or tid, msg("the input has no inputExpression text (the value it tests)")
     for el in outputs:
         if not el.get("id"):
-            yield tid, "an output of the decision table has no id"
+            yield tid, msg("an output of the decision table has no id")
         name = el.get("name") or el.get("label")
         if not name:
-            yield el.get("id") or tid, "the output has no name (the variable it sets)"
+            yield el.get("id") or tid, msg("the output has no name (the variable it sets)")
         elif name in names:
-            yield el.get("id") or tid, f"two outputs set the variable {name!r}"
+            yield el.get("id") or tid, msg("two outputs set the variable {name}", name=repr(name))
         names.add(name or "")
     for rule in rules:
         yield from _rule(rule, len(inputs), len(outputs), ns, tid)
@@ -164,22 +159,21 @@ def _table(table: etree._Element, ns: str) -> Found:
 def _rule(rule: etree._Element, inputs: int, outputs: int, ns: str, tid: str | None) -> Found:
     rid = rule.get("id")
     if not rid:
-        yield tid, "a rule of the decision table has no id"
+        yield tid, msg("a rule of the decision table has no id")
     for kind, count in (("inputEntry", inputs), ("outputEntry", outputs)):
         entries = [c for c in rule if isinstance(c.tag, str) and c.tag.endswith(kind)]
         if len(entries) != count:
-            yield rid or tid, f"the rule has {len(entries)} {kind} cell(s) for {count} column(s)"
+            yield rid or tid, msg("the rule has {count} {kind} cell(s) for {columns} column(s)", count=len(entries), kind=kind, columns=count)
         for entry in entries:
             if not entry.get("id"):
-                yield rid or tid, f"an {kind} of the rule has no id"
+                yield rid or tid, msg("an {kind} of the rule has no id", kind=kind)
             texts = [c for c in entry if isinstance(c.tag, str) and c.tag.endswith("text")]
             strangers = [c for c in texts if c.tag != f"{{{ns}}}text"]
             if strangers:
                 yield entry.get("id") or rid, (
-                    f"<{etree.QName(strangers[0]).localname}> inside an {kind} is not allowed: SpiffWorkflow takes "
-                    "any child whose name ends in 'text' as the cell")
+                    msg("<{tag}> inside an {kind} is not allowed: SpiffWorkflow takes any child whose name ends in 'text' as the cell", tag=etree.QName(strangers[0]).localname, kind=kind))
             elif len(texts) != 1:
-                yield entry.get("id") or rid, f"an {kind} holds one text, not {len(texts)}"
+                yield entry.get("id") or rid, msg("an {kind} holds one text, not {count}", kind=kind, count=len(texts))
 
 
 def parse_alone(root: etree._Element, filename: str) -> list[dict]:
@@ -196,5 +190,5 @@ def parse_alone(root: etree._Element, filename: str) -> list[dict]:
         return [validation_problem(exc, filename)]
     except Exception as exc:  # noqa: BLE001 - whatever SpiffWorkflow raises, the uploader gets a problem
         log.warning("SpiffWorkflow failed on %s", filename, exc_info=True)
-        return [problem(filename, None, f"SpiffWorkflow cannot read this decision ({type(exc).__name__}: {exc})")]
+        return [problem(filename, None, msg("SpiffWorkflow cannot read this decision ({detail})", detail=f"{type(exc).__name__}: {exc}"))]
     return []

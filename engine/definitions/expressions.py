@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..errors import problem
+from ..messages import msg
 from ..runtime.sandbox import UnsafeCode, check_code
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -247,7 +248,7 @@ def _refused(code: str, mode: str) -> str | None:
     try:
         check_code(code, mode)
     except UnsafeCode as exc:
-        return str(exc)
+        return exc.as_msg()
     return None
 
 
@@ -258,21 +259,20 @@ def correlations(root: etree._Element, fail: Callable[[etree._Element, str], Non
         for cpre in prop.iterfind(".//bpmn:correlationPropertyRetrievalExpression", NS):
             children = cpre.getchildren()
             if not children:
-                fail(prop, "a correlationPropertyRetrievalExpression needs a formalExpression")
+                fail(prop, msg("a correlationPropertyRetrievalExpression needs a formalExpression"))
                 continue
             first = children[0]
             if not isinstance(first.tag, str) or first.tag not in (f"{{{BPMN}}}formalExpression",
                                                                    f"{{{BPMN}}}messagePath"):
-                fail(prop, "the first child of a correlationPropertyRetrievalExpression must be its "
-                           "formalExpression (SpiffWorkflow evaluates the first child, whatever it is)")
+                fail(prop, msg("the first child of a correlationPropertyRetrievalExpression must be its formalExpression (SpiffWorkflow evaluates the first child, whatever it is)"))
                 continue
             text = (first.text or "").strip()
             if not text:
-                fail(prop, "empty correlation retrieval expression")
+                fail(prop, msg("empty correlation retrieval expression"))
                 continue
             error = _refused(text, "eval")
             if error:
-                fail(prop, f"correlation retrieval expression {text!r} refused: {error}")
+                fail(prop, msg("correlation retrieval expression {text} refused: {error}", text=repr(text), error=error))
 
 
 _PLACES = {"timeDate": "timerEventDefinition", "timeDuration": "timerEventDefinition",
@@ -286,8 +286,7 @@ def misplaced(root: etree._Element, fail: Callable[[etree._Element, str], None])
         for node in root.iterfind(f".//bpmn:{tag}", NS):
             owner = node.getparent()
             if owner is None or owner.tag != f"{{{BPMN}}}{parent}":
-                fail(node, f"a bpmn:{tag} belongs directly inside a bpmn:{parent}, not inside "
-                           f"{etree.QName(owner).localname if owner is not None else 'nothing'}")
+                fail(node, msg("a bpmn:{tag} belongs directly inside a bpmn:{parent}, not inside {owner}", tag=tag, parent=parent, owner=etree.QName(owner).localname if owner is not None else "nothing"))
 
 
 def check_expressions(root: etree._Element, filename: str) -> list[dict]:

@@ -11,6 +11,7 @@ import orjson
 from lxml import etree
 
 from ..errors import problem
+from ..messages import msg
 from ..starters import split_list
 from . import decision_tables, safe_xml
 from .spiff_dialect import item_variable, message_variable, translate_spiff
@@ -87,10 +88,11 @@ def read_file(filename: str, content: bytes, constructs_check=None) -> tuple[Dep
     try:
         return _read(filename, content, constructs_check)
     except RecursionError:
-        return None, [problem(filename, None, "the file is nested too deeply to be checked")]
+        return None, [problem(filename, None, msg("the file is nested too deeply to be checked"))]
     except Exception as exc:  # noqa: BLE001 - a hostile file must never become a 500
         log.exception("checking %s failed", filename)
-        return None, [problem(filename, None, f"the file could not be checked ({type(exc).__name__}: {exc})")]
+        return None, [problem(filename, None, msg("the file could not be checked ({detail})",
+                                                  detail=f"{type(exc).__name__}: {exc}"))]
 
 
 def _read(filename: str, content: bytes, constructs_check) -> tuple[DeployedFile | None, list[dict]]:
@@ -98,11 +100,11 @@ def _read(filename: str, content: bytes, constructs_check) -> tuple[DeployedFile
     if lower.endswith(".form"):
         return _read_form(filename, content)
     if not (lower.endswith(".bpmn") or lower.endswith(".bpmn20.xml") or lower.endswith(".dmn")):
-        return None, [problem(filename, None, "unsupported file type: deploy .bpmn, .dmn or .form files")]
+        return None, [problem(filename, None, msg("unsupported file type: deploy .bpmn, .dmn or .form files"))]
     try:
         document = safe_xml.read(content)
     except safe_xml.UnsafeXml as exc:
-        return None, [problem(filename, None, str(exc))]
+        return None, [problem(filename, None, exc.args[0])]
     source, root = document.text, document.root
     digest = _digest(source)
     if lower.endswith(".dmn"):
@@ -120,18 +122,19 @@ def _read_form(filename, content):
     if content.startswith(codecs.BOM_UTF8):
         content = content[len(codecs.BOM_UTF8):]
     if content[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or b"\x00" in content[:4]:
-        return None, [problem(filename, None, "a .form file must be JSON in UTF-8 (this one looks like UTF-16 "
-                                              "or UTF-32): save it as UTF-8")]
+        return None, [problem(filename, None, msg("a .form file must be JSON in UTF-8 (this one looks like "
+                                                  "UTF-16 or UTF-32): save it as UTF-8"))]
     try:
         source = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         byte = content[exc.start:exc.start + 1]
-        return None, [problem(filename, None, f"a .form file must be JSON in UTF-8: byte 0x{byte.hex()} at offset "
-                                              f"{exc.start} is not valid UTF-8")]
+        return None, [problem(filename, None, msg("a .form file must be JSON in UTF-8: byte 0x{byte} at "
+                                                  "offset {offset} is not valid UTF-8", byte=byte.hex(),
+                                                  offset=exc.start))]
     try:
         form = orjson.loads(source)
     except orjson.JSONDecodeError as exc:
-        return None, [problem(filename, None, f"malformed JSON: {exc}")]
+        return None, [problem(filename, None, msg("malformed JSON: {detail}", detail=str(exc)))]
     issues = check_form(form)
     if issues:
         key = form.get("id") if isinstance(form, dict) and isinstance(form.get("id"), str) else None
@@ -142,7 +145,7 @@ def _read_form(filename, content):
 
 def _read_dmn(filename, source, digest, root):
     if etree.QName(root).localname != "definitions":
-        return None, [problem(filename, None, "not a DMN document (no definitions root)")]
+        return None, [problem(filename, None, msg("not a DMN document (no definitions root)"))]
     translated = deepcopy(root)
     strip_comments(translated)
     problems = decision_tables.structure_problems(translated, filename)
@@ -158,7 +161,7 @@ def _read_dmn(filename, source, digest, root):
 
 def _read_bpmn(filename, source, digest, root, constructs_check):
     if root.tag != f"{{{BPMN}}}definitions":
-        return None, [problem(filename, None, "not a BPMN 2.0 document (no bpmn:definitions root)")]
+        return None, [problem(filename, None, msg("not a BPMN 2.0 document (no bpmn:definitions root)"))]
     problems = structure_problems(root, filename)
     problems += list(constructs_check(root, filename)) if constructs_check else []
     translated = deepcopy(root)
@@ -171,7 +174,7 @@ def _read_bpmn(filename, source, digest, root, constructs_check):
 
         issues = check_form(form)
         element = form["id"].rpartition(".")[2]
-        problems += [problem(filename, element, f"the generated form: {m}") for m in issues]
+        problems += [problem(filename, element, msg("the generated form: {detail}", detail=m)) for m in issues]
         text = orjson.dumps(form, option=orjson.OPT_INDENT_2).decode()
         generated.append(DeployedFile(filename, "form", text, _digest(text), form=form))
     messages = {m.get("id"): m.get("name") or m.get("id") for m in translated.iterfind("bpmn:message", NS)}
@@ -179,7 +182,7 @@ def _read_bpmn(filename, source, digest, root, constructs_check):
     processes = [_process_info(p, messages, signals) for p in translated.iterfind("bpmn:process", NS)
                  if not _black_box(p)]
     if not processes:
-        problems.append(problem(filename, None, "the file declares no process"))
+        problems.append(problem(filename, None, msg("the file declares no process")))
     return DeployedFile(filename, "bpmn", source, digest, translated=translated, processes=processes,
                         generated=generated), problems
 

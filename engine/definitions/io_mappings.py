@@ -15,6 +15,8 @@ from typing import Any
 
 from lxml import etree
 
+from ..messages import msg, why
+from ..runtime.sandbox import syntax_message
 from . import literals
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -43,10 +45,9 @@ def expression(text: str) -> list:
         try:
             return ["expr", literals.condition_to_python(s)]
         except literals.LiteralError as exc:
-            raise MappingError(str(exc)) from None
+            raise MappingError(why(exc)) from None
     if "${" in s or "#{" in s:
-        raise MappingError(f"composite expressions such as {s[:60]!r} are not supported: write one ${{...}} "
-                           "alone, or a Python camunda:script")
+        raise MappingError(msg("composite expressions such as {text} are not supported: write one ${{...}} alone, or a Python camunda:script", text=repr(s[:60])))
     return ["text", text.strip()]
 
 
@@ -60,9 +61,9 @@ def script_value(source: str, result: str = RESULT) -> str:
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as exc:
-        raise MappingError(f"invalid Python script: {exc.msg} (line {exc.lineno})") from None
+        raise MappingError(msg("invalid Python script: {detail} (line {line})", detail=syntax_message(exc.msg), line=exc.lineno)) from None
     if not tree.body or not isinstance(tree.body[-1], ast.Expr):
-        raise MappingError("the script must end with an expression: its value is the result")
+        raise MappingError(msg("the script must end with an expression: its value is the result"))
     last = tree.body[-1]
     lines = source.splitlines(keepends=True)
     line = lines[last.lineno - 1]
@@ -77,8 +78,7 @@ def parameter(el: etree._Element) -> list:
     if not inner:
         return expression(el.text or "")
     if len(inner) > 1 or (el.text or "").strip():
-        raise MappingError(f"camunda:{_local(el)} holds either text or one camunda:list, camunda:map or "
-                           "camunda:script")
+        raise MappingError(msg("camunda:{tag} holds either text or one camunda:list, camunda:map or camunda:script", tag=_local(el)))
     return definition(inner[0])
 
 
@@ -90,19 +90,19 @@ def definition(el: etree._Element) -> list:
         entries = []
         for entry in _children(el):
             if _local(entry) != "entry" or entry.get("key") is None:
-                raise MappingError("a camunda:map holds camunda:entry elements with a key")
+                raise MappingError(msg("a camunda:map holds camunda:entry elements with a key"))
             entries.append([entry.get("key"), parameter(entry)])
         return ["map", entries]
     if kind == "script":
         fmt = (el.get("scriptFormat") or "").strip()
         if fmt.lower() not in PYTHON_FORMATS:
-            raise MappingError(f"{fmt or 'a script without scriptFormat'} is not supported: write the script in Python")
+            raise MappingError((msg("{format} is not supported: write the script in Python", format=fmt) if fmt else msg("a script without scriptFormat is not supported: write the script in Python")))
         if el.get("resource"):
-            raise MappingError("external script resources are not supported: write the script in the diagram")
+            raise MappingError(msg("external script resources are not supported: write the script in the diagram"))
         return ["script", script_value(el.text or "")]
     if kind == "value":
         return parameter(el)
-    raise MappingError(f"camunda:{kind} is not a parameter value (camunda:list, camunda:map, camunda:script)")
+    raise MappingError(msg("camunda:{kind} is not a parameter value (camunda:list, camunda:map, camunda:script)", kind=kind))
 
 
 def input_output(activity: etree._Element) -> dict[str, list] | None:
@@ -111,15 +111,15 @@ def input_output(activity: etree._Element) -> dict[str, list] | None:
     if not found:
         return None
     if len(found) > 1:
-        raise MappingError("an activity has one camunda:inputOutput")
+        raise MappingError(msg("an activity has one camunda:inputOutput"))
     out: dict[str, list] = {"inputs": [], "outputs": []}
     for param in _children(found[0]):
         kind = {"inputParameter": "inputs", "outputParameter": "outputs"}.get(_local(param))
         if kind is None:
-            raise MappingError(f"camunda:{_local(param)} is not supported inside camunda:inputOutput")
+            raise MappingError(msg("camunda:{tag} is not supported inside camunda:inputOutput", tag=_local(param)))
         name = (param.get("name") or "").strip()
         if not name.isidentifier() or name.startswith("_"):
-            raise MappingError(f"parameter name {name!r} is not a variable name")
+            raise MappingError(msg("parameter name {name} is not a variable name", name=repr(name)))
         out[kind].append([name, parameter(param)])
     return out
 
@@ -133,31 +133,30 @@ def bindings(activity: etree._Element, tag: str) -> list[dict[str, Any]] | None:
     out: list[dict[str, Any]] = []
     for b in found:
         if (b.get("local") or "false").strip() != "false":
-            raise MappingError(f'camunda:{tag} local="{b.get("local")}" is not supported')
+            raise MappingError(msg('camunda:{tag} local="{local}" is not supported', tag=tag, local=b.get("local")))
         if b.get("businessKey") is not None:
             key = b.get("businessKey").strip().replace("#{", "${")
             if tag != "in" or key != "${execution.processBusinessKey}":
-                raise MappingError("camunda:in businessKey is supported only as #{execution.processBusinessKey}: "
-                                   "the called process shares the instance's business key")
+                raise MappingError(msg("camunda:in businessKey is supported only as #{{execution.processBusinessKey}}: the called process shares the instance's business key"))
             continue
         if b.get("variables") is not None:
             if b.get("variables").strip() != "all":
-                raise MappingError(f'camunda:{tag} variables="{b.get("variables")}" is not supported: only "all"')
+                raise MappingError(msg('camunda:{tag} variables="{variables}" is not supported: only "all"', tag=tag, variables=b.get("variables")))
             out.append({"all": True})
             continue
         target = (b.get("target") or "").strip()
         if not target.isidentifier() or target.startswith("_"):
-            raise MappingError(f"camunda:{tag} needs a target that is a variable name, not {target!r}")
+            raise MappingError(msg("camunda:{tag} needs a target that is a variable name, not {target}", tag=tag, target=repr(target)))
         if b.get("source") is not None and b.get("sourceExpression") is None:
             source = b.get("source").strip()
             if not source.isidentifier():
-                raise MappingError(f"camunda:{tag} source {source!r} is not a variable name")
+                raise MappingError(msg("camunda:{tag} source {source} is not a variable name", tag=tag, source=repr(source)))
             out.append({"target": target, "value": ["var", source]})
         elif b.get("sourceExpression") is not None and b.get("source") is None:
             value = expression(b.get("sourceExpression"))
             out.append({"target": target, "value": value})
         else:
-            raise MappingError(f"camunda:{tag} needs either source or sourceExpression")
+            raise MappingError(msg("camunda:{tag} needs either source or sourceExpression", tag=tag))
     return out
 
 
@@ -192,15 +191,15 @@ def listeners(activity: etree._Element) -> dict[str, list[str]] | None:
         event = (listener.get("event") or "").strip()
         if event not in LISTENER_EVENTS[kind]:
             allowed = " or ".join(f'"{e}"' for e in LISTENER_EVENTS[kind])
-            raise MappingError(f'camunda:{kind} event="{event}" is not supported: only {allowed}')
+            raise MappingError(msg('camunda:{kind} event="{event}" is not supported: only {allowed}', kind=kind, event=event, allowed=allowed))
         scripts = [c for c in _children(listener) if _local(c) == "script"]
         if len(scripts) != 1:
-            raise MappingError(f"a camunda:{kind} runs one Python camunda:script (Java listeners do not run in diwan)")
+            raise MappingError(msg("a camunda:{kind} runs one Python camunda:script (Java listeners do not run in diwan)", kind=kind))
         script = scripts[0]
         fmt = (script.get("scriptFormat") or "").strip()
         if fmt.lower() not in PYTHON_FORMATS:
-            raise MappingError(f"{fmt or 'a script without scriptFormat'} is not supported: write the script in Python")
+            raise MappingError((msg("{format} is not supported: write the script in Python", format=fmt) if fmt else msg("a script without scriptFormat is not supported: write the script in Python")))
         if script.get("resource") or not (script.text or "").strip():
-            raise MappingError(f"a camunda:{kind} script is written in the diagram")
+            raise MappingError(msg("a camunda:{kind} script is written in the diagram", kind=kind))
         out.setdefault(event, []).append(script.text)
     return out or None

@@ -10,6 +10,9 @@ import re
 from datetime import datetime, timezone
 from typing import NamedTuple
 
+from ..messages import Msg, msg
+from ..runtime.sandbox import syntax_message
+
 
 class LiteralError(ValueError):
     """A modeler literal that cannot be translated into a Python expression."""
@@ -22,7 +25,7 @@ def _bounded(translate):
         try:
             return translate(*args, **kwargs)
         except (RecursionError, MemoryError):
-            raise LiteralError("the expression is nested too deeply") from None
+            raise LiteralError(msg("the expression is nested too deeply")) from None
     return bounded
 
 
@@ -47,7 +50,7 @@ _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t", "r": "\r"}
 def _unescape(literal: str) -> str:
     def one(match: re.Match[str]) -> str:
         if match.group(1) not in _ESCAPES:
-            raise LiteralError(f"unsupported escape sequence '\\{match.group(1)}' in string {literal}")
+            raise LiteralError(msg("unsupported escape sequence '\\{value}' in string {literal}", value=match.group(1), literal=literal))
         return _ESCAPES[match.group(1)]
 
     return re.sub(r"\\(.)", one, literal[1:-1], flags=re.S)
@@ -59,7 +62,7 @@ def _tokenize(text: str) -> list[_Tok]:
         kind = m.lastgroup or "op"
         tok = m.group(kind)
         if tok in ("'", '"'):
-            raise LiteralError(f"unterminated string literal in {text!r}")
+            raise LiteralError(msg("unterminated string literal in {text}", text=repr(text)))
         tokens.append(_Tok(kind, tok, _unescape(tok) if kind == "str" else ""))
         pos = m.end()
     return tokens + [_Tok("end", "")]
@@ -68,11 +71,11 @@ def _tokenize(text: str) -> list[_Tok]:
 def _number(raw: str) -> str:
     # Normalise so that e.g. '007' (a SyntaxError in Python) becomes '7'.
     if len(raw) > 400:
-        raise LiteralError(f"the number {raw[:20]}... has too many digits ({len(raw)})")
+        raise LiteralError(msg("the number {raw}... has too many digits ({count})", raw=raw[:20], count=len(raw)))
     if "." in raw:
         value = float(raw)
         if not math.isfinite(value):
-            raise LiteralError(f"the number {raw[:20]}... is out of range")
+            raise LiteralError(msg("the number {raw}... is out of range", raw=raw[:20]))
         return repr(value)
     return str(int(raw))
 
@@ -96,7 +99,7 @@ class _Dialect(NamedTuple):
     negations: frozenset[str]  # prefix negation operators
     reserved: frozenset[str]
     quotes: str  # accepted string delimiters
-    hint: str
+    hint: Msg
     paths: bool = False  # `a.b.c` reads a path into nested variables (FEEL conditions)
 
 
@@ -110,7 +113,7 @@ _JUEL = _Dialect(
      {"+": "+", "-": "-"}, {"*": "*", "/": "/", "%": "%", "div": "/", "mod": "%"}),
     frozenset({2, 3}), frozenset({"!", "not"}),
     frozenset("and or not eq ne lt gt le ge div mod empty instanceof true false null".split()),
-    "'\"", "only variables, literals, comparison, arithmetic, &&, ||, ! and empty are allowed",
+    "'\"", msg("only variables, literals, comparison, arithmetic, &&, ||, ! and empty are allowed"),
 )
 _FEEL = _Dialect(
     "FEEL",
@@ -119,14 +122,14 @@ _FEEL = _Dialect(
     frozenset({2, 3}), frozenset(),
     frozenset("and or not true false null in between instance of some every satisfies if then "
               "else for return function".split()),
-    '"', "only names, numbers, \"strings\", true/false/null, comparison, and/or/not(...) "
-    "and arithmetic are allowed",
+    '"', msg("only names, numbers, \"strings\", true/false/null, comparison, and/or/not(...) "
+             "and arithmetic are allowed"),
 )
-_FEEL_CONDITION_HINT = ("FEEL is not supported here beyond comparisons (= != < <= > >=), and/or/not(...), "
-                        "arithmetic (+ - * /), \"strings\", numbers, true/false/null and variable paths (a.b)")
+_FEEL_CONDITION_HINT = msg("FEEL is not supported here beyond comparisons (= != < <= > >=), and/or/not(...), "
+                           "arithmetic (+ - * /), \"strings\", numbers, true/false/null and variable paths (a.b)")
 _FEEL_CONDITION = _FEEL._replace(name="FEEL", hint=_FEEL_CONDITION_HINT, paths=True)
-_FEEL_OUTPUT = _FEEL._replace(hint="only names, numbers, \"strings\", true/false/null and arithmetic "
-                                    "(+ - * /) are allowed in an output entry")
+_FEEL_OUTPUT = _FEEL._replace(hint=msg("only names, numbers, \"strings\", true/false/null and arithmetic "
+                                        "(+ - * /) are allowed in an output entry"))
 _ARITHMETIC_LEVEL = 4  # index of '+ -' in both dialects: where output entries start parsing
 
 
@@ -152,11 +155,10 @@ class _Parser:
     def fail(self, tok: _Tok | None = None, hint: str | None = None) -> LiteralError:
         tok = tok or self.peek()
         if tok.kind == "end":
-            return LiteralError(f"unexpected end of {self.d.name} expression {self.text!r}")
+            return LiteralError(msg("unexpected end of {name} expression {text}", name=self.d.name, text=repr(self.text)))
         index = next(i for i, t in enumerate(self.toks) if t is tok)
-        where = f"after {self.toks[index - 1].text!r}" if index else "at the start"
-        return LiteralError(f"unsupported {self.d.name} syntax {tok.text!r} {where} in "
-                            f"{self.text!r}: {hint or self.d.hint}")
+        where = msg("after {token}", token=repr(self.toks[index - 1].text)) if index else msg("at the start")
+        return LiteralError(msg("unsupported {name} syntax {token} {where} in {text}: {hint}", name=self.d.name, token=repr(tok.text), where=where, text=repr(self.text), hint=hint or self.d.hint))
 
     def expect(self, text: str) -> None:
         if self.key() != text:
@@ -200,7 +202,7 @@ class _Parser:
             return _number(tok.text), False
         if tok.kind == "str":
             if tok.text[0] not in self.d.quotes:
-                raise self.fail(tok, "FEEL strings use double quotes")
+                raise self.fail(tok, msg("FEEL strings use double quotes"))
             return repr(tok.value), False
         if tok.kind == "name":
             if tok.text in _CONSTANTS:
@@ -211,10 +213,12 @@ class _Parser:
                 self.expect(")")
                 return f"(not {_wrap(inner)})", False
             if tok.text in self.d.reserved or keyword.iskeyword(tok.text):
-                raise self.fail(tok, f"{tok.text!r} is a reserved word, not a variable name"
-                                     + (f"; {self.d.hint}" if self.d.paths else ""))
+                if self.d.paths:
+                    raise self.fail(tok, msg("{word} is a reserved word, not a variable name; {hint}",
+                                             word=repr(tok.text), hint=self.d.hint))
+                raise self.fail(tok, msg("{word} is a reserved word, not a variable name", word=repr(tok.text)))
             if self.key() == "(":
-                raise self.fail(self.peek(), f"function calls are not supported; {self.d.hint}")
+                raise self.fail(self.peek(), msg("function calls are not supported; {hint}", hint=self.d.hint))
             path = tok.text
             while self.d.paths and self.key() == "." and self.peek(1).kind == "name":
                 self.advance()
@@ -258,21 +262,21 @@ def condition_to_python(text: str) -> str:
     """
     s = text.strip()
     if not s:
-        raise LiteralError("empty condition expression")
+        raise LiteralError(msg("empty condition expression"))
     if s.startswith("=") and not s.startswith("=="):
         return feel_condition_to_python(s)
     if s.startswith("#{") and s.endswith("}"):  # Camunda evaluates #{...} as ${...}
         s = "$" + s[1:]
     if s.startswith("${") and s.endswith("}") and "${" not in s[2:]:
         if not s[2:-1].strip():
-            raise LiteralError("empty JUEL expression '${}'")
+            raise LiteralError(msg("empty JUEL expression '${{}}'"))
         return _Parser(s[2:-1].strip(), _JUEL).translate()
     if "${" in s:
-        raise LiteralError(f"a JUEL expression must be the whole condition, e.g. ${{amount > 100}}: {s!r}")
+        raise LiteralError(msg("a JUEL expression must be the whole condition, e.g. ${{amount > 100}}: {text}", text=repr(s)))
     try:
         compile(s, "<condition>", "eval")
     except SyntaxError as exc:
-        raise LiteralError(f"invalid Python expression {s!r}: {exc.msg}") from None
+        raise LiteralError(msg("invalid Python expression {text}: {detail}", text=repr(s), detail=syntax_message(exc.msg))) from None
     return s
 
 
@@ -291,13 +295,13 @@ def feel_condition_to_python(text: str) -> str:
     """
     body = text.strip()[1:].strip()
     if not body:
-        raise LiteralError("empty FEEL expression '='")
+        raise LiteralError(msg("empty FEEL expression '='"))
     return _Parser(body, _FEEL_CONDITION).translate()
 
 
 # --------------------------------------------------------------------------- timers
 
-_TIMER_KINDS = {"timeDate": "date-time", "timeDuration": "duration", "timeCycle": "repeating interval"}
+_TIMER_KINDS = {"timeDate": msg("date-time"), "timeDuration": msg("duration"), "timeCycle": msg("repeating interval")}
 _EXAMPLES = {"timeDate": "2026-12-01T09:00:00+01:00", "timeDuration": "PT30M, P15D or P1Y2M3DT4H5M6S",
              "timeCycle": "R3/PT1H, R/P1D or R5/2026-12-01T09:00:00+01:00/P1D"}
 _DURATION_RE = re.compile(
@@ -326,27 +330,27 @@ def parse_iso_duration(text: str) -> dict[str, int | float]:
 def _parse_iso_duration(text: str) -> dict[str, int | float]:
     m = _DURATION_RE.fullmatch(text)
     if not m:
-        raise LiteralError(f"{text!r} is not a valid ISO 8601 duration (expected e.g. {_EXAMPLES['timeDuration']})")
+        raise LiteralError(msg("{text} is not a valid ISO 8601 duration (expected e.g. {example})", text=repr(text), example=_EXAMPLES['timeDuration']))
     parts: dict[str, int | float] = {}
     for name, raw in m.groupdict().items():
         raw = (raw or "0").replace(",", ".")
         parts[name] = float(raw) if "." in raw else int(raw)
     if m["weeks"] and any(m[k] for k in m.groupdict() if k != "weeks"):
-        raise LiteralError(f"{text!r}: an ISO 8601 duration in weeks cannot have other components")
+        raise LiteralError(msg("{text}: an ISO 8601 duration in weeks cannot have other components", text=repr(text)))
     return parts
 
 
 def _check_date_time(text: str) -> None:
     if not _DATE_TIME_RE.fullmatch(text):
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}(T[\d:.]+)?", text):
-            raise LiteralError(f"{text!r}: a date needs a UTC offset, e.g. 2026-12-01T09:00:00+01:00")
-        raise LiteralError(f"{text!r} is not a valid ISO 8601 date-time (expected e.g. {_EXAMPLES['timeDate']})")
+            raise LiteralError(msg("{text}: a date needs a UTC offset, e.g. 2026-12-01T09:00:00+01:00", text=repr(text)))
+        raise LiteralError(msg("{text} is not a valid ISO 8601 date-time (expected e.g. {example})", text=repr(text), example=_EXAMPLES['timeDate']))
     try:
         datetime.fromisoformat(text).astimezone(timezone.utc)
     except ValueError as exc:
-        raise LiteralError(f"{text!r} is not a valid date-time: {exc}") from None
+        raise LiteralError(msg("{text} is not a valid date-time: {detail}", text=repr(text), detail=str(exc))) from None
     except OverflowError:
-        raise LiteralError(f"{text!r} is out of range (dates end in the year 9999, in UTC)") from None
+        raise LiteralError(msg("{text} is out of range (dates end in the year 9999, in UTC)", text=repr(text))) from None
 
 
 # A duration added to a date of this century must stay before the year 9999 (datetime's limit).
@@ -358,8 +362,7 @@ def _check_duration_range(text: str) -> None:
     days = (parts["years"] * 366 + parts["months"] * 31 + parts["weeks"] * 7 + parts["days"]
             + (parts["hours"] + (parts["minutes"] + parts["seconds"] / 60) / 60) / 24)
     if days > _MAX_DURATION_DAYS:
-        raise LiteralError(f"{text[:40]!r} is too long a duration (at most about {_MAX_DURATION_DAYS // 366:,} "
-                           "years: dates end in the year 9999)")
+        raise LiteralError(msg("{text} is too long a duration (at most about {years} years: dates end in the year 9999)", text=repr(text[:40]), years=format(_MAX_DURATION_DAYS // 366, ',')))
 
 
 def parse_cycle(text: str) -> tuple[int | None, str | None, str]:
@@ -376,10 +379,9 @@ def parse_cycle(text: str) -> tuple[int | None, str | None, str]:
     """
     parts = text.split("/")
     if len(parts) not in (2, 3) or not re.fullmatch(r"R\d*", parts[0]):
-        raise LiteralError(f"{text!r} is not a valid ISO 8601 repeating interval "
-                           f"(expected e.g. {_EXAMPLES['timeCycle']})")
+        raise LiteralError(msg("{text} is not a valid ISO 8601 repeating interval (expected e.g. {example})", text=repr(text), example=_EXAMPLES['timeCycle']))
     if parts[0] != "R" and int(parts[0][1:]) == 0:
-        raise LiteralError(f"{text!r}: the number of repetitions must be at least 1")
+        raise LiteralError(msg("{text}: the number of repetitions must be at least 1", text=repr(text)))
     start = parts[1] if len(parts) == 3 else None
     if start is not None:
         _check_date_time(start)
@@ -393,7 +395,7 @@ def _literal_kind(s: str) -> str | None:
         _, _, period = parse_cycle(s)
         _check_duration_range(period)
         if not any(parse_iso_duration(period).values()):
-            raise LiteralError(f"{s!r}: the period of a cycle must be longer than zero")
+            raise LiteralError(msg("{text}: the period of a cycle must be longer than zero", text=repr(s)))
         return "timeCycle"
     # 'P', 'PT' and identifiers such as 'PT5X' are broken durations, but 'PTime' may be a variable.
     if s in ("P", "PT") or re.match(r"PT?\d", s):
@@ -428,17 +430,17 @@ def timer_to_python(text: str, kind: str) -> str:
         raise ValueError(f"unknown timer kind {kind!r}")
     s = text.strip()
     if not s:
-        raise LiteralError(f"empty {kind} timer")
+        raise LiteralError(msg("empty {kind} timer", kind=kind))
     if s.startswith("=") and not s.startswith("=="):  # Camunda 8 FEEL: `= reminder_delay`, `= "PT1H"`
         s = feel_condition_to_python(s)
     if "${" in s or "#{" in s:
         m = re.fullmatch(r"[$#]\{\s*([A-Za-z_]\w*)\s*\}", s)  # #{...} is read as ${...}
         if not m or keyword.iskeyword(m[1]):
-            raise LiteralError(f"only '${{variable}}' is supported in a timer, not {s!r}")
+            raise LiteralError(msg("only '${{variable}}' is supported in a timer, not {text}", text=repr(s)))
         return m[1]
     if looks_like_cron(s):
         if kind != "timeCycle":
-            raise LiteralError(f"{s!r} is a cron expression: it belongs in a timeCycle, not a {kind}")
+            raise LiteralError(msg("{text} is a cron expression: it belongs in a timeCycle, not a {kind}", text=repr(s), kind=kind))
         quartz_cron(s)
         return repr(s)
     found = _literal_kind(s)
@@ -446,21 +448,19 @@ def timer_to_python(text: str, kind: str) -> str:
         try:
             body = ast.parse(s, mode="eval").body
         except SyntaxError:
-            raise LiteralError(f"{s!r} is neither an ISO 8601 {_TIMER_KINDS[kind]} (e.g. "
-                               f"{_EXAMPLES[kind]}), '${{variable}}' nor a Python expression") from None
+            raise LiteralError(msg("{text} is neither an ISO 8601 {what} (e.g. {example}), '${{variable}}' nor a Python expression", text=repr(s), what=_TIMER_KINDS[kind], example=_EXAMPLES[kind])) from None
         if not isinstance(body, ast.Constant):
             return s
         if not isinstance(body.value, str):
-            raise LiteralError(f"a timer must be an ISO 8601 string, not {s!r}")
+            raise LiteralError(msg("a timer must be an ISO 8601 string, not {text}", text=repr(s)))
         found = _literal_kind(body.value)
         if found is None:
-            raise LiteralError(f"{body.value!r} is not an ISO 8601 {_TIMER_KINDS[kind]} (e.g. {_EXAMPLES[kind]})")
+            raise LiteralError(msg("{value} is not an ISO 8601 {what} (e.g. {example})", value=repr(body.value), what=_TIMER_KINDS[kind], example=_EXAMPLES[kind]))
         result = s  # keep the quoted literal as written
     else:
         result = repr(s)
     if found != kind:
-        raise LiteralError(f"{s!r} is an ISO 8601 {_TIMER_KINDS[found]}, but this is a {kind} "
-                           f"timer (expected e.g. {_EXAMPLES[kind]})")
+        raise LiteralError(msg("{text} is an ISO 8601 {what}, but this is a {kind} timer (expected e.g. {example})", text=repr(s), what=_TIMER_KINDS[found], kind=kind, example=_EXAMPLES[kind]))
     return result
 
 
@@ -470,8 +470,8 @@ _CRON_FIELD = r"[\dA-Za-z*?/,\-#]+"
 _CRON_TIME = r"[\d*/,\-]+"  # seconds, minutes, hours: never a letter (so `a if b and c else d` is Python)
 _CRON_RE = re.compile(rf"{_CRON_TIME}(?:\s+{_CRON_TIME}){{2}}(?:\s+{_CRON_FIELD}){{3,4}}")
 _DAYS = {name: i for i, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
-_CRON_HINT = ("Quartz cron as Camunda writes it: seconds minutes hours day-of-month month day-of-week [year], "
-              "one of the two day fields '?', e.g. 0 0/5 * * * ? or 0 0 9 ? * MON-FRI")
+_CRON_HINT = msg("Quartz cron as Camunda writes it: seconds minutes hours day-of-month month day-of-week [year], "
+                 "one of the two day fields '?', e.g. 0 0/5 * * * ? or 0 0 9 ? * MON-FRI")
 
 
 def looks_like_cron(text: str) -> bool:
@@ -486,7 +486,7 @@ def _quartz_day(token: str, text: str) -> str:
         return str(_DAYS[up])
     if up.isdigit() and 1 <= int(up) <= 7:
         return str(int(up) - 1)
-    raise LiteralError(f"{text!r}: {token!r} is not a day of the week (1-7, 1 = Sunday, or SUN-SAT)")
+    raise LiteralError(msg("{text}: {token} is not a day of the week (1-7, 1 = Sunday, or SUN-SAT)", text=repr(text), token=repr(token)))
 
 
 def _quartz_days_of_week(field: str, text: str) -> str:
@@ -502,7 +502,7 @@ def _quartz_days_of_week(field: str, text: str) -> str:
         elif "#" in up:
             day, _, nth = item.partition("#")
             if not nth.isdigit() or not 1 <= int(nth) <= 5:
-                raise LiteralError(f"{text!r}: {item!r} needs a week number 1-5 after '#'")
+                raise LiteralError(msg("{text}: {item} needs a week number 1-5 after '#'", text=repr(text), item=repr(item)))
             out.append(f"{_quartz_day(day, text)}#{nth}")
         else:
             body, slash, step = item.partition("/")
@@ -533,13 +533,13 @@ def quartz_cron(text: str) -> str:
     """
     fields = text.split()
     if len(fields) not in (6, 7):
-        raise LiteralError(f"{text!r}: {_CRON_HINT}")
+        raise LiteralError(msg("{text}: {hint}", text=repr(text), hint=_CRON_HINT))
     dom, dow = fields[3], fields[5]
     if (dom == "?") == (dow == "?"):
-        raise LiteralError(f"{text!r}: exactly one of day-of-month and day-of-week must be '?' (Quartz)")
+        raise LiteralError(msg("{text}: exactly one of day-of-month and day-of-week must be '?' (Quartz)", text=repr(text)))
     up = dom.upper()
     if "LW" in up or re.search(r"L-\d", up) or "C" in up or "C" in dow.upper().replace("DEC", ""):
-        raise LiteralError(f"{text!r}: LW, L-n and C in the day fields are not supported")
+        raise LiteralError(msg("{text}: LW, L-n and C in the day fields are not supported", text=repr(text)))
     converted = [*fields[:3], "*" if dom == "?" else dom, fields[4], _quartz_days_of_week(dow, text), *fields[6:]]
     result = " ".join(converted)
     from croniter import croniter  # a dependency (pyproject): the calendar arithmetic of cron
@@ -550,14 +550,14 @@ def quartz_cron(text: str) -> str:
         probe = croniter(result, datetime(2026, 1, 1), second_at_beginning=True, max_years_between_matches=8)
         probe.get_next(datetime)
     except Exception:  # noqa: BLE001 - croniter's errors are many; the designer needs one message
-        raise LiteralError(f"{text!r} is not a valid cron expression or never falls due: {_CRON_HINT}") from None
+        raise LiteralError(msg("{text} is not a valid cron expression or never falls due: {hint}", text=repr(text), hint=_CRON_HINT)) from None
     return result
 
 
 # --------------------------------------------------------------------------- DMN / FEEL
 
-_FEEL_TEST_HINT = ("expected a FEEL unary test: a value (10, \"a\", name, true, null), a comparison "
-                   "(< 10, = \"a\", != x), an interval ([1..5], ]1..5[), a comma list, or not(...)")
+_FEEL_TEST_HINT = msg("expected a FEEL unary test: a value (10, \"a\", name, true, null), a comparison "
+                      "(< 10, = \"a\", != x), an interval ([1..5], ]1..5[), a comma list, or not(...)")
 _FEEL_TESTS = _FEEL._replace(hint=_FEEL_TEST_HINT)
 
 
@@ -577,10 +577,10 @@ def _feel_endpoint(p: _Parser, constants: bool) -> str:
         if tok.text in _FEEL.reserved or keyword.iskeyword(tok.text):
             raise p.fail(tok)
         if p.key() == "(":
-            raise p.fail(p.peek(), "FEEL functions such as date(...) are not supported")
+            raise p.fail(p.peek(), msg("FEEL functions such as date(...) are not supported"))
         return tok.text
     hint = "FEEL uses '=' for equality" if tok.text == "==" else None
-    raise p.fail(tok, "FEEL strings use double quotes" if tok.kind == "str" else hint)
+    raise p.fail(tok, msg("FEEL strings use double quotes") if tok.kind == "str" else hint)
 
 
 def _feel_unary_test(p: _Parser) -> str:
@@ -598,7 +598,7 @@ def _feel_unary_test(p: _Parser) -> str:
         high = _feel_endpoint(p, constants=False)
         close = p.advance()
         if close.text not in ("]", "[", ")"):
-            raise p.fail(close, "an interval ends with ']', '[' or ')'")
+            raise p.fail(close, msg("an interval ends with ']', '[' or ')'"))
         return f"({low} {'<=' if key == '[' else '<'} ? {'<=' if close.text == ']' else '<'} {high})"
     value = _feel_endpoint(p, constants=True)
     return "? is None" if value == "None" else f"? == {value}"
@@ -672,7 +672,7 @@ def feel_input_expression_to_python(text: str) -> str:
     """
     s = text.strip()
     if not s:
-        raise LiteralError("empty DMN input expression")
+        raise LiteralError(msg("empty DMN input expression"))
     return _Parser(s, _FEEL).translate()
 
 
@@ -690,7 +690,7 @@ def due_date_check(text: str) -> str:
     if value.startswith("${") and value.endswith("}"):
         name = value[2:-1].strip()
         if not name.isidentifier():
-            raise LiteralError("use ${variable}, an ISO 8601 date with offset, or a duration like P3D")
+            raise LiteralError(msg("use ${{variable}}, an ISO 8601 date with offset, or a duration like P3D"))
         return "${" + name + "}"
     if value.startswith("P"):
         _check_duration_range(value)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from ..messages import msg
+
 # A DOCTYPE is the only way to declare entities (XXE, billion laughs): refuse any, in the
 # decoded text, before lxml sees it, whatever lxml/libxml2 version is installed (notes §1.3).
 _DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
@@ -104,42 +106,49 @@ def decode(content: bytes) -> tuple[str, str]:
     declared = _DECLARATION.match(head)
     name = declared["name"].strip() if declared and declared["name"] is not None else None
     if name is not None and not name:
-        raise UnsafeXml("the XML declaration names an empty encoding")
+        raise UnsafeXml(msg("the XML declaration names an empty encoding"))
     if implied:
         if name is not None:  # the mark decides; the declaration only has to agree (lxml never sees it)
             codec = _python_name(name)
             if codec is None or codec not in _FAMILY[implied]:
-                what = "byte order mark is" if skip else "first bytes are"
-                raise UnsafeXml(f"the XML declaration says encoding {name!r} but the file's {what} "
-                                f"{_label(implied, None)}: save the file in one encoding")
+                if skip:
+                    raise UnsafeXml(msg("the XML declaration says encoding {name} but the file's byte order mark "
+                                        "is {implied}: save the file in one encoding",
+                                        name=repr(name), implied=_label(implied, None)))
+                raise UnsafeXml(msg("the XML declaration says encoding {name} but the file's first bytes are "
+                                    "{implied}: save the file in one encoding",
+                                    name=repr(name), implied=_label(implied, None)))
         encoding = implied
     elif name is not None:
         encoding = _supported(name)
         if encoding is None:
-            raise UnsafeXml(f"encoding {name!r} is not supported (it must be known to Python and to lxml, "
-                            "e.g. UTF-8, UTF-16, ISO-8859-1, windows-1252): save the file as UTF-8")
+            raise UnsafeXml(msg("encoding {name} is not supported (it must be known to Python and to lxml, "
+                                "e.g. UTF-8, UTF-16, ISO-8859-1, windows-1252): save the file as UTF-8",
+                                name=repr(name)))
     else:
         encoding = "utf-8"
     try:
         text = content[skip:].decode(encoding)
     except UnicodeDecodeError as exc:
         byte = content[skip + exc.start:skip + exc.start + 1]
-        raise UnsafeXml(f"the file is not valid {_label(encoding, name)}: byte 0x{byte.hex()} at offset "
-                        f"{skip + exc.start} ({exc.reason}); save the file as UTF-8 or declare its encoding, "
-                        'e.g. <?xml version="1.0" encoding="ISO-8859-1"?>') from None
+        raise UnsafeXml(msg("the file is not valid {encoding}: byte 0x{byte} at offset {offset} ({reason}); "
+                            'save the file as UTF-8 or declare its encoding, e.g. <?xml version="1.0" '
+                            'encoding="ISO-8859-1"?>', encoding=_label(encoding, name), byte=byte.hex(),
+                            offset=skip + exc.start, reason=exc.reason)) from None
     if text.startswith("\ufeff"):  # a UTF-16/32 mark under a declaration, or a doubled one
         text = text[1:]
     if name is not None:
         match = _DECLARATION.match(text)
         if match is None or match["name"] is None:
-            raise UnsafeXml(f"the file does not read as {_label(encoding, name)}: its XML declaration "
-                            "is garbled once decoded")
+            raise UnsafeXml(msg("the file does not read as {encoding}: its XML declaration is garbled once "
+                                "decoded", encoding=_label(encoding, name)))
         if encoding != "utf-8" or match["name"].strip().lower() not in ("utf-8", "utf8"):
             text = text[:match.start("encoding")] + ' encoding="UTF-8"' + text[match.end("encoding"):]
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise UnsafeXml(f"the file decodes to a lone surrogate at character {exc.start}: not valid text") from None
+        raise UnsafeXml(msg("the file decodes to a lone surrogate at character {offset}: not valid text",
+                            offset=exc.start)) from None
     return text, encoding
 
 
@@ -155,16 +164,16 @@ def read(content: bytes) -> XmlDocument:
     """
     text, encoding = decode(content)
     if _DOCTYPE.search(text) or _ENTITY.search(text):
-        raise UnsafeXml("XML with a DOCTYPE or entity declaration is refused (no DTDs, no entities)")
+        raise UnsafeXml(msg("XML with a DOCTYPE or entity declaration is refused (no DTDs, no entities)"))
     try:
         root = etree.fromstring(text.encode("utf-8"), parser=PARSER)
     except etree.XMLSyntaxError as exc:
         message = str(exc)
         if "Excessive depth" in message:
-            raise UnsafeXml(f"the XML is nested too deeply (at most {MAX_DEPTH} levels)") from None
-        raise UnsafeXml(f"malformed XML: {message}") from None
+            raise UnsafeXml(msg("the XML is nested too deeply (at most {limit} levels)", limit=MAX_DEPTH)) from None
+        raise UnsafeXml(msg("malformed XML: {detail}", detail=message)) from None
     if root is None:
-        raise UnsafeXml("empty XML document")
+        raise UnsafeXml(msg("empty XML document"))
     return XmlDocument(text, encoding, root)
 
 

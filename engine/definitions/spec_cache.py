@@ -10,6 +10,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from ..errors import problem
+from ..messages import Msg, msg
 from . import io_mappings
 from .camunda_parser import DiwanParser
 from .transforms import ORIGIN
@@ -44,7 +45,8 @@ def build_spec(key: str, bpmn: list[tuple[str, etree._Element]], dmn: list[tuple
     subprocesses = parser.get_subprocess_specs(key)
     for name, sub in subprocesses.items():
         if sub is None:
-            raise ValidationException(f"the called process {name!r} is not deployed", file_name=bpmn[0][0])
+            raise ValidationException(msg("the called process {name} is not deployed", name=repr(name)),
+                                      file_name=bpmn[0][0])
     _attach_process_listeners(spec, subprocesses, (root for _, root in bpmn))
     return BuiltSpec(key, spec, subprocesses, _lanes(root for _, root in bpmn))
 
@@ -76,13 +78,22 @@ def _lanes(roots) -> dict[str, str]:
     return out
 
 
+def spiff_message(text: str) -> Msg:
+    """A SpiffWorkflow ValidationException's text (English, its own) as the detail of one of ours."""
+    return msg("SpiffWorkflow refuses the diagram: {detail}", detail=text)
+
+
 def validation_problem(exc: ValidationException, default_file: str | None) -> dict:
     """A deployment problem from SpiffWorkflow's ValidationException."""
-    message = str(exc.args[0] if exc.args else exc)
-    if message.startswith("RecursionError("):  # TaskParser.parse_node wraps any exception in its repr
-        message = (f"the process is too long or too deeply nested for SpiffWorkflow's parser, which follows each "
-                   f"sequence flow by recursion (about {RECURSION_HINT} elements in a row at most): split it into "
-                   "called processes")
+    text = str(exc.args[0] if exc.args else exc)
+    if text.startswith("RecursionError("):  # TaskParser.parse_node wraps any exception in its repr
+        message = msg("the process is too long or too deeply nested for SpiffWorkflow's parser, which follows each "
+                      "sequence flow by recursion (about {limit} elements in a row at most): split it into "
+                      "called processes", limit=RECURSION_HINT)
+    elif isinstance(exc.args[0] if exc.args else None, Msg):  # raised by diwan's own parser classes
+        message = exc.args[0]
+    else:
+        message = spiff_message(text)
     return problem(getattr(exc, "file_name", None) or default_file, getattr(exc, "id", None) or None, message)
 
 

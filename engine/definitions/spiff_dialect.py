@@ -14,6 +14,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..errors import problem
+from ..messages import msg
 from . import spiff_inventory as inv
 from .spiff_handlers import _LOOPS, HANDLERS, _inside, _local, _owner_id, _text
 
@@ -43,28 +44,27 @@ def translate_spiff(root: etree._Element, filename: str) -> list[dict]:
                 continue
             name = qname.localname
             if name in inv.ATTRIBUTES_REFUSED and el.get(attr, "").strip().lower() != "false":
-                fail(el, f"spiffworkflow:{name} is not supported: {inv.ATTRIBUTES_REFUSED[name]}")
+                fail(el, msg("spiffworkflow:{name} is not supported: {reason}", name=name, reason=inv.ATTRIBUTES_REFUSED[name]))
             elif name == "scriptsOnInstances" and _local(el) not in _LOOPS:
-                fail(el, "spiffworkflow:scriptsOnInstances belongs on loop or multi-instance characteristics")
+                fail(el, msg("spiffworkflow:scriptsOnInstances belongs on loop or multi-instance characteristics"))
             elif name not in inv.ATTRIBUTES_NO_EFFECT and name not in inv.ATTRIBUTES_REFUSED \
                     and name not in inv.ATTRIBUTES_IMPLEMENTED:
-                fail(el, f"the SpiffArena attribute spiffworkflow:{name} is unknown to diwan: refused rather than "
-                         "ignored")
+                fail(el, msg("the SpiffArena attribute spiffworkflow:{name} is unknown to diwan: refused rather than ignored", name=name))
         qname = etree.QName(el)
         if qname.namespace != SPIFF:
             continue
         name = qname.localname
         if name in inv.NESTED:
             if not _inside(el, inv.NESTED[name]):
-                fail(el, f"spiffworkflow:{name} belongs inside spiffworkflow:{inv.NESTED[name]}")
+                fail(el, msg("spiffworkflow:{name} belongs inside spiffworkflow:{parent}", name=name, parent=inv.NESTED[name]))
         elif name in inv.REFUSED:
-            fail(el, f"spiffworkflow:{name} is not supported: {inv.REFUSED[name]}")
+            fail(el, msg("spiffworkflow:{name} is not supported: {reason}", name=name, reason=inv.REFUSED[name]))
         elif name in inv.NO_EFFECT:
             continue
         elif name in HANDLERS:
             HANDLERS[name](el, fail)
         else:
-            fail(el, f"the SpiffArena extension spiffworkflow:{name} is unknown to diwan: refused rather than ignored")
+            fail(el, msg("the SpiffArena extension spiffworkflow:{name} is unknown to diwan: refused rather than ignored", name=name))
     return problems
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from ..runtime.sandbox import UnsafeCode, check_code
+from ..messages import msg
 from . import spiff_inventory as inv
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -60,7 +61,7 @@ def _check(source: str, mode: str) -> str | None:
     try:
         check_code(source, mode)
     except UnsafeCode as exc:
-        return str(exc)
+        return exc.as_msg()
     return None
 
 
@@ -71,30 +72,28 @@ def _script(el: etree._Element, fail: Fail) -> None:
     name = _local(el)
     owner = _owner(el)
     if owner is None or _local(owner) not in inv.SCRIPTED_TAGS:
-        fail(el, f"spiffworkflow:{name} is supported on activities ({', '.join(sorted(inv.SCRIPTED_TAGS))}), "
-                 f"not on a {_local(owner) or 'document'}")
+        fail(el, msg("spiffworkflow:{name} is supported on activities ({names}), not on a {tag}", name=name, names=', '.join(sorted(inv.SCRIPTED_TAGS)), tag=_local(owner) or "document"))
         return
     if not _text(el):
-        fail(el, f"spiffworkflow:{name} is empty")
+        fail(el, msg("spiffworkflow:{name} is empty", name=name))
         return
     error = _check(el.text, "exec")
     if error:
-        fail(el, f"spiffworkflow:{name} refused: {error}")
+        fail(el, msg("spiffworkflow:{name} refused: {error}", name=name, error=error))
 
 
 def _decision(el: etree._Element, fail: Fail) -> None:
     owner = _owner(el)
     ref = _text(el)
     if owner is None or _local(owner) != "businessRuleTask":
-        fail(el, "spiffworkflow:calledDecisionId belongs on a business rule task")
+        fail(el, msg("spiffworkflow:calledDecisionId belongs on a business rule task"))
         return
     if not ref:
-        fail(el, "spiffworkflow:calledDecisionId is empty: name the decision's id")
+        fail(el, msg("spiffworkflow:calledDecisionId is empty: name the decision's id"))
         return
     other = owner.get(f"{{{CAMUNDA}}}decisionRef")
     if other is not None and other != ref:
-        fail(el, f"the task names two decisions (camunda:decisionRef {other!r}, spiffworkflow:calledDecisionId "
-                 f"{ref!r}): keep one")
+        fail(el, msg("the task names two decisions (camunda:decisionRef {other}, spiffworkflow:calledDecisionId {ref}): keep one", other=repr(other), ref=repr(ref)))
         return
     owner.set(f"{{{CAMUNDA}}}decisionRef", ref)
 
@@ -122,40 +121,36 @@ def _event_of(owner: etree._Element) -> str:
 def _payload(el: etree._Element, fail: Fail) -> None:
     owner = _message_owner(el)
     if owner is None:
-        fail(el, "spiffworkflow:messagePayload belongs on a bpmn:message, a message event (definition) or a send task")
+        fail(el, msg("spiffworkflow:messagePayload belongs on a bpmn:message, a message event (definition) or a send task"))
         return
     if _local(owner) != "message" and _event_of(owner) not in _THROWS:
-        fail(el, f"spiffworkflow:messagePayload on a {_event_of(owner)} has no effect (only a thrown message carries "
-                 "a payload): remove it")
+        fail(el, msg("spiffworkflow:messagePayload on a {tag} has no effect (only a thrown message carries a payload): remove it", tag=_event_of(owner)))
         return
     if not _text(el):
-        fail(el, "spiffworkflow:messagePayload is empty")
+        fail(el, msg("spiffworkflow:messagePayload is empty"))
         return
     error = _check(el.text.strip(), "eval")
     if error:
-        fail(el, f"spiffworkflow:messagePayload refused: {error}")
+        fail(el, msg("spiffworkflow:messagePayload refused: {error}", error=error))
 
 
 def _variable(el: etree._Element, fail: Fail) -> None:
     owner = _message_owner(el)
     name = _text(el)
     if owner is None:
-        fail(el, "spiffworkflow:messageVariable belongs on a bpmn:message, a message event (definition) or a "
-                 "receive task")
+        fail(el, msg("spiffworkflow:messageVariable belongs on a bpmn:message, a message event (definition) or a receive task"))
         return
     if _local(owner) != "message" and _event_of(owner) not in _CATCHES:
-        fail(el, f"spiffworkflow:messageVariable on a {_event_of(owner)} has no effect (only a caught message "
-                 "fills a variable): remove it")
+        fail(el, msg("spiffworkflow:messageVariable on a {tag} has no effect (only a caught message fills a variable): remove it", tag=_event_of(owner)))
         return
     if not name.isidentifier() or name.startswith("_"):
-        fail(el, f"spiffworkflow:messageVariable {name!r} is not a variable name (letters, digits and _, "
-                 "not starting with _ or a digit)")
+        fail(el, msg("spiffworkflow:messageVariable {name} is not a variable name (letters, digits and _, not starting with _ or a digit)", name=repr(name)))
 
 
 def _properties(el: etree._Element, fail: Fail) -> None:
     parent = el.getparent()
     if _local(parent) != "extensionElements":
-        fail(el, "spiffworkflow:properties belongs in bpmn:extensionElements")
+        fail(el, msg("spiffworkflow:properties belongs in bpmn:extensionElements"))
         return
     pairs = []
     for prop in el:
@@ -163,10 +158,10 @@ def _properties(el: etree._Element, fail: Fail) -> None:
             continue
         name = prop.get("name")
         if name in inv.PROPERTIES_REFUSED:
-            fail(el, f"the SpiffArena property {name!r} is not supported: {inv.PROPERTIES_REFUSED[name]}")
+            fail(el, msg("the SpiffArena property {name} is not supported: {reason}", name=repr(name), reason=inv.PROPERTIES_REFUSED[name]))
             continue
         if not name:
-            fail(el, "a spiffworkflow:property needs a name")
+            fail(el, msg("a spiffworkflow:property needs a name"))
             continue
         pairs.append((name, prop.get("value", "")))
     if not pairs:
@@ -177,7 +172,7 @@ def _properties(el: etree._Element, fail: Fail) -> None:
     existing = {p.get("name") for p in target}
     for name, value in pairs:
         if name in existing:
-            fail(el, f"the property {name!r} is given twice (camunda:properties and spiffworkflow:properties)")
+            fail(el, msg("the property {name} is given twice (camunda:properties and spiffworkflow:properties)", name=repr(name)))
             continue
         etree.SubElement(target, f"{{{CAMUNDA}}}property", name=name, value=value)
 
@@ -186,16 +181,15 @@ def _instructions(el: etree._Element, fail: Fail) -> None:
     owner = _owner(el)
     text = _text(el)
     if owner is None or _local(owner) not in ("userTask", "manualTask"):
-        fail(el, "spiffworkflow:instructionsForEndUser belongs on a user or manual task")
+        fail(el, msg("spiffworkflow:instructionsForEndUser belongs on a user or manual task"))
         return
     if "{{" in text or "{%" in text:
-        fail(el, "spiffworkflow:instructionsForEndUser holds a Jinja template, which diwan does not render: "
-                 "write plain text")
+        fail(el, msg("spiffworkflow:instructionsForEndUser holds a Jinja template, which diwan does not render: write plain text"))
         return
     if not text:
         return
     if owner.find(f"{{{BPMN}}}documentation") is not None:
-        fail(el, "the task has both bpmn:documentation and spiffworkflow:instructionsForEndUser: keep one")
+        fail(el, msg("the task has both bpmn:documentation and spiffworkflow:instructionsForEndUser: keep one"))
         return
     doc = etree.Element(f"{{{BPMN}}}documentation")
     doc.text = text
@@ -209,63 +203,60 @@ def _form_variable(el: etree._Element, fail: Fail) -> None:
     owner = _owner(el)
     name = _text(el)
     if owner is None or _local(owner) not in ("userTask", *_ITEMS) or _local(el.getparent()) != "extensionElements":
-        fail(el, "spiffworkflow:variableName belongs on a user task (the variable its form data becomes) or on a "
-                 "bpmn:signal, error or escalation (the variable its payload becomes)")
+        fail(el, msg("spiffworkflow:variableName belongs on a user task (the variable its form data becomes) or on a bpmn:signal, error or escalation (the variable its payload becomes)"))
         return
     if not name.isidentifier() or name.startswith("_"):
-        fail(el, f"spiffworkflow:variableName {name!r} is not a variable name (letters, digits and _, not starting "
-                 "with _ or a digit)")
+        fail(el, msg("spiffworkflow:variableName {name} is not a variable name (letters, digits and _, not starting with _ or a digit)", name=repr(name)))
 
 
 def _item_payload(el: etree._Element, fail: Fail) -> None:
     owner = _owner(el)
     if owner is None or _local(owner) not in _ITEMS or _local(el.getparent()) != "extensionElements":
-        fail(el, "spiffworkflow:payloadExpression belongs on a bpmn:signal, error or escalation")
+        fail(el, msg("spiffworkflow:payloadExpression belongs on a bpmn:signal, error or escalation"))
         return
     if not _text(el):
-        fail(el, "spiffworkflow:payloadExpression is empty")
+        fail(el, msg("spiffworkflow:payloadExpression is empty"))
         return
     error = _check(el.text.strip(), "eval")
     if error:
-        fail(el, f"spiffworkflow:payloadExpression refused: {error}")
+        fail(el, msg("spiffworkflow:payloadExpression refused: {error}", error=error))
 
 
 def _operator(el: etree._Element, fail: Fail) -> None:
     owner = _owner(el)
     if owner is None or _local(owner) != "serviceTask" or _local(el.getparent()) != "extensionElements":
-        fail(el, "spiffworkflow:serviceTaskOperator belongs on a service task")
+        fail(el, msg("spiffworkflow:serviceTaskOperator belongs on a service task"))
         return
     name = (el.get("id") or "").strip()
     if not name:
-        fail(el, "spiffworkflow:serviceTaskOperator needs an id naming the connector")
+        fail(el, msg("spiffworkflow:serviceTaskOperator needs an id naming the connector"))
         return
     for attr in ("topic", "type"):
         other = owner.get(f"{{{CAMUNDA}}}{attr}")
         if other is not None and other != name:
-            fail(el, f"the task names two connectors (camunda:{attr} {other!r}, spiffworkflow:serviceTaskOperator "
-                     f"{name!r}): keep one")
+            fail(el, msg("the task names two connectors (camunda:{attr} {other}, spiffworkflow:serviceTaskOperator {name}): keep one", attr=attr, other=repr(other), name=repr(name)))
             return
     result = el.get("resultVariable")
     if result is not None and result.strip() and (not result.strip().isidentifier() or result.startswith("_")):
-        fail(el, f"the resultVariable {result!r} is not a variable name")
+        fail(el, msg("the resultVariable {result} is not a variable name", result=repr(result)))
         return
     for param in el.iter(f"{{{SPIFF}}}parameter"):
         pid = (param.get("id") or "").strip()
         if not pid:
-            fail(el, "a spiffworkflow:parameter needs an id")
+            fail(el, msg("a spiffworkflow:parameter needs an id"))
             continue
         if param.get("value") is None:
             continue  # SpiffWorkflow passes only parameters with a value
         error = _check(param.get("value").strip() or "None", "eval")
         if error:
-            fail(el, f"the value of parameter {pid!r} refused: {error}")
+            fail(el, msg("the value of parameter {pid} refused: {error}", pid=repr(pid), error=error))
     owner.set(f"{{{CAMUNDA}}}topic", name)
 
 
 def _process_correlation(el: etree._Element, fail: Fail) -> None:
     owner = _message_owner(el)
     if owner is None or _local(owner) == "message" or _event_of(owner) not in _CATCHES:
-        fail(el, "spiffworkflow:processVariableCorrelation belongs on a catching message event or receive task")
+        fail(el, msg("spiffworkflow:processVariableCorrelation belongs on a catching message event or receive task"))
         return
     ns = {"spiff": SPIFF, "bpmn": BPMN}
     key = el.xpath("string(spiff:propertyId)", namespaces=ns).strip()
@@ -276,12 +267,11 @@ def _process_correlation(el: etree._Element, fail: Fail) -> None:
     root = el.getroottree().getroot()
     if not key or not root.xpath("//bpmn:correlationProperty[@id=$key]/bpmn:correlationPropertyRetrievalExpression"
                                  "[@messageRef=$ref]", namespaces=ns, key=key, ref=ref or ""):
-        fail(el, f"the process variable correlation names property {key!r}: it needs a bpmn:correlationProperty of "
-                 f"that id with a retrieval expression for this event's message {ref!r}")
+        fail(el, msg("the process variable correlation names property {key}: it needs a bpmn:correlationProperty of that id with a retrieval expression for this event's message {ref}", key=repr(key), ref=repr(ref)))
         return
-    error = _check(expression or "None", "eval") if expression else "the expression is empty"
+    error = _check(expression or "None", "eval") if expression else msg("the expression is empty")
     if error:
-        fail(el, f"the process variable correlation's expression refused: {error}")
+        fail(el, msg("the process variable correlation's expression refused: {error}", error=error))
 
 
 HANDLERS: dict[str, Callable[[etree._Element, Fail], None]] = {

@@ -10,6 +10,8 @@ its XSD for the names they read, so a new one cannot slip by.
 """
 from __future__ import annotations
 
+from ..messages import Msg, msg
+
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
 # Extension elements (children of bpmn:extensionElements, or of bpmn:message / an event definition).
@@ -37,14 +39,14 @@ IMPLEMENTED: dict[str, str] = {
 NO_EFFECT: dict[str, str] = {
     "unitTests": "script unit tests that SpiffArena's editor runs on demand: no effect on a run",
 }
-REFUSED: dict[str, str] = {
-    "retry": "SpiffArena's operator retries are not supported (SpiffWorkflow stores them and never uses them)",
-    "allowGuest": "diwan has no guest (anonymous) task completion",
-    "guestConfirmation": "diwan has no guest (anonymous) task completion",
-    "signalButtonLabel": "diwan's inbox has no signal buttons: send the signal through the API",
-    "processModelToStartOnTaskAvailable": "diwan does not start a process when a task becomes available",
-    "taskMetadataValues": "SpiffArena's task metadata expressions are not evaluated by diwan",
-    "category": "SpiffArena's data object categories (display and access rules) are not supported",
+REFUSED: dict[str, Msg] = {
+    "retry": msg("SpiffArena's operator retries are not supported (SpiffWorkflow stores them and never uses them)"),
+    "allowGuest": msg("diwan has no guest (anonymous) task completion"),
+    "guestConfirmation": msg("diwan has no guest (anonymous) task completion"),
+    "signalButtonLabel": msg("diwan's inbox has no signal buttons: send the signal through the API"),
+    "processModelToStartOnTaskAvailable": msg("diwan does not start a process when a task becomes available"),
+    "taskMetadataValues": msg("SpiffArena's task metadata expressions are not evaluated by diwan"),
+    "category": msg("SpiffArena's data object categories (display and access rules) are not supported"),
 }
 # Elements that only appear inside another one: they follow their parent's fate.
 NESTED: dict[str, str] = {
@@ -68,11 +70,11 @@ ATTRIBUTES_IMPLEMENTED: dict[str, str] = {
 ATTRIBUTES_REFUSED: dict[str, str] = {}
 
 # SpiffArena properties (spiffworkflow:property names) that mean something to SpiffArena itself.
-PROPERTIES_REFUSED: dict[str, str] = {
-    "formJsonSchemaFilename": "SpiffArena's JSON-Schema forms are not supported: give the task a form-js form "
-                              "(camunda:formKey)",
-    "formUiSchemaFilename": "SpiffArena's JSON-Schema forms are not supported: give the task a form-js form "
-                            "(camunda:formKey)",
+PROPERTIES_REFUSED: dict[str, Msg] = {
+    "formJsonSchemaFilename": msg("SpiffArena's JSON-Schema forms are not supported: give the task a form-js form "
+                              "(camunda:formKey)"),
+    "formUiSchemaFilename": msg("SpiffArena's JSON-Schema forms are not supported: give the task a form-js form "
+                            "(camunda:formKey)"),
 }
 
 # Where diwan runs pre and post scripts (SpiffWorkflow's SpiffBpmnTask activities; send and receive

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from ..errors import problem
+from ..messages import Msg, msg
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -47,7 +48,7 @@ MAX_REF = 255  # form keys, decision keys, connector names, message names
 # also pastes ids into XPath expressions between quotes, which such an id cannot break.
 _NCNAME = re.compile(r"[^\W\d][\w.\-]*")
 
-Found = Iterator[tuple[str | None, str]]
+Found = Iterator[tuple[str | None, Msg]]
 
 
 def local(el: etree._Element) -> str:
@@ -58,9 +59,11 @@ def _is_bpmn(el) -> bool:
     return isinstance(el.tag, str) and el.tag.startswith("{" + BPMN + "}")
 
 
-def _describe(el: etree._Element) -> str:
+def _describe(el: etree._Element) -> Msg:
     name = el.get("name")
-    return f"a bpmn:{local(el)}" + (f" named {_short(name)!r}" if name else "")
+    if name:
+        return msg("a bpmn:{tag} named {name}", tag=local(el), name=repr(_short(name)))
+    return msg("a bpmn:{tag}", tag=local(el))
 
 
 def _short(text: str, size: int = 60) -> str:
@@ -123,16 +126,18 @@ def ids(doc: _Index) -> Found:
         eid = el.get("id")
         if eid is None:
             if local(el) in NEEDS_ID:
-                yield None, (f"{_describe(el)} has no id (every process, flow element, message, signal, error "
-                             "and escalation needs one)")
+                yield None, msg("{element} has no id (every process, flow element, message, signal, error and "
+                             "escalation needs one)", element=_describe(el))
             continue
         if len(eid) > MAX_ID:
-            yield None, f"the id {_short(eid)!r} is too long ({len(eid)} characters, at most {MAX_ID})"
+            yield None, msg("the id {id} is too long ({length} characters, at most {limit})", id=repr(_short(eid)),
+                             length=len(eid), limit=MAX_ID)
         elif not _NCNAME.fullmatch(eid):
-            yield None, (f"the id {_short(eid)!r} of {_describe(el)} is not a valid XML id (a letter or '_' first, "
-                         "then letters, digits, '_', '-' or '.')")
+            yield None, msg("the id {id} of {element} is not a valid XML id (a letter or '_' first, then letters, "
+                         "digits, '_', '-' or '.')", id=repr(_short(eid)), element=_describe(el))
         elif eid in seen:
-            yield eid, f"the id {eid!r} is used twice (by a bpmn:{local(seen[eid])} and a bpmn:{local(el)})"
+            yield eid, msg("the id {id} is used twice (by a bpmn:{first} and a bpmn:{second})", id=repr(eid),
+                            first=local(seen[eid]), second=local(el))
         else:
             seen[eid] = el
 
@@ -152,15 +157,17 @@ def sizes(doc: _Index) -> Found:
             if key == "name":
                 limit = MAX_GROUP if local(el) in ("lane", "message", "signal") else MAX_NAME
                 if len(value) > limit:
-                    yield _id(el), f"the name of {_describe(el)} is too long ({len(value)} characters, at most {limit})"
+                    yield _id(el), msg("the name of {element} is too long ({length} characters, at most {limit})",
+                                             element=_describe(el), length=len(value), limit=limit)
             elif key == "calledElement" and len(value) > MAX_ID:
-                yield _id(el), f"calledElement is too long ({len(value)} characters, at most {MAX_ID})"
+                yield _id(el), msg("calledElement is too long ({length} characters, at most {limit})",
+                                         length=len(value), limit=MAX_ID)
             elif key in _CAMUNDA_LIMITS:
                 attr, most, listed = _CAMUNDA_LIMITS[key]
                 longest = max((p.strip() for p in value.split(",")), key=len) if listed else value
                 if len(longest) > most:
-                    yield _id(el), (f"camunda:{attr} {_short(longest)!r} is too long ({len(longest)} characters, "
-                                    f"at most {most})")
+                    yield _id(el), msg("camunda:{attr} {value} is too long ({length} characters, at most {limit})",
+                                        attr=attr, value=repr(_short(longest)), length=len(longest), limit=most)
 
 
 def _id(el: etree._Element) -> str | None:
@@ -175,19 +182,20 @@ def sequence_flows(doc: _Index) -> Found:
             ref = flow.get(end)
             node = doc.by_id.get(ref or "")
             if not ref:
-                yield _id(flow), f"the sequence flow has no {end}"
+                yield _id(flow), msg("the sequence flow has no {attr}", attr=end)
             elif node is None or not _is_bpmn(node):
-                yield _id(flow), f"{end} {_short(ref)!r} of the sequence flow names no task, event or gateway"
+                yield _id(flow), msg("{attr} {ref} of the sequence flow names no task, event or gateway", attr=end,
+                                       ref=repr(_short(ref)))
             elif local(node) not in FLOW_NODES:
-                yield _id(flow), (f"{end} of the sequence flow names {ref!r}, a bpmn:{local(node)}, which is not a "
-                                  "task, event or gateway that diwan runs")
+                yield _id(flow), msg("{attr} of the sequence flow names {ref}, a bpmn:{tag}, which is not a task, event "
+                                  "or gateway that diwan runs", attr=end, ref=repr(ref), tag=local(node))
             elif doc.scope(node) is not scope:
-                yield _id(flow), (f"the sequence flow joins {ref!r}, which is in another process or sub-process: "
-                                  "a sequence flow stays inside its own")
+                yield _id(flow), msg("the sequence flow joins {ref}, which is in another process or sub-process: a "
+                                  "sequence flow stays inside its own", ref=repr(ref))
             elif end == "targetRef" and local(node) in ("startEvent", "boundaryEvent"):
-                yield _id(flow), f"a sequence flow cannot lead into a {local(node)} ({ref!r})"
+                yield _id(flow), msg("a sequence flow cannot lead into a {tag} ({ref})", tag=local(node), ref=repr(ref))
             elif end == "sourceRef" and local(node) == "endEvent":
-                yield _id(flow), f"a sequence flow cannot leave an end event ({ref!r})"
+                yield _id(flow), msg("a sequence flow cannot leave an end event ({ref})", ref=repr(ref))
 
 
 def defaults(doc: _Index) -> Found:
@@ -198,7 +206,8 @@ def defaults(doc: _Index) -> Found:
             continue
         flow = doc.named(default, "sequenceFlow")
         if flow is None or flow.get("sourceRef") != el.get("id"):
-            yield _id(el), f"default {_short(default)!r} is not one of the element's outgoing sequence flows"
+            yield _id(el), msg("default {ref} is not one of the element's outgoing sequence flows",
+                                  ref=repr(_short(default)))
 
 
 def boundary_events(doc: _Index) -> Found:
@@ -207,14 +216,14 @@ def boundary_events(doc: _Index) -> Found:
         ref = event.get("attachedToRef")
         activity = doc.by_id.get(ref or "")
         if not ref:
-            yield _id(event), "the boundary event has no attachedToRef"
+            yield _id(event), msg("the boundary event has no attachedToRef")
         elif activity is None or not _is_bpmn(activity) or local(activity) not in ACTIVITIES:
-            yield _id(event), f"attachedToRef {_short(ref)!r} of the boundary event names no activity"
+            yield _id(event), msg("attachedToRef {ref} of the boundary event names no activity", ref=repr(_short(ref)))
         elif doc.scope(activity) is not doc.scope(event):
-            yield _id(event), "the boundary event is not in the process or sub-process of its activity"
+            yield _id(event), msg("the boundary event is not in the process or sub-process of its activity")
         if not any(_is_bpmn(c) and (local(c).endswith("EventDefinition") or local(c) == "eventDefinitionRef")
                    for c in event):
-            yield _id(event), "a boundary event needs an event definition (timer, message, signal, error, ...)"
+            yield _id(event), msg("a boundary event needs an event definition (timer, message, signal, error, ...)")
 
 
 _REFS = (("messageEventDefinition", "messageRef", "message"), ("signalEventDefinition", "signalRef", "signal"),
@@ -231,13 +240,16 @@ def event_references(doc: _Index) -> Found:
             ref = el.get(attr)
             owner = el if tag in ("sendTask", "receiveTask") else el.getparent()
             if ref is not None and doc.named(ref, target) is None:
-                yield _id(owner), f"{attr} {_short(ref)!r} names no bpmn:{target} of this file"
+                yield _id(owner), msg("{attr} {ref} names no bpmn:{target} of this file", attr=attr, ref=repr(_short(ref)),
+                                          target=target)
             elif target in ("message", "signal") and (tag.endswith("EventDefinition") or ref is not None):
                 named = doc.named(ref, target) if ref is not None else owner
                 if not (named.get("name") or "").strip():
-                    yield _id(owner), (f"the bpmn:{target} {ref!r} has no name (messages and signals go by name)"
+                    yield _id(owner), (msg("the bpmn:{target} {ref} has no name (messages and signals go by name)",
+                                           target=target, ref=repr(ref))
                                        if ref is not None else
-                                       f"a {target} event needs a {attr} naming a bpmn:{target} (or a name of its own)")
+                                       msg("a {target} event needs a {attr} naming a bpmn:{target} (or a name of "
+                                           "its own)", target=target, attr=attr))
 
 
 def tasks_with_targets(doc: _Index) -> Found:
@@ -246,11 +258,11 @@ def tasks_with_targets(doc: _Index) -> Found:
         spiff = task.find("bpmn:extensionElements/{http://spiffworkflow.org/bpmn/schema/1.0/core}calledDecisionId",
                           NS)  # SpiffArena's form (spiff_dialect.py)
         if not (task.get(f"{{{CAMUNDA}}}decisionRef") or "").strip() and spiff is None:
-            yield _id(task), ("a business rule task needs camunda:decisionRef naming a deployed decision "
+            yield _id(task), msg("a business rule task needs camunda:decisionRef naming a deployed decision "
                               "(SpiffArena: spiffworkflow:calledDecisionId)")
     for call in doc.of("callActivity"):
         if not (call.get("calledElement") or "").strip():
-            yield _id(call), "a call activity needs calledElement naming a deployed process"
+            yield _id(call), msg("a call activity needs calledElement naming a deployed process")
 
 
 def timers(doc: _Index) -> Found:
@@ -261,13 +273,13 @@ def timers(doc: _Index) -> Found:
         values = [c for c in definition if _is_bpmn(c) and local(c) in ("timeDate", "timeDuration", "timeCycle")]
         owner = _id(definition.getparent())
         if not values:
-            yield owner, "a timer needs a timeDate, timeDuration or timeCycle"
+            yield owner, msg("a timer needs a timeDate, timeDuration or timeCycle")
         elif len(values) > 1:
-            yield owner, (f"a timer has one timeDate, timeDuration or timeCycle, not {len(values)} "
-                          f"({', '.join(local(v) for v in values)})")
+            yield owner, msg("a timer has one timeDate, timeDuration or timeCycle, not {count} ({names})",
+                          count=len(values), names=", ".join(local(v) for v in values))
     for event in doc.of(*EVENTS):
         if len([c for c in event if _is_bpmn(c) and local(c) == "timerEventDefinition"]) > 1:
-            yield _id(event), "an event with several timer definitions is not supported"
+            yield _id(event), msg("an event with several timer definitions is not supported")
 
 
 def data_references(doc: _Index) -> Found:
@@ -282,20 +294,22 @@ def data_references(doc: _Index) -> Found:
                 name = (ref.text or "").strip()
                 target = doc.named(name, "dataObjectReference", "dataStoreReference")
                 if target is None:
-                    yield _id(owner), f"the {tag}'s {child} {_short(name)!r} names no data object reference"
+                    yield _id(owner), msg("the {tag}'s {attr} {ref} names no data object reference", tag=tag, attr=child,
+                                            ref=repr(_short(name)))
                     continue
                 obj = doc.named(target.get("dataObjectRef"), "dataObject")
                 scope = doc.scope(owner)
                 visible = (scope, doc.scope(scope) if scope is not None else None)
                 if local(target) == "dataObjectReference" and (obj is None or doc.scope(obj) not in visible
                                                                or obj.getparent() is not doc.scope(obj)):
-                    yield _id(owner), (f"the data object of {name!r} is not declared in this process or sub-process "
-                                       "or the one directly around it (SpiffWorkflow looks nowhere else)")
+                    yield _id(owner), msg("the data object of {ref} is not declared in this process or sub-process or the "
+                                       "one directly around it (SpiffWorkflow looks nowhere else)", ref=repr(name))
     for ref in doc.of("dataObjectReference"):
         if doc.named(ref.get("dataObjectRef"), "dataObject") is None:
-            yield _id(ref), f"dataObjectRef {_short(ref.get('dataObjectRef') or '')!r} names no bpmn:dataObject"
+            yield _id(ref), msg("dataObjectRef {ref} names no bpmn:dataObject",
+                                  ref=repr(_short(ref.get("dataObjectRef") or "")))
     for store in doc.of("dataStore", "dataStoreReference"):
-        yield _id(store), "data stores are not supported (diwan has no data store implementation)"
+        yield _id(store), msg("data stores are not supported (diwan has no data store implementation)")
 
 
 def correlations(doc: _Index) -> Found:
@@ -304,13 +318,13 @@ def correlations(doc: _Index) -> Found:
     for prop in doc.of("correlationProperty"):
         expressions = prop.findall(".//bpmn:correlationPropertyRetrievalExpression", NS)
         if not expressions:
-            yield _id(prop), "a correlation property needs a correlationPropertyRetrievalExpression"
+            yield _id(prop), msg("a correlation property needs a correlationPropertyRetrievalExpression")
         for expr in expressions:
             ref = expr.get("messageRef")
             if doc.named(ref, "message") is None:
-                yield _id(prop), (f"the correlation property's retrieval expression names message {ref!r}, "
-                                  "which is no bpmn:message of this file" if ref else
-                                  "a correlationPropertyRetrievalExpression needs a messageRef")
+                yield _id(prop), (msg("the correlation property's retrieval expression names message {ref}, which is "
+                                      "no bpmn:message of this file", ref=repr(ref)) if ref else
+                                  msg("a correlationPropertyRetrievalExpression needs a messageRef"))
 
 
 def diagram_bounds(doc: _Index) -> Found:
@@ -325,7 +339,7 @@ def diagram_bounds(doc: _Index) -> Found:
             if not ok:
                 shape = bounds.getparent()
                 yield shape.get("bpmnElement") if shape is not None else None, (
-                    f"the diagram bounds have {attr}={_short(value)!r}, not a number")
+                    msg("the diagram bounds have {attr}={value}, not a number", attr=attr, value=repr(_short(value))))
 
 
 RULES = (ids, sizes, sequence_flows, defaults, boundary_events, event_references, tasks_with_targets, timers,

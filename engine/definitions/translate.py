@@ -13,6 +13,7 @@ import keyword
 from lxml import etree
 
 from ..errors import problem
+from ..messages import Msg, msg, why
 from ..forms.camunda_form_data import translate_form_data
 from ..runtime.sandbox import UnsafeCode, check_code
 from . import io_mappings, literals
@@ -40,21 +41,20 @@ def _element_id(node: etree._Element) -> str | None:
 MAX_MESSAGE = 400  # a problem quotes the designer's text: a hostile one may be megabytes long
 
 
-def _capped(message: str) -> str:
-    """The message with its middle cut out when it is too long (the reason comes last)."""
-    half = MAX_MESSAGE // 2
-    return message if len(message) <= MAX_MESSAGE else f"{message[:half]} [...] {message[-half:]}"
+def _capped(message: Msg) -> Msg:
+    """The message with its longest quoted texts shortened when it is too long (the reason stays)."""
+    return message.capped(MAX_MESSAGE) if isinstance(message, Msg) else message
 
 
 def _quote(text: str) -> str:
     return repr(text) if len(text) <= 80 else repr(text[:60]) + f"... ({len(text)} characters)"
 
 
-def _check_expr(source: str, mode: str = "eval") -> str | None:
+def _check_expr(source: str, mode: str = "eval") -> Msg | None:
     try:
         check_code(source, mode)
     except UnsafeCode as exc:
-        return str(exc)
+        return exc.as_msg()
     return None
 
 
@@ -91,32 +91,35 @@ def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None
     for node in root.iterfind(".//bpmn:conditionExpression", NS):
         language = (node.get("language") or "").strip()
         if language and language.lower() not in PYTHON_SCRIPT_FORMATS | CONDITION_LANGUAGES:
-            fail(node, f"{language} is not supported: write the condition in Python or as ${{...}}")
+            fail(node, msg("{language} is not supported: write the condition in Python or as ${{...}}", language=language))
             continue
-        _rewrite(node, literals.condition_to_python, "condition", fail)
+        _rewrite(node, literals.condition_to_python, msg("condition"), fail)
     for node in root.iterfind(".//bpmn:conditionalEventDefinition/bpmn:condition", NS):
-        _rewrite(node, literals.condition_to_python, "condition", fail)
+        _rewrite(node, literals.condition_to_python, msg("condition"), fail)
     for tag in ("completionCondition", "loopCondition"):
         for node in root.iterfind(f".//bpmn:{tag}", NS):
             _rewrite(node, literals.condition_to_python, tag, fail)
     for node in root.iterfind(".//bpmn:loopCardinality", NS):
-        _rewrite(node, _cardinality_to_python, "loop cardinality", fail)
+        _rewrite(node, _cardinality_to_python, msg("loop cardinality"), fail)
     for kind in ("timeDate", "timeDuration", "timeCycle"):
         for node in root.iterfind(f".//bpmn:timerEventDefinition/bpmn:{kind}", NS):
-            _rewrite(node, lambda text, k=kind: literals.timer_to_python(text, k), "timer", fail)
+            _rewrite(node, lambda text, k=kind: literals.timer_to_python(text, k), msg("timer"), fail)
     for node in root.iterfind(".//bpmn:scriptTask", NS):
         fmt = (node.get("scriptFormat") or "").strip().lower()
         if fmt not in PYTHON_SCRIPT_FORMATS:
-            fail(node, f"{node.get('scriptFormat').strip() or 'an empty script format'} is not supported: "
-                       "write the script in Python")
+            if not node.get("scriptFormat").strip():
+                fail(node, msg("an empty script format is not supported: write the script in Python"))
+            else:
+                fail(node, msg("{format} is not supported: write the script in Python",
+                               format=node.get("scriptFormat").strip()))
             continue
         script = node.find("bpmn:script", NS)
         if script is None or not (script.text or "").strip():
-            fail(node, "a script task needs a script")
+            fail(node, msg("a script task needs a script"))
             continue
         error = _check_expr(script.text, "exec")
         if error:
-            fail(node, f"script refused: {error}")
+            fail(node, msg("script refused: {error}", error=error))
     for node in root.iterfind(".//bpmn:multiInstanceLoopCharacteristics", NS):
         _camunda_multi_instance(node, fail)
     _camunda_mappings(root, fail)
@@ -132,7 +135,7 @@ def translate_bpmn(root: etree._Element, filename: str, forms: list[dict] | None
             try:
                 literals.due_date_check(due)
             except literals.LiteralError as exc:
-                fail(node, f"camunda:dueDate {due!r}: {exc}")
+                fail(node, msg("camunda:dueDate {due}: {detail}", due=repr(due), detail=why(exc)))
     return problems
 
 
@@ -172,55 +175,54 @@ def _camunda_mappings(root: etree._Element, fail) -> None:
                 for script in scripts:
                     error = _check_expr(script, "exec")
                     if error:
-                        fail(node, f"listener script refused: {error}")
+                        fail(node, msg("listener script refused: {error}", error=error))
             io = io_mappings.input_output(node)
             ins = io_mappings.bindings(node, "in") if tag == "callActivity" else None
             outs = io_mappings.bindings(node, "out") if tag == "callActivity" else None
         except io_mappings.MappingError as exc:
-            fail(node, str(exc))
+            fail(node, why(exc))
             continue
         multi = node.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None
         if io is not None and multi:
-            fail(node, "camunda:inputOutput on a multi-instance activity is not supported yet")
+            fail(node, msg("camunda:inputOutput on a multi-instance activity is not supported yet"))
         if multi and io_mappings.listeners(node):
-            fail(node, "listeners on a multi-instance activity are not supported yet")
+            fail(node, msg("listeners on a multi-instance activity are not supported yet"))
         if io is not None and (ins is not None or outs is not None):
-            fail(node, "camunda:inputOutput together with camunda:in/camunda:out on one call activity is not "
-                       "supported yet: map the variables with camunda:in and camunda:out")
+            fail(node, msg("camunda:inputOutput together with camunda:in/camunda:out on one call activity is not supported yet: map the variables with camunda:in and camunda:out"))
         values = [v for _, v in (io or {}).get("inputs", []) + (io or {}).get("outputs", [])]
         values += [b["value"] for b in (ins or []) + (outs or []) if "value" in b]
         for value in values:
             for mode, python in io_mappings.pythons(value):
                 error = _check_expr(python, mode)
                 if error:
-                    fail(node, f"camunda:inputOutput refused: {error}")
+                    fail(node, msg("camunda:inputOutput refused: {error}", error=error))
     for node in root.iterfind(".//bpmn:scriptTask", NS):
         variable = node.get(f"{{{CAMUNDA}}}resultVariable")
         script = node.find("bpmn:script", NS)
         if variable is None or script is None or not (script.text or "").strip():
             continue
         if not variable.strip().isidentifier() or variable.strip().startswith("_"):
-            fail(node, f"camunda:resultVariable {variable!r} is not a variable name")
+            fail(node, msg("camunda:resultVariable {variable} is not a variable name", variable=repr(variable)))
             continue
         try:
             script.text = io_mappings.script_value(script.text, variable.strip())
         except io_mappings.MappingError as exc:
-            fail(node, f"camunda:resultVariable: {exc}")
+            fail(node, msg("camunda:resultVariable: {detail}", detail=why(exc)))
 
 
 def _rewrite(node, translate, what: str, fail) -> None:
     text = (node.text or "").strip()
     if not text:
-        fail(node, f"empty {what}")
+        fail(node, msg("empty {what}", what=what))
         return
     try:
         python = translate(text)
     except literals.LiteralError as exc:
-        fail(node, f"{what} {_quote(text)}: {exc}")
+        fail(node, msg("{what} {value}: {detail}", what=what, value=_quote(text), detail=why(exc)))
         return
     error = _check_expr(python)
     if error:
-        fail(node, f"{what} {_quote(text)} refused: {error}")
+        fail(node, msg("{what} {value} refused: {error}", what=what, value=_quote(text), error=error))
         return
     node.text = python
 
@@ -241,16 +243,14 @@ def _camunda_starters(root, fail) -> None:
         name = node.get(attr).strip()
         parent = node.getparent()
         if node.tag != f"{{{BPMN}}}startEvent" or parent is None or parent.tag != f"{{{BPMN}}}process":
-            fail(node, "camunda:initiator belongs on a start event of a process (diwan sets it when a "
-                       "person or a message starts the instance)")
+            fail(node, msg("camunda:initiator belongs on a start event of a process (diwan sets it when a person or a message starts the instance)"))
         elif not name.isidentifier() or keyword.iskeyword(name):
-            fail(node, f"camunda:initiator {name!r} must be a variable name (e.g. starter)")
+            fail(node, msg("camunda:initiator {name} must be a variable name (e.g. starter)", name=repr(name)))
     for proc in root.iterfind("bpmn:process", NS):
         for which in ("candidateStarterGroups", "candidateStarterUsers"):
             value = proc.get(f"{{{CAMUNDA}}}{which}")
             if value is not None and ("${" in value or "#{" in value):
-                fail(proc, f"camunda:{which} {value!r}: expressions are not supported here, write the names "
-                           "separated by commas")
+                fail(proc, msg("camunda:{which} {value}: expressions are not supported here, write the names separated by commas", which=which, value=repr(value)))
 
 
 def _camunda_multi_instance(node, fail) -> None:
@@ -263,22 +263,22 @@ def _camunda_multi_instance(node, fail) -> None:
     element_var = node.get(f"{{{CAMUNDA}}}elementVariable")
     if collection is None:
         if element_var is not None:
-            fail(node, "camunda:elementVariable needs camunda:collection")
+            fail(node, msg("camunda:elementVariable needs camunda:collection"))
         return
     name = collection.strip()
     if name.startswith("${") and name.endswith("}"):
         name = name[2:-1].strip()
     if not name.isidentifier():
-        fail(node, f"camunda:collection {collection!r}: name a variable holding a list (e.g. ${{children}})")
+        fail(node, msg("camunda:collection {collection}: name a variable holding a list (e.g. ${{children}})", collection=repr(collection)))
         return
     if node.find("bpmn:loopDataInputRef", NS) is not None or node.find("bpmn:loopCardinality", NS) is not None:
-        fail(node, "give either camunda:collection or loopCardinality/loopDataInputRef, not both")
+        fail(node, msg("give either camunda:collection or loopCardinality/loopDataInputRef, not both"))
         return
     ref = etree.SubElement(node, f"{{{BPMN}}}loopDataInputRef")
     ref.text = name
     if element_var:
         if not element_var.isidentifier():
-            fail(node, f"camunda:elementVariable {element_var!r} is not a valid variable name")
+            fail(node, msg("camunda:elementVariable {element_var} is not a valid variable name", element_var=repr(element_var)))
             return
         etree.SubElement(node, f"{{{BPMN}}}inputDataItem", id=element_var, name=element_var)
     for attr in ("collection", "elementVariable"):
@@ -309,20 +309,20 @@ def translate_dmn(root: etree._Element, filename: str) -> list[dict]:
             else:
                 continue
         except literals.LiteralError as exc:
-            fail(parent, f"{kind} {_quote(text.strip())}: {exc}")
+            fail(parent, msg("{kind} {value}: {detail}", kind=kind, value=_quote(text.strip()), detail=why(exc)))
             continue
         if python is None:
             node.text = "-"
             continue
         error = _check_expr(python.replace("?", "dmn_input")) or _int64(python, kind)
         if error:
-            fail(parent, f"{kind} {_quote(text.strip())} refused: {error}")
+            fail(parent, msg("{kind} {value} refused: {error}", kind=kind, value=_quote(text.strip()), error=error))
             continue
         node.text = python
     return problems
 
 
-def _int64(python: str, kind: str) -> str | None:
+def _int64(python: str, kind: str) -> Msg | None:
     """Integer literals of a translated DMN cell must fit the signed 64-bit range."""
     tree = ast.parse(python.replace("?", "dmn_input"), mode="eval")
     negated = {id(n.operand) for n in ast.walk(tree)
@@ -332,6 +332,6 @@ def _int64(python: str, kind: str) -> str | None:
             value = -node.value if id(node) in negated else node.value
             if not INT64[0] <= value <= INT64[1]:
                 if kind == "outputEntry":
-                    return "outputs are stored as 64-bit integers: use a decimal or text"
-                return "integers beyond the signed 64-bit range are not supported: use a decimal or text"
+                    return msg("outputs are stored as 64-bit integers: use a decimal or text")
+                return msg("integers beyond the signed 64-bit range are not supported: use a decimal or text")
     return None

@@ -38,6 +38,8 @@ from datetime import datetime
 
 from lxml import etree
 
+from ..messages import msg
+
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"camunda": CAMUNDA, "bpmn": BPMN}
@@ -70,14 +72,14 @@ def translate_form_data(root: etree._Element, fail: Fail) -> list[dict]:
         if ext is None or ext.tag != f"{{{BPMN}}}extensionElements" or owner is None \
                 or owner.tag not in (f"{{{BPMN}}}startEvent", f"{{{BPMN}}}userTask"):
             fail(owner if owner is not None else node,
-                 "camunda:formData belongs in the extension elements of a start event or a user task")
+                 msg("camunda:formData belongs in the extension elements of a start event or a user task"))
             continue
         if owner.get(f"{{{CAMUNDA}}}formKey") or owner.get(f"{{{CAMUNDA}}}formRef"):
-            fail(owner, "give either camunda:formKey/formRef or camunda:formData (a generated form), not both")
+            fail(owner, msg("give either camunda:formKey/formRef or camunda:formData (a generated form), not both"))
             continue
         process = next((a for a in owner.iterancestors(f"{{{BPMN}}}process")), None)
         if process is None or not owner.get("id"):
-            fail(owner, "camunda:formData needs an element with an id inside a process")
+            fail(owner, msg("camunda:formData needs an element with an id inside a process"))
             continue
         form = _schema(node, form_key_for(process.get("id"), owner.get("id")), owner.get("name"), fail, owner)
         if form is not None:
@@ -89,21 +91,21 @@ def translate_form_data(root: etree._Element, fail: Fail) -> list[dict]:
 def _schema(form_data: etree._Element, key: str, name: str | None, fail: Fail, owner) -> dict | None:
     problems: list[str] = []
     if form_data.get("businessKey"):
-        problems.append("camunda:formData businessKey is not supported (give the business key when starting)")
+        problems.append(msg("camunda:formData businessKey is not supported (give the business key when starting)"))
     components, seen = [], set()
     for child in form_data:
         if not isinstance(child.tag, str):
             continue
         if etree.QName(child).namespace != CAMUNDA or etree.QName(child).localname != "formField":
-            problems.append(f"{etree.QName(child).localname} is not supported inside camunda:formData")
+            problems.append(msg("{tag} is not supported inside camunda:formData", tag=etree.QName(child).localname))
             continue
         field_id = (child.get("id") or "").strip()
-        say = (lambda message, f=field_id: problems.append(f"form field {f!r}: {message}"))
+        say = (lambda message, f=field_id: problems.append(msg("form field {field}: {detail}", field=repr(f), detail=message)))
         if not _KEY.fullmatch(field_id):
-            say("the id must be a variable name (letters, digits, _)")
+            say(msg("the id must be a variable name (letters, digits, _)"))
             continue
         if field_id in seen:
-            say("the id is used by another field")
+            say(msg("the id is used by another field"))
             continue
         seen.add(field_id)
         component = _component(child, field_id, key, say)
@@ -124,12 +126,16 @@ def _component(field: etree._Element, field_id: str, form_key: str, say) -> dict
     others = sorted(etree.QName(a).localname for a in field.attrib if etree.QName(a).localname not in FIELD_ATTRIBUTES
                     or etree.QName(a).namespace is not None)
     if others:
-        hint = " (dates are ISO YYYY-MM-DD, entered with the date picker)" if "datePattern" in others else ""
-        say(f"{', '.join(others)} {'is' if len(others) == 1 else 'are'} not supported on a form field{hint}")
+        names = ", ".join(others)
+        said = (msg("{names} is not supported on a form field", names=names) if len(others) == 1
+                else msg("{names} are not supported on a form field", names=names))
+        if "datePattern" in others:
+            said = msg("{detail} (dates are ISO YYYY-MM-DD, entered with the date picker)", detail=said)
+        say(said)
         return None
     kind = (field.get("type") or "string").strip()
     if kind not in TYPES:
-        say(f"type {kind!r} is not supported (supported: {', '.join(TYPES)})")
+        say(msg("type {kind} is not supported (supported: {names})", kind=repr(kind), names=', '.join(TYPES)))
         return None
     ok = True
     for child in field:
@@ -137,11 +143,10 @@ def _component(field: etree._Element, field_id: str, form_key: str, say) -> dict
             continue
         local = etree.QName(child).localname
         if etree.QName(child).namespace != CAMUNDA or local not in ("validation", "value"):
-            say(f"{'camunda:' if etree.QName(child).namespace == CAMUNDA else ''}{local} is not supported on a form "
-                "field (only camunda:validation and, for an enum, camunda:value)")
+            say(msg("{name} is not supported on a form field (only camunda:validation and, for an enum, camunda:value)", name=("camunda:" if etree.QName(child).namespace == CAMUNDA else "") + local))
             ok = False
         elif local == "value" and kind != "enum":
-            say("camunda:value belongs to enum fields only")
+            say(msg("camunda:value belongs to enum fields only"))
             ok = False
     label = field.get("label") or field_id
     component: dict = {"key": field_id, "id": f"{form_key}.{field_id}".replace(".", "_")}
@@ -157,19 +162,19 @@ def _component(field: etree._Element, field_id: str, form_key: str, say) -> dict
         values = []
         for value in field.iterfind("camunda:value", NS):
             if not value.get("id"):
-                say("each camunda:value needs an id")
+                say(msg("each camunda:value needs an id"))
                 ok = False
             else:
                 values.append({"label": value.get("name") or value.get("id"), "value": value.get("id")})
         if not values:
-            say("an enum field needs camunda:value options")
+            say(msg("an enum field needs camunda:value options"))
             ok = False
         component.update(type="select", label=label, values=values)
     validate: dict = {}
     for constraint in field.iterfind("camunda:validation/*", NS):
         name = etree.QName(constraint).localname
         if etree.QName(constraint).namespace != CAMUNDA or name != "constraint":
-            say(f"{name} is not supported inside camunda:validation")
+            say(msg("{name} is not supported inside camunda:validation", name=name))
             ok = False
             continue
         ok = _constraint(constraint.get("name") or "", constraint.get("config"), kind, component, validate, say) and ok
@@ -187,15 +192,14 @@ def _component(field: etree._Element, field_id: str, form_key: str, say) -> dict
 def _constraint(name: str, config: str | None, kind: str, component: dict, validate: dict, say) -> bool:
     name = name.strip()
     if name not in CONSTRAINTS:
-        say(f"the constraint {name!r} is not supported (supported: {', '.join(CONSTRAINTS)}; custom "
-            "validators are not)")
+        say(msg("the constraint {name} is not supported (supported: {names}; custom validators are not)", name=repr(name), names=', '.join(CONSTRAINTS)))
         return False
     if kind not in CONSTRAINTS[name]:
-        say(f"the constraint {name!r} does not apply to a {kind} field")
+        say(msg("the constraint {name} does not apply to a {kind} field", name=repr(name), kind=kind))
         return False
     if name in ("required", "readonly"):
         if config not in (None, "", "true"):
-            say(f"the constraint {name!r} takes no config")
+            say(msg("the constraint {name} takes no config", name=repr(name)))
             return False
         if name == "required":
             if kind != "boolean":  # a checkbox always answers true or false
@@ -206,10 +210,10 @@ def _constraint(name: str, config: str | None, kind: str, component: dict, valid
     try:
         number = int((config or "").strip())
     except ValueError:
-        say(f"the constraint {name!r} needs an integer config, not {config!r}")
+        say(msg("the constraint {name} needs an integer config, not {config}", name=repr(name), config=repr(config)))
         return False
     if name in ("minlength", "maxlength") and number < 0:
-        say(f"the constraint {name!r} cannot be negative")
+        say(msg("the constraint {name} cannot be negative", name=repr(name)))
         return False
     validate[{"minlength": "minLength", "maxlength": "maxLength", "min": "min", "max": "max"}[name]] = number
     return True
@@ -220,19 +224,19 @@ _BAD = object()
 
 def _default(text: str, kind: str, component: dict, say):
     if "${" in text or "#{" in text:
-        say("expressions are not supported in defaultValue: write a literal")
+        say(msg("expressions are not supported in defaultValue: write a literal"))
         return _BAD
     if kind == "string":
         return text
     value = text.strip()
     if kind == "long":
         if not re.fullmatch(r"[+-]?\d{1,18}", value):
-            say(f"defaultValue {text!r} is not an integer")
+            say(msg("defaultValue {text} is not an integer", text=repr(text)))
             return _BAD
         return int(value)
     if kind == "boolean":
         if value not in ("true", "false"):
-            say(f"defaultValue {text!r} is not true or false")
+            say(msg("defaultValue {text} is not true or false", text=repr(text)))
             return _BAD
         return value == "true"
     if kind == "date":
@@ -241,10 +245,10 @@ def _default(text: str, kind: str, component: dict, say):
                 return datetime.strptime(value, pattern).date().isoformat()
             except ValueError:
                 continue
-        say(f"defaultValue {text!r} is not a date (YYYY-MM-DD or dd/MM/yyyy)")
+        say(msg("defaultValue {text} is not a date (YYYY-MM-DD or dd/MM/yyyy)", text=repr(text)))
         return _BAD
     if value not in [v["value"] for v in component.get("values", [])]:
-        say(f"defaultValue {text!r} is not one of the enum's values")
+        say(msg("defaultValue {text} is not one of the enum's values", text=repr(text)))
         return _BAD
     return value
 

@@ -43,6 +43,7 @@ from typing import Any, Callable, Iterator
 from marshmallow import Schema, ValidationError, fields, missing
 
 from engine.errors import InvalidData
+from engine.messages import msg, why
 from engine.forms.patterns import PatternError, compile_pattern
 
 REQUIRED = "Missing data for required field."
@@ -95,15 +96,15 @@ def check_form(form: dict) -> list[str]:
         Problems in English, each naming the component's key or id; empty when the form is fine.
     """
     if not isinstance(form, dict):
-        return ["Form must be a JSON object."]
-    problems = [] if isinstance(form.get("id"), str) and form["id"] else ["Form has no 'id'."]
+        return [msg("Form must be a JSON object.")]
+    problems = [] if isinstance(form.get("id"), str) and form["id"] else [msg("Form has no 'id'.")]
     if not problems and len(form["id"]) > MAX_KEY:
-        problems.append(f"Form 'id' is too long ({len(form['id'])} characters, at most {MAX_KEY}).")
+        problems.append(msg("Form 'id' is too long ({count} characters, at most {limit}).", count=len(form['id']), limit=MAX_KEY))
     name = form.get("name")
     if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
-        problems.append(f"Form 'name' must be a string of at most {MAX_NAME} characters.")
+        problems.append(msg("Form 'name' must be a string of at most {limit} characters.", limit=MAX_NAME))
     if not isinstance(form.get("components"), list):
-        return [*problems, "Form 'components' must be a list."]
+        return [*problems, msg("Form 'components' must be a list.")]
     _walk(form["components"], {}, problems, set(), hidden=False, dropped=False)
     return problems
 
@@ -172,16 +173,16 @@ class _Rep:
 def _walk(comps: list, tree: dict, problems: list[str], ids: set, *, hidden: bool, dropped: bool) -> None:
     for i, c in enumerate(comps):
         if not isinstance(c, dict):
-            problems.append(f"Component #{i}: not an object.")
+            problems.append(msg("Component #{index}: not an object.", index=i))
             continue
         t, name = c.get("type"), c.get("key") or c.get("id") or f"#{i}"
-        say: Say = lambda msg, name=name: problems.append(f"Component '{name}': {msg}")  # noqa: E731
+        say: Say = lambda text, name=name: problems.append(msg("Component '{name}': {detail}", name=name, detail=text))  # noqa: E731
         if not isinstance(t, str):
-            say(f"'type' must be a string, not {t!r}.")
+            say(msg("'type' must be a string, not {type}.", type=repr(t)))
             continue
         if isinstance(c.get("id"), str):
             if c["id"] in ids:
-                say(f"duplicate id '{c['id']}'.")
+                say(msg("duplicate id '{id}'.", id=c['id']))
             ids.add(c["id"])
         cond = c.get("conditional")
         c_hidden = hidden or (isinstance(cond, dict) and bool(cond.get("hide"))) or any(
@@ -190,13 +191,13 @@ def _walk(comps: list, tree: dict, problems: list[str], ids: set, *, hidden: boo
         if t in CONTAINER_TYPES:
             path, children = c.get("path") or "", c.get("components", [])
             if path and (not isinstance(path, str) or not _PATH.fullmatch(path)):
-                say(f"invalid path {path!r} (expected dot-separated words).")
+                say(msg("invalid path {path} (expected dot-separated words).", path=repr(path)))
             elif not isinstance(children, list):
-                say("'components' must be a list.")
+                say(msg("'components' must be a list."))
             else:
                 node: Any = tree
                 if t == "dynamiclist" and not path:
-                    say("dynamiclist needs a 'path'.")
+                    say(msg("dynamiclist needs a 'path'."))
                 elif path:
                     node = _claim(tree, path, _Rep({}) if t == "dynamiclist" else {}, say)
                     node = node.children if isinstance(node, _Rep) else node
@@ -205,16 +206,16 @@ def _walk(comps: list, tree: dict, problems: list[str], ids: set, *, hidden: boo
         elif t in INPUT_TYPES:
             key, v = c.get("key"), c.get("validate") or {}
             if not isinstance(key, str) or not _PATH.fullmatch(key):
-                say(f"{t} has an invalid 'key' {key!r} (expected dot-separated words)." if key else f"{t} has no 'key'.")
+                say(msg("{type} has an invalid 'key' {key} (expected dot-separated words).", type=t, key=repr(key)) if key else msg("{type} has no 'key'.", type=t))
                 continue
             if not isinstance(v, dict):
-                say("'validate' must be an object.")
+                say(msg("'validate' must be an object."))
                 v = {}
             convert, checks = _rules(t, c, v, say)
             required = v.get("required") is True and not c_hidden
             _claim(tree, key, _Leaf(required, c_dropped, t == "checkbox", convert, checks), say)
         elif t not in DISPLAY_TYPES:
-            say(f"unknown type {t!r}.")
+            say(msg("unknown type {type}.", type=repr(t)))
 
 
 def _claim(tree: dict, path: str, node: Any, say: Say) -> Any:
@@ -223,13 +224,13 @@ def _claim(tree: dict, path: str, node: Any, say: Say) -> Any:
     for seg in parents:
         tree = tree.setdefault(seg, {})
         if not isinstance(tree, dict):
-            say(f"key or path '{path}' conflicts with another field.")
+            say(msg("key or path '{path}' conflicts with another field.", path=path))
             return None
     old = tree.setdefault(last, node)
     if old is node or (isinstance(old, dict) and isinstance(node, dict)):
         return old
     both = isinstance(old, _Leaf) and isinstance(node, _Leaf)
-    say(f"duplicate key '{path}'." if both else f"key or path '{path}' conflicts with another field.")
+    say(msg("duplicate key '{path}'.", path=path) if both else msg("key or path '{path}' conflicts with another field.", path=path))
     return None
 
 
@@ -238,7 +239,7 @@ def _claim(tree: dict, path: str, node: Any, say: Say) -> Any:
 def _rules(t: str, c: dict, v: dict, say: Say) -> tuple[Callable[[Any], Any], list[Check]]:
     """The converter (JSON type check) and validators of an input component."""
     checks: list[Check] = []
-    add = lambda fails, msg: checks.append(_check(fails, msg))  # noqa: E731
+    add = lambda fails, text: checks.append(_check(fails, text))  # noqa: E731
     if t in ("textfield", "textarea"):
         lo, hi = _limit(v, "minLength", say, whole=True), _limit(v, "maxLength", say, whole=True)
         if lo is not None:
@@ -246,23 +247,23 @@ def _rules(t: str, c: dict, v: dict, say: Say) -> tuple[Callable[[Any], Any], li
         if hi is not None:
             add(lambda s: s and len(s.strip()) > hi, f"Must be at most {hi:f} characters.")
         if v.get("pattern") is not None and not isinstance(v["pattern"], str):
-            say(f"validate.pattern must be a string, not {v['pattern']!r}.")
+            say(msg("validate.pattern must be a string, not {pattern}.", pattern=repr(v['pattern'])))
         elif v.get("pattern"):
             try:
                 rx = compile_pattern(v["pattern"])
             except PatternError as exc:
-                say(f"invalid validate.pattern {v['pattern']!r}: {exc}.")
+                say(msg("invalid validate.pattern {pattern}: {detail}.", pattern=repr(v['pattern']), detail=why(exc)))
             else:
-                msg = v.get("patternErrorMessage")
-                ok = isinstance(msg, str) and msg and not msg.startswith("=")
-                add(lambda s: s and not rx.search(s), msg if ok else f"Must match pattern {v['pattern']}.")
+                custom = v.get("patternErrorMessage")
+                ok = isinstance(custom, str) and custom and not custom.startswith("=")
+                add(lambda s: s and not rx.search(s), custom if ok else f"Must match pattern {v['pattern']}.")
         kind = v.get("validationType")
         if kind == "email":
             add(lambda s: s and not _EMAIL.fullmatch(s), "Not a valid email address.")
         elif kind == "phone":
             add(lambda s: s and not _PHONE.search(s), "Not a valid phone number (e.g. +4930664040900).")
         elif kind not in (None, "", "custom"):
-            say(f"unknown validate.validationType {kind!r}.")
+            say(msg("unknown validate.validationType {kind}.", kind=repr(kind)))
         return _typed(str, "Not a valid string."), checks
     if t == "number":
         lo, hi = _limit(v, "min", say), _limit(v, "max", say)
@@ -275,7 +276,7 @@ def _rules(t: str, c: dict, v: dict, say: Say) -> tuple[Callable[[Any], Any], li
             add(lambda x: x is not None and -min(0, Decimal(str(x)).normalize().as_tuple().exponent) > digits,
                 "Must be an integer." if digits == 0 else f"Must have at most {digits} decimal digit(s).")
         elif digits is not None:
-            say("decimalDigits must be a non-negative integer.")
+            say(msg("decimalDigits must be a non-negative integer."))
         return _number(c.get("serializeToString") is True), checks
     if t == "checkbox":
         return _typed(bool, "Not a valid boolean."), checks
@@ -289,7 +290,7 @@ def _rules(t: str, c: dict, v: dict, say: Say) -> tuple[Callable[[Any], Any], li
     if t == "datetime":
         sub = c.get("subtype") or "date"
         if not isinstance(sub, str) or sub not in _DATETIME:
-            say(f"unknown datetime subtype {sub!r}.")
+            say(msg("unknown datetime subtype {sub}.", sub=repr(sub)))
         return (lambda x: _datetime(x, sub if isinstance(sub, str) and sub in _DATETIME else "datetime")), checks
     return (lambda x: x), checks  # expression, filepicker: any JSON value
 
@@ -304,13 +305,12 @@ def _limit(v: dict, name: str, say: Say, *, whole: bool = False) -> Decimal | No
         if not value.is_finite() or (whole and (value < 0 or value != int(value))):
             raise InvalidOperation
     except InvalidOperation:
-        say(f"validate.{name} must be {'a non-negative integer' if whole else 'a number'} "
-            f"or a FEEL expression, not {raw!r}.")
+        say((msg("validate.{name} must be a non-negative integer or a FEEL expression, not {raw}.", name=name, raw=repr(raw)) if whole else msg("validate.{name} must be a number or a FEEL expression, not {raw}.", name=name, raw=repr(raw))))
         return None
     if name.startswith("max"):
         lo = _limit(v, name.replace("max", "min"), lambda _: None, whole=whole)
         if lo is not None and lo > value:
-            say(f"validate.{name.replace('max', 'min')} ({lo:f}) is greater than validate.{name} ({value:f}).")
+            say(msg("validate.{low_name} ({low}) is greater than validate.{name} ({value}).", low_name=name.replace('max', 'min'), low=format(lo, 'f'), name=name, value=format(value, 'f')))
     return Decimal(int(value)) if whole else value
 
 
@@ -320,7 +320,7 @@ def _options(t: str, c: dict, say: Say) -> list[Any] | None:
         return None
     values = c.get("values")
     if not isinstance(values, list) or not values:
-        say(f"{t} needs 'values', 'valuesKey' or 'valuesExpression'.")
+        say(msg("{type} needs 'values', 'valuesKey' or 'valuesExpression'.", type=t))
         return None
     return [o for o in (o.get("value") if isinstance(o, dict) else o for o in values) if o is not None]
 

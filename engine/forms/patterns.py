@@ -24,6 +24,8 @@ import re
 
 import re2
 
+from ..messages import msg
+
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # errors are reported to the designer, not on stderr
 
@@ -83,13 +85,13 @@ def _to_re2(pattern: str) -> str:
 def _reason(message: str) -> str:
     if message.startswith("invalid perl operator: (?=") or message.startswith("invalid perl operator: (?!") \
             or message.startswith("invalid perl operator: (?<"):
-        return "lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported"
+        return msg("lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported")
     if re.match(r"invalid escape sequence: \\[1-9k]", message):
-        return r"backreferences (\1, \k<name>) are not supported"
+        return msg("backreferences (\\1, \\k<name>) are not supported")
     if message.startswith("invalid repetition size"):
-        return "repetition counts above 1000 are not supported"
+        return msg("repetition counts above 1000 are not supported")
     if "pattern too large" in message:
-        return "the pattern is too large"
+        return msg("the pattern is too large")
     return message
 
 
@@ -104,4 +106,5 @@ def compile_pattern(pattern: str):
     except re2.error as exc:
         raw = exc.args[0] if exc.args else str(exc)
         message = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        raise PatternError(_reason(message) + " (form patterns run on RE2, which matches in linear time)") from None
+        raise PatternError(msg("{detail} (form patterns run on RE2, which matches in linear time)",
+                               detail=_reason(message))) from None

@@ -11,11 +11,28 @@ from __future__ import annotations
 
 from SpiffWorkflow.util.task import TaskState
 
+from . import state_journal
+
 KEEP_ANCESTORS = 3
+# Pruning looks at every unfinished task: a tree of more than SMALL tasks is pruned when it grew
+# by an eighth since it was last pruned, so a wide case whose commands add no task does not pay
+# it each time; a smaller tree (a loop's) is pruned at every command, as before.
+SMALL = 256
 
 
 def compact(workflow) -> int:
-    """Prune the top workflow and its subprocesses; returns the number of tasks removed."""
+    """Prune the top workflow and its subprocesses once they grew (see GROWTH); returns the
+    number of tasks removed."""
+    size = len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.subprocesses.values())
+    last = workflow.__dict__.get("_diwan_compacted_at")
+    if last is not None and size > SMALL and size <= last + last // 8:
+        return 0
+    removed = _compact(workflow)
+    workflow.__dict__["_diwan_compacted_at"] = size - removed
+    return removed
+
+
+def _compact(workflow) -> int:
     removed = _compact_tree(workflow)
     for sub in list(workflow.subprocesses.values()):
         removed += _compact_tree(sub)
@@ -67,6 +84,8 @@ def _compact_tree(wf) -> int:
             manager.remove_task(t)
     root.children = [keep_from]
     keep_from.parent = root
+    state_journal.mark(root)
+    state_journal.mark(keep_from)
     return len(doomed)
 
 

@@ -31,6 +31,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from . import state_journal
 from .ids import new_task_id
 from .interrupting_steps import InterruptFirstSteps
 
@@ -111,6 +112,9 @@ class DiwanTask(Task):
         super().__init__(workflow, task_spec, parent, state=state, **kwargs)
         if state == TaskState.WAITING:
             _waiting(workflow).add(self.id)
+        if parent is not None:  # its child list changed (the task itself was marked when added)
+            state_journal.mark(parent)
+        state_journal.entered(self, state)
 
     def collect_log_extras(self, dct=None):
         if not _TASK_LOG.isEnabledFor(logging.INFO):
@@ -122,6 +126,8 @@ class DiwanTask(Task):
         if value == TaskState.WAITING:
             _waiting(self.workflow).add(self.id)
         if value != self._state:
+            state_journal.state_changed(self)
+            state_journal.entered(self, value)
             now = time.time()
             elapsed = now - self.last_state_change
             self.last_state_change = now
@@ -131,6 +137,15 @@ class DiwanTask(Task):
                                extra=self.collect_log_extras({"elapsed": elapsed}))
         elif _TASK_LOG.isEnabledFor(logging.DEBUG):
             _TASK_LOG.debug(f"State set to {TaskState.get_name(value)}", extra=self.collect_log_extras())
+
+    def _set_internal_data(self, **kwargs) -> None:
+        # An event definition resets or fires a task that keeps its state: its row is written.
+        super()._set_internal_data(**kwargs)
+        state_journal.mark(self)
+
+    def set_data(self, **kwargs) -> None:
+        super().set_data(**kwargs)
+        state_journal.mark(self)
 
     def _add_child(self, task_spec, state=TaskState.MAYBE):
         # Task._add_child, building this class.
@@ -198,6 +213,7 @@ class DiwanSubWorkflow(_FastWalk, BpmnSubWorkflow):
 
     def __init__(self, spec, parent_task_id, top_workflow, deserializing=False, **kwargs):
         super().__init__(spec, parent_task_id, top_workflow, deserializing=True, **kwargs)
+        self.tasks = state_journal.TaskDict()
         if not deserializing:
             _plant(self)
 
@@ -207,6 +223,7 @@ class DiwanWorkflow(InterruptFirstSteps, _FastWalk, BpmnWorkflow):
 
     def __init__(self, spec, subprocess_specs=None, script_engine=None, deserializing=False, **kwargs):
         super().__init__(spec, subprocess_specs, script_engine, deserializing=True, **kwargs)
+        self.tasks = state_journal.TaskDict()
         if not deserializing:
             _plant(self)
 

@@ -33,6 +33,8 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import Intermedia
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
 
+from . import state_journal
+
 
 _INTERRUPTING_KINDS = (SignalEventDefinition, EscalationEventDefinition)
 
@@ -87,6 +89,8 @@ class InterruptFirstSteps:
         def update_workflow(wf) -> tuple[int, bool]:
             """(tasks run, whether an interruption ran and the walk must restart)."""
             count = 0
+            if not state_journal.automatic_ready(wf.top_workflow):  # nothing to run: no tree walk
+                return 0, False
             for task in wf.get_tasks(state=TaskState.READY):
                 if task.task_spec.manual:
                     continue

@@ -49,6 +49,14 @@ import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
+try:
+    from ..messages import Msg, msg
+except ImportError:  # loaded alone from its file by the script child (script_host._BOOTSTRAP): plain texts
+    Msg = str  # type: ignore[misc,assignment]
+
+    def msg(template: str, **params: Any) -> str:  # type: ignore[misc]
+        return template.format(**params)
+
 __all__ = [
     "BudgetExceeded",
     "DECIMAL_NAMESPACE",
@@ -83,17 +91,17 @@ MAX_RESULT_DIGITS = 10_000
 # ---------------------------------------------------------------------------------------
 
 FORBIDDEN_NODES: dict[type[ast.AST], str] = {
-    ast.Import: "imports are not allowed",
-    ast.ImportFrom: "imports are not allowed",
-    ast.Global: "'global' statements are not allowed",
-    ast.Nonlocal: "'nonlocal' statements are not allowed",
-    ast.ClassDef: "class definitions are not allowed",
-    ast.AsyncFunctionDef: "'async def' is not allowed",
-    ast.AsyncFor: "'async for' is not allowed",
-    ast.AsyncWith: "'async with' is not allowed",
-    ast.Await: "'await' is not allowed",
-    ast.Yield: "'yield' is not allowed",
-    ast.YieldFrom: "'yield from' is not allowed",
+    ast.Import: msg("imports are not allowed"),
+    ast.ImportFrom: msg("imports are not allowed"),
+    ast.Global: msg("'global' statements are not allowed"),
+    ast.Nonlocal: msg("'nonlocal' statements are not allowed"),
+    ast.ClassDef: msg("class definitions are not allowed"),
+    ast.AsyncFunctionDef: msg("'async def' is not allowed"),
+    ast.AsyncFor: msg("'async for' is not allowed"),
+    ast.AsyncWith: msg("'async with' is not allowed"),
+    ast.Await: msg("'await' is not allowed"),
+    ast.Yield: msg("'yield' is not allowed"),
+    ast.YieldFrom: msg("'yield from' is not allowed"),
 }
 """Syntax refused wherever it appears, with the message given."""
 
@@ -140,19 +148,70 @@ class UnsafeCode(ValueError):
     def __str__(self) -> str:
         return f"line {self.lineno}: {self.message}" if self.lineno is not None else self.message
 
+    def as_msg(self) -> Msg | str:
+        """`str(self)` as a designer's message (engine/messages.py)."""
+        message = self.message if isinstance(self.message, Msg) else str(self.message)
+        return msg("line {line}: {detail}", line=self.lineno, detail=message) if self.lineno is not None else message
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.message, self.lineno))
 
 
+# The commonest texts of Python's parser, said as templates (the others are passed on as they are).
+_SYNTAX_MESSAGES: tuple[tuple[str, Msg], ...] = (
+    ("invalid syntax", msg("invalid syntax")),
+    ("invalid syntax. Perhaps you forgot a comma?", msg("invalid syntax. Perhaps you forgot a comma?")),
+    ("expected ':'", msg("expected ':'")),
+    ("unexpected indent", msg("unexpected indent")),
+    ("unindent does not match any outer indentation level", msg("unindent does not match any outer indentation level")),
+    ("unexpected EOF while parsing", msg("unexpected EOF while parsing")),
+    ("invalid decimal literal", msg("invalid decimal literal")),
+    ("unterminated string literal", msg("unterminated string literal")),
+    ("unterminated triple-quoted string literal", msg("unterminated triple-quoted string literal")),
+    ("cannot assign to function call", msg("cannot assign to function call")),
+    ("invalid syntax. Maybe you meant '==' or ':=' instead of '='?",
+     msg("invalid syntax. Maybe you meant '==' or ':=' instead of '='?")),
+    ("'return' outside function", msg("'return' outside function")),
+    ("'break' outside loop", msg("'break' outside loop")),
+)
+def syntax_message(text: str | None) -> Msg | str:
+    """Python's SyntaxError text as a template where it is a common one ("'(' was never closed")."""
+    import re
+
+    text = text or ""
+    for known, said in _SYNTAX_MESSAGES:
+        if text == known:
+            return said
+    detected = re.fullmatch(r"(.*) \(detected at line (\d+)\)", text)
+    if detected:
+        for known, said in _SYNTAX_MESSAGES:
+            if detected[1] == known:
+                return msg("{detail} (detected at line {line})", detail=said, line=int(detected[2]))
+    match = re.fullmatch(r"'(.)' was never closed", text)
+    if match:
+        return msg("'{char}' was never closed", char=match[1])
+    match = re.fullmatch(r"unmatched '(.)'", text)
+    if match:
+        return msg("unmatched '{char}'", char=match[1])
+    match = re.fullmatch(r"closing parenthesis '(.)' does not match opening parenthesis '(.)'", text)
+    if match:
+        return msg("closing parenthesis '{closing}' does not match opening parenthesis '{opening}'",
+                   closing=match[1], opening=match[2])
+    match = re.fullmatch(r"expected an indented block after (.*) on line (\d+)", text)
+    if match:
+        return msg("expected an indented block after {what} on line {line}", what=match[1], line=int(match[2]))
+    return text
+
+
 def _name_problem(name: str) -> str | None:
     if (name.startswith("_") and name != "_") or name in FORBIDDEN_NAMES:
-        return f"name {name!r} is not allowed"
+        return msg("name {name} is not allowed", name=repr(name))
     return None
 
 
 def _attribute_problem(attr: str) -> str | None:
     if attr.startswith("_") or attr in FORBIDDEN_ATTRIBUTES:
-        return f"attribute {attr!r} is not allowed"
+        return msg("attribute {attr} is not allowed", attr=repr(attr))
     return None
 
 
@@ -186,8 +245,7 @@ def _node_problems(node: ast.AST) -> Iterator[tuple[ast.AST, str]]:
         elif isinstance(node.ctx, (ast.Store, ast.Del)):
             # Objects offered to scripts (BpmnError, pow, the namespaces, exception classes)
             # are shared by every evaluation: a script must not leave state on them.
-            yield node, (f"setting an attribute ({node.attr!r}) is not allowed: store values in "
-                         "variables or dictionary keys")
+            yield node, (msg("setting an attribute ({attr}) is not allowed: store values in variables or dictionary keys", attr=repr(node.attr)))
     elif isinstance(node, ast.MatchClass):
         # case C(attr=pattern) reads C's attribute `attr` from the subject
         for attr in node.kwd_attrs:
@@ -195,16 +253,16 @@ def _node_problems(node: ast.AST) -> Iterator[tuple[ast.AST, str]]:
             if problem:
                 yield node, problem
     elif isinstance(node, ast.ExceptHandler) and node.type is None:
-        yield node, "bare 'except:' is not allowed; name the exception, e.g. 'except ValueError:'"
+        yield node, msg("bare 'except:' is not allowed; name the exception, e.g. 'except ValueError:'")
     elif isinstance(node, (ast.Try, ast.TryStar)) and node.finalbody:
-        yield node.finalbody[0], "'finally' blocks are not allowed"
+        yield node.finalbody[0], msg("'finally' blocks are not allowed")
     elif isinstance(node, ast.comprehension) and node.is_async:
-        yield node.target, "async comprehensions are not allowed"
+        yield node.target, msg("async comprehensions are not allowed")
     elif isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.Pow):
         exponent = node.right if isinstance(node, ast.BinOp) else node.value
         if (isinstance(exponent, ast.Constant) and type(exponent.value) is int
                 and exponent.value > MAX_POW_EXPONENT):
-            yield node, f"exponent {exponent.value} is too large (at most {MAX_POW_EXPONENT})"
+            yield node, msg("exponent {value} is too large (at most {limit})", value=exponent.value, limit=MAX_POW_EXPONENT)
     for name in _bound_names(node):
         problem = _name_problem(name)
         if problem:
@@ -252,11 +310,11 @@ def check_code(source: str, mode: str = "exec") -> None:
     try:
         tree = ast.parse(source, filename=SCRIPT_FILENAME, mode=mode)
     except SyntaxError as exc:
-        raise UnsafeCode(f"syntax error: {exc.msg}", exc.lineno) from None
+        raise UnsafeCode(msg("syntax error: {detail}", detail=syntax_message(exc.msg)), exc.lineno) from None
     except ValueError as exc:  # null bytes on some Python versions
-        raise UnsafeCode(f"syntax error: {exc}") from None
+        raise UnsafeCode(msg("syntax error: {detail}", detail=str(exc))) from None
     except (RecursionError, MemoryError):
-        raise UnsafeCode("the code is too deeply nested") from None
+        raise UnsafeCode(msg("the code is too deeply nested")) from None
     problems = [problem for node in ast.walk(tree) for problem in _node_problems(node)]
     if problems:
         node, message = min(problems, key=_sort_key)
@@ -286,9 +344,9 @@ def compile_code(source: str, mode: str) -> types.CodeType:
         # dont_inherit: this module's `from __future__` flags must not leak into scripts
         return compile(source, SCRIPT_FILENAME, mode, dont_inherit=True)
     except SyntaxError as exc:  # errors only the compiler finds, e.g. 'return' outside function
-        raise UnsafeCode(f"syntax error: {exc.msg}", exc.lineno) from None
+        raise UnsafeCode(msg("syntax error: {detail}", detail=syntax_message(exc.msg)), exc.lineno) from None
     except (RecursionError, MemoryError):
-        raise UnsafeCode("the code is too deeply nested") from None
+        raise UnsafeCode(msg("the code is too deeply nested")) from None
 
 
 # ---------------------------------------------------------------------------------------

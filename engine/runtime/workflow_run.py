@@ -45,7 +45,7 @@ from . import spiff_fixes  # noqa: F401  (applies the workarounds on import)
 from .compaction import compact
 from .fast_workflow import DiwanWorkflow
 from .ids import id_text
-from . import scopes
+from . import scopes, state_journal
 from .scoped_run import ScopedRun
 from .extension_scripts import CAUGHT, PayloadItems
 from .script_engine import DiwanScriptEngine, snapshot
@@ -117,6 +117,7 @@ class WorkflowRun(ScopedRun):
         self.variables = variables
         self.events: list[dict] = []
         self.projection: Projection | None = None  # as saved by the last command
+        self._ready_tasks: dict = {}  # ReadyTask by task id (UUID), see project()
         self.max_steps = 10_000
         self._steps = 0
         self._granted = 0  # steps granted by multi-instances created in this command
@@ -329,7 +330,7 @@ class WorkflowRun(ScopedRun):
             self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
             # A timer that fell due in the final refresh is READY but was not run (notes §2.4), and
             # a waiting conditional event whose condition the steps made true is READY now.
-            while self._refresh_conditions() or any(not t.task_spec.manual for t in self._live(TaskState.READY)):
+            while self._refresh_conditions() or state_journal.automatic_ready(self.wf):
                 self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
             self._run_pre_scripts()
         except RunawayLoop:
@@ -541,11 +542,11 @@ class WorkflowRun(ScopedRun):
         """Tasks in `states`, in the workflow and its subprocesses (a dict scan: the tree
         iterator is the engine's hottest path otherwise)."""
         for t in self.wf.tasks.values():
-            if t.state & states:
+            if t._state & states:
                 yield t
         for sub in self.wf.subprocesses.values():
             for t in sub.tasks.values():
-                if t.state & states:
+                if t._state & states:
                     yield t
 
     def project(self) -> Projection:
@@ -553,16 +554,26 @@ class WorkflowRun(ScopedRun):
         ready: dict[str, ReadyTask] = {}
         timers: dict[str, tuple[str, datetime]] = {}
         messages: dict[str, tuple[str, str]] = {}
-        active: list[str] = []
+        active: dict[str, None] = {}  # an ordered set
+        known = self._ready_tasks  # a ready task's row never changes: built once per task
         for t in self._live(TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR):
             spec = t.task_spec
-            if t.state == TaskState.READY and spec.manual:
-                form = getattr(spec, "form", None)
-                ext = dict(getattr(spec, "extensions", None) or {})
-                tid = id_text(t.id)
-                ready[tid] = ReadyTask(tid, spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation,
-                                       ext, getattr(form, "key", None) or ext.get("camunda:formRef"), mi_item(t))
-            if t.state == TaskState.WAITING:
+            state = t._state
+            if state == TaskState.READY and spec.manual:
+                entry = known.get(t.id)
+                if entry is None:
+                    form = getattr(spec, "form", None)
+                    ext = dict(getattr(spec, "extensions", None) or {})
+                    tid = id_text(t.id)
+                    entry = known[t.id] = ReadyTask(tid, spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation,
+                                                    ext, getattr(form, "key", None) or ext.get("camunda:formRef"),
+                                                    mi_item(t))
+                ready[entry.id] = entry
+                element = _plain_active(spec)
+                if element is not None:  # most ready tasks: their own element, decided once per spec
+                    active[element] = None
+                    continue
+            if state == TaskState.WAITING:
                 definition = getattr(spec, "event_definition", None)
                 for d in getattr(definition, "event_definitions", [definition]) if definition else ():
                     if isinstance(d, TimerEventDefinition) and id_text(t.id) not in timers:
@@ -574,9 +585,10 @@ class WorkflowRun(ScopedRun):
                     elif isinstance(d, SignalEventDefinition):  # signals share the table, prefixed
                         messages[id_text(t.id)] = (_catcher(t, d), SIGNAL_PREFIX + d.name)
             for element in _active_elements(t):
-                if element not in active:
-                    active.append(element)
-        return Projection(ready, timers, messages, active)
+                active[element] = None
+        if len(known) > 2 * len(ready) + 64:  # forget the tasks that are no longer ready
+            self._ready_tasks = {t.id: known[t.id] for t in self._live(TaskState.READY) if t.id in known}
+        return Projection(ready, timers, messages, list(active))
 
     def is_completed(self) -> bool:
         return self.wf.is_completed()
@@ -609,6 +621,17 @@ def _caught_message_variable(task) -> dict:
         payload = task.internal_data.pop(CAUGHT, None)
         return {variable: dict(payload)} if isinstance(payload, dict) else {}
     return {}
+
+
+def _plain_active(spec) -> str | None:
+    """The element a READY task of `spec` makes active when that depends on the spec alone (what
+    `_active_elements` says for it), else None; remembered on the (cached, shared) spec."""
+    known = spec.__dict__.get("_diwan_plain_active", False)
+    if known is False:
+        plain = spec.bpmn_id is not None and not isinstance(spec, (SubWorkflowTask, CallActivity, TransactionSubprocess,
+                                                                    BoundaryEvent, LoopTask, *_GATEWAYS))
+        known = spec.__dict__["_diwan_plain_active"] = spec.bpmn_id if plain else None
+    return known
 
 
 def _active_elements(t) -> list[str]:

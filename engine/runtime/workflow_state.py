@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import copy
+import os
 import threading
+from dataclasses import dataclass
 from types import ModuleType
 from datetime import date
 from decimal import Decimal
@@ -23,6 +25,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 
+from . import state_journal
 from .fast_workflow import DiwanSubWorkflow, DiwanTask, DiwanWorkflow
 from .ids import TEXTS as _ID_TEXTS
 from .ids import id_text
@@ -102,28 +105,36 @@ def _workflow_dict(wf) -> dict:
             else:
                 delta = {"updates": {k: v for k, v in child.items() if k not in parent_data or v != parent_data[k]},
                          "deletions": [k for k in parent_data if k not in child]}
-        internal = task.internal_data
         sid = known(task_id.int) or id_text(task_id)
-        out[sid] = {
-            "typename": "Task",
-            "id": sid,
-            "parent": (known(parent_id.int) or id_text(parent_id)) if parent is not None else None,
-            "children": [known(c.int) or id_text(c) for c in task._children],
-            "last_state_change": task.last_state_change,
-            "state": task._state,
-            "task_spec": task.task_spec.name,
-            "triggered": task.triggered,
-            "internal_data": internal if not internal or _plain(internal) else _convert(internal),
-            "data": data,
-            "delta": delta,
-        }
+        out[sid] = _task_dict(task, sid, parent is not None, data, delta, known)
+    return {**_header_dict(wf), "tasks": out}
+
+
+def _task_dict(task, sid: str, has_parent: bool, data: dict, delta: dict, known) -> dict:
+    parent_id = task._parent
+    internal = task.internal_data
+    return {
+        "typename": "Task",
+        "id": sid,
+        "parent": (known(parent_id.int) or id_text(parent_id)) if has_parent else None,
+        "children": [known(c.int) or id_text(c) for c in task._children],
+        "last_state_change": task.last_state_change,
+        "state": task._state,
+        "task_spec": task.task_spec.name,
+        "triggered": task.triggered,
+        "internal_data": internal if not internal or _plain(internal) else _convert(internal),
+        "data": data,
+        "delta": delta,
+    }
+
+
+def _header_dict(wf) -> dict:
     return {
         "data": {k: v for k, v in wf.data.items() if not callable(v) and not isinstance(v, ModuleType)},
         "correlations": wf.correlations,
         "last_task": id_text(wf.last_task.id) if wf.last_task is not None else None,
         "success": wf.success,
         "completed": wf.completed,
-        "tasks": out,
         "root": id_text(wf.task_tree.id),
     }
 
@@ -197,10 +208,10 @@ def encode(dct: dict) -> bytes:
     return orjson.dumps(dct, default=default, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS)
 
 
-def load(blob: bytes | str, spec, subprocess_specs):
+def load(blob: bytes | str | dict, spec, subprocess_specs):
     """Restore a workflow from `dump` output onto the cached spec (the script engine is not set)."""
     s = _serializer()
-    dct = orjson.loads(blob)
+    dct = orjson.loads(blob) if isinstance(blob, (bytes, str)) else blob
     fmt = dct.pop("format", None)
     if fmt != STATE_FORMAT:
         raise ValueError(f"stored state format {fmt!r} is not {STATE_FORMAT!r}: migrate it first")
@@ -234,3 +245,160 @@ def typed(value):
 def untyped(value):
     """The value `typed` encoded."""
     return _serializer().registry.restore(value)
+
+
+# -- Stored one row per task (engine/db/instance_tasks.py; runtime/state_journal.py) ----------------
+SPLIT_FORMAT = "diwan-state-2/" + SPIFF_STATE_VERSION  # the header; the tasks are rows
+TOP = ""  # the `workflow` of the top workflow's task rows
+
+
+@dataclass
+class StateWrite:
+    """What one save writes: the header (instance.state) and the task rows that changed."""
+
+    header: str
+    upserts: list[dict]  # task_id, workflow, position, body
+    deletes: list[str]
+    dropped_workflows: list[str]
+    replace_all: bool
+
+
+def _row_body(task, sid: str, known) -> dict:
+    # A row keeps the task's own data (no delta): its parent's data may change after it is written.
+    return _task_dict(task, sid, task._parent is not None, task.data, {}, known)
+
+
+def header(workflow) -> dict:
+    """The workflow's state without its tasks (their rows hold them)."""
+    dct = _header_dict(workflow)
+    dct["subprocesses"] = {str(k): {**_header_dict(sub), "parent_task_id": str(sub.parent_task_id),
+                                    "spec": sub.spec.name, "typename": "BpmnSubWorkflow"}
+                           for k, sub in workflow.subprocesses.items()}
+    dct["bpmn_events"] = _serializer().registry.convert(workflow.bpmn_events)
+    dct["typename"] = "BpmnWorkflow"
+    dct["format"] = SPLIT_FORMAT
+    return dct
+
+
+def changes(workflow, *, new: bool) -> StateWrite:
+    """The header and the task rows to write since the workflow was last stored (`stored`)."""
+    known = _ID_TEXTS.get
+    meta = workflow.__dict__
+    position = meta.get("_diwan_next_position", 0)
+    stored_subs = meta.get("_diwan_stored_subs", set())
+    replace_all = new or state_journal.journal(workflow).full
+    upserts: list[dict] = []
+    deletes: list[str] = []
+    rewritten: list[str] = []  # subprocesses whose rows are all written again
+    for key, wf in ((TOP, workflow), *((id_text(k), sub) for k, sub in workflow.subprocesses.items())):
+        tasks = state_journal.journal(wf)
+        plan = None if replace_all else state_journal.to_write(wf)
+        if plan is None:
+            if not replace_all and key in stored_subs:  # its rows are replaced
+                rewritten.append(key)
+            chosen, gone = list(tasks.values()), ()
+        else:
+            chosen, gone = plan
+        for task in chosen:
+            sid = known(task.id.int) or id_text(task.id)
+            upserts.append({"task_id": sid, "workflow": key, "position": position,
+                            "body": _encode_body(_row_body(task, sid, known))})
+            position += 1
+        deletes += [known(i.int) or id_text(i) for i in gone]
+    current = {id_text(k) for k in workflow.subprocesses}
+    dropped = [] if replace_all else sorted(stored_subs - current) + rewritten
+    meta["_diwan_next_position"] = position
+    return StateWrite(encode(header(workflow)).decode(), upserts, deletes, dropped, replace_all)
+
+
+def stored(workflow) -> None:
+    """The workflow is stored as it is now: its journals start again."""
+    state_journal.written(workflow)
+    for sub in workflow.subprocesses.values():
+        state_journal.written(sub)
+    workflow.__dict__["_diwan_stored_subs"] = {id_text(k) for k in workflow.subprocesses}
+
+
+def _encode_body(dct: dict) -> str:
+    return encode(dct).decode()
+
+
+def assemble(header_text: bytes | str, rows) -> dict:
+    """The whole state as one dictionary (the format `load` reads) from a header and its task rows.
+
+    A header in the older one-document format already holds its tasks (`rows` is then empty)."""
+    dct = orjson.loads(header_text)
+    fmt = dct.get("format")
+    if fmt == STATE_FORMAT:
+        return dct
+    if fmt != SPLIT_FORMAT:
+        raise ValueError(f"stored state format {fmt!r} is not {SPLIT_FORMAT!r}: migrate it first")
+    by_workflow: dict[str, list] = {}
+    for row in rows:
+        by_workflow.setdefault(row.workflow, []).append((row.position, row.body))
+    dct["tasks"] = _tasks_of(by_workflow.pop(TOP, []))
+    for key, sub in dct["subprocesses"].items():
+        sub["tasks"] = _tasks_of(by_workflow.pop(key, []))
+    dct["format"] = STATE_FORMAT
+    dct["_next_position"] = 1 + max((r.position for r in rows), default=-1)
+    return dct
+
+
+def _tasks_of(entries: list) -> dict:
+    entries.sort(key=lambda e: e[0])
+    out = {}
+    for _, body in entries:
+        task = orjson.loads(body)
+        out[task["id"]] = task
+    return out
+
+
+def restore(header_text: bytes | str, rows, spec, subprocess_specs):
+    """Restore a workflow from its stored header and task rows (the script engine is not set)."""
+    dct = assemble(header_text, rows)
+    split = "_next_position" in dct
+    next_position = dct.pop("_next_position", 0)
+    wf = load(dct, spec, subprocess_specs)
+    if split:  # the rows are the tasks as they are now
+        wf.tasks = state_journal.TaskDict(wf.tasks)
+        for sub in wf.subprocesses.values():
+            sub.tasks = state_journal.TaskDict(sub.tasks)
+        wf.__dict__["_diwan_next_position"] = next_position
+        wf.__dict__["_diwan_stored_subs"] = {id_text(k) for k in wf.subprocesses}
+    # else (a one-document state): journals marked full, the next save writes every row.
+    return wf
+
+
+def check_rows(workflow, rows) -> None:
+    """Raise when the stored rows are not the workflow's tasks as a full dump writes them
+    (DIWAN_STATE_CHECK=1: the tests run every save through it)."""
+    known = _ID_TEXTS.get
+    by_workflow: dict[str, list] = {}
+    for row in rows:
+        by_workflow.setdefault(row.workflow, []).append((row.position, row.body))
+    problems = []
+    for key, wf in ((TOP, workflow), *((id_text(k), sub) for k, sub in workflow.subprocesses.items())):
+        stored_tasks = _tasks_of(by_workflow.pop(key, []))
+        fresh = {}
+        for task in wf.tasks.values():
+            sid = known(task.id.int) or id_text(task.id)
+            fresh[sid] = orjson.loads(_encode_body(_row_body(task, sid, known)))
+        if list(stored_tasks) != list(fresh):
+            odd = sorted(set(stored_tasks) ^ set(fresh))
+            if not odd:
+                at = next(i for i, (a, b) in enumerate(zip(stored_tasks, fresh)) if a != b)
+                odd = [f"order from #{at}: stored {[stored_tasks[k]['task_spec'] for k in list(stored_tasks)[at:at + 3]]}, "
+                       f"tree {[fresh[k]['task_spec'] for k in list(fresh)[at:at + 3]]}"]
+            problems.append(f"workflow {key or 'top'}: stored tasks {odd} differ in presence or order")
+        for sid, body in fresh.items():
+            old = stored_tasks.get(sid)
+            if old is not None and old != body:
+                diff = {k: (old.get(k), v) for k, v in body.items() if old.get(k) != v}
+                problems.append(f"task {sid} ({body['task_spec']}) stored stale: {diff}")
+    if by_workflow:
+        problems.append(f"rows of removed subprocesses {sorted(by_workflow)}")
+    if problems:
+        raise AssertionError("incremental state write missed changes: " + "; ".join(problems[:5]))
+
+
+CHECK = os.environ.get("DIWAN_STATE_CHECK") == "1"

@@ -89,5 +89,6 @@ def test_cli__audit_verify(cli_env):
         conn.execute(sa.text("delete from task_candidate where task_id in (select id from task where instance_id = :i)"),
                      {"i": bad.id})
         conn.execute(sa.text("delete from task where instance_id = :i"), {"i": bad.id})
+        conn.execute(sa.text("delete from instance_task where instance_id = :i"), {"i": bad.id})
         conn.execute(sa.text("delete from instance where id = :i"), {"i": bad.id})
     engine.dispose()

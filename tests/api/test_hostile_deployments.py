@@ -55,3 +55,24 @@ def test_a_utf16_decision_is_served_as_utf8(call):
     served = call("get", "/api/v1/decisions/bareme/xml")
     assert served.status_code == 200
     assert '"santé"' in served.data.decode("utf-8") and 'encoding="UTF-8"' in served.data.decode("utf-8")
+
+
+def test_invalid_definition__english_message_with_template_and_params(call):
+    """The 422 body keeps the API's English `message`; each entry adds its `template` and `params`
+    (a param that is a message itself nested as {template, params}) for the pages to translate."""
+    form = b'{"id": "f", "components": [{"type": "textfield", "key": "a", "validate": {"pattern": "^(\\\\d)\\\\1$"}}]}'
+    response = _upload(call, [("f.form", form), ("x.txt", b"hello")])
+    body = response.get_json()
+    assert response.status_code == 422 and body["code"] == "invalid_definition", body
+    by_file = {e["file"]: e for e in body["errors"]}
+    assert by_file["x.txt"] == {"file": "x.txt", "element": None,
+                                "message": "unsupported file type: deploy .bpmn, .dmn or .form files",
+                                "template": "unsupported file type: deploy .bpmn, .dmn or .form files", "params": {}}
+    pattern = by_file["f.form"]
+    assert pattern["message"].startswith("Component 'a': invalid validate.pattern ")
+    assert pattern["template"] == "Component '{name}': {detail}"
+    assert pattern["params"]["name"] == "a"
+    detail = pattern["params"]["detail"]
+    assert detail["template"] == "invalid validate.pattern {pattern}: {detail}."
+    assert detail["params"]["detail"]["template"] == "{detail} (form patterns run on RE2, which matches in linear time)"
+    assert detail["params"]["detail"]["params"]["detail"]["template"].startswith("backreferences")

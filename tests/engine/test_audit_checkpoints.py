@@ -76,7 +76,7 @@ def mallory_did_it(engine, instance_id: str) -> None:
 def forget(engine, instance_id: str) -> None:
     for text in ("delete from audit_event where instance_id = :i",
                  "delete from task_candidate where task_id in (select id from task where instance_id = :i)",
-                 "delete from task where instance_id = :i", "delete from instance where id = :i"):
+                 "delete from task where instance_id = :i", "delete from instance_task where instance_id = :i", "delete from instance where id = :i"):
         sql(engine, text, i=instance_id)
 
 

@@ -148,7 +148,7 @@ def test_verify__a_script_changed_in_place_is_reported(engine):
     assert result["first_bad_seq"] == assessed.seq and "risk" in result["detail"]
     # The fixture replays every instance a test leaves: remove this deliberately broken one.
     with engine.db.begin() as conn:
-        for table in ("audit_event", "task_candidate", "task", "timer", "message_subscription", "instance"):
+        for table in ("audit_event", "task_candidate", "task", "timer", "message_subscription", "instance_task", "instance"):
             where = "task_id in (select id from task where instance_id = :i)" if table == "task_candidate" else \
                 ("id = :i" if table == "instance" else "instance_id = :i")
             conn.execute(sa.text(f"delete from {table} where {where}"), {"i": inst.id})
@@ -175,7 +175,7 @@ def _forget(engine, instance_id) -> None:
     for sql in ("delete from audit_event where instance_id = :i",
                 "delete from task_candidate where task_id in (select id from task where instance_id = :i)",
                 "delete from task where instance_id = :i", "delete from timer where instance_id = :i",
-                "delete from message_subscription where instance_id = :i", "delete from instance where id = :i"):
+                "delete from message_subscription where instance_id = :i", "delete from instance_task where instance_id = :i", "delete from instance where id = :i"):
         _tamper(engine, sql, i=instance_id)
 
 

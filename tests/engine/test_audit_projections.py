@@ -25,12 +25,17 @@ def scalar(engine, text: str, **params):
         return conn.execute(sa.text(text), params).scalar()
 
 
+def rows(engine, text: str, **params) -> list:
+    with engine.db.connect() as conn:
+        return conn.execute(sa.text(text), params).all()
+
+
 def forget(engine, instance_id: str) -> None:
     """Remove a deliberately tampered instance (the fixture verifies every instance left)."""
     for text in ("delete from audit_event where instance_id = :i",
                  "delete from task_candidate where task_id in (select id from task where instance_id = :i)",
                  "delete from task where instance_id = :i", "delete from timer where instance_id = :i",
-                 "delete from message_subscription where instance_id = :i", "delete from instance where id = :i"):
+                 "delete from message_subscription where instance_id = :i", "delete from instance_task where instance_id = :i", "delete from instance where id = :i"):
         sql(engine, text, i=instance_id)
 
 
@@ -142,9 +147,9 @@ def test_verify__an_unreadable_state_is_a_finding_not_a_crash(engine, loop):
 
 def test_verify__a_state_whose_ready_task_was_completed_is_detected(engine, loop):
     instance_id, _, ready = loop
-    state = orjson.loads(scalar(engine, "select state from instance where id = :i", i=instance_id))
-    state["tasks"][ready]["state"] = 64  # COMPLETED: the inbox row is still ready, the state says done
-    sql(engine, "update instance set state = :s where id = :i", s=orjson.dumps(state).decode(), i=instance_id)
+    task = orjson.loads(scalar(engine, "select body from instance_task where task_id = :t", t=ready))
+    task["state"] = 64  # COMPLETED: the inbox row is still ready, the state says done
+    sql(engine, "update instance_task set body = :s where task_id = :t", s=orjson.dumps(task).decode(), t=ready)
     result = engine.verify(instance_id)
     ready_finding = findings(result, "state")["state ready tasks"]
     assert ready_finding["stored"] == {} and ready_finding["expected"] == {ready: "work"}
@@ -223,11 +228,12 @@ def test_verify__a_deleted_timer_row_is_detected(engine, waiting):
 
 
 def test_verify__a_timer_moved_in_both_state_and_row_is_caught_by_the_replay(engine, waiting, clock):
-    state = scalar(engine, "select state from instance where id = :i", i=waiting)
-    due = orjson.loads(state)
-    [value] = [t["internal_data"]["event_value"] for t in due["tasks"].values() if "event_value" in t["internal_data"]]
+    [(task_id, body)] = [(r.task_id, r.body) for r in rows(engine, "select task_id, body from instance_task "
+                         "where instance_id = :i", i=waiting) if "event_value" in orjson.loads(r.body)["internal_data"]]
+    value = orjson.loads(body)["internal_data"]["event_value"]
     sooner = clock.now() + timedelta(minutes=1)
-    sql(engine, "update instance set state = :s where id = :i", s=state.replace(value, sooner.isoformat()), i=waiting)
+    sql(engine, "update instance_task set body = :s where task_id = :t", s=body.replace(value, sooner.isoformat()),
+        t=task_id)
     sql(engine, "update timer set due_at = :d where instance_id = :i", d=sooner, i=waiting)
     result = engine.verify(waiting)
     assert result["ok"] is False and "timer rows" not in findings(result)  # row and state agree...

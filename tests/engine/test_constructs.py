@@ -163,9 +163,9 @@ def test_rules__each_is_documented_and_registered_once():
 
 def test_unsupported_constructs__problem_names_file_element_and_message():
     root = _doc('<bpmn:complexGateway id="CG"/>')
+    message = "complex gateways are not supported by SpiffWorkflow: use inclusive or parallel gateways"
     assert unsupported_constructs(root, "f.bpmn") == [
-        {"file": "f.bpmn", "element": "CG",
-         "message": "complex gateways are not supported by SpiffWorkflow: use inclusive or parallel gateways"},
+        {"file": "f.bpmn", "element": "CG", "message": message, "template": message, "params": {}},
     ]
 
 

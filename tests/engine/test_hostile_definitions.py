@@ -32,7 +32,7 @@ def test_hostile_deployment_is_refused_naming_file_and_element(engine, case):
         engine.deploy(list(case.files))
     problems = err.value.errors
     assert any(matches(p, case) for p in problems), problems
-    assert all(set(p) == {"file", "element", "message"} for p in problems)
+    assert all(set(p) == {"file", "element", "message", "template", "params"} for p in problems)
     assert all(len(p["message"]) < 1000 for p in problems)  # a hostile text is not echoed whole
     assert _count(engine, "definition") == 0 and _count(engine, "deployment") == 0
 

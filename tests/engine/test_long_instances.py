@@ -13,7 +13,8 @@ CLERK = Actor("amina", groups=("clerks", "g"), roles=("clerk",))
 
 def _state_size(engine, instance_id) -> int:
     with engine.db.connect() as conn:
-        return conn.execute(sa.text("select length(state) from instance where id = :i"), {"i": instance_id}).scalar_one()
+        return conn.execute(sa.text("select length(state) + (select coalesce(sum(length(body)), 0) from instance_task "
+                                    "where instance_id = :i) from instance where id = :i"), {"i": instance_id}).scalar_one()
 
 
 def test_loop__10000_iterations_through_a_user_task(engine):

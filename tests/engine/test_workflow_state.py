@@ -30,13 +30,14 @@ def _stock(wf) -> dict:
 
 def _stored_workflows(engine, instance_id):
     """The instance's workflow as loaded from its stored state."""
-    from engine.db import instances
+    from engine.db import instance_tasks, instances
 
     with engine.db.connect() as conn:
         head = instances.head(conn, instance_id)
         built = engine._built_spec(conn, head.definition_id, orjson.loads(head.bindings))
         blob = instances.state(conn, instance_id).state
-    return workflow_state.load(blob, built.spec, built.subprocess_specs)
+        rows = instance_tasks.rows(conn, instance_id)
+    return workflow_state.restore(blob, rows, built.spec, built.subprocess_specs)
 
 
 @pytest.mark.parametrize("fixture, key, data, steps", [

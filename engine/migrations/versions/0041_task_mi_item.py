@@ -5,7 +5,7 @@
   page tell the instances apart. Null for other tasks and for rows written before.
 
 Revision ID: 0041
-Revises: 0040
+Revises: 0060
 Create Date: 2026-12-03 18:00:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0041'
-down_revision = '0040'
+down_revision = '0060'  # 0040 when written; main's 0060 came first: 0040 -> 0060 -> 0041
 branch_labels = None
 depends_on = None
 

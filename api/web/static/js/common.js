@@ -40,6 +40,8 @@
   const lang = document.documentElement.lang || 'fr';
   const zone = (document.querySelector('meta[name="diwan-timezone"]') || {}).content || 'Africa/Casablanca';
   const messages = window.DIWAN_MESSAGES || {};
+  // The engine's messages to designers (deploy, publish, validation): English templates -> the page's language.
+  const deployMessages = window.DIWAN_DEPLOY_MESSAGES || {};
 
   /** The page's translation of a French text; {name} placeholders are filled from `params`. */
   function t(text, params) {
@@ -133,6 +135,26 @@
       if (m) return say(m);
     }
     return fallback === undefined ? text : fallback;
+  }
+
+  /** An English template (engine/messages.py) in the page's language, params filled in, a param that is a
+   *  message itself ({template, params}) said the same way; `{{` and `}}` are literal braces. */
+  function templateText(template, params) {
+    const values = params || {};
+    return String(deployMessages[template] || template).replace(/\{\{|\}\}|\{(\w+)\}/g, (m, k) => {
+      if (m === '{{') return '{';
+      if (m === '}}') return '}';
+      if (!(k in values)) return m;
+      const v = values[k];
+      return v && typeof v === 'object' && v.template ? templateText(v.template, v.params) : String(v);
+    });
+  }
+
+  /** A deploy, publish or validation problem ({file, element, message, template, params}) in the page's
+   *  language: its template translated, else its (English) message as `serverText` says it. */
+  function problemText(problem) {
+    if (problem && problem.template) return templateText(problem.template, problem.params);
+    return serverText((problem && problem.message) || '');
   }
 
   function describeError(result) {
@@ -268,13 +290,14 @@
       return item;
     }
     const errors = Array.isArray(deployed.body && deployed.body.errors) ? deployed.body.errors : [];
-    errors.forEach(e => errorList.append(el('li', { text: (e.element ? e.element + ' : ' : '') + serverText(e.message) })));
+    errors.forEach(e => errorList.append(el('li', { 'data-element': e.element || '',
+      text: (e.element ? e.element + ' : ' : '') + problemText(e) })));
     errorList.classList.toggle('hidden', !errors.length);
     show(message, 'error', describeError(deployed));
     document.body.dataset.deployed = 'error';
     return null;
   }
 
-  window.diwan = { api, csrf, escape, el, t, lang, zone, formatDate, formatValue, show, flash, describeError, serverText, renderData,
+  window.diwan = { api, csrf, escape, el, t, lang, zone, formatDate, formatValue, show, flash, describeError, serverText, problemText, renderData,
                    formLabels, withDiffs, eventItem, eventLabel, EVENT_LABELS, deployFile };
 })();

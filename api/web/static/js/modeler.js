@@ -77,11 +77,14 @@
     errors.forEach(e => {
       const element = e.element && registry.get(e.element);
       const li = diwan.el('li', { 'data-element': e.element || '' });
-      li.append(e.element ? diwan.el('code', { text: e.element }) : '', e.element ? ' : ' : '', diwan.serverText(e.message || ''));
+      // The id stays shown (it is what the diagram highlights); the element's name, when it has one, with it.
+      const name = element && element.businessObject && element.businessObject.name;
+      li.append(e.element ? diwan.el('code', { text: e.element }) : '', name ? ' « ' + name + ' »' : '',
+        e.element ? ' : ' : '', diwan.problemText(e));
       if (element) {
         canvas.addMarker(element.id, 'dw-error');
         errorMarks.push(element.id);
-        const note = diwan.el('div', { className: 'dw-error-note', text: diwan.serverText(e.message) || t('Erreur') });
+        const note = diwan.el('div', { className: 'dw-error-note', text: diwan.problemText(e) || t('Erreur') });
         overlays.add(element.id, 'dw-error', { position: { bottom: -6, left: 0 }, html: note });
         li.classList.add('clickable');
         li.addEventListener('click', () => { modeler.get('selection').select(element); canvas.scrollToElement(element); });

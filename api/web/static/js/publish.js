@@ -37,7 +37,7 @@
     validation.textContent = t('{n} erreur(s) : le brouillon ne peut pas être publié.', { n: p.errors.length });
     validation.className = 'error';
     p.errors.forEach(e => errorList.append(diwan.el('li', { 'data-element': e.element || '',
-      text: (e.element ? e.element + ' : ' : '') + diwan.serverText(e.message) })));
+      text: (e.element ? e.element + ' : ' : '') + diwan.problemText(e) })));
     errorList.classList.remove('hidden');
   }
   if (p.stale) {
