@@ -24,5 +24,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('task', schema=None) as batch_op:
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not a copy of the table: dropping the old `task`
+    # table of a batch copy would cascade to its `task_candidate` rows.
+    with op.batch_alter_table('task', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('mi_item')
