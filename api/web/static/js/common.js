@@ -258,7 +258,9 @@
       const files = el('ul', { className: 'files' });
       p.attachments.forEach(a => {
         const link = el('a', { href: '/attachments/' + encodeURIComponent(a.id), text: a.filename, download: a.filename });
-        files.append(el('li', {}, [link, el('span', { className: 'muted', text: ' · ' + a.size + ' ' + t('octets') + ' · sha256 ' + String(a.sha256).slice(0, 12) + '…' })]));
+        files.append(el('li', {}, [link, el('span', { className: 'muted' }, [
+          ' · ', el('span', { text: t('{n} octets', { n: a.size }) }), ' · ',
+          el('code', { className: 'small', dir: 'ltr', text: 'sha256 ' + String(a.sha256).slice(0, 12) + '…' })])]));
       });
       li.append(files);
     }
