@@ -144,12 +144,16 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
 
     # Inbox projection.
     alive = status in ("running", "suspended", "failed")
-    after = run.project() if alive else Projection({}, {}, {}, [])
+    after = run.project_saved() if alive else Projection({}, {}, {}, [])
     ready_after = after.ready
     new_rows, candidates = [], []
-    for tid, t in ready_after.items():
-        if tid in loaded.ready_before:
-            continue
+    if after.appeared is not None:  # a wide instance's projection says what changed (runtime/wide_projection.py)
+        appeared = [(tid, ready_after[tid]) for tid in after.appeared]
+        gone = [(tid, loaded.ready_before[tid]) for tid in after.gone]
+    else:
+        appeared = [(tid, t) for tid, t in ready_after.items() if tid not in loaded.ready_before]
+        gone = [(tid, t) for tid, t in loaded.ready_before.items() if tid not in ready_after]
+    for tid, t in appeared:
         task_row, cands = _task_row(ctx, loaded, t, now)
         new_rows.append(task_row)
         candidates += cands
@@ -159,9 +163,7 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
                                    "assignee": task_row["assignee"], "form_key": t.form_key,
                                    "due_at": format_at(task_row["due_at"]) if task_row["due_at"] else None}})
     ended = []
-    for tid, t in loaded.ready_before.items():
-        if tid in ready_after:
-            continue
+    for tid, t in gone:
         if completed_task and completed_task[0] == tid:
             ended.append((tid, "completed", now, completed_task[1]))
         else:

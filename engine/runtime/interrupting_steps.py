@@ -89,7 +89,7 @@ class InterruptFirstSteps:
         def update_workflow(wf) -> tuple[int, bool]:
             """(tasks run, whether an interruption ran and the walk must restart)."""
             count = 0
-            if not state_journal.automatic_ready(wf.top_workflow):  # nothing to run: no tree walk
+            if state_journal.automatic_ready(wf.top_workflow) is False:  # nothing to run: no tree walk
                 return 0, False
             for task in wf.get_tasks(state=TaskState.READY):
                 if task.task_spec.manual:

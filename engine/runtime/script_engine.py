@@ -285,12 +285,18 @@ def snapshot(data: dict) -> dict:
     return {k: _copy(v) for k, v in data.items()}
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _copy(v):
     t = type(v)
-    if t in (str, int, float, bool) or v is None:
+    if t in _SCALARS:
         return v
     if t is dict:
         return {k: _copy(x) for k, x in v.items()}
     if t is list:
+        # A list of scalars (a multi-instance's collection, say) is copied in C.
+        if _SCALARS.issuperset(map(type, v)):
+            return v.copy()
         return [_copy(x) for x in v]
     return deepcopy(v)

@@ -138,10 +138,14 @@ def unsettled(workflow):
     return out
 
 
-def automatic_ready(top) -> bool:
+def automatic_ready(top) -> bool | None:
     """Whether a task of the instance (its top workflow or a subprocess) is READY and not a user
-    task: what the engine steps would run. Answered from the unsettled tasks, not a tree walk."""
+    task: what the engine steps would run. Answered from the unsettled tasks, not a tree walk;
+    None (unknown: walk the tree) for a workflow whose task dictionary keeps no journal (a
+    state restored from one document, before its first save; not the engine's classes)."""
     for wf in (top, *top.subprocesses.values()):
+        if type(wf.tasks) is not TaskDict:
+            return None
         for task in unsettled(wf):
             if task._state == TaskState.READY:
                 return True

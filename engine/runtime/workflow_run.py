@@ -45,7 +45,8 @@ from . import spiff_fixes  # noqa: F401  (applies the workarounds on import)
 from .compaction import compact
 from .fast_workflow import DiwanWorkflow
 from .ids import id_text
-from . import scopes, state_journal
+from . import scopes, state_journal, wide_projection
+from .wide_projection import WideProjection
 from .scoped_run import ScopedRun
 from .extension_scripts import CAUGHT, PayloadItems
 from .script_engine import DiwanScriptEngine, snapshot
@@ -74,6 +75,10 @@ class Projection:
     timers: dict[str, tuple[str, datetime]]
     messages: dict[str, tuple[str, str]]
     active: list[str]
+    # Kept task by task (runtime/wide_projection.py): the ready task ids that appeared since the
+    # projection it was kept from, in project()'s order, and those that went, in their places' order.
+    appeared: tuple | None = None
+    gone: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,7 @@ def mi_item(task) -> dict | None:
     return {"variable": variable, "index": key if isinstance(key, (int, str)) else None, "value": value}
 
 
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR  # tasks projected
 SIGNAL_PREFIX = "signal:"  # signal waits live in the message subscription table under this prefix
 _GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGateway)
 _WRITES_VARIABLES = (ScriptEngineTask, BusinessRuleTaskMixin)
@@ -118,6 +124,7 @@ class WorkflowRun(ScopedRun):
         self.events: list[dict] = []
         self.projection: Projection | None = None  # as saved by the last command
         self._ready_tasks: dict = {}  # ReadyTask by task id (UUID), see project()
+        self._wide: WideProjection | None = None  # see project_saved()
         self.max_steps = 10_000
         self._steps = 0
         self._granted = 0  # steps granted by multi-instances created in this command
@@ -330,7 +337,7 @@ class WorkflowRun(ScopedRun):
             self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
             # A timer that fell due in the final refresh is READY but was not run (notes §2.4), and
             # a waiting conditional event whose condition the steps made true is READY now.
-            while self._refresh_conditions() or state_journal.automatic_ready(self.wf):
+            while self._refresh_conditions() or self._automatic_ready():
                 self.wf.do_engine_steps(will_complete_task=self._will_run, did_complete_task=self._did_run)
             self._run_pre_scripts()
         except RunawayLoop:
@@ -344,13 +351,28 @@ class WorkflowRun(ScopedRun):
             # missing or not a list, say): they are the process's data, not a crash.
             raise StepFailed(self._designer(_failing_element(exc) or self._running),
                              f"{type(exc).__name__}: {exc}") from exc
-        errored = list(self._live(TaskState.ERROR))
+        errored = self._errored()
         if errored:
             raise StepFailed(self._designer(errored[0].task_spec.bpmn_id), "the task failed")
         if self._has_hooks and getattr(self.wf.spec, "camunda_listeners", None) \
                 and not self.wf.data.get("diwan_process_ended") and self.wf.is_completed():
             self.wf.data["diwan_process_ended"] = True
             self._process_listeners(self.wf.spec, "end", [], self.variables)
+
+    def _errored(self) -> list:
+        """The tasks in ERROR (from the unsettled tasks, one in tree order when there are several)."""
+        workflows = (self.wf, *self.wf.subprocesses.values())
+        if all(type(wf.tasks) is state_journal.TaskDict for wf in workflows):
+            found = [t for wf in workflows for t in state_journal.unsettled(wf) if t._state == TaskState.ERROR]
+            if len(found) <= 1:
+                return found
+        return list(self._live(TaskState.ERROR))
+
+    def _automatic_ready(self) -> bool:
+        known = state_journal.automatic_ready(self.wf)
+        if known is None:
+            return any(not t.task_spec.manual for t in self._live(TaskState.READY))
+        return known
 
     def grant_steps(self, steps: int) -> None:
         """A multi-instance created an instance: one pass through it does not count as a loop."""
@@ -555,40 +577,66 @@ class WorkflowRun(ScopedRun):
         timers: dict[str, tuple[str, datetime]] = {}
         messages: dict[str, tuple[str, str]] = {}
         active: dict[str, None] = {}  # an ordered set
-        known = self._ready_tasks  # a ready task's row never changes: built once per task
-        for t in self._live(TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR):
-            spec = t.task_spec
-            state = t._state
-            if state == TaskState.READY and spec.manual:
-                entry = known.get(t.id)
-                if entry is None:
-                    form = getattr(spec, "form", None)
-                    ext = dict(getattr(spec, "extensions", None) or {})
-                    tid = id_text(t.id)
-                    entry = known[t.id] = ReadyTask(tid, spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation,
-                                                    ext, getattr(form, "key", None) or ext.get("camunda:formRef"),
-                                                    mi_item(t))
+        contribution = self.contribution
+        for t in self._live(LIVE):
+            entry, timer, message, elements = contribution(t)
+            if entry is not None:
                 ready[entry.id] = entry
-                element = _plain_active(spec)
-                if element is not None:  # most ready tasks: their own element, decided once per spec
-                    active[element] = None
-                    continue
-            if state == TaskState.WAITING:
-                definition = getattr(spec, "event_definition", None)
-                for d in getattr(definition, "event_definitions", [definition]) if definition else ():
-                    if isinstance(d, TimerEventDefinition) and id_text(t.id) not in timers:
-                        due = due_time(t)
-                        if due is not None:
-                            timers[id_text(t.id)] = (_catcher(t, d), due)
-                    elif isinstance(d, MessageEventDefinition):
-                        messages[id_text(t.id)] = (_catcher(t, d), d.name)
-                    elif isinstance(d, SignalEventDefinition):  # signals share the table, prefixed
-                        messages[id_text(t.id)] = (_catcher(t, d), SIGNAL_PREFIX + d.name)
-            for element in _active_elements(t):
+            if timer is not None:
+                timers[timer[0]] = timer[1]
+            if message is not None:
+                messages[message[0]] = message[1]
+            for element in elements:
                 active[element] = None
+        known = self._ready_tasks
         if len(known) > 2 * len(ready) + 64:  # forget the tasks that are no longer ready
             self._ready_tasks = {t.id: known[t.id] for t in self._live(TaskState.READY) if t.id in known}
         return Projection(ready, timers, messages, list(active))
+
+    def project_saved(self) -> Projection:
+        """The projection a save writes: `project()`, kept up to date from the tasks that changed
+        since the last save when the instance is wide (runtime/wide_projection.py)."""
+        wide = self._wide
+        if wide is not None and wide.follows(self):
+            kept = wide.update(self)
+            if wide_projection.CHECK:
+                wide_projection.check(kept, self.project(), self.projection)
+            return kept
+        full = self.project()
+        self._wide = WideProjection.build(self, full)
+        return full
+
+    def contribution(self, t) -> tuple:
+        """What a live task puts in the projection: (ready task or None, (task id, timer) or None,
+        (task id, message) or None, active elements)."""
+        spec = t.task_spec
+        state = t._state
+        entry = timer = message = None
+        if state == TaskState.READY and spec.manual:
+            known = self._ready_tasks  # a ready task's row never changes: built once per task
+            entry = known.get(t.id)
+            if entry is None:
+                form = getattr(spec, "form", None)
+                ext = dict(getattr(spec, "extensions", None) or {})
+                tid = id_text(t.id)
+                entry = known[t.id] = ReadyTask(tid, spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation,
+                                                ext, getattr(form, "key", None) or ext.get("camunda:formRef"),
+                                                mi_item(t))
+            element = _plain_active(spec)
+            if element is not None:  # most ready tasks: their own element, decided once per spec
+                return entry, None, None, (element,)
+        if state == TaskState.WAITING:
+            definition = getattr(spec, "event_definition", None)
+            for d in getattr(definition, "event_definitions", [definition]) if definition else ():
+                if isinstance(d, TimerEventDefinition) and timer is None:
+                    due = due_time(t)
+                    if due is not None:
+                        timer = (id_text(t.id), (_catcher(t, d), due))
+                elif isinstance(d, MessageEventDefinition):
+                    message = (id_text(t.id), (_catcher(t, d), d.name))
+                elif isinstance(d, SignalEventDefinition):  # signals share the table, prefixed
+                    message = (id_text(t.id), (_catcher(t, d), SIGNAL_PREFIX + d.name))
+        return entry, timer, message, _active_elements(t)
 
     def is_completed(self) -> bool:
         return self.wf.is_completed()

@@ -117,7 +117,7 @@ def _task_dict(task, sid: str, has_parent: bool, data: dict, delta: dict, known)
         "typename": "Task",
         "id": sid,
         "parent": (known(parent_id.int) or id_text(parent_id)) if has_parent else None,
-        "children": [known(c.int) or id_text(c) for c in task._children],
+        "children": _children_text(task, known),
         "last_state_change": task.last_state_change,
         "state": task._state,
         "task_spec": task.task_spec.name,
@@ -126,6 +126,25 @@ def _task_dict(task, sid: str, has_parent: bool, data: dict, delta: dict, known)
         "data": data,
         "delta": delta,
     }
+
+
+def _children_text(task, known) -> list[str]:
+    """The task's child ids as text. A multi-instance task has thousands of children and is
+    written at each of their completions: its list is remembered while it only grows (children
+    are appended; a removal shortens it or, with an append, changes its last id)."""
+    children = task._children
+    cached = task.__dict__.get("_diwan_children")
+    n = len(children)
+    if cached is not None and cached[0] is children and n >= cached[1] and cached[1] \
+            and children[cached[1] - 1] == cached[2] and children[0] == cached[3]:
+        texts = cached[4]
+        if n > len(texts):
+            texts.extend(known(c.int) or id_text(c) for c in children[len(texts):])
+    else:
+        texts = [known(c.int) or id_text(c) for c in children]
+    if n > 64:
+        task.__dict__["_diwan_children"] = (children, n, children[-1], children[0], texts)
+    return list(texts)
 
 
 def _header_dict(wf) -> dict:
@@ -382,7 +401,9 @@ def check_rows(workflow, rows) -> None:
         fresh = {}
         for task in wf.tasks.values():
             sid = known(task.id.int) or id_text(task.id)
-            fresh[sid] = orjson.loads(_encode_body(_row_body(task, sid, known)))
+            body = _row_body(task, sid, known)
+            body["children"] = [id_text(c) for c in task._children]  # not the remembered list
+            fresh[sid] = orjson.loads(_encode_body(body))
         if list(stored_tasks) != list(fresh):
             odd = sorted(set(stored_tasks) ^ set(fresh))
             if not odd:
