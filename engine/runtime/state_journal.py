@@ -122,8 +122,8 @@ def to_write(workflow) -> tuple[list, set] | None:
 def unsettled(workflow):
     """The workflow's tasks in an unsettled state (see the module docstring).
 
-    The tasks are found from the ones that changed state since the workflow was restored
-    (`settle`), not by a scan of every task."""
+    Kept as a set of ids that `entered` adds to whenever a task enters such a state (pruned
+    here), built by one scan the first time a workflow is asked in this process."""
     tasks = workflow.tasks
     found = workflow.__dict__.get("_diwan_unsettled")
     if found is None:  # restored in this process: one scan, then kept up to date
