@@ -33,7 +33,7 @@ def _replay_ministry_processes(tmp: str) -> dict[str, tuple[int, float]]:
     from engine.demo import create_demo
     from engine.identity import UserStore
 
-    engine = Engine(settings=EngineSettings(database_url=f"sqlite:///{tmp}/demo.db"))
+    engine = Engine(settings=EngineSettings(require_claim=False, database_url=f"sqlite:///{tmp}/demo.db"))
     engine.upgrade_schema()
     engine.deploy(sorted((ROOT / "processes" / "bpmn").glob("*.*")) + sorted((ROOT / "forms").glob("*.form")))
     create_demo(engine, UserStore(engine.db))
@@ -54,7 +54,7 @@ def _replay_ministry_processes(tmp: str) -> dict[str, tuple[int, float]]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine(settings=EngineSettings(database_url=f"sqlite:///{tmp}/audit.db"))
+        engine = Engine(settings=EngineSettings(require_claim=False, database_url=f"sqlite:///{tmp}/audit.db"))
         engine.upgrade_schema()
         engine.deploy([FIXTURES / "loop.bpmn", FIXTURES / "representative.bpmn"])
         looping = []

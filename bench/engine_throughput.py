@@ -80,7 +80,7 @@ def main() -> None:
     args = ap.parse_args()
     spec, subs = raw_spec()
     with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine(settings=EngineSettings(database_url=f"sqlite:///{tmp}/bench.db"))
+        engine = Engine(settings=EngineSettings(require_claim=False, database_url=f"sqlite:///{tmp}/bench.db"))
         engine.upgrade_schema()
         engine.deploy([BPMN])
         run_engine(engine, 20)  # warm up caches

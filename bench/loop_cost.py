@@ -33,7 +33,7 @@ def main() -> None:
     limit = CHECKPOINTS[-1] + WINDOW + 1
     costs: dict[int, list[float]] = {c: [] for c in CHECKPOINTS}
     with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine(settings=EngineSettings(database_url=f"sqlite:///{tmp}/loop.db"))
+        engine = Engine(settings=EngineSettings(require_claim=False, database_url=f"sqlite:///{tmp}/loop.db"))
         engine.upgrade_schema()
         engine.deploy([ROOT / "tests" / "fixtures" / "loop.bpmn"])
         inst = engine.start("loop", {"count": 0, "limit": limit}, actor=CLERK)

@@ -661,7 +661,8 @@ def _task_view(row) -> TaskView:
         name=row.name, state=row.state, candidate_groups=orjson.loads(row.candidate_groups),
         candidate_users=orjson.loads(row.candidate_users), assignee=row.assignee, form_key=row.form_key,
         due_at=_utc(row.due_at), created_at=_utc(row.created_at), documentation=row.documentation,
-        lane=row.lane, priority=row.priority, completed_at=_utc(row.completed_at), completed_by=row.completed_by)
+        lane=row.lane, priority=row.priority, completed_at=_utc(row.completed_at), completed_by=row.completed_by,
+        item=orjson.loads(row.mi_item) if row.mi_item else None)
 
 
 def _definition_view(row, state=None) -> DefinitionView:

@@ -38,8 +38,8 @@ class EngineSettings:
             database file; none, so no checkpoints, otherwise).
         audit_checkpoint_seconds: how often the worker signs a checkpoint of every chain head.
         require_claim: a clerk completes only a task they claimed (409 otherwise; admins act
-            for anyone). On by default from the environment (the server: DIWAN_REQUIRE_CLAIM);
-            off for settings built in code (scripts and tests that drive tasks directly).
+            for anyone). On by default, from the environment (DIWAN_REQUIRE_CLAIM=false turns it
+            off) and in code alike; code that drives tasks without claiming them says so.
         max_attachment_bytes: size limit of one uploaded file (DIWAN_MAX_ATTACHMENT, bytes).
         attachment_types: media types accepted when a filepicker field says none (`accept`).
         attachments_dir: folder for uploaded files (named by id); None keeps them in the database.
@@ -67,7 +67,7 @@ class EngineSettings:
     external_task_poll_seconds: float = 1.0
     audit_key_file: str | None = None
     audit_checkpoint_seconds: float = 300.0
-    require_claim: bool = False
+    require_claim: bool = True
     max_attachment_bytes: int = 10 * 1024 * 1024
     attachment_types: tuple[str, ...] = ("application/pdf", "image/png", "image/jpeg")
     attachments_dir: str | None = None
@@ -100,7 +100,7 @@ class EngineSettings:
                                                      str(cls.external_task_poll_seconds))),
             "audit_key_file": _env("AUDIT_KEY_FILE", "") or None,
             "audit_checkpoint_seconds": float(_env("AUDIT_CHECKPOINT_SECONDS", str(cls.audit_checkpoint_seconds))),
-            "require_claim": _env("REQUIRE_CLAIM", "true").lower() not in ("0", "false", "no", "off"),
+            "require_claim": _env("REQUIRE_CLAIM", str(cls.require_claim)).lower() not in ("0", "false", "no", "off"),
             "max_attachment_bytes": int(_env("MAX_ATTACHMENT", str(cls.max_attachment_bytes))),
             "attachment_types": tuple(t.strip() for t in _env("ATTACHMENT_TYPES", ",".join(cls.attachment_types))
                                       .split(",") if t.strip()),

@@ -112,6 +112,9 @@ class TaskView:
     priority: int | None = None
     completed_at: datetime | None = None
     completed_by: str | None = None
+    # A multi-instance task's item: {"variable": element variable or None, "index": its index or
+    # key, "value": the element variable's value}; None outside a multi-instance.
+    item: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _dict(self)

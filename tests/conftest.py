@@ -97,7 +97,9 @@ def connectors() -> ConnectorRegistry:
 
 @pytest.fixture
 def engine(database_url, clock, connectors):
-    eng = Engine(settings=EngineSettings(database_url=database_url, timezone="Africa/Casablanca"),
+    # The engine's tests complete tasks without claiming them first; claim-to-complete (the
+    # default, as served) has its own tests (tests/*/test_clerk_work*.py, tests/web).
+    eng = Engine(settings=EngineSettings(database_url=database_url, timezone="Africa/Casablanca", require_claim=False),
                  clock=clock, connectors=connectors)
     yield eng
     verify_every_instance(eng)

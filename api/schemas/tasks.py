@@ -37,6 +37,9 @@ class TaskSchema(Schema):
     created_at = fields.DateTime(required=True)
     documentation = fields.String(allow_none=True)
     priority = fields.Integer(allow_none=True)
+    item = fields.Dict(allow_none=True, metadata={
+        "description": "A multi-instance task's item: `variable` (the element variable, or null), `index` "
+                       "(its index or key) and `value` (the element variable's value); null for other tasks."})
 
 
 class TaskDetailSchema(TaskSchema):

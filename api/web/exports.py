@@ -12,27 +12,11 @@ import io
 
 from flask import Response
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from engine import DiwanError
 
 from . import i18n, labels
-
-EVENT_LABELS = {
-    "instance_started": _l("Dossier ouvert"), "instance_completed": _l("Dossier clos"),
-    "instance_cancelled": _l("Dossier annulé"), "instance_suspended": _l("Dossier suspendu"),
-    "instance_resumed": _l("Dossier repris"), "instance_migrated": _l("Dossier migré"),
-    "task_ready": _l("Tâche à traiter"), "task_claimed": _l("Tâche prise en charge"),
-    "task_unclaimed": _l("Tâche libérée"), "task_completed": _l("Tâche terminée"),
-    "task_cancelled": _l("Tâche annulée"), "element_completed": _l("Étape franchie"),
-    "timer_fired": _l("Délai échu"), "message_correlated": _l("Message reçu"), "incident_created": _l("Incident"),
-    "incident_retried": _l("Incident relancé"), "event_fired": _l("Événement"),
-    "output_collected": _l("Résultats rassemblés"), "external_task_created": _l("Tâche externe en attente"),
-    "external_task_completed": _l("Tâche externe terminée"), "external_task_failed": _l("Échec de la tâche externe"),
-    "external_task_bpmn_error": _l("Erreur métier de la tâche externe"),
-    "external_task_cancelled": _l("Tâche externe annulée"), "script_ran": _l("Script exécuté"),
-}
-
+from .event_labels import event_label
 
 def _value(value, choices: dict[str, str] | None) -> str:
     if isinstance(value, (list, tuple)):
@@ -61,13 +45,15 @@ def history_csv(engine, instance, events) -> Response:
     """One instance's history as a spreadsheet."""
     names = labels.form_labels(engine, instance.definition_key, instance.definition_version,
                                _start_form(engine, instance))
+    for a in engine.attachments_of(instance.id):  # a file field's values: its files' names, not their ids
+        names["values"].setdefault(a.field, {})[a.id] = a.filename
     steps = labels.element_names(engine, instance.definition_key, instance.definition_version)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([_("N°"), _("Date"), _("Événement"), _("Par"), _("Étape"), _("Détail"),
                      _("Empreinte précédente"), _("Empreinte")])
     for e in events:
-        writer.writerow([e.seq, i18n.format_when(e.at, "seconds"), str(EVENT_LABELS.get(e.type, e.type)),
+        writer.writerow([e.seq, i18n.format_when(e.at, "seconds"), event_label(e.type),
                          _("système") if e.actor == "system" else e.actor,
                          steps.get(e.element_id, e.element_id) if e.element_id else "",
                          readable_payload(e.payload or {}, names), e.prev_hash, e.hash])

@@ -22,7 +22,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request
-from flask_babel import Babel, format_datetime, get_locale, gettext
+from flask_babel import Babel, format_datetime, format_decimal, get_locale, gettext
 
 from ..auth import current_user
 from ..extensions import current_engine
@@ -118,6 +118,21 @@ def as_text(value) -> str:
     return str(value)
 
 
+def filesize(size: int | None) -> str:
+    """A file's size as people read it ("12 octets", "34,5 Ko", "1,2 Mo")."""
+    size = int(size or 0)
+    if size < 1024:
+        return gettext("%(n)s octets", n=size)
+    if size < 1024 * 1024:
+        return gettext("%(n)s Ko", n=format_decimal(round(size / 1024, 1)))
+    return gettext("%(n)s Mo", n=format_decimal(round(size / (1024 * 1024), 1)))
+
+
+def hours(value) -> str:
+    """A duration in hours, one decimal, in the page's language ("2,5 h")."""
+    return gettext("%(n)s h", n=format_decimal(round(float(value or 0), 1), format="0.0"))
+
+
 def who(actor: str | None) -> str:
     """An actor as people read it: the engine's own steps are "système"."""
     return gettext("système") if actor == "system" else (actor or "")
@@ -144,6 +159,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["dt"] = format_when
     app.jinja_env.filters["as_text"] = as_text
     app.jinja_env.filters["who"] = who
+    app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["hours"] = hours
 
 
 __all__ = ["LANGUAGES", "COOKIE", "current_language", "script_messages", "deploy_messages", "format_when", "gettext", "get_locale",

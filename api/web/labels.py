@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from flask_babel import gettext
 from lxml import etree
 
 from engine import DiwanError, Engine
@@ -72,3 +73,23 @@ def form_labels(engine: Engine, key: str, version: int, start_form: str | None =
         except (DiwanError, ValueError, AttributeError):
             continue  # a form missing on this server: its fields keep their keys
     return {"fields": fields, "values": values}
+
+
+def item_text(item: dict | None, values: dict[str, dict[str, str]]) -> str | None:
+    """A multi-instance task's item as people read it: the form's label of an enum value (a
+    consulate's name), the first text of an object (a child's name), else its number."""
+    if not item:
+        return None
+    value, variable, index = item.get("value"), item.get("variable"), item.get("index")
+    if isinstance(value, dict):
+        value = next((v for v in value.values() if isinstance(v, str) and v.strip()), None) or \
+            next((v for v in value.values() if isinstance(v, (int, float)) and not isinstance(v, bool)), None)
+    if value is None or value == "" or isinstance(value, (list, bool)):
+        if isinstance(index, int):
+            return gettext("n° %(n)s", n=index + 1)
+        return str(index) if index not in (None, "") else None
+    text = str(value)
+    if variable and text in values.get(variable, {}):
+        return values[variable][text]
+    found = {choices[text] for choices in values.values() if text in choices}
+    return found.pop() if len(found) == 1 else text

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from engine import DiwanError, Forbidden
@@ -20,7 +21,7 @@ from engine.identity import TooManyRequests, Unauthorized
 from ..auth import current_user
 from ..extensions import current_access, current_engine, current_users
 from ..resources.reads import require_readable, require_readable_task
-from . import admin_pages, assets, designer_pages, exports, i18n, labels, security
+from . import admin_pages, assets, designer_pages, event_labels, exports, i18n, labels, security
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 
@@ -138,41 +139,58 @@ def _home_for(user) -> str:
     return url_for("web.processes")
 
 
-def _references(instance_ids) -> dict[str, str]:
-    """Each instance's reference for people: its business key, else a short number."""
+def _instances_by_id(instance_ids) -> dict:
     ids = sorted(instance_ids)
     if not ids:
         return {}
-    found = current_engine().list_instances(ids=ids, per_page=len(ids)).items
-    refs = {i.id: i.business_key for i in found if i.business_key}
-    return {i: refs.get(i) or _("n° %(short)s", short=i[:8].upper()) for i in ids}
+    return {i.id: i for i in current_engine().list_instances(ids=ids, per_page=len(ids)).items}
 
 
-def _copy_numbers(tasks) -> dict[str, int]:
-    """A number for each task of a multi-instance activity (same instance, same element), in creation order."""
+def _references(instances: dict, instance_ids) -> dict[str, str]:
+    """Each instance's reference for people: its business key, else a short number."""
+    return {i: (instances[i].business_key if i in instances else None) or _("n° %(short)s", short=i[:8].upper())
+            for i in instance_ids}
+
+
+def _item_texts(tasks, instances: dict) -> dict[str, str]:
+    """What tells the tasks of a multi-instance activity apart (same instance, same element): the
+    item's label (labels.item_text), else a number in creation order for rows older than items."""
     by_step: dict[tuple[str, str], list] = {}
     for t in tasks:
         by_step.setdefault((t.instance_id, t.element_id), []).append(t)
-    numbers = {}
+    texts, choices = {}, {}
+    for t in tasks:
+        if t.item is None or t.instance_id not in instances:
+            continue
+        inst = instances[t.instance_id]
+        if (inst.definition_key, inst.definition_version) not in choices:
+            choices[(inst.definition_key, inst.definition_version)] = _labels_of(inst)["values"]
+        text = labels.item_text(t.item, choices[(inst.definition_key, inst.definition_version)])
+        if text:
+            texts[t.id] = text
     for same in by_step.values():
         if len(same) > 1:
             for n, t in enumerate(sorted(same, key=lambda t: (t.created_at, t.id)), start=1):
-                numbers[t.id] = n
-    return numbers
+                texts.setdefault(t.id, _("n° %(n)s", n=n))
+    return texts
 
 
 def _definition_names() -> dict[str, str]:
     return {d.key: d.name or d.key for d in current_engine().list_definitions()}
 
 
-def _labels_of(instance) -> dict:
-    """The field and choice labels of the forms of an instance's process version (for its case data)."""
+def _labels_of(instance, attachments=()) -> dict:
+    """The field and choice labels of the forms of an instance's process version (for its case data);
+    a file field's attachment ids are named by their file names."""
     engine = current_engine()
     try:
         start_form = engine.get_definition(instance.definition_key, instance.definition_version).start_form_key
     except (DiwanError, TypeError):
         start_form = None
-    return labels.form_labels(engine, instance.definition_key, instance.definition_version, start_form)
+    found = labels.form_labels(engine, instance.definition_key, instance.definition_version, start_form)
+    for a in attachments:
+        found["values"].setdefault(a.field, {})[a.id] = a.filename
+    return found
 
 
 # -- login ---------------------------------------------------------------------------------
@@ -222,11 +240,15 @@ def language():
 @bp.get("/i18n/<lang>.js")
 def script_catalogue(lang: str):
     """The scripts' messages in `lang` as `window.DIWAN_MESSAGES` (French: none, the scripts are in French),
-    and the engine's messages to designers as `window.DIWAN_DEPLOY_MESSAGES` (English templates, French too)."""
+    the engine's messages to designers as `window.DIWAN_DEPLOY_MESSAGES` (English templates, French too)
+    and the audit events' names as `window.DIWAN_EVENT_LABELS` (api/web/event_labels.py)."""
     if lang not in i18n.LANGUAGES:
         return error_page(404)
+    with force_locale(i18n.FORMAT_LOCALES[lang]):
+        events = event_labels.all_labels()
     body = ("window.DIWAN_MESSAGES = " + json.dumps(i18n.script_messages(lang), ensure_ascii=False) + ";\n"
-            "window.DIWAN_DEPLOY_MESSAGES = " + json.dumps(i18n.deploy_messages(lang), ensure_ascii=False) + ";\n")
+            "window.DIWAN_DEPLOY_MESSAGES = " + json.dumps(i18n.deploy_messages(lang), ensure_ascii=False) + ";\n"
+            "window.DIWAN_EVENT_LABELS = " + json.dumps(events, ensure_ascii=False) + ";\n")
     response = Response(body, mimetype="text/javascript")
     response.cache_control.max_age = 300
     return response
@@ -239,9 +261,9 @@ def logout():
 
 
 # -- clerk ---------------------------------------------------------------------------------
-INBOX_DUE = {"overdue": "En retard", "today": "Échéance aujourd'hui", "week": "Échéance sous 7 jours"}
-INBOX_SORT = {"due": "Échéance (retards d'abord)", "created": "Plus anciennes d'abord", "-created": "Plus récentes d'abord",
-              "name": "Nom de la tâche"}
+INBOX_DUE = {"overdue": _l("En retard"), "today": _l("Échéance aujourd'hui"), "week": _l("Échéance sous 7 jours")}
+INBOX_SORT = {"due": _l("Échéance (retards d'abord)"), "created": _l("Plus anciennes d'abord"),
+              "-created": _l("Plus récentes d'abord"), "name": _l("Nom de la tâche")}
 
 
 @bp.get("/tasks")
@@ -272,14 +294,15 @@ def inbox():
     mine = arranged(t for t in tasks if t.assignee == actor.username)
     offered = arranged(t for t in tasks if t.assignee is None)
     others = arranged(t for t in tasks if t.assignee not in (None, actor.username))
-    refs = _references({t.instance_id for t in tasks})
+    instances = _instances_by_id({t.instance_id for t in tasks})
+    refs = _references(instances, {t.instance_id for t in tasks})
     groups = sorted(set(actor.groups) | ({g for t in everything for g in t.candidate_groups} if see_all else set()))
     shown = len(mine) + len(offered) + (len(others) if see_all else 0)
     return render_template("tasks/inbox.html", mine=mine, offered=offered, others=others, counts=counts,
                            selected=selected, names=_definition_names(), now=now, see_all=see_all, refs=refs,
                            can_act=bool({"clerk", "admin"} & set(actor.roles)), filters=filters, groups=groups,
                            due_labels=INBOX_DUE, sort_labels=INBOX_SORT, filtered=filtered, shown=shown,
-                           group_labels=engine.group_labels(), copies=_copy_numbers(tasks),
+                           group_labels=engine.group_labels(), items=_item_texts(tasks, instances),
                            total_all=len(everything))
 
 
@@ -293,9 +316,13 @@ def task(task_id: str):
     engine.log_access(actor, view.instance_id, "task_page", request.remote_addr)
     work = task_work(engine, view, actor)
     instance = engine.get_instance(view.instance_id)
+    attachments = engine.attachments_of(view.instance_id)
+    form_labels, groups = _labels_of(instance, attachments), engine.group_labels()
     return render_template("tasks/task.html", task=view, process_name=_definition_names().get(view.definition_key),
-                           instance=instance, now=engine.clock.now(), groups=engine.group_labels(),
-                           labels=_labels_of(instance), attachments=engine.attachments_of(view.instance_id), **work)
+                           instance=instance, now=engine.clock.now(), groups=groups, labels=form_labels,
+                           item=labels.item_text(view.item, form_labels["values"]),
+                           offered_to=[groups.get(g, g) for g in view.candidate_groups],
+                           attachments=attachments, **work)
 
 
 def task_work(engine, view, actor) -> dict:
@@ -312,7 +339,9 @@ def task_work(engine, view, actor) -> dict:
         names = {u for g in view.candidate_groups for u in engine.group_members(g)} | set(view.candidate_users)
         candidates = sorted(names - {view.assignee})
     return {"can_act": ready and offered and holds, "can_claim": ready and offered and view.assignee is None,
-            "can_release": ready and view.assignee == actor.username, "foreign": ready and not offered,
+            "can_release": ready and view.assignee == actor.username,
+            "foreign": ready and not offered and view.assignee is None,
+            "held_elsewhere": ready and not offered and view.assignee is not None,
             "can_reassign": can_reassign, "reassign_to": candidates,
             "can_comment": bool({"clerk", "admin", "supervisor"} & set(actor.roles))}
 
@@ -511,12 +540,13 @@ def instance(instance_id: str):
     require_readable(instance_id)
     view = engine.get_instance(instance_id)
     engine.log_access(_actor(), instance_id, "case_page", request.remote_addr)
+    attachments = engine.attachments_of(instance_id)
     return render_template("instances/detail.html", instance=view, now=engine.state_now(instance_id),
-                           labels=_labels_of(view),
+                           labels=_labels_of(view, attachments),
                            steps=labels.element_names(engine, view.definition_key, view.definition_version),
                            can_comment=bool({"clerk", "admin", "supervisor"} & set(_actor().roles))
                            and view.status not in ("completed", "cancelled"),
-                           attachments=engine.attachments_of(instance_id),
+                           attachments=attachments,
                            process_name=_definition_names().get(view.definition_key),
                            auditor=bool(set(AUDIT_ROLES) & set(_actor().roles)))
 
@@ -547,9 +577,10 @@ def attachment(attachment_id: str):
     return attachment_response(attachment_id)
 
 
-ACCESS_VIEWS = {"case_page": "Page du dossier", "task_page": "Page de la tâche", "history_page": "Export de l'historique",
-                "api_instance": "API : dossier", "api_task": "API : tâche", "api_history": "API : historique",
-                "api_state": "API : état passé", "attachment": "Pièce jointe"}
+ACCESS_VIEWS = {"case_page": _l("Page du dossier"), "task_page": _l("Page de la tâche"),
+                "history_page": _l("Export de l'historique"), "api_instance": _l("API : dossier"),
+                "api_task": _l("API : tâche"), "api_history": _l("API : historique"),
+                "api_state": _l("API : état passé"), "attachment": _l("Pièce jointe")}
 
 
 @bp.get("/access-log")
@@ -563,8 +594,9 @@ def access_log():
     filters = {"instance_id": (args.get("instance_id") or "").strip() or None,
                "actor": (args.get("actor") or "").strip() or None}
     rows, total = current_engine().access_log(**filters, page=page_no, per_page=50)
+    ids = {r["instance_id"] for r in rows}
     return render_template("audit/access_log.html", rows=rows, total=total, page=page_no, per_page=50,
-                           filters=filters, views=ACCESS_VIEWS)
+                           filters=filters, views=ACCESS_VIEWS, refs=_references(_instances_by_id(ids), ids))
 
 
 @bp.get("/instances/<instance_id>/history.csv")

@@ -319,7 +319,7 @@ def _task_row(ctx: CommandContext, loaded: LoadedInstance, t: ReadyTask, now: da
            "candidate_groups": dumps(groups), "candidate_users": dumps(users), "assignee": assignee,
            "form_key": normalize_form_key(t.form_key), "priority": priority, "due_at": due, "state": "ready",
            "created_at": now, "claimed_at": now if assignee else None, "completed_at": None,
-           "completed_by": None}
+           "completed_by": None, "mi_item": dumps(json_safe(t.item)) if t.item is not None else None}
     offer = {"task_id": t.id, "offered": assignee is None, "definition_key": loaded.row.definition_key,
              "due_at": due, "created_at": now}
     cands = [{**offer, "kind": "group", "name": g} for g in dict.fromkeys(groups)]

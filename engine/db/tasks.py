@@ -36,6 +36,9 @@ task = sa.Table(
     sa.Column("claimed_at", Timestamp),
     sa.Column("completed_at", Timestamp),
     sa.Column("completed_by", sa.String(150)),
+    # A multi-instance's item (JSON {"variable", "index", "value"}): what tells its tasks apart in
+    # the inbox (migration 0041). Not audited: the chain's task_ready events do not carry it.
+    sa.Column("mi_item", JsonText),
     # The inbox asks for ready tasks only: its indexes hold ready tasks only (migration 0003),
     # so a long-lived instance's thousands of ended tasks are in none of them.
     sa.Index("ix_task_ready_assignee", "assignee", sqlite_where=_READY, postgresql_where=_READY),

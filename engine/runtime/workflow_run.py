@@ -92,6 +92,21 @@ class ReadyTask:
     documentation: str | None
     extensions: dict
     form_key: str | None
+    item: dict | None = None  # a multi-instance's item: {"variable", "index", "value"} (mi_item below)
+
+
+def mi_item(task) -> dict | None:
+    """The item a multi-instance activity gave this instance of it, for people to tell the
+    instances apart: the element variable's name and value (a collection's element) and the
+    item's index or key; None for a task outside a multi-instance."""
+    parent = task.parent
+    spec = getattr(parent, "task_spec", None)
+    if spec is None or not hasattr(spec, "input_item") or getattr(spec, "task_spec", None) != task.task_spec.name:
+        return None
+    key = task.internal_data.get("key_or_index", task.internal_data.get("item"))
+    variable = spec.input_item.bpmn_id if spec.input_item is not None else None
+    value = task.data.get(variable) if variable else None
+    return {"variable": variable, "index": key if isinstance(key, (int, str)) else None, "value": value}
 
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR  # tasks projected
@@ -605,7 +620,8 @@ class WorkflowRun(ScopedRun):
                 ext = dict(getattr(spec, "extensions", None) or {})
                 tid = id_text(t.id)
                 entry = known[t.id] = ReadyTask(tid, spec.bpmn_id, spec.bpmn_name, spec.lane, spec.documentation,
-                                                ext, getattr(form, "key", None) or ext.get("camunda:formRef"))
+                                                ext, getattr(form, "key", None) or ext.get("camunda:formRef"),
+                                                mi_item(t))
             element = _plain_active(spec)
             if element is not None:  # most ready tasks: their own element, decided once per spec
                 return entry, None, None, (element,)

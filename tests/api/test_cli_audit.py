@@ -23,7 +23,7 @@ def signed_cli(database_url, monkeypatch, tmp_path):
     key = tmp_path / "audit.key"
     monkeypatch.setenv("DIWAN_DATABASE_URL", database_url)
     monkeypatch.setenv("DIWAN_AUDIT_KEY_FILE", str(key))
-    engine = Engine(settings=EngineSettings(database_url=database_url, audit_key_file=str(key)))
+    engine = Engine(settings=EngineSettings(require_claim=False, database_url=database_url, audit_key_file=str(key)))
     engine.deploy([FIXTURES / "loop.bpmn"])
     yield engine
     verify_every_instance(engine)
@@ -94,7 +94,7 @@ def test_cli__verify_rejects_an_anchor_that_is_not_json(signed_cli, tmp_path):
 def test_cli__checkpoint_and_anchor_without_a_key(database_url, monkeypatch):
     monkeypatch.setenv("DIWAN_DATABASE_URL", database_url)
     monkeypatch.delenv("DIWAN_AUDIT_KEY_FILE", raising=False)
-    engine = Engine(settings=EngineSettings(database_url=database_url))
+    engine = Engine(settings=EngineSettings(require_claim=False, database_url=database_url))
     engine.deploy([FIXTURES / "loop.bpmn"])
     engine.start("loop", {"count": 0, "limit": 3})
     checkpoint = run("checkpoint")

@@ -27,7 +27,7 @@ CLERK = Actor("amina", groups=("clerks",), roles=("clerk",))
 @pytest.fixture
 def signed(database_url, clock, connectors, tmp_path):
     """An engine whose checkpoints are signed with a key file in the test's folder."""
-    settings = EngineSettings(database_url=database_url, audit_key_file=str(tmp_path / "audit.key"))
+    settings = EngineSettings(require_claim=False, database_url=database_url, audit_key_file=str(tmp_path / "audit.key"))
     eng = Engine(settings=settings, clock=clock, connectors=connectors)
     eng.deploy(fixture_files("loop.bpmn"))
     yield eng
@@ -113,7 +113,7 @@ def test_merkle__rfc6962_test_vectors_and_its_recursive_definition():
 
 
 def test_key__generated_beside_a_sqlite_database_file_with_mode_0600(tmp_path):
-    engine = Engine(settings=EngineSettings(database_url=f"sqlite:///{tmp_path}/d.db"))
+    engine = Engine(settings=EngineSettings(require_claim=False, database_url=f"sqlite:///{tmp_path}/d.db"))
     engine.upgrade_schema()
     engine.deploy(fixture_files("loop.bpmn"))
     start(engine)
@@ -199,7 +199,7 @@ def test_checkpoint__a_third_party_recomputes_the_root_and_checks_the_signature(
 
 
 def test_checkpoint_if_due__waits_for_the_interval(database_url, clock, connectors, tmp_path):
-    settings = EngineSettings(database_url=database_url, audit_key_file=str(tmp_path / "k"),
+    settings = EngineSettings(require_claim=False, database_url=database_url, audit_key_file=str(tmp_path / "k"),
                               audit_checkpoint_seconds=3600)
     engine = Engine(settings=settings, clock=clock, connectors=connectors)
     engine.deploy(fixture_files("loop.bpmn"))
@@ -207,7 +207,7 @@ def test_checkpoint_if_due__waits_for_the_interval(database_url, clock, connecto
     assert engine.checkpoint_if_due()["seq"] == 1  # none yet: one now
     step(engine, instance_id)
     assert engine.checkpoint_if_due() is None  # the latest is younger than an hour
-    eager = Engine(settings=EngineSettings(database_url=database_url, audit_key_file=str(tmp_path / "k"),
+    eager = Engine(settings=EngineSettings(require_claim=False, database_url=database_url, audit_key_file=str(tmp_path / "k"),
                                            audit_checkpoint_seconds=0), clock=clock, connectors=connectors)
     assert eager.checkpoint_if_due()["seq"] == 2
     verify_every_instance(engine)
@@ -218,7 +218,7 @@ def test_checkpoint_if_due__waits_for_the_interval(database_url, clock, connecto
 def test_worker_loop__makes_the_checkpoint_when_due(database_url, clock, connectors, tmp_path):
     from engine.workers.scheduler import WorkerService
 
-    settings = EngineSettings(database_url=database_url, audit_key_file=str(tmp_path / "k"))
+    settings = EngineSettings(require_claim=False, database_url=database_url, audit_key_file=str(tmp_path / "k"))
     engine = Engine(settings=settings, clock=clock, connectors=connectors)
     engine.deploy(fixture_files("loop.bpmn"))
     start(engine)

@@ -152,7 +152,7 @@ def test_attachments__the_scanning_hook_refuses_with_its_reason(strict):
 
 
 def test_attachments__in_a_folder(database_url, clock, connectors, tmp_path):
-    eng = Engine(settings=EngineSettings(database_url=database_url, attachments_dir=str(tmp_path / "files")),
+    eng = Engine(settings=EngineSettings(database_url=database_url, require_claim=False, attachments_dir=str(tmp_path / "files")),
                  clock=clock, connectors=connectors)
     eng.deploy(fixture_files("clerk_work.bpmn", "pieces.form"))
     inst, task = _started(eng)

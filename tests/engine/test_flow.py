@@ -133,6 +133,23 @@ def test_multi_instance__one_task_per_item_local_item_and_collected_outputs(engi
     assert done.data["mean_score"] == 14
 
 
+def test_multi_instance__each_task_carries_its_item(engine):
+    engine.deploy(fixture_files("multi_instance.bpmn"))
+    inst = engine.start("multi_instance", {"children": [{"child_name": "Yasmine", "child_age": 9}, "Omar"]})
+    tasks = sorted(ready_list(engine, inst.id), key=lambda t: t.item["index"])
+    assert [t.item for t in tasks] == [
+        {"variable": "child", "index": 0, "value": {"child_name": "Yasmine", "child_age": 9}},
+        {"variable": "child", "index": 1, "value": "Omar"}]
+    assert engine.get_task(tasks[1].id).item == tasks[1].item  # the inbox row and the task agree
+    for t in tasks:
+        engine.complete_task(t.id, {}, actor=ANY)
+    evaluations = sorted(ready_list(engine, inst.id), key=lambda t: t.item["index"])
+    assert [t.item for t in evaluations] == [{"variable": None, "index": 0, "value": None},
+                                             {"variable": None, "index": 1, "value": None}]
+    start = engine.list_tasks(see_all=True).items
+    assert all(t.item is None for t in start if t.element_id not in ("per_child", "evaluate"))
+
+
 @pytest.mark.parametrize("category, years, rate", [
     ("education", 5, 0.5), ("sante", 3, 0.5), ("education", 2, 0.3), ("culture", 1, 0.1), ("sport", 0, 0.1),
 ])

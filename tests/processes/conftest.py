@@ -57,8 +57,9 @@ class ProcessHarness:
 def harness(database_url):
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
     transport = LogTransport()
-    engine = Engine(settings=EngineSettings(database_url=database_url, retry_backoff_seconds=0), clock=clock,
-                    connectors=ministry_connectors(transport))
+    # The seed processes' paths complete tasks directly (claim-to-complete: tests/*/test_clerk_work*.py).
+    engine = Engine(settings=EngineSettings(database_url=database_url, retry_backoff_seconds=0, require_claim=False),
+                    clock=clock, connectors=ministry_connectors(transport))
     yield ProcessHarness(engine, clock, transport)
     verify_every_instance(engine)  # every path's history replays exactly (audit)
     check_every_instance(engine)  # and time travel shows, at every step, what the history says

@@ -314,21 +314,21 @@ def test_track_schooling__one_task_per_child(h):
     assert h.engine.get_instance(iid).active_elements == ["six_mois_ecoules"]
 
 
-def test_track_schooling__the_child_item_is_local_and_not_shown_to_the_clerk(h):
-    """What the engine exposes of the multi-instance item `child` (documented finding).
+def test_track_schooling__the_child_item_is_local_and_shown_on_each_task(h):
+    """What the engine exposes of the multi-instance item `child`.
 
     Inside the engine each task instance has its own `child` (one per element of `children`).
-    Outside, nothing shows it: a TaskView has no data, the task name and documentation are the
-    static texts of the diagram, and GET /tasks/{id} returns `data` = the instance's variables,
-    which hold `children` but no `child`. The form therefore offers the file's children in a
-    select (valuesExpression over `children`) and the clerk says which child the task was for.
+    The instance's variables hold `children` but no `child`; each task carries its own item
+    (`TaskView.item`: the element variable and its value), which the inbox and the task page
+    show so that the clerk tells the children's tasks apart. The form still offers the file's
+    children in a select (valuesExpression over `children`).
     """
     iid = register(h, needs=["schooling"])
     assess(h, iid, ["schooling"])
     tasks = h.tasks(iid)["scolariser_enfant"]
     assert len({t.name for t in tasks}) == 1 and len({t.documentation for t in tasks}) == 1
-    for t in tasks:  # no trace of the child in what the inbox and GET /tasks/{id} show of the task
-        assert not any(c["child_name"] in str(t.to_dict()) for c in CHILDREN)
+    assert sorted(t.item["value"]["child_name"] for t in tasks) == sorted(c["child_name"] for c in CHILDREN)
+    assert {t.item["variable"] for t in tasks} == {"child"}
     assert "child" not in h.engine.get_instance(iid).data  # what GET /tasks/{id} returns as `data`
     # inside the engine: one item per task instance (read from the live workflow, read-only)
     version, run = h.engine.live._entries[iid]

@@ -177,7 +177,7 @@ def test_inbox_filters_search_and_refresh_notice(engine, session_factory, users,
     page.locator("#inbox-apply").click()
     expect(page.locator("#group-tasks tbody tr")).to_have_count(1)
     expect(page.locator("#group-tasks")).to_contain_text("CW-2026-0010")
-    expect(page.locator("#inbox-found")).to_contain_text("1 tâche")
+    expect(page.locator("#inbox-found")).to_have_text("Tâches correspondant aux filtres : 1")
     shot(s, "inbox-search")
     page.locator("#inbox-q").fill("rec-2026")
     page.locator("#inbox-apply").click()

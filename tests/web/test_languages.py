@@ -63,9 +63,11 @@ def test_script_catalogue__served_as_a_script(client):  # noqa: F811
     assert response.status_code == 200 and response.mimetype == "text/javascript"
     assert response.text.startswith("window.DIWAN_MESSAGES = {")
     assert '"Valider la tâche": "المصادقة على المهمة"' in response.text
+    assert '"task_completed": "انتهت المهمة"' in response.text  # the events' names (api/web/event_labels.py)
     french = client.get("/i18n/fr.js").text  # no script messages; the deploy catalogue (English -> French)
     assert french.startswith("window.DIWAN_MESSAGES = {};\nwindow.DIWAN_DEPLOY_MESSAGES = {")
     assert '"no files to deploy": "aucun fichier à déployer"' in french
+    assert '"task_completed": "Tâche terminée"' in french and '"comment_added": "Commentaire"' in french
     assert client.get("/i18n/de.js").status_code == 404
 
 

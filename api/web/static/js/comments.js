@@ -11,8 +11,8 @@
 
   function item(c) {
     return diwan.el('li', { className: 'comment', 'data-seq': c.seq }, [
-      diwan.el('div', { className: 'event-meta', text: diwan.formatDate(c.at) + ' · ' + c.actor }),
-      diwan.el('p', { text: c.text }),
+      diwan.el('div', { className: 'event-meta', text: diwan.formatDate(c.at) + ' · ' + (c.actor === 'system' ? diwan.t('système') : c.actor) }),
+      diwan.el('p', { text: c.text, dir: 'auto' }),
     ]);
   }
 
@@ -20,7 +20,7 @@
     const r = await diwan.api('GET', base);
     if (!r.ok) return;
     list.replaceChildren(...r.body.items.map(item));
-    if (!r.body.items.length) list.append(diwan.el('li', { className: 'muted', text: 'Aucun commentaire.' }));
+    if (!r.body.items.length) list.append(diwan.el('li', { className: 'muted', text: diwan.t('Aucun commentaire.') }));
     document.body.dataset.commentsReady = 'true';
   }
 
@@ -32,7 +32,7 @@
       const r = await diwan.api('POST', base, { text: text.value, task_id: taskId });
       if (!r.ok) { diwan.show(message, 'error', diwan.describeError(r)); return; }
       text.value = '';
-      diwan.show(message, 'success', 'Commentaire publié.');
+      diwan.show(message, 'success', diwan.t('Commentaire publié.'));
       await load();
     });
   }

@@ -209,19 +209,8 @@
     });
   }
 
-  const EVENT_LABELS = {
-    instance_started: t('Dossier ouvert'), instance_completed: t('Dossier clos'), instance_cancelled: t('Dossier annulé'),
-    instance_suspended: t('Dossier suspendu'), instance_resumed: t('Dossier repris'), task_ready: t('Tâche à traiter'),
-    task_claimed: t('Tâche prise en charge'), task_unclaimed: t('Tâche libérée'), task_completed: t('Tâche terminée'),
-    task_cancelled: t('Tâche annulée'), element_completed: t('Étape franchie'), timer_fired: t('Délai échu'),
-    message_correlated: t('Message reçu'), incident_created: t('Incident'), incident_retried: t('Incident relancé'),
-    event_fired: t('Événement'), output_collected: t('Résultats rassemblés'), scope_opened: t('Variables locales posées'),
-    listener_ran: t('Script d’écoute exécuté'),
-    external_task_created: t('Tâche externe en attente'), external_task_completed: t('Tâche externe terminée'),
-    external_task_failed: t('Échec de la tâche externe'), external_task_bpmn_error: t('Erreur métier de la tâche externe'),
-    external_task_cancelled: t('Tâche externe annulée'), instance_migrated: t('Dossier migré'),
-    script_ran: t('Script exécuté'), task_reassigned: t('Tâche réattribuée'), comment_added: t('Commentaire'),
-  };
+  // The events' names come from the server (api/web/event_labels.py, with the scripts' catalogue).
+  const EVENT_LABELS = window.DIWAN_EVENT_LABELS || {};
   const DATA_EVENTS = ['task_completed', 'element_completed', 'output_collected', 'listener_ran', 'external_task_completed',
                        'external_task_bpmn_error', 'script_ran'];
 
@@ -257,11 +246,11 @@
     const li = el('li', { className: 'event event-' + e.type, 'data-seq': e.seq });
     li.append(el('div', { className: 'event-head' }, [
       el('span', { className: 'seq', text: '#' + e.seq }),
-      el('strong', { text: what }), where ? el('span', { className: 'where', text: where }) : '',
+      el('strong', { text: what }), where ? el('span', { className: 'where', text: where, dir: 'auto' }) : '',
     ]));
     li.append(el('div', { className: 'event-meta', text: formatDate(e.at) + ' · ' + (e.actor === 'system' ? t('système') : e.actor) }));
     const p = e.payload || {};
-    if (e.type === 'comment_added') li.append(el('blockquote', { className: 'comment-text', text: p.text || '' }));
+    if (e.type === 'comment_added') li.append(el('blockquote', { className: 'comment-text', text: p.text || '', dir: 'auto' }));
     if (e.type === 'task_reassigned') {
       li.append(el('div', { className: 'event-note', text: (p.previous_assignee || '—') + ' → ' + (p.assignee || '—') }));
     }
@@ -269,7 +258,9 @@
       const files = el('ul', { className: 'files' });
       p.attachments.forEach(a => {
         const link = el('a', { href: '/attachments/' + encodeURIComponent(a.id), text: a.filename, download: a.filename });
-        files.append(el('li', {}, [link, el('span', { className: 'muted', text: ' · ' + a.size + ' ' + t('octets') + ' · sha256 ' + String(a.sha256).slice(0, 12) + '…' })]));
+        files.append(el('li', {}, [link, el('span', { className: 'muted' }, [
+          ' · ', el('span', { text: t('{n} octets', { n: a.size }) }), ' · ',
+          el('code', { className: 'small', dir: 'ltr', text: 'sha256 ' + String(a.sha256).slice(0, 12) + '…' })])]));
       });
       li.append(files);
     }
@@ -278,8 +269,8 @@
       e.diff.forEach(d => {
         const row = el('li');
         row.append(el('span', { className: 'field', 'data-key': d.key, text: L.fields[d.key] || d.key }), ' : ');
-        if (d.before !== undefined) row.append(el('del', { text: formatValue(d.before, L.values[d.key]) }), ' → ');
-        row.append(d.after === undefined ? el('em', { text: t('supprimé') }) : el('ins', { text: formatValue(d.after, L.values[d.key]) }));
+        if (d.before !== undefined) row.append(el('del', { text: formatValue(d.before, L.values[d.key]), dir: 'auto' }), ' → ');
+        row.append(d.after === undefined ? el('em', { text: t('supprimé') }) : el('ins', { text: formatValue(d.after, L.values[d.key]), dir: 'auto' }));
         ul.append(row);
       });
       li.append(ul);

@@ -8,7 +8,12 @@
     const query = version ? '?version=' + encodeURIComponent(version) : '';
     const result = await diwan.api('GET', '/api/v1/process-definitions/' + encodeURIComponent(key) + '/xml' + query);
     if (!result.ok) throw new Error(diwan.describeError(result));
-    await viewer.importXML(result.body);
+    try {
+      await viewer.importXML(result.body);
+    } catch (err) {  // bpmn-js says why in English: the page says it in its language
+      throw new Error(/no diagram to display/.test(err.message) ? diwan.t("la procédure n'a pas de dessin")
+        : diwan.t('le schéma ne peut pas être lu'));
+    }
     viewer.get('canvas').zoom('fit-viewport', 'auto');
     const names = {};
     viewer.get('elementRegistry').getAll().forEach(e => {

@@ -29,6 +29,21 @@
     if (first) summary.scrollIntoView({ block: 'nearest' });
   }
 
+  /** Bring the first field in error into view and focus it (after form-js has drawn the errors). */
+  function focusFirstError(container) {
+    requestAnimationFrame(() => {
+      const field = container && container.querySelector('.fjs-has-errors, .fjs-form-field-error');
+      if (!field) return;
+      const wrapper = field.closest('.fjs-form-field') || field;
+      wrapper.scrollIntoView({ block: 'center' });
+      // Focus a field one types into; a choice list would open on focus and cover the form.
+      const typed = !/fjs-form-field-(select|taglist|datetime)/.test(wrapper.className);
+      const input = typed && wrapper.querySelector('input:not([type=radio]):not([type=checkbox]):not([type=file]), textarea');
+      if (input) input.focus({ preventScroll: true });
+      document.body.dataset.errorShown = wrapper.querySelector('[name]') ? wrapper.querySelector('[name]').getAttribute('name') : 'field';
+    });
+  }
+
   function clearErrors(summary) { summary.replaceChildren(); summary.classList.add('hidden'); }
 
   /** A "submit" button under the form unless the schema has its own. */
@@ -41,5 +56,5 @@
     return button;
   }
 
-  window.diwanForms = { render, showServerErrors, clearErrors, ensureSubmit };
+  window.diwanForms = { render, showServerErrors, clearErrors, ensureSubmit, focusFirstError };
 })();

@@ -10,10 +10,10 @@
     const result = await diwan.api('POST', '/api/v1/tasks/' + encodeURIComponent(id) + (claim ? '/claim' : '/unclaim'));
     if (result.ok) {
       if (claim) {
-        diwan.flash('success', 'Tâche prise en charge : vous pouvez la traiter.');
+        diwan.flash('success', diwan.t('Tâche prise en charge : vous pouvez la traiter.'));
         window.location.href = '/tasks/' + encodeURIComponent(id);
       } else {
-        diwan.flash('success', 'Tâche libérée : elle est de nouveau proposée à son service.');
+        diwan.flash('success', diwan.t('Tâche libérée : elle est de nouveau proposée à son service.'));
         window.location.reload();
       }
       return;

@@ -39,17 +39,22 @@
   }
 
   const [viewer, history, current] = await Promise.all([
-    diwanDiagram.open('#diagram', d.definitionKey, d.version),
+    diwanDiagram.open('#diagram', d.definitionKey, d.version).catch(err => {
+      diwan.show(result, 'error', t('Schéma indisponible : {detail}', { detail: err.message }));
+      return null;
+    }),
     diwan.api('GET', base + '/history'),
     diwan.api('GET', base),
   ]);
   const events = history.ok ? diwan.withDiffs(history.body.events) : [];
   const labels = JSON.parse(d.labels || 'null') || undefined;
-  events.forEach(e => timeline.append(diwan.eventItem(e, viewer.diwanNames, labels)));
+  events.forEach(e => timeline.append(diwan.eventItem(e, viewer ? viewer.diwanNames : {}, labels)));
   const now = diwanDiagram.progress(events);
   const failed = JSON.parse(d.failed);
-  diwanDiagram.mark(viewer, { done: now.done, active: JSON.parse(d.active), failed: failed, counts: now.counts,
-    taken: JSON.parse(d.taken) });
+  if (viewer) {
+    diwanDiagram.mark(viewer, { done: now.done, active: JSON.parse(d.active), failed: failed, counts: now.counts,
+      taken: JSON.parse(d.taken) });
+  }
   if (current.ok) diwan.renderData(dataList, current.body.data, labels);
   document.body.dataset.diagramReady = 'true';
 
@@ -67,8 +72,10 @@
     if (ticket !== pending) return;  // a later move won
     if (!r.ok) { diwan.show(result, 'error', diwan.describeError(r)); return; }
     const p = diwanDiagram.progress(events, seq);
-    diwanDiagram.mark(viewer, { done: Object.keys(r.body.completed_elements), active: r.body.active_elements,
-      failed: p.failed, counts: r.body.completed_elements, taken: r.body.taken_flows });
+    if (viewer) {
+      diwanDiagram.mark(viewer, { done: Object.keys(r.body.completed_elements), active: r.body.active_elements,
+        failed: p.failed, counts: r.body.completed_elements, taken: r.body.taken_flows });
+    }
     diwan.renderData(dataList, r.body.data, labels);
     const event = events.find(e => e.seq === seq);
     label.textContent = seq + ' / ' + last;

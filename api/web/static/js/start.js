@@ -18,11 +18,12 @@
     if (result.ok) {
       diwan.show(message, 'success', t('Dossier créé ({ref}). Redirection…', { ref: result.body.business_key || result.body.id.slice(0, 8).toUpperCase() }));
       document.body.dataset.started = result.body.id;
-      diwan.flash('success', 'Dossier créé' + (result.body.business_key ? ' : réf. ' + result.body.business_key : ' (' + result.body.id.slice(0, 8) + ')') + '.');
+      diwan.flash('success', t('Dossier créé : réf. {ref}.', { ref: result.body.business_key || result.body.id.slice(0, 8).toUpperCase() }));
       setTimeout(() => { window.location.href = '/tasks'; }, 900);
     } else if (result.status === 422 && result.body && result.body.errors && form) {
       diwanForms.showServerErrors(form, result.body.errors, summary);
       diwan.show(message, 'error', t('Le formulaire contient des erreurs : corrigez les champs signalés.'));
+      diwanForms.focusFirstError(document.getElementById('form'));
     } else {
       diwan.show(message, 'error', diwan.describeError(result));
     }
@@ -38,6 +39,7 @@
     form.on('submit', event => {
       if (Object.keys(event.errors).length) {
         diwan.show(message, 'error', t('Le formulaire contient des erreurs : corrigez les champs signalés.'));
+        diwanForms.focusFirstError(host);
         return;
       }
       start(event.data);

@@ -8,7 +8,7 @@
   const message = document.getElementById('task-message');
   const summary = document.getElementById('form-errors');
   const base = '/api/v1/tasks/' + encodeURIComponent(d.taskId);
-  const CLAIM_FIRST = "Prenez d'abord la tâche en charge (« Prendre et traiter ») : elle ne vous est pas attribuée.";
+  const CLAIM_FIRST = t("Prenez d'abord la tâche en charge (« Prendre et traiter ») : elle ne vous est pas attribuée.");
 
   /** The filepicker fields of a schema: their data keys (through group paths). */
   function fileKeys(components, prefix, out) {
@@ -32,21 +32,21 @@
       if (typeof ref !== 'string' || !ref.startsWith('files::')) continue;
       const ids = [];
       for (const file of (files && files.get(ref)) || []) {
-        diwan.show(message, 'info', 'Envoi du fichier « ' + file.name + ' »…');
+        diwan.show(message, 'info', t('Envoi du fichier « {name} »…', { name: file.name }));
         const body = new FormData();
         body.append('field', key);
         body.append('file', file, file.name);
         const r = await diwan.api('POST', base + '/attachments', body);
         if (!r.ok) {
           const why = {
-            'file too large': 'il dépasse la taille permise', 'type not accepted': "son contenu n'est pas d'un type accepté par ce champ",
-            'empty file': 'il est vide', 'bad file name': 'son nom est invalide', 'refused by the virus scanner': "l'analyse antivirus l'a rejeté",
-            'not a file field': "ce champ n'accepte pas de fichier",
+            'file too large': t('il dépasse la taille permise'), 'type not accepted': t("son contenu n'est pas d'un type accepté par ce champ"),
+            'empty file': t('il est vide'), 'bad file name': t('son nom est invalide'), 'refused by the virus scanner': t("l'analyse antivirus l'a rejeté"),
+            'not a file field': t("ce champ n'accepte pas de fichier"),
           }[r.body && r.body.message];
           const errors = (r.body && r.body.errors) || {};
           const detail = [].concat(errors.file || [], errors.field || []).join(' ');
-          diwan.show(message, 'error', why ? 'Fichier « ' + file.name + ' » refusé : ' + why + (detail ? ' (' + detail + ').' : '.')
-            : (r.status === 409 ? CLAIM_FIRST : 'Fichier refusé : ' + diwan.describeError(r)));
+          diwan.show(message, 'error', why ? t('Fichier « {name} » refusé : {why}', { name: file.name, why: why }) + (detail ? ' (' + detail + ').' : '.')
+            : (r.status === 409 ? CLAIM_FIRST : t('Fichier refusé : {detail}', { detail: diwan.describeError(r) })));
           return null;
         }
         ids.push(r.body.id);
@@ -65,7 +65,7 @@
     const result = await diwan.api('POST', base + '/complete', { data: ready });
     if (result.ok) {
       diwan.show(message, 'success', t('Tâche terminée. Retour à la corbeille…'));
-      diwan.flash('success', 'Tâche « ' + (document.querySelector('h1') || {}).textContent + ' » terminée.');
+      diwan.flash('success', t('Tâche « {name} » terminée.', { name: ((document.querySelector('h1') || {}).textContent || '').trim() }));
       document.body.dataset.completed = 'true';
       setTimeout(() => { window.location.href = '/tasks'; }, 600);
       return result;
@@ -75,6 +75,7 @@
     } else if (result.status === 422 && result.body && result.body.errors && window.diwanTaskForm) {
       diwanForms.showServerErrors(window.diwanTaskForm, result.body.errors, summary);
       diwan.show(message, 'error', t('Le formulaire contient des erreurs : corrigez les champs signalés.'));
+      diwanForms.focusFirstError(document.getElementById('form'));
     } else {
       diwan.show(message, 'error', diwan.describeError(result));
     }
@@ -86,14 +87,14 @@
     reassign.addEventListener('submit', async event => {
       event.preventDefault();
       const to = document.getElementById('reassign-to').value;
-      if (!to) { diwan.show(message, 'error', 'Choisissez l\'agent à qui confier la tâche.'); return; }
+      if (!to) { diwan.show(message, 'error', t("Choisissez l'agent à qui confier la tâche.")); return; }
       const r = await diwan.api('POST', base + '/reassign', { to_user: to });
       if (!r.ok) {
         const errors = (r.body && r.body.errors) || {};
-        diwan.show(message, 'error', errors.to_user ? 'Réattribution refusée : ' + errors.to_user.join(' ') : diwan.describeError(r));
+        diwan.show(message, 'error', errors.to_user ? t('Réattribution refusée : {detail}', { detail: errors.to_user.map(m => diwan.serverText(m)).join(' ') }) : diwan.describeError(r));
         return;
       }
-      diwan.flash('success', 'Tâche réattribuée à ' + to + '.');
+      diwan.flash('success', t('Tâche réattribuée à {who}.', { who: to }));
       window.location.reload();
     });
   }
@@ -117,6 +118,7 @@
       form.on('submit', event => {
         if (Object.keys(event.errors).length) {
           diwan.show(message, 'error', t('Le formulaire contient des erreurs : corrigez les champs signalés.'));
+          diwanForms.focusFirstError(host);
           return;
         }
         complete(event.data, event.files);
@@ -129,19 +131,22 @@
   }
   document.body.dataset.formReady = 'true';
 
-  // Diagram, history
+  // Diagram, then the history (named by the diagram's elements when it could be drawn)
+  let viewer = null;
   try {
-    const viewer = await diwanDiagram.open('#diagram', d.definitionKey, d.version);
-    const history = await loadHistory;
-    const events = history.ok ? history.body.events : [];
-    const progress = diwanDiagram.progress(events);
-    diwanDiagram.mark(viewer, { done: progress.done, active: [d.elementId], counts: progress.counts });
-    diwanDiagram.focus(viewer, d.elementId, 0.8);
-    const list = document.getElementById('history');
-    diwan.withDiffs(events).filter(e => e.type !== 'element_completed' || e.diff.length)
-      .forEach(e => list.append(diwan.eventItem(e, viewer.diwanNames, labels)));
-    document.body.dataset.diagramReady = 'true';
+    viewer = await diwanDiagram.open('#diagram', d.definitionKey, d.version);
   } catch (err) {
     diwan.show(message, 'error', t('Schéma indisponible : {detail}', { detail: err.message }));
   }
+  const history = await loadHistory;
+  const events = history.ok ? history.body.events : [];
+  if (viewer) {
+    const progress = diwanDiagram.progress(events);
+    diwanDiagram.mark(viewer, { done: progress.done, active: [d.elementId], counts: progress.counts });
+    diwanDiagram.focus(viewer, d.elementId, 0.8);
+  }
+  const list = document.getElementById('history');
+  diwan.withDiffs(events).filter(e => e.type !== 'element_completed' || e.diff.length)
+    .forEach(e => list.append(diwan.eventItem(e, viewer ? viewer.diwanNames : {}, labels)));
+  document.body.dataset.diagramReady = 'true';
 })();
