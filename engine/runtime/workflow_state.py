@@ -105,8 +105,22 @@ def _workflow_dict(wf) -> dict:
             else:
                 delta = {"updates": {k: v for k, v in child.items() if k not in parent_data or v != parent_data[k]},
                          "deletions": [k for k in parent_data if k not in child]}
+        # The row of `_task_dict`, written out here: this loop is on every small command's path.
+        internal = task.internal_data
         sid = known(task_id.int) or id_text(task_id)
-        out[sid] = _task_dict(task, sid, parent is not None, data, delta, known)
+        out[sid] = {
+            "typename": "Task",
+            "id": sid,
+            "parent": (known(parent_id.int) or id_text(parent_id)) if parent is not None else None,
+            "children": [known(c.int) or id_text(c) for c in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task._state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": internal if not internal or _plain(internal) else _convert(internal),
+            "data": data,
+            "delta": delta,
+        }
     return {**_header_dict(wf), "tasks": out}
 
 
