@@ -50,8 +50,7 @@ class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
 
     def to_dict(self, workflow):
         dct = _workflow_dict(workflow)
-        dct["subprocesses"] = {str(k): {**_workflow_dict(sub), "parent_task_id": str(sub.parent_task_id),
-                                        "spec": sub.spec.name, "typename": "BpmnSubWorkflow"}
+        dct["subprocesses"] = {str(k): {**_workflow_dict(sub), **_subprocess_of(sub)}
                                for k, sub in workflow.subprocesses.items()}
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -105,33 +104,20 @@ def _workflow_dict(wf) -> dict:
             else:
                 delta = {"updates": {k: v for k, v in child.items() if k not in parent_data or v != parent_data[k]},
                          "deletions": [k for k in parent_data if k not in child]}
-        # The row of `_task_dict`, written out here: this loop is on every small command's path.
-        internal = task.internal_data
         sid = known(task_id.int) or id_text(task_id)
-        out[sid] = {
-            "typename": "Task",
-            "id": sid,
-            "parent": (known(parent_id.int) or id_text(parent_id)) if parent is not None else None,
-            "children": [known(c.int) or id_text(c) for c in task._children],
-            "last_state_change": task.last_state_change,
-            "state": task._state,
-            "task_spec": task.task_spec.name,
-            "triggered": task.triggered,
-            "internal_data": internal if not internal or _plain(internal) else _convert(internal),
-            "data": data,
-            "delta": delta,
-        }
+        out[sid] = _task_dict(task, sid, parent is not None, data, delta, known,
+                              [known(c.int) or id_text(c) for c in task._children])
     return {**_header_dict(wf), "tasks": out}
 
 
-def _task_dict(task, sid: str, has_parent: bool, data: dict, delta: dict, known) -> dict:
+def _task_dict(task, sid: str, has_parent: bool, data: dict, delta: dict, known, children: list[str]) -> dict:
     parent_id = task._parent
     internal = task.internal_data
     return {
         "typename": "Task",
         "id": sid,
         "parent": (known(parent_id.int) or id_text(parent_id)) if has_parent else None,
-        "children": _children_text(task, known),
+        "children": children,
         "last_state_change": task.last_state_change,
         "state": task._state,
         "task_spec": task.task_spec.name,
@@ -159,6 +145,11 @@ def _children_text(task, known) -> list[str]:
     if n > 64:
         task.__dict__["_diwan_children"] = (children, n, children[-1], children[0], texts)
     return list(texts)
+
+
+def _subprocess_of(sub) -> dict:
+    """What a subprocess's dictionary says of its place (SpiffWorkflow's BpmnSubWorkflowConverter)."""
+    return {"parent_task_id": str(sub.parent_task_id), "spec": sub.spec.name, "typename": "BpmnSubWorkflow"}
 
 
 def _header_dict(wf) -> dict:
@@ -298,14 +289,13 @@ class StateWrite:
 
 def _row_body(task, sid: str, known) -> dict:
     # A row keeps the task's own data (no delta): its parent's data may change after it is written.
-    return _task_dict(task, sid, task._parent is not None, task.data, {}, known)
+    return _task_dict(task, sid, task._parent is not None, task.data, {}, known, _children_text(task, known))
 
 
 def header(workflow) -> dict:
     """The workflow's state without its tasks (their rows hold them)."""
     dct = _header_dict(workflow)
-    dct["subprocesses"] = {str(k): {**_header_dict(sub), "parent_task_id": str(sub.parent_task_id),
-                                    "spec": sub.spec.name, "typename": "BpmnSubWorkflow"}
+    dct["subprocesses"] = {str(k): {**_header_dict(sub), **_subprocess_of(sub)}
                            for k, sub in workflow.subprocesses.items()}
     dct["bpmn_events"] = _serializer().registry.convert(workflow.bpmn_events)
     dct["typename"] = "BpmnWorkflow"
@@ -380,15 +370,21 @@ def assemble(header_text: bytes | str, rows) -> dict:
         return dct
     if fmt != SPLIT_FORMAT:
         raise ValueError(f"stored state format {fmt!r} is not {SPLIT_FORMAT!r}: migrate it first")
-    by_workflow: dict[str, list] = {}
-    for row in rows:
-        by_workflow.setdefault(row.workflow, []).append((row.position, row.body))
+    by_workflow = _by_workflow(rows)
     dct["tasks"] = _tasks_of(by_workflow.pop(TOP, []))
     for key, sub in dct["subprocesses"].items():
         sub["tasks"] = _tasks_of(by_workflow.pop(key, []))
     dct["format"] = STATE_FORMAT
     dct["_next_position"] = 1 + max((r.position for r in rows), default=-1)
     return dct
+
+
+def _by_workflow(rows) -> dict[str, list]:
+    """The task rows as (position, body) lists by workflow ('' for the top one)."""
+    out: dict[str, list] = {}
+    for row in rows:
+        out.setdefault(row.workflow, []).append((row.position, row.body))
+    return out
 
 
 def _tasks_of(entries: list) -> dict:
@@ -426,9 +422,7 @@ def check_rows(workflow, rows) -> None:
         if rows:
             raise AssertionError(f"incremental state write left {len(rows)} rows of a one-document state")
         return
-    by_workflow: dict[str, list] = {}
-    for row in rows:
-        by_workflow.setdefault(row.workflow, []).append((row.position, row.body))
+    by_workflow = _by_workflow(rows)
     problems = []
     for key, wf in ((TOP, workflow), *((id_text(k), sub) for k, sub in workflow.subprocesses.items())):
         stored_tasks = _tasks_of(by_workflow.pop(key, []))
