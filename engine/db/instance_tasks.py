@@ -24,7 +24,7 @@ instance_task = sa.Table(
     sa.Column("body", LongText, nullable=False),  # the task as SpiffWorkflow's serializer writes it
 )
 
-SELECT = Statement("SELECT workflow, position, body FROM instance_task WHERE instance_id = :instance_id")
+SELECT = Statement("SELECT task_id, workflow, position, body FROM instance_task WHERE instance_id = :instance_id")
 INSERT = Statement("INSERT INTO instance_task (instance_id, task_id, workflow, position, body) "
                    "VALUES (:instance_id, :task_id, :workflow, :position, :body)")
 # A task written before keeps its position; SQLite (3.24+) and PostgreSQL share this syntax.
@@ -37,7 +37,7 @@ DELETE_ALL = Statement("DELETE FROM instance_task WHERE instance_id = :instance_
 
 
 def rows(conn: Connection, instance_id: str) -> list:
-    """The instance's task rows (workflow, position, body), in no particular order."""
+    """The instance's task rows (task_id, workflow, position, body), in no particular order."""
     return db(conn).all(SELECT, {"instance_id": instance_id})
 
 

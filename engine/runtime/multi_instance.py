@@ -41,6 +41,17 @@ class _ReportsOutputs:
             run.grant_steps(_pass_length(my_task.workflow, self.task_spec))
 
     def merge_child(self, workflow, child):
+        if self.data_output is None:
+            # Without an output collection SpiffWorkflow merges the instance's data into its
+            # parent's: the item (local to the instance, as in Camunda) and the variables it was
+            # seeded with, which are the engine's and were written back when it ended. The
+            # parent's data would change at each of 10,000 completions (and be stored again).
+            saved, child.data = child.data, {}
+            try:
+                super().merge_child(workflow, child)
+            finally:
+                child.data = saved
+            return
         super().merge_child(workflow, child)
         if self.data_output is not None:
             parent = child.parent

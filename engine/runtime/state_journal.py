@@ -127,14 +127,20 @@ def unsettled(workflow):
     tasks = workflow.tasks
     found = workflow.__dict__.get("_diwan_unsettled")
     if found is None:  # restored in this process: one scan, then kept up to date
-        found = workflow.__dict__["_diwan_unsettled"] = {i for i, t in tasks.items() if _is_unsettled(t)}
+        found = workflow.__dict__["_diwan_unsettled"] = {i for i, t in tasks.items() if is_unsettled(t)}
     out = []
+    dropped = 0
     for task_id in list(found):
         task = tasks.get(task_id)
-        if task is None or not _is_unsettled(task):
+        if task is None or not is_unsettled(task):
             found.discard(task_id)
+            dropped += 1
         else:
             out.append(task)
+    if dropped > 32 and dropped > len(found):
+        # A set keeps its table when entries go: after 10,000 instances left, iterating the
+        # one task still unsettled would walk 10,000 empty slots at each call.
+        workflow.__dict__["_diwan_unsettled"] = set(found)
     return out
 
 
@@ -160,7 +166,8 @@ def entered(task, state: int) -> None:
             found.add(task.id)
 
 
-def _is_unsettled(task) -> bool:
+def is_unsettled(task) -> bool:
+    """Whether the task is rewritten at every save (see the module docstring)."""
     state = task._state
     return bool(state & UNSETTLED) and not (state == TaskState.READY and task.task_spec.manual)
 

@@ -485,7 +485,7 @@ class WorkflowRun(ScopedRun):
             for scope in reversed(chain):
                 task.data.update(snapshot(scope))
         else:
-            names = _script_names(task) if local else None
+            names = _seed_names(task, self._has_hooks) if local else None
             if names is None:
                 task.data.update(snapshot(self.variables))  # copies: SpiffWorkflow merges data in place
             else:  # a multi-instance instance's script: the variables it names (a copy of all per instance was quadratic)
@@ -761,6 +761,27 @@ def _locals(task) -> dict:
         else:
             t = parent
     return out
+
+
+def _seed_names(task, has_hooks: bool) -> frozenset[str] | None:
+    """The variables a multi-instance instance is seeded with, or None for all of them."""
+    names = _script_names(task)
+    return names if names is not None or has_hooks else _form_names(task)
+
+
+def _form_names(task) -> frozenset[str] | None:
+    """What a multi-instance instance's user or manual task reads of the variables: nothing
+    but the output item its multi-instance collects (its form's data is what it changes;
+    conditions after it read the variables). None when it does more: scripts, data
+    associations, an ioSpecification."""
+    spec = task.task_spec
+    if not getattr(spec, "manual", False) or getattr(spec, "prescript", None) or getattr(spec, "postscript", None) \
+            or getattr(spec, "io_specification", None) is not None \
+            or getattr(spec, "data_input_associations", None) or getattr(spec, "data_output_associations", None):
+        return None
+    parent = task.parent
+    output = getattr(parent.task_spec, "output_item", None) if parent is not None else None
+    return frozenset() if output is None else frozenset((output.bpmn_id,))
 
 
 def _script_names(task) -> frozenset[str] | None:

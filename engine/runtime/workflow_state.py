@@ -110,14 +110,14 @@ def _workflow_dict(wf) -> dict:
     return {**_header_dict(wf), "tasks": out}
 
 
-def _task_dict(task, sid: str, has_parent: bool, data: dict, delta: dict, known, children: list[str]) -> dict:
+def _task_dict(task, sid: str, has_parent: bool, data: dict, delta: dict, known, children: list[str] | None) -> dict:
+    """SpiffWorkflow's dictionary of a task; without `children` when None (a row: see `_tasks_of`)."""
     parent_id = task._parent
     internal = task.internal_data
-    return {
+    dct = {
         "typename": "Task",
         "id": sid,
         "parent": (known(parent_id.int) or id_text(parent_id)) if has_parent else None,
-        "children": children,
         "last_state_change": task.last_state_change,
         "state": task._state,
         "task_spec": task.task_spec.name,
@@ -126,25 +126,9 @@ def _task_dict(task, sid: str, has_parent: bool, data: dict, delta: dict, known,
         "data": data,
         "delta": delta,
     }
-
-
-def _children_text(task, known) -> list[str]:
-    """The task's child ids as text. A multi-instance task has thousands of children and is
-    written at each of their completions: its list is remembered while it only grows (children
-    are appended; a removal shortens it or, with an append, changes its last id)."""
-    children = task._children
-    cached = task.__dict__.get("_diwan_children")
-    n = len(children)
-    if cached is not None and cached[0] is children and n >= cached[1] and cached[1] \
-            and children[cached[1] - 1] == cached[2] and children[0] == cached[3]:
-        texts = cached[4]
-        if n > len(texts):
-            texts.extend(known(c.int) or id_text(c) for c in children[len(texts):])
-    else:
-        texts = [known(c.int) or id_text(c) for c in children]
-    if n > 64:
-        task.__dict__["_diwan_children"] = (children, n, children[-1], children[0], texts)
-    return list(texts)
+    if children is not None:
+        dct["children"] = children
+    return dct
 
 
 def _subprocess_of(sub) -> dict:
@@ -152,9 +136,13 @@ def _subprocess_of(sub) -> dict:
     return {"parent_task_id": str(sub.parent_task_id), "spec": sub.spec.name, "typename": "BpmnSubWorkflow"}
 
 
+def _data_of(wf) -> dict:
+    return {k: v for k, v in wf.data.items() if not callable(v) and not isinstance(v, ModuleType)}
+
+
 def _header_dict(wf) -> dict:
     return {
-        "data": {k: v for k, v in wf.data.items() if not callable(v) and not isinstance(v, ModuleType)},
+        "data": _data_of(wf),
         "correlations": wf.correlations,
         "last_task": id_text(wf.last_task.id) if wf.last_task is not None else None,
         "success": wf.success,
@@ -272,8 +260,14 @@ def untyped(value):
 
 
 # -- Stored one row per task (engine/db/instance_tasks.py; runtime/state_journal.py) ----------------
-SPLIT_FORMAT = "diwan-state-2/" + SPIFF_STATE_VERSION  # the header; the tasks are rows
+# The header; the tasks are rows. Format 2 (2026-12-03) kept child lists, merged instances and
+# the top workflow's data in the rows and header; 3 rebuilds them (`_tasks_of`, DATA_ROW).
+SPLIT_FORMAT = "diwan-state-3/" + SPIFF_STATE_VERSION
+SPLIT_FORMATS = ("diwan-state-2/" + SPIFF_STATE_VERSION, SPLIT_FORMAT)
 TOP = ""  # the `workflow` of the top workflow's task rows
+# The top workflow's data (the instance's variables) as a row of its own: a command that leaves
+# the variables as they were does not write them again (a wide case's collection is large).
+DATA_ROW = "~data"  # its task_id and workflow
 
 
 @dataclass
@@ -287,14 +281,55 @@ class StateWrite:
     replace_all: bool
 
 
-def _row_body(task, sid: str, known) -> dict:
-    # A row keeps the task's own data (no delta): its parent's data may change after it is written.
-    return _task_dict(task, sid, task._parent is not None, task.data, {}, known, _children_text(task, known))
+# A multi-instance task's `merged` (the ids of its instances in the order they ended) as its row
+# stores it: each merged instance's row says where it stands (`merged_at`), `_tasks_of` rebuilds it.
+MERGED_IN_CHILDREN = "diwan:merged-in-children"
+
+
+def _row_body(task, sid: str, known, tasks) -> dict:
+    """A task's row. It keeps the task's own data (no delta: its parent's data may change after it
+    is written), and neither its child list nor its merged instances: a multi-instance task has
+    thousands of children and is written at each of their completions, so both lists would make
+    every command cost the case's width; `_tasks_of` rebuilds them from the children's rows."""
+    internal = task.internal_data
+    merged = internal.get("merged")
+    if type(merged) is list:
+        task.internal_data = {**internal, "merged": MERGED_IN_CHILDREN}
+        try:
+            body = _task_dict(task, sid, task._parent is not None, task.data, {}, known, None)
+        finally:
+            task.internal_data = internal
+    else:
+        body = _task_dict(task, sid, task._parent is not None, task.data, {}, known, None)
+    parent = tasks.get(task._parent) if task._parent is not None else None
+    if parent is not None:
+        at = _merged_index(parent).get(sid)
+        if at is not None:
+            body["merged_at"] = at
+    return body
+
+
+def _merged_index(task) -> dict:
+    """{instance id: its place in the task's `merged` list} (empty when it has none), kept while
+    the list only grows (SpiffWorkflow appends to it, or starts it again as a new list)."""
+    merged = task.internal_data.get("merged")
+    if type(merged) is not list or not merged:
+        return {}
+    cached = task.__dict__.get("_diwan_merged_index")
+    if cached is None or cached[0] is not merged or len(merged) < len(cached[1]) \
+            or (cached[1] and merged[len(cached[1]) - 1] != cached[2]):
+        cached = task.__dict__["_diwan_merged_index"] = [merged, {}, None]
+    index = cached[1]
+    for i in range(len(index), len(merged)):
+        index[merged[i]] = i
+    cached[2] = merged[-1]
+    return index
 
 
 def header(workflow) -> dict:
-    """The workflow's state without its tasks (their rows hold them)."""
+    """The workflow's state without its tasks and data (their rows hold them)."""
     dct = _header_dict(workflow)
+    del dct["data"]  # DATA_ROW
     dct["subprocesses"] = {str(k): {**_header_dict(sub), **_subprocess_of(sub)}
                            for k, sub in workflow.subprocesses.items()}
     dct["bpmn_events"] = _serializer().registry.convert(workflow.bpmn_events)
@@ -330,18 +365,35 @@ def changes(workflow, *, new: bool) -> StateWrite:
     for key, wf in ((TOP, workflow), *((id_text(k), sub) for k, sub in workflow.subprocesses.items())):
         tasks = state_journal.journal(wf)
         plan = None if replace_all else state_journal.to_write(wf)
+        # The rows of unsettled tasks as last written: they are chosen at every save, most
+        # often unchanged (a multi-instance task waiting for its 10,000 instances).
+        last = wf.__dict__.setdefault("_diwan_bodies", {})
         if plan is None:
             if not replace_all and key in stored_subs:  # its rows are replaced
                 rewritten.append(key)
             chosen, gone = list(tasks.values()), ()
+            last.clear()
         else:
             chosen, gone = plan
         for task in chosen:
             sid = known(task.id.int) or id_text(task.id)
-            upserts.append({"task_id": sid, "workflow": key, "position": position,
-                            "body": _encode_body(_row_body(task, sid, known))})
+            body = _encode_body(_row_body(task, sid, known, tasks))
+            if state_journal.is_unsettled(task):
+                if plan is not None and last.get(sid) == body:
+                    continue
+                last[sid] = body
+            else:
+                last.pop(sid, None)
+            upserts.append({"task_id": sid, "workflow": key, "position": position, "body": body})
             position += 1
-        deletes += [known(i.int) or id_text(i) for i in gone]
+        for i in gone:
+            sid = known(i.int) or id_text(i)
+            deletes.append(sid)
+            last.pop(sid, None)
+    data = encode(_data_of(workflow)).decode()
+    if replace_all or meta.get("_diwan_data_body") != data:
+        upserts.append({"task_id": DATA_ROW, "workflow": DATA_ROW, "position": -1, "body": data})
+        meta["_diwan_data_body"] = data
     current = {id_text(k) for k in workflow.subprocesses}
     dropped = [] if replace_all else sorted(stored_subs - current) + rewritten
     meta["_diwan_next_position"] = position
@@ -368,14 +420,20 @@ def assemble(header_text: bytes | str, rows) -> dict:
     fmt = dct.get("format")
     if fmt == STATE_FORMAT:
         return dct
-    if fmt != SPLIT_FORMAT:
+    if fmt not in SPLIT_FORMATS:
         raise ValueError(f"stored state format {fmt!r} is not {SPLIT_FORMAT!r}: migrate it first")
     by_workflow = _by_workflow(rows)
+    data_rows = by_workflow.pop(DATA_ROW, [])
+    if "data" not in dct:
+        if len(data_rows) != 1:
+            raise ValueError("the stored state has no row for its data")
+        dct["data"] = orjson.loads(data_rows[0][1])
     dct["tasks"] = _tasks_of(by_workflow.pop(TOP, []))
     for key, sub in dct["subprocesses"].items():
         sub["tasks"] = _tasks_of(by_workflow.pop(key, []))
     dct["format"] = STATE_FORMAT
-    dct["_next_position"] = 1 + max((r.position for r in rows), default=-1)
+    if fmt == SPLIT_FORMAT:  # a format-2 state is rewritten whole at its next save (`restore`)
+        dct["_next_position"] = 1 + max((r.position for r in rows), default=-1)
     return dct
 
 
@@ -388,11 +446,40 @@ def _by_workflow(rows) -> dict[str, list]:
 
 
 def _tasks_of(entries: list) -> dict:
+    """A workflow's task dictionaries from its rows, in position order, with their child lists.
+
+    A task's children are the tasks whose row names it as parent, in position order: the order
+    SpiffWorkflow keeps them in, since it only appends a new child (`Task._add_child`) or removes
+    one, and positions follow creation (compaction's re-rooting leaves the root one child).
+    Rows written before child lists were left out (diwan-state-2 from 2026-12-03) keep theirs."""
     entries.sort(key=lambda e: e[0])
     out = {}
+    rebuilt = set()
+    merged: dict[str, list] = {}
     for _, body in entries:
         task = orjson.loads(body)
-        out[task["id"]] = task
+        sid = task["id"]
+        out[sid] = task
+        if "children" not in task:
+            task["children"] = []
+            rebuilt.add(sid)
+        if task["internal_data"].get("merged") == MERGED_IN_CHILDREN:
+            merged[sid] = []
+    if rebuilt or merged:
+        for sid, task in out.items():
+            parent_id = task["parent"]
+            if parent_id in rebuilt:
+                out[parent_id]["children"].append(sid)
+            at = task.pop("merged_at", None)
+            if at is not None:
+                if parent_id not in merged:
+                    raise ValueError(f"stored task {sid} was merged into {parent_id}, which keeps no merged list")
+                merged[parent_id].append((at, sid))
+        for sid, entries_ in merged.items():
+            entries_.sort()
+            if [at for at, _ in entries_] != list(range(len(entries_))):
+                raise ValueError(f"stored task {sid}: its merged instances are not numbered 0..{len(entries_) - 1}")
+            out[sid]["internal_data"]["merged"] = [i for _, i in entries_]
     return out
 
 
@@ -410,8 +497,26 @@ def restore(header_text: bytes | str, rows, spec, subprocess_specs):
         wf.__dict__["_diwan_next_position"] = next_position
         wf.__dict__["_diwan_stored_subs"] = {id_text(k) for k in wf.subprocesses}
         wf.__dict__["_diwan_in_rows"] = True
-    # else (a one-document state): a save that stores it as rows writes every row (`changes`).
+        _remember_rows(wf, rows)
+    # else (a one-document or format-2 state): its next save writes every row (`changes`): a
+    # merged list rebuilt from `merged_at` needs every merged instance's row to carry it.
     return wf
+
+
+def _remember_rows(wf, rows) -> None:
+    """Seed what `changes` compares with: the data row and the rows of unsettled tasks as stored."""
+    texts = {}
+    for row in rows:
+        if row.workflow == DATA_ROW:
+            wf.__dict__["_diwan_data_body"] = row.body
+        else:
+            texts[row.task_id] = row.body
+    for key, w in ((TOP, wf), *((id_text(k), sub) for k, sub in wf.subprocesses.items())):
+        last = w.__dict__["_diwan_bodies"] = {}
+        for task in state_journal.unsettled(w):
+            sid = id_text(task.id)
+            if sid in texts:
+                last[sid] = texts[sid]
 
 
 def check_rows(workflow, rows) -> None:
@@ -424,13 +529,17 @@ def check_rows(workflow, rows) -> None:
         return
     by_workflow = _by_workflow(rows)
     problems = []
+    data_rows = by_workflow.pop(DATA_ROW, [])
+    if [orjson.loads(b) for _, b in data_rows] != [orjson.loads(encode(_data_of(workflow)))]:
+        problems.append(f"the data row is stale or missing ({len(data_rows)} rows)")
     for key, wf in ((TOP, workflow), *((id_text(k), sub) for k, sub in workflow.subprocesses.items())):
         stored_tasks = _tasks_of(by_workflow.pop(key, []))
         fresh = {}
         for task in wf.tasks.values():
             sid = known(task.id.int) or id_text(task.id)
-            body = _row_body(task, sid, known)
-            body["children"] = [id_text(c) for c in task._children]  # not the remembered list
+            # As a one-document dump writes it: `_tasks_of` rebuilt the stored child and merged lists.
+            body = _task_dict(task, sid, task._parent is not None, task.data, {}, known,
+                              [id_text(c) for c in task._children])
             fresh[sid] = orjson.loads(_encode_body(body))
         if list(stored_tasks) != list(fresh):
             odd = sorted(set(stored_tasks) ^ set(fresh))
