@@ -352,7 +352,8 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods, ClerkWorkMethod
             raise InvalidData("unknown due filter", errors={"due": ["one of overdue, today, week"]})
         if sort not in tasks.SORTS:
             raise InvalidData("unknown sort", errors={"sort": [f"one of {', '.join(tasks.SORTS)}"]})
-        with self.kept.transaction(write=False) as conn:
+        # One statement (a second counts when the page is past the end): no transaction around it.
+        with self.kept.transaction(write=False, single=True) as conn:
             rows, total = tasks.page(
                 conn, user=user, groups=list(groups), see_all=see_all, assigned_to_me=assigned_to_me,
                 candidate_group=candidate_group, definition_key=definition_key, instance_id=instance_id,

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .clock import Clock, SystemClock
 from .db import users
+from .db.connections import KeptConnections
 from .db.failures import reported_unavailable
 from .errors import Conflict, DiwanError, InvalidData, NotFound, Unavailable
 from .views import Actor
@@ -102,8 +103,12 @@ class UserStore:
 
     def __init__(self, db: SAEngine, *, token_ttl: timedelta = timedelta(hours=12), max_failures: int = 5,
                  max_address_failures: int = 30, failure_window: timedelta = timedelta(minutes=15),
-                 hasher: PasswordHasher | None = None, clock: Clock | None = None):
+                 hasher: PasswordHasher | None = None, clock: Clock | None = None,
+                 kept: KeptConnections | None = None):
         self.db = db
+        # Token checks (every API request) run on the thread's kept connection (the engine's,
+        # when given), as one statement outside a transaction: db/connections.py.
+        self.kept = kept or KeptConnections(db)
         self.token_ttl = token_ttl
         self.max_failures = max_failures
         self.max_address_failures = max_address_failures
@@ -240,9 +245,14 @@ class UserStore:
         """The user holding a live token, or None (unknown, expired or revoked)."""
         if not token or len(token) > 200:
             return None
-        with reported_unavailable(), self.db.connect() as conn:
-            row = users.token_owner(conn, hash_token(token), self.clock.now())
-            return _view(conn, row) if row is not None else None
+        with self.kept.transaction(write=False, single=True) as conn:
+            rows = users.token_owner_grants(conn, hash_token(token), self.clock.now())
+        if not rows:
+            return None
+        row = rows[0]
+        roles = sorted(r.name for r in rows if r.kind == "role")
+        groups = sorted(r.name for r in rows if r.kind == "group")
+        return UserView(row.username, tuple(roles), tuple(groups), _utc(row.created_at), None, row.language)
 
     def revoke(self, token: str) -> bool:
         """Revoke a token (logout); False when it was not live."""

@@ -77,8 +77,12 @@ class KeptConnections:
         self._lock = threading.Lock()
 
     @contextmanager
-    def transaction(self, write: bool) -> Iterator[Connection]:
+    def transaction(self, write: bool, single: bool = False) -> Iterator[Connection]:
         """One transaction on this thread's kept connection (a command's, or a read's).
+
+        `single`: a read of one statement. On PostgreSQL it runs in autocommit (a statement
+        is its own snapshot), without the BEGIN and COMMIT round trips a transaction costs:
+        a token check on every request took three more round trips than its query.
 
         The kept connection's transaction is begun and ended on its driver connection:
         SQLAlchemy's transaction objects and events cost more than the transaction itself
@@ -105,9 +109,12 @@ class KeptConnections:
             return
         driver = kept.driver
         kept.busy = True
+        alone = single and not write and not kept.sqlite
         try:
             if kept.sqlite:
                 driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            elif alone:
+                driver.autocommit = True  # no round trip: psycopg sends nothing until a statement
             yield conn
         except BaseException as exc:
             kept.busy = False
@@ -115,13 +122,27 @@ class KeptConnections:
                 self._end(kept, commit=False)
             except Exception:  # noqa: BLE001 - dropped there; the first error says what happened
                 pass
+            if alone:
+                self._transactional(kept, driver)
             if not isinstance(exc, DiwanError) and failures.is_unavailable(exc):
                 self._drop(kept)  # never reused: the next transaction gets a fresh connection
                 raise failures.unavailable(exc) from exc
             raise
         kept.busy = False
-        with failures.reported_unavailable():
-            self._end(kept, commit=True)
+        try:
+            with failures.reported_unavailable():
+                self._end(kept, commit=True)  # in autocommit: nothing to send
+        finally:
+            if alone:
+                self._transactional(kept, driver)
+
+    def _transactional(self, kept: _Kept, driver) -> None:
+        """Leave autocommit (a `single` read's); a connection that cannot is dropped."""
+        try:
+            driver.autocommit = False
+        except Exception:  # noqa: BLE001 - broken (or in a state psycopg refuses): not reused
+            if kept.driver is driver:
+                self._drop(kept)
 
     def _end(self, kept: _Kept, commit: bool) -> None:
         """Commit or roll back on the driver, then close SQLAlchemy's view of the transaction

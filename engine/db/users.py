@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .base import Id, Timestamp, metadata
+from .sql import Statement, db
 
 user_account = sa.Table(
     "user_account",
@@ -123,6 +124,24 @@ def page(conn: Connection, page: int, per_page: int) -> tuple[list[sa.Row], int]
 
 def insert_token(conn: Connection, **values) -> None:
     conn.execute(sa.insert(api_token).values(**values))
+
+
+# The owner of a live token with their roles and groups, in one statement (every API request
+# runs it): one row per role or group, or one with a null kind for a user with none.
+TOKEN_OWNER_GRANTS = Statement(
+    "SELECT u.id, u.username, u.created_at, u.language, g.kind, g.name "
+    "FROM api_token t JOIN user_account u ON u.id = t.user_id "
+    "LEFT JOIN (SELECT user_id, 'role' AS kind, role AS name FROM user_role "
+    "           UNION ALL SELECT user_id, 'group' AS kind, group_name AS name FROM user_group) g "
+    "ON g.user_id = u.id "
+    "WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND t.expires_at > :b_expires_at "
+    "AND u.disabled_at IS NULL")
+
+
+def token_owner_grants(conn: Connection, token_hash: str, now: datetime) -> list:
+    """Rows of (id, username, created_at, language, kind, name) for the user holding the live
+    token `token_hash` (none when it is unknown, expired or revoked, or the user disabled)."""
+    return db(conn).all(TOKEN_OWNER_GRANTS, {"token_hash": token_hash, "b_expires_at": now})
 
 
 def token_owner(conn: Connection, token_hash: str, now: datetime) -> sa.Row | None:

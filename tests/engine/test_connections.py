@@ -195,3 +195,31 @@ def test_the_process_id_is_known_without_asking_and_follows_a_fork():
             os._exit(0)
     os.waitpid(pid, 0)
     assert os.read(read, 1) == b"1"
+
+
+@pytest.mark.skipif(PG_URL is None, reason="PostgreSQL's transactions")
+def test_a_single_statement_read_runs_outside_a_transaction_on_postgresql(pool):
+    from psycopg.pq import TransactionStatus
+
+    db, kept = pool
+    with kept.transaction(write=False, single=True) as conn:
+        driver = conn.connection.driver_connection
+        conn.exec_driver_sql("select 1")
+        assert driver.info.transaction_status == TransactionStatus.IDLE  # no BEGIN was sent
+    assert driver.autocommit is False
+    with pytest.raises(sa.exc.ProgrammingError):
+        with kept.transaction(write=False, single=True) as conn:
+            conn.exec_driver_sql("select * from no_such_table")
+    with kept.transaction(write=True) as conn:  # back to transactions, on the same connection
+        assert conn.connection.driver_connection is driver and driver.autocommit is False
+        conn.exec_driver_sql("select 1")
+        assert driver.info.transaction_status == TransactionStatus.INTRANS
+
+
+def test_a_single_statement_read_sees_committed_rows(pool):
+    db, kept = pool
+    with kept.transaction(write=True) as conn:
+        conn.exec_driver_sql("create table single_read (n integer)")
+        conn.exec_driver_sql("insert into single_read values (1)")
+    with kept.transaction(write=False, single=True) as conn:
+        assert conn.exec_driver_sql("select n from single_read").scalar_one() == 1
