@@ -552,16 +552,16 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods, ClerkWorkMethod
             current = todo.pop()
             meta = orjson.loads(current.meta)
             for key in meta.get("decisions", []):
-                ref = definitions.latest(conn, "decision", key)
+                ref = definitions.latest_head(conn, "decision", key)
                 if ref is not None:
                     bindings[f"decision:{key}"] = ref.id
             for key in meta.get("forms", []):
-                ref = definitions.latest(conn, "form", key)
+                ref = definitions.latest_head(conn, "form", key)
                 if ref is not None:
                     bindings[f"form:{key}"] = ref.id
             for key in meta.get("calls", []):
                 if f"process:{key}" not in bindings and key != row.key:
-                    ref = definitions.latest(conn, "process", key)
+                    ref = definitions.latest_head(conn, "process", key)
                     if ref is not None:
                         bindings[f"process:{key}"] = ref.id
                         todo.append(ref)

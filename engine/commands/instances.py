@@ -39,12 +39,11 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
     (a step failed).
     """
     engine, conn = ctx.engine, ctx.conn
-    row = (definitions.by_version(conn, "process", cmd.key, cmd.version) if cmd.version
-           else definitions.latest(conn, "process", cmd.key))
+    row = definitions.starting(conn, cmd.key, cmd.version)
     if row is None:
         raise NotFound(f"process {cmd.key!r} not found" + (f" in version {cmd.version}" if cmd.version else ""))
     meta = orjson.loads(row.meta)
-    _require_startable(conn, cmd, row.key, meta)
+    _require_startable(cmd, row.key, meta, row if row.has_state else None)
     data = checked_data(cmd.data, ctx.engine.value_limits)
     checked_text(cmd.business_key, "business_key")
     if cmd.business_key is not None:
@@ -82,10 +81,9 @@ def start_instance(cmd: StartInstance, ctx: CommandContext) -> InstanceView:
     return engine._saved_view(head, values)
 
 
-def _require_startable(conn, cmd: StartInstance, key: str, meta: dict) -> None:
+def _require_startable(cmd: StartInstance, key: str, meta: dict, state) -> None:
     """A withdrawn process starts no instance; who may start it by hand is in engine/starters.py
-    (message, signal and timer starts are not a clerk's)."""
-    state = lifecycle.get(conn, "process", key)
+    (message, signal and timer starts are not a clerk's). `state`: its lifecycle row, or None."""
     if state is not None and state.withdrawn_at is not None:
         raise Conflict(f"process {key!r} is withdrawn: it starts no new instances (running ones go on)")
     rule = starters_of(state, meta)

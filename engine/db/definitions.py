@@ -42,6 +42,29 @@ BY_VERSION = Statement(f"{_SELECT} WHERE kind = :kind AND key = :key AND version
 BY_ID = Statement(f"{_SELECT} WHERE id = :id")
 BY_HASH = Statement(f"{_SELECT} WHERE kind = :kind AND key = :key AND content_hash = :content_hash "
                     "ORDER BY version DESC LIMIT 1")
+# What starting an instance reads of its process (not the source: the parsed spec is cached by
+# id), with the process's lifecycle row (`definition_state`: withdrawn, starter groups), in one
+# statement; `has_state` says whether that row exists.
+_STARTING = ("SELECT d.id, d.key, d.version, d.meta, s.withdrawn_at, s.starter_groups, "
+             "CASE WHEN s.key IS NULL THEN 0 ELSE 1 END AS has_state FROM definition d "
+             "LEFT JOIN definition_state s ON s.kind = d.kind AND s.key = d.key "
+             "WHERE d.kind = 'process' AND d.key = :key")
+STARTING_LATEST = Statement(f"{_STARTING} ORDER BY d.version DESC LIMIT 1")
+STARTING_VERSION = Statement(f"{_STARTING} AND d.version = :version")
+LATEST_HEAD = Statement("SELECT id, kind, key, version, meta FROM definition WHERE kind = :kind AND key = :key "
+                        "ORDER BY version DESC LIMIT 1")
+
+
+def starting(conn: Connection, key: str, version: int | None):
+    """The process version an instance starts (the newest, or `version`) and its lifecycle, or None."""
+    if version:
+        return db(conn).first(STARTING_VERSION, {"key": key, "version": version})
+    return db(conn).first(STARTING_LATEST, {"key": key})
+
+
+def latest_head(conn: Connection, kind: str, key: str):
+    """The newest version of a definition without its source (id, kind, key, version, meta), or None."""
+    return db(conn).first(LATEST_HEAD, {"kind": kind, "key": key})
 
 
 def latest(conn: Connection, kind: str, key: str):

@@ -47,13 +47,14 @@ def is_timestamp(column: str) -> bool:
 class Statement:
     """One SQL statement with `:name` parameters, in each driver's style on demand."""
 
-    __slots__ = ("sql", "_pyformat", "_row_types", "_stamps")
+    __slots__ = ("sql", "_pyformat", "_row_types", "_stamps", "names")
 
     def __init__(self, sql: str):
         self.sql = " ".join(sql.split())
         self._pyformat = _NAMED.sub(r"%(\1)s", self.sql.replace("%", "%%"))
         self._row_types: dict[tuple[str, ...], tuple[type, list[int]]] = {}
         self._stamps: tuple[str, ...] | None = None
+        self.names: tuple[str, ...] | None = None  # the result's column names (PostgreSQL's, once seen)
 
     @property
     def stamps(self) -> tuple[str, ...]:
@@ -145,7 +146,12 @@ class Db:
         cur = self.raw.cursor()
         try:
             cur.execute(stmt.text(self.sqlite), self.params(params, stmt.stamps) if params else {})
-            names = tuple(d[0] for d in cur.description)
+            names = stmt.names if not self.sqlite else None
+            if names is None or len(names) != cur.pgresult.nfields:
+                # psycopg builds a Column object per column for `description`, at every call.
+                names = tuple(d[0] for d in cur.description)
+                if not self.sqlite:
+                    stmt.names = names
             rows = cur.fetchall()
         finally:
             cur.close()

@@ -7,8 +7,8 @@ that can run long or allocate much (loops, comprehensions, functions, repetition
 time and a memory limit stop it whatever it does.
 
 What is left is the code of most conditions, decision cells and short scripts:
-comparisons, boolean logic, ``if``/``else``, arithmetic without ``*``/``**``/``%``,
-subscripts, literals, and calls of a short list of functions and methods whose cost and
+comparisons, boolean logic, ``if``/``else``, arithmetic without ``**``/``%`` and with ``*`` only
+by a number literal (see :func:`_product_weight`), subscripts, literals, and calls of a short list of functions and methods whose cost and
 result are linear in their arguments. Such code has no loop and no function, so each of
 its nodes runs at most once; a value it builds is at most as large as the values it reads,
 taken as many times as they are named; and it names at most :data:`MAX_NAMES` variables.
@@ -69,16 +69,64 @@ MUTATING_METHODS: frozenset[str] = frozenset({
 MAX_NAMES = 16
 """How many times bounded code may name variables (each name can stand for a whole variable)."""
 
+MAX_FACTOR = 16
+"""The largest integer literal a variable may be multiplied by in bounded code (``amount * 2``)."""
+
 _EXPRESSION_NODES = (
     ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BoolOp, ast.And, ast.Or,
     ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.Invert, ast.Compare, ast.Eq, ast.NotEq, ast.Lt,
     ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn, ast.IfExp, ast.BinOp, ast.Add,
-    ast.Sub, ast.Div, ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.RShift, ast.Subscript,
+    ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.RShift, ast.Subscript,
     ast.Slice, ast.Attribute, ast.Call, ast.keyword, ast.List, ast.Tuple, ast.Dict,
     ast.JoinedStr, ast.FormattedValue,
 )
 _STATEMENT_NODES = (ast.Module, ast.Assign, ast.Expr, ast.If, ast.Pass, ast.Delete, ast.Raise, ast.Store, ast.Del)
 _NUMBER = re.compile(r"[0-9]+")
+
+
+def _product_weight(tree: ast.AST) -> int | None:
+    """How many more names the code's products count for, or None when one is not bounded.
+
+    ``x * k`` is bounded when ``k`` is a float literal (a sequence cannot be repeated a float
+    number of times: the product is a number) or an integer literal of at most MAX_FACTOR in size,
+    and ``x`` a variable read (a name, an attribute or a subscript of one) or a number literal:
+    repeating a read k times is naming it k times, so it counts as k names. A product of a
+    product (``x * 16 * 16``) is not bounded: nested, the factors would multiply.
+    """
+    extra = 0
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+            continue
+        sides = (node.left, node.right), (node.right, node.left)
+        for factor, other in sides:
+            weight = _factor(factor)
+            if weight is None:
+                continue
+            if _is_number(other):
+                break
+            if isinstance(other, (ast.Name, ast.Attribute, ast.Subscript)):
+                extra += weight - 1
+                break
+        else:
+            return None
+    return extra
+
+
+def _is_number(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def _factor(node: ast.AST) -> int | None:
+    """The names a product by this literal counts for (1 for a float), or None when it is no bounded factor."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    if not isinstance(node, ast.Constant):
+        return None
+    if type(node.value) is float:
+        return 1
+    if type(node.value) is int and node.value <= MAX_FACTOR:
+        return max(node.value, 1)
+    return None
 
 
 def _call_is_bounded(node: ast.Call, methods: frozenset[str]) -> bool:
@@ -152,7 +200,8 @@ def _script_is_bounded(tree: ast.Module) -> bool:
                 base = base.value
             bases.add(id(base))
     reads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in bases]
-    if len(reads) > MAX_NAMES or any(n.id in written for n in reads):
+    extra = _product_weight(tree)
+    if extra is None or len(reads) + extra > MAX_NAMES or any(n.id in written for n in reads):
         return False
     return _nodes_are_bounded(tree, _EXPRESSION_NODES + _STATEMENT_NODES, BOUNDED_METHODS, skip)
 
@@ -175,4 +224,6 @@ def is_bounded(source: str, mode: str) -> bool:
     if mode == "exec":
         return isinstance(tree, ast.Module) and _script_is_bounded(tree)
     names = sum(1 for n in ast.walk(tree) if isinstance(n, ast.Name))
-    return names <= MAX_NAMES and _nodes_are_bounded(tree, _EXPRESSION_NODES, BOUNDED_METHODS, set())
+    extra = _product_weight(tree)
+    return extra is not None and names + extra <= MAX_NAMES \
+        and _nodes_are_bounded(tree, _EXPRESSION_NODES, BOUNDED_METHODS, set())

@@ -22,10 +22,19 @@ BOUNDED = [
     ("items.append(3)", "exec"),
     ("record['status'] = 'done'\ndel record['draft']", "exec"),
     ("raise BpmnError('E_REFUSED', 'refusé')", "exec"),
+    ("total = amount * 2", "exec"),  # a read repeated twice: named twice
+    ("x * 1.5", "eval"),  # no sequence repeats a float number of times: a number
+    ("4 * x[0] > limit", "eval"),
+    ("3 * 4", "eval"),
 ]
 
 UNBOUNDED = [
-    ("x * 2", "eval"),  # repetition: 'a' * n
+    ("x * n", "eval"),  # repetition: 'a' * n
+    ("x * 17", "eval"),  # more than MAX_FACTOR
+    ("x * 16 * 16", "eval"),  # nested factors multiply
+    ("(x + x) * 2", "eval"),
+    ("x * True", "eval"),
+    ("'ab' * 16", "eval"),
     ("x ** 2", "eval"),
     ("'%s' % x", "eval"),
     ("1 << n", "eval"),
@@ -69,6 +78,12 @@ def test_code_bounded_by_its_text_runs_in_process(source, mode):
 @pytest.mark.parametrize("source, mode", UNBOUNDED)
 def test_code_that_could_run_long_goes_to_a_script_process(source, mode):
     assert not is_bounded(source, mode)
+
+
+def test_a_product_counts_as_its_factor_times_the_name():
+    assert is_bounded(" + ".join(["x * 2"] * (MAX_NAMES // 2)), "eval")
+    assert not is_bounded(" + ".join(["x * 2"] * (MAX_NAMES // 2 + 1)), "eval")
+    assert is_bounded("y = x * 16", "exec") and not is_bounded("y = x * 16 + z", "exec")
 
 
 def test_the_names_an_expression_may_hold_are_capped():

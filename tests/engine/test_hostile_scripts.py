@@ -262,6 +262,19 @@ def test_the_instance_variables_are_limited_in_size(hostile_engine):
     assert hostile_engine.list_instances().total == 0
 
 
+def test_a_product_run_in_the_engine_process_makes_no_value_larger_than_allowed(hostile_engine):
+    from engine.runtime.bounded import is_bounded
+
+    script = "y = text * 16"  # at most 16 times a variable: bounded, so run in the engine process
+    assert is_bounded(script, "exec")
+    hostile_engine.deploy([("hostile.bpmn", script_process(script))])
+    with pytest.raises((ScriptError, InvalidData), match="bytes|too large"):
+        hostile_engine.start("hostile", {"text": "x" * 200_000})  # 3.2 MB: over a variable's limit
+    assert hostile_engine.list_instances().total == 0
+    done = hostile_engine.start("hostile", {"text": "ab"})
+    assert hostile_engine.get_instance(done.id).data["y"] == "ab" * 16
+
+
 def test_state_does_not_leak_between_evaluations_or_instances(hostile_engine):
     """What a script leaves behind is its instance's variables only: another instance, of
     another process, run by the same script process, sees nothing of it."""
