@@ -218,8 +218,10 @@ def test_a_single_statement_read_runs_outside_a_transaction_on_postgresql(pool):
 
 def test_a_single_statement_read_sees_committed_rows(pool):
     db, kept = pool
-    with kept.transaction(write=True) as conn:
-        conn.exec_driver_sql("create table single_read (n integer)")
+    with kept.transaction(write=True) as conn:  # a temporary table: the test database is shared
+        conn.exec_driver_sql("create temporary table single_read (n integer)")
         conn.exec_driver_sql("insert into single_read values (1)")
-    with kept.transaction(write=False, single=True) as conn:
+    with kept.transaction(write=False, single=True) as conn:  # the same kept connection sees it
         assert conn.exec_driver_sql("select n from single_read").scalar_one() == 1
+    with kept.transaction(write=True) as conn:
+        conn.exec_driver_sql("drop table single_read")
