@@ -149,7 +149,7 @@ def save(ctx: CommandContext, loaded: LoadedInstance, *, status: str | None = No
     new_rows, candidates = [], []
     if after.appeared is not None:  # a wide instance's projection says what changed (runtime/wide_projection.py)
         appeared = [(tid, ready_after[tid]) for tid in after.appeared]
-        gone = [(tid, loaded.ready_before[tid]) for tid in after.gone]
+        gone = [(tid, after.gone_entries[tid]) for tid in after.gone]  # ready_before is the same dict
     else:
         appeared = [(tid, t) for tid, t in ready_after.items() if tid not in loaded.ready_before]
         gone = [(tid, t) for tid, t in loaded.ready_before.items() if tid not in ready_after]

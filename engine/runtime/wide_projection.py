@@ -69,7 +69,10 @@ class WideProjection:
         from .workflow_run import Projection
 
         before = self.projection
-        ready, timers, messages = dict(before.ready), dict(before.timers), dict(before.messages)
+        # The ready tasks are changed in place: a copy of 10,000 entries at each command was most
+        # of its cost. The previous projection is not read again (a command that fails drops its
+        # run, and with it this); the entries of the tasks that went are handed on (`gone_entries`).
+        ready, timers, messages = before.ready, dict(before.timers), dict(before.messages)
         known_ranks = set(self.ranks)
         for key, wf in self._workflows():
             if key not in known_ranks:  # a new subprocess: its tasks are all in its journal
@@ -96,7 +99,7 @@ class WideProjection:
         seen: set = set()
         appeared: list = []
         gone: list = []
-        old_ready = before.ready
+        gone_entries: dict = {}
         for task_id, tasks in touched:
             if task_id in seen:
                 continue
@@ -112,8 +115,11 @@ class WideProjection:
                 if tid not in ready:
                     appeared.append((self._place(task_id), tid))
                 ready[tid] = entry
-            elif ready.pop(tid, None) is not None and tid in old_ready:
-                gone.append((self._place(task_id), tid))
+            else:
+                old = ready.pop(tid, None)  # each task is seen once: what it held was ready before
+                if old is not None:
+                    gone.append((self._place(task_id), tid))
+                    gone_entries[tid] = old
             if timer is not None:
                 timers[timer[0]] = timer[1]
             else:
@@ -131,7 +137,8 @@ class WideProjection:
             for _, tid in appeared:
                 ready[tid] = ready.pop(tid)
         projection = Projection(ready, timers, messages, self._active(),
-                                appeared=tuple(tid for _, tid in appeared), gone=tuple(tid for _, tid in gone))
+                                appeared=tuple(tid for _, tid in appeared), gone=tuple(tid for _, tid in gone),
+                                gone_entries=gone_entries)
         self.projection = projection
         return projection
 
@@ -182,15 +189,18 @@ class WideProjection:
 
 
 
-def check(kept: "Projection", full: "Projection", before: "Projection | None") -> None:
-    """Raise when the projection kept task by task is not `project()`'s (DIWAN_STATE_CHECK=1)."""
+def check(kept: "Projection", full: "Projection", before: dict | None) -> None:
+    """Raise when the projection kept task by task is not `project()`'s (DIWAN_STATE_CHECK=1);
+    `before`: a copy of the ready tasks before the update."""
     problems = []
     for name in ("ready", "timers", "messages"):
         if getattr(kept, name) != getattr(full, name):
             problems.append(f"{name}: kept {getattr(kept, name)!r}, full {getattr(full, name)!r}")
     if kept.active != full.active:
         problems.append(f"active: kept {kept.active}, full {full.active}")
-    old = before.ready if before is not None else {}
+    old = before if before is not None else {}
+    if set(kept.gone_entries or ()) != set(kept.gone) or any(kept.gone_entries[t] != old.get(t) for t in kept.gone):
+        problems.append(f"gone entries: {sorted(kept.gone_entries or ())} for {sorted(kept.gone)}")
     if list(kept.appeared) != [t for t in full.ready if t not in old]:
         problems.append(f"appeared: kept {kept.appeared}, full {[t for t in full.ready if t not in old]}")
     if sorted(kept.gone) != sorted(t for t in old if t not in full.ready):

@@ -79,6 +79,7 @@ class Projection:
     # projection it was kept from, in project()'s order, and those that went, in their places' order.
     appeared: tuple | None = None
     gone: tuple | None = None
+    gone_entries: dict | None = None  # the ReadyTask of each task in `gone`
 
 
 @dataclass(frozen=True)
@@ -598,9 +599,10 @@ class WorkflowRun(ScopedRun):
         since the last save when the instance is wide (runtime/wide_projection.py)."""
         wide = self._wide
         if wide is not None and wide.follows(self):
+            before = dict(self.projection.ready) if wide_projection.CHECK else None  # update() changes it
             kept = wide.update(self)
             if wide_projection.CHECK:
-                wide_projection.check(kept, self.project(), self.projection)
+                wide_projection.check(kept, self.project(), before)
             return kept
         full = self.project()
         self._wide = WideProjection.build(self, full)
