@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 
@@ -110,10 +111,13 @@ def _workflow_dict(wf) -> dict:
     return {**_header_dict(wf), "tasks": out}
 
 
-def _task_dict(task, sid: str, has_parent: bool, data: dict, delta: dict, known, children: list[str] | None) -> dict:
-    """SpiffWorkflow's dictionary of a task; without `children` when None (a row: see `_tasks_of`)."""
+def _task_dict(task, sid: str, has_parent: bool, data: dict, delta: dict, known, children: list[str] | None,
+               internal: dict | None = None) -> dict:
+    """SpiffWorkflow's dictionary of a task; without `children` when None (a row: see `_tasks_of`);
+    `internal`: what to write as its internal data (default: the task's)."""
     parent_id = task._parent
-    internal = task.internal_data
+    if internal is None:
+        internal = task.internal_data
     dct = {
         "typename": "Task",
         "id": sid,
@@ -292,15 +296,11 @@ def _row_body(task, sid: str, known, tasks) -> dict:
     thousands of children and is written at each of their completions, so both lists would make
     every command cost the case's width; `_tasks_of` rebuilds them from the children's rows."""
     internal = task.internal_data
-    merged = internal.get("merged")
-    if type(merged) is list:
-        task.internal_data = {**internal, "merged": MERGED_IN_CHILDREN}
-        try:
-            body = _task_dict(task, sid, task._parent is not None, task.data, {}, known, None)
-        finally:
-            task.internal_data = internal
-    else:
-        body = _task_dict(task, sid, task._parent is not None, task.data, {}, known, None)
+    if type(internal.get("merged")) is list and not task._state & TaskState.FINISHED_MASK:
+        # Once the multi-instance task ends its list no longer changes, and its instances may be
+        # pruned (runtime/compaction.py): its last row keeps the list itself.
+        internal = {**internal, "merged": MERGED_IN_CHILDREN}
+    body = _task_dict(task, sid, task._parent is not None, task.data, {}, known, None, internal)
     parent = tasks.get(task._parent) if task._parent is not None else None
     if parent is not None:
         at = _merged_index(parent).get(sid)
@@ -471,9 +471,7 @@ def _tasks_of(entries: list) -> dict:
             if parent_id in rebuilt:
                 out[parent_id]["children"].append(sid)
             at = task.pop("merged_at", None)
-            if at is not None:
-                if parent_id not in merged:
-                    raise ValueError(f"stored task {sid} was merged into {parent_id}, which keeps no merged list")
+            if at is not None and parent_id in merged:  # (a parent that ended keeps its own list)
                 merged[parent_id].append((at, sid))
         for sid, entries_ in merged.items():
             entries_.sort()

@@ -141,7 +141,7 @@ def test_child_and_merged_lists_are_rebuilt_in_order_when_restored(engine):
     assert engine.get_instance(inst.id).status == "completed"
 
 
-def test_a_merged_instance_whose_parent_keeps_no_list_is_refused(engine):
+def test_merged_instances_out_of_sequence_are_refused(engine):
     engine.deploy(fixture_files("wide_case.bpmn"))
     inst = engine.start("wide_case", {"items": list(range(40))}, actor=CLERK)
     task = engine.list_tasks(see_all=True, instance_id=inst.id, per_page=1).items[0]
@@ -149,6 +149,17 @@ def test_a_merged_instance_whose_parent_keeps_no_list_is_refused(engine):
     with engine.db.connect() as conn:
         head = instances.state(conn, inst.id)
         rows = instance_tasks.rows(conn, inst.id)
-    edited = [r._replace(body=r.body.replace('"merged":"diwan:merged-in-children"', '"merged":[]')) for r in rows]
-    with pytest.raises(ValueError, match="keeps no merged list"):
+    edited = [r._replace(body=r.body.replace('"merged_at":0', '"merged_at":3')) for r in rows]  # behind our back
+    assert edited != rows
+    with pytest.raises(ValueError, match="merged instances are not numbered"):
         workflow_state.assemble(head.state, edited)
+
+
+def test_a_multi_instance_that_ended_keeps_its_own_merged_list(engine):
+    engine.deploy(fixture_files("wide_case.bpmn"))
+    inst = engine.start("wide_case", {"items": list(range(40))}, actor=CLERK)  # `prepare` ended at the start
+    bodies = [orjson.loads(b) for b in _rows(engine, inst.id).values()]
+    prepare = next(b for b in bodies if b["task_spec"] == "prepare" and "instances" in b["internal_data"])
+    assert len(prepare["internal_data"]["merged"]) == 40
+    review = next(b for b in bodies if b["task_spec"] == "review" and "instances" in b["internal_data"])
+    assert review["internal_data"]["merged"] == workflow_state.MERGED_IN_CHILDREN
