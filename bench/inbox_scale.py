@@ -79,15 +79,18 @@ def fill(url: str, n_tasks: int, n_open: int) -> None:
                 assignee = (user or f"clerk_{rnd.randrange(200)}") if rnd.random() < 0.33 else None
                 due = NOW + timedelta(hours=rnd.randrange(-240, 480)) if rnd.random() < 0.5 else None
                 created = NOW - timedelta(minutes=rnd.randrange(60 * 24 * 60))
-                candidates.append((tid, "group", group))
+                # As the engine writes them: on offer while ready and unclaimed, with the sort keys.
+                offered = is_open and assignee is None
+                candidates.append((tid, "group", group, offered, inst_key[i], due, created))
                 if user:
-                    candidates.append((tid, "user", user))
+                    candidates.append((tid, "user", user, offered, inst_key[i], due, created))
                 yield (tid, instances[i], inst_key[i], f"step_{n % 7}", f"Étape {n % 7}", group,
                        f'["{group}"]', f'["{user}"]' if user else "[]", assignee, None, None, due,
                        "ready" if is_open else "completed", created, created if assignee else None,
                        None if is_open else created + timedelta(hours=1), None if is_open else "bench")
         _copy(conn, "task", task_cols, tasks())
-        _copy(conn, "task_candidate", ["task_id", "kind", "name"], candidates)
+        _copy(conn, "task_candidate", ["task_id", "kind", "name", "offered", "definition_key", "due_at", "created_at"],
+              candidates)
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
