@@ -80,9 +80,10 @@ class KeptConnections:
     def transaction(self, write: bool, single: bool = False) -> Iterator[Connection]:
         """One transaction on this thread's kept connection (a command's, or a read's).
 
-        `single`: a read of one statement. On PostgreSQL it runs in autocommit (a statement
-        is its own snapshot), without the BEGIN and COMMIT round trips a transaction costs:
-        a token check on every request took three more round trips than its query.
+        `single`: a read of one statement. It runs outside a transaction (a statement is its
+        own snapshot): on PostgreSQL in autocommit, without the BEGIN and COMMIT round trips a
+        transaction costs (a token check on every request took three more than its query), on
+        SQLite without BEGIN.
 
         The kept connection's transaction is begun and ended on its driver connection:
         SQLAlchemy's transaction objects and events cost more than the transaction itself
@@ -109,10 +110,11 @@ class KeptConnections:
             return
         driver = kept.driver
         kept.busy = True
-        alone = single and not write and not kept.sqlite
+        alone = single and not write and not kept.sqlite  # PostgreSQL: in autocommit
         try:
             if kept.sqlite:
-                driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                if not (single and not write):  # a lone SELECT is its own read transaction
+                    driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             elif alone:
                 driver.autocommit = True  # no round trip: psycopg sends nothing until a statement
             yield conn

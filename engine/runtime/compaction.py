@@ -38,6 +38,8 @@ def _compact(workflow) -> int:
         removed += _compact_tree(sub)
     # Completed subprocesses whose calling task is gone are no longer reachable. (A lookup
     # by id would raise TaskNotFoundException for them, so test the task dictionaries.)
+    if not workflow.subprocesses:
+        return removed
     known = set(workflow.tasks)
     for sub in workflow.subprocesses.values():
         known.update(sub.tasks)

@@ -7,6 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from engine.db.connections import KeptConnections
+from engine.db.sql import Statement
+from engine.db.sql import db as db_
 from engine.db.base import WAL_AUTOCHECKPOINT_PAGES, create_db_engine
 from tests.conftest import PG_URL
 
@@ -222,6 +224,9 @@ def test_a_single_statement_read_sees_committed_rows(pool):
         conn.exec_driver_sql("create temporary table single_read (n integer)")
         conn.exec_driver_sql("insert into single_read values (1)")
     with kept.transaction(write=False, single=True) as conn:  # the same kept connection sees it
-        assert conn.exec_driver_sql("select n from single_read").scalar_one() == 1
+        assert [r.n for r in db_(conn).all(Statement("select n from single_read"))] == [1]
+        driver = conn.connection.driver_connection
+        if hasattr(driver, "in_transaction"):  # SQLite: the engine's statement opened no transaction
+            assert not driver.in_transaction
     with kept.transaction(write=True) as conn:
         conn.exec_driver_sql("drop table single_read")
