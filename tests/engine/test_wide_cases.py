@@ -125,3 +125,22 @@ def test_a_timer_on_an_instance_reads_the_case_variables(engine, clock):
     assert sorted(t.element_id for t in _open(engine, inst.id)) == ["each", "each"]
     engine.advance_clock(by=timedelta(hours=2))
     assert "remind" in [t.element_id for t in _open(engine, inst.id)]
+
+
+def test_a_user_task_instance_is_seeded_with_its_item_and_merges_nothing_into_its_parent(engine):
+    # SpiffWorkflow merged each instance's data into its multi-instance task: the item and every
+    # variable the instance had been seeded with, so the parent's data (stored at every save)
+    # changed at each of 10,000 completions; each completion also copied the case's variables.
+    from SpiffWorkflow.util.task import TaskState
+
+    engine.deploy(fixture_files("wide_case.bpmn"))
+    big = list(range(1000))
+    inst = engine.start("wide_case", {"items": [0, 1, 2], "big": big}, actor=CLERK)
+    done = engine.complete_task(_open(engine, inst.id)[0].id, {"note": "vu"}, actor=CLERK)
+    assert done.data["note"] == "vu" and done.data["big"] == big and "item" not in done.data
+    run = engine.live.take(inst.id, engine.get_instance(inst.id).version)
+    parent = next(t for t in run.wf.get_tasks() if t.task_spec.bpmn_id == "review" and "instances" in t.internal_data)
+    assert "note" not in parent.data and "item" not in parent.data
+    waiting = next(t for t in run.wf.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id == "review")
+    run._seed(waiting)
+    assert set(waiting.data) == {"item"}  # its form's data is what it changes: no copy of `big`
