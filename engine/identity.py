@@ -106,9 +106,10 @@ class UserStore:
                  hasher: PasswordHasher | None = None, clock: Clock | None = None,
                  kept: KeptConnections | None = None):
         self.db = db
-        # Token checks (every API request) run on the thread's kept connection (the engine's,
-        # when given), as one statement outside a transaction: db/connections.py.
-        self.kept = kept or KeptConnections(db)
+        # Token checks (every API request) run on the thread's kept connection of the engine
+        # serving them, as one statement outside a transaction (db/connections.py); without one
+        # (the command line), on a connection of the pool.
+        self.kept = kept
         self.token_ttl = token_ttl
         self.max_failures = max_failures
         self.max_address_failures = max_address_failures
@@ -245,8 +246,12 @@ class UserStore:
         """The user holding a live token, or None (unknown, expired or revoked)."""
         if not token or len(token) > 200:
             return None
-        with self.kept.transaction(write=False, single=True) as conn:
-            rows = users.token_owner_grants(conn, hash_token(token), self.clock.now())
+        if self.kept is not None:
+            with self.kept.transaction(write=False, single=True) as conn:
+                rows = users.token_owner_grants(conn, hash_token(token), self.clock.now())
+        else:
+            with reported_unavailable(), self.db.connect() as conn:
+                rows = users.token_owner_grants(conn, hash_token(token), self.clock.now())
         if not rows:
             return None
         row = rows[0]
