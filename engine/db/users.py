@@ -81,18 +81,12 @@ def by_username(conn: Connection, username: str) -> sa.Row | None:
     return conn.execute(sa.select(user_account).where(user_account.c.username == username)).first()
 
 
-# Built once: these run on every authenticated request.
+# Built once (a user's roles and groups; the token check reads them with the user: TOKEN_OWNER_GRANTS).
 ROLES_AND_GROUPS = (
     sa.select(sa.literal("role").label("kind"), user_role.c.role.label("name"))
     .where(user_role.c.user_id == sa.bindparam("uid"))
     .union_all(sa.select(sa.literal("group").label("kind"), user_group.c.group_name.label("name"))
                .where(user_group.c.user_id == sa.bindparam("uid"))))
-TOKEN_OWNER = (
-    sa.select(user_account.c.id, user_account.c.username, user_account.c.created_at, user_account.c.language,
-              api_token.c.expires_at)
-    .join(api_token, api_token.c.user_id == user_account.c.id)
-    .where(api_token.c.token_hash == sa.bindparam("token_hash"), api_token.c.revoked_at.is_(None),
-           api_token.c.expires_at > sa.bindparam("now"), user_account.c.disabled_at.is_(None)))
 
 
 def roles_and_groups(conn: Connection, user_id: str) -> tuple[list[str], list[str]]:
@@ -142,11 +136,6 @@ def token_owner_grants(conn: Connection, token_hash: str, now: datetime) -> list
     """Rows of (id, username, created_at, language, kind, name) for the user holding the live
     token `token_hash` (none when it is unknown, expired or revoked, or the user disabled)."""
     return db(conn).all(TOKEN_OWNER_GRANTS, {"token_hash": token_hash, "b_expires_at": now})
-
-
-def token_owner(conn: Connection, token_hash: str, now: datetime) -> sa.Row | None:
-    """The user holding a live (unrevoked, unexpired) token, with the token's expiry."""
-    return conn.execute(TOKEN_OWNER, {"token_hash": token_hash, "now": now}).first()
 
 
 def revoke_token(conn: Connection, token_hash: str, now: datetime) -> bool:
