@@ -14,7 +14,7 @@ blp = Blueprint("admin_log", __name__, url_prefix="/api/v1/admin", description="
 @blp.route("/events")
 class AdminEventsResource(MethodView):
     @requires("admin", "auditor")
-    @blp.arguments(AdminEventArgsSchema, location="query")
+    @blp.arguments(AdminEventArgsSchema(), location="query")
     @blp.response(200, AdminEventPageSchema)
     def get(self, args):
         """List the admin log, newest first: deployments, drafts, publications, users, groups

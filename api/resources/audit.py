@@ -16,7 +16,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Time trave
 @blp.route("/process-instances/<instance_id>/state")
 class StateResource(MethodView):
     @requires("admin", "auditor")
-    @blp.arguments(StateArgsSchema, location="query")
+    @blp.arguments(StateArgsSchema(), location="query")
     @blp.response(200, StateSchema)
     def get(self, args, instance_id):
         """Get an instance as it was right after event `at_seq`
@@ -47,7 +47,7 @@ class VerifyResource(MethodView):
 @blp.route("/audit/checkpoint")
 class CheckpointResource(MethodView):
     @requires("admin", "auditor")
-    @blp.arguments(CheckpointArgsSchema, location="query")
+    @blp.arguments(CheckpointArgsSchema(), location="query")
     @blp.response(200, LatestCheckpointSchema)
     def get(self, args):
         """Get the latest signed checkpoint of every instance's chain head

@@ -17,7 +17,7 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Bearer
 @blp.route("/token")
 class TokenResource(MethodView):
     @public
-    @blp.arguments(LoginSchema)
+    @blp.arguments(LoginSchema())
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="Wrong username or password.")
     @blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins lately (see Retry-After).")

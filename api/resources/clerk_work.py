@@ -25,7 +25,7 @@ WORKERS = ("clerk", "admin", "supervisor")
 @blp.route("/tasks/<task_id>/reassign")
 class ReassignResource(MethodView):
     @requires(*WORKERS)
-    @blp.arguments(ReassignSchema)
+    @blp.arguments(ReassignSchema())
     @blp.response(200, TaskSchema)
     def post(self, body, task_id):
         """Reassign a claimed task to another clerk of its groups (delegation)
@@ -52,7 +52,7 @@ class CommentsResource(MethodView):
         return {"items": [_comment(e) for e in current_engine().comments(instance_id)]}
 
     @requires(*WORKERS)
-    @blp.arguments(CommentBodySchema)
+    @blp.arguments(CommentBodySchema())
     @blp.response(201, CommentSchema)
     def post(self, body, instance_id):
         """Comment on a case (append-only: the comment is an event of its hash-chained history)
@@ -69,8 +69,8 @@ class CommentsResource(MethodView):
 @blp.route("/tasks/<task_id>/attachments")
 class UploadResource(MethodView):
     @requires("clerk", "admin")
-    @blp.arguments(UploadFieldSchema, location="form")
-    @blp.arguments(UploadArgsSchema, location="files")
+    @blp.arguments(UploadFieldSchema(), location="form")
+    @blp.arguments(UploadArgsSchema(), location="files")
     @blp.response(201, AttachmentSchema)
     def post(self, form, files, task_id):
         """Upload a file for a filepicker field of a ready task: multipart/form-data `field` and `file`
@@ -125,7 +125,7 @@ def _rfc5987(name: str) -> str:
 @blp.route("/access-log")
 class AccessLogResource(MethodView):
     @requires("admin", "auditor")
-    @blp.arguments(AccessLogArgsSchema, location="query")
+    @blp.arguments(AccessLogArgsSchema(), location="query")
     @blp.response(200, AccessLogPageSchema)
     def get(self, args):
         """Who viewed which case's personal data, newest first (case and task pages, history, API reads)"""

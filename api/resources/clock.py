@@ -16,7 +16,7 @@ blp = Blueprint("clock", __name__, url_prefix="/api/v1", description="Manual clo
 @blp.route("/admin/clock")
 class ClockResource(MethodView):
     @requires("admin")
-    @blp.arguments(ClockSchema)
+    @blp.arguments(ClockSchema())
     @blp.response(200, ClockResultSchema)
     def post(self, body):
         """Move the engine clock forward, firing every timer that falls due on the way

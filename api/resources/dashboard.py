@@ -23,7 +23,7 @@ class DashboardArgsSchema(Schema):
 @blp.route("/dashboard/sla")
 class SlaResource(MethodView):
     @requires("supervisor", "admin")
-    @blp.arguments(DashboardArgsSchema, location="query")
+    @blp.arguments(DashboardArgsSchema(), location="query")
     @blp.response(200)
     def get(self, args):
         """Get the SLA dashboard: volumes per process, cycle time per step, overdue tasks

@@ -25,7 +25,7 @@ class DefinitionsResource(MethodView):
 @blp.route("/process-definitions/<key>")
 class DefinitionResource(MethodView):
     @requires()
-    @blp.arguments(VersionArgsSchema, location="query")
+    @blp.arguments(VersionArgsSchema(), location="query")
     @blp.response(200, DefinitionSchema)
     def get(self, args, key):
         """Get a process definition: the latest version, or `?version=N`"""
@@ -44,7 +44,7 @@ class DefinitionVersionsResource(MethodView):
 @blp.route("/process-definitions/<key>/xml")
 class DefinitionXmlResource(MethodView):
     @requires()
-    @blp.arguments(SourceArgsSchema, location="query")
+    @blp.arguments(SourceArgsSchema(), location="query")
     @blp.response(200, content_type="application/xml", description="The BPMN XML as deployed.")
     def get(self, args, key):
         """Get the BPMN XML of a process definition (`?download=true`: as a file)"""
@@ -54,7 +54,7 @@ class DefinitionXmlResource(MethodView):
 @blp.route("/decisions/<key>/xml")
 class DecisionXmlResource(MethodView):
     @requires()
-    @blp.arguments(SourceArgsSchema, location="query")
+    @blp.arguments(SourceArgsSchema(), location="query")
     @blp.response(200, content_type="application/xml", description="The DMN XML as deployed.")
     def get(self, args, key):
         """Get the DMN XML of a decision (`?download=true`: as a file)"""
@@ -64,7 +64,7 @@ class DecisionXmlResource(MethodView):
 @blp.route("/forms/<key>")
 class FormResource(MethodView):
     @requires()
-    @blp.arguments(SourceArgsSchema, location="query")
+    @blp.arguments(SourceArgsSchema(), location="query")
     @blp.response(200, description="The form-js schema as deployed.")
     def get(self, args, key):
         """Get a form-js schema (`?download=true`: the file as deployed)"""

@@ -17,7 +17,7 @@ blp = Blueprint("deployments", __name__, url_prefix="/api/v1/deployments",
 @blp.route("")
 class DeploymentsResource(MethodView):
     @requires("designer", "admin")
-    @blp.arguments(DeploymentArgsSchema, location="files")
+    @blp.arguments(DeploymentArgsSchema(), location="files")
     @blp.response(201, DeploymentSchema)
     def post(self, args):
         """Deploy files: multipart/form-data, one or more parts named `files`

@@ -46,7 +46,7 @@ class DraftResource(MethodView):
         return current_engine().draft(kind, key)
 
     @requires(*EDITORS)
-    @blp.arguments(DraftSaveSchema)
+    @blp.arguments(DraftSaveSchema())
     @blp.response(200, DraftSchema)
     def put(self, body, kind, key):
         """Save a draft without publishing it
@@ -61,7 +61,7 @@ class DraftResource(MethodView):
                                            base_version=body["base_version"], actor=current_actor())
 
     @requires(*EDITORS)
-    @blp.arguments(RevisionSchema, location="query")
+    @blp.arguments(RevisionSchema(), location="query")
     @blp.response(204)
     def delete(self, args, kind, key):
         """Discard a draft (`?revision=N`: the one looked at)"""
@@ -80,7 +80,7 @@ class PreviewResource(MethodView):
 @blp.route("/drafts/<kind>/<key>/publish")
 class PublishResource(MethodView):
     @requires(*EDITORS)
-    @blp.arguments(RevisionSchema)
+    @blp.arguments(RevisionSchema())
     @blp.response(201, DeploymentSchema)
     def post(self, body, kind, key):
         """Publish the draft as the next version, then drop it
@@ -104,7 +104,7 @@ class RepublishResource(MethodView):
 @blp.route("/process-definitions/<key>/withdraw")
 class WithdrawResource(MethodView):
     @requires(*EDITORS)
-    @blp.arguments(WithdrawSchema)
+    @blp.arguments(WithdrawSchema())
     @blp.response(200, ProcessStateSchema)
     def post(self, body, key):
         """Withdraw a process: no new instances (by clerks, messages, signals or timers); running ones go on"""
@@ -126,7 +126,7 @@ class ReinstateResource(MethodView):
 @blp.route("/process-definitions/<key>/starters")
 class StartersResource(MethodView):
     @requires("admin")
-    @blp.arguments(StartersSchema)
+    @blp.arguments(StartersSchema())
     @blp.response(200, ProcessStateSchema)
     def put(self, body, key):
         """Say which groups' clerks may start the process (empty: every clerk; admins always may)"""
@@ -137,7 +137,7 @@ class StartersResource(MethodView):
 @blp.route("/process-definitions/<key>/migrations")
 class MigrationResource(MethodView):
     @requires("admin")
-    @blp.arguments(MigrationSchema)
+    @blp.arguments(MigrationSchema())
     @blp.response(200, MigrationResultSchema)
     def post(self, body, key):
         """Migrate live instances to another version of the process, all or nothing

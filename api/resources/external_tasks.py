@@ -61,7 +61,7 @@ def worker_route(view):
 @blp.route("/fetchAndLock")
 class FetchAndLockResource(MethodView):
     @worker_route
-    @blp.arguments(ExternalFetchAndLockSchema)
+    @blp.arguments(ExternalFetchAndLockSchema())
     @blp.response(200, LockedExternalTaskSchema(many=True))
     def post(self, body):
         """Fetch and lock external tasks of some topics for a worker (long polling with asyncResponseTimeout)
@@ -83,7 +83,7 @@ class FetchAndLockResource(MethodView):
 @blp.route("")
 class ExternalTasksResource(MethodView):
     @worker_route
-    @blp.arguments(ExternalTaskArgsSchema, location="query")
+    @blp.arguments(ExternalTaskArgsSchema(), location="query")
     @blp.response(200, ExternalTaskSchema(many=True))
     def get(self, args):
         """List external tasks, oldest first (topicName, workerId, processInstanceId, activityId, locked, ...)"""
@@ -108,7 +108,7 @@ class ExternalTaskResource(MethodView):
 @blp.route("/<task_id>/complete")
 class CompleteResource(MethodView):
     @worker_route
-    @blp.arguments(ExternalCompleteSchema)
+    @blp.arguments(ExternalCompleteSchema())
     @blp.response(204)
     def post(self, body, task_id):
         """Complete an external task with variables; the instance runs on
@@ -123,7 +123,7 @@ class CompleteResource(MethodView):
 @blp.route("/<task_id>/failure")
 class FailureResource(MethodView):
     @worker_route
-    @blp.arguments(ExternalFailureSchema)
+    @blp.arguments(ExternalFailureSchema())
     @blp.response(204)
     def post(self, body, task_id):
         """Report a failure: fetchable again after retryTimeout ms while retries are left, an incident at 0"""
@@ -135,7 +135,7 @@ class FailureResource(MethodView):
 @blp.route("/<task_id>/bpmnError")
 class BpmnErrorResource(MethodView):
     @worker_route
-    @blp.arguments(ExternalBpmnErrorSchema)
+    @blp.arguments(ExternalBpmnErrorSchema())
     @blp.response(204)
     def post(self, body, task_id):
         """Report a BPMN error: the task's error boundary event takes it (none does: an incident)"""
@@ -147,7 +147,7 @@ class BpmnErrorResource(MethodView):
 @blp.route("/<task_id>/extendLock")
 class ExtendLockResource(MethodView):
     @worker_route
-    @blp.arguments(ExternalExtendLockSchema)
+    @blp.arguments(ExternalExtendLockSchema())
     @blp.response(204)
     def post(self, body, task_id):
         """Extend the worker's lock on a task to newDuration ms from now (not its lock: 409)"""
@@ -158,7 +158,7 @@ class ExtendLockResource(MethodView):
 @blp.route("/<task_id>/lock")
 class LockResource(MethodView):
     @worker_route
-    @blp.arguments(ExternalLockSchema)
+    @blp.arguments(ExternalLockSchema())
     @blp.response(204)
     def post(self, body, task_id):
         """Lock a task for a worker for lockDuration ms (locked by another worker: 409)"""

@@ -25,7 +25,7 @@ CSV_COLUMNS = ("seq", "at", "type", "actor", "element_id", "task_id", "payload",
 @blp.route("/process-instances/<instance_id>/history")
 class HistoryResource(MethodView):
     @requires("admin", "auditor", "clerk")
-    @blp.arguments(HistoryArgsSchema, location="query")
+    @blp.arguments(HistoryArgsSchema(), location="query")
     @blp.response(200, HistorySchema)
     def get(self, args, instance_id):
         """Get an instance's history: its events in order, hash-chained

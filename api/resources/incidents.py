@@ -15,7 +15,7 @@ blp = Blueprint("incidents", __name__, url_prefix="/api/v1", description="Incide
 @blp.route("/incidents")
 class IncidentsResource(MethodView):
     @requires("admin")
-    @blp.arguments(IncidentArgsSchema, location="query")
+    @blp.arguments(IncidentArgsSchema(), location="query")
     @blp.response(200, IncidentPageSchema)
     def get(self, args):
         """List the open incidents, oldest first"""

@@ -16,7 +16,7 @@ blp = Blueprint("instances", __name__, url_prefix="/api/v1", description="Proces
 @blp.route("/process-definitions/<key>/start")
 class StartResource(MethodView):
     @requires("clerk", "admin")
-    @blp.arguments(StartSchema)
+    @blp.arguments(StartSchema())
     @blp.response(201, InstanceSchema)
     def post(self, body, key):
         """Start an instance of the latest version of a process
@@ -29,7 +29,7 @@ class StartResource(MethodView):
 @blp.route("/process-instances")
 class InstancesResource(MethodView):
     @requires("admin", "auditor", "clerk")
-    @blp.arguments(InstanceArgsSchema, location="query")
+    @blp.arguments(InstanceArgsSchema(), location="query")
     @blp.response(200, InstancePageSchema)
     def get(self, args):
         """List the instances the caller may read, newest first
@@ -64,7 +64,7 @@ class InstanceResource(MethodView):
 @blp.route("/process-instances/<instance_id>/cancel")
 class CancelResource(MethodView):
     @requires("admin")
-    @blp.arguments(CancelSchema)
+    @blp.arguments(CancelSchema())
     @blp.response(200, InstanceSchema)
     def post(self, body, instance_id):
         """Cancel an instance (an ended one: 409)"""
@@ -74,7 +74,7 @@ class CancelResource(MethodView):
 @blp.route("/process-instances/<instance_id>/suspend")
 class SuspendResource(MethodView):
     @requires("admin")
-    @blp.arguments(CancelSchema)
+    @blp.arguments(CancelSchema())
     @blp.response(200, InstanceSchema)
     def post(self, body, instance_id):
         """Suspend a running instance: its tasks, timers and messages wait (an ended one: 409)
@@ -87,7 +87,7 @@ class SuspendResource(MethodView):
 @blp.route("/process-instances/<instance_id>/resume")
 class ResumeResource(MethodView):
     @requires("admin")
-    @blp.arguments(CancelSchema)
+    @blp.arguments(CancelSchema())
     @blp.response(200, InstanceSchema)
     def post(self, body, instance_id):
         """Resume a suspended instance (an ended one: 409)

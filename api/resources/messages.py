@@ -14,7 +14,7 @@ blp = Blueprint("messages", __name__, url_prefix="/api/v1/messages", description
 @blp.route("")
 class MessagesResource(MethodView):
     @requires("clerk", "admin")
-    @blp.arguments(MessageSchema)
+    @blp.arguments(MessageSchema())
     @blp.response(200, CorrelatedSchema)
     def post(self, body):
         """Send a message: every running instance waiting for it under the key receives it

@@ -21,7 +21,7 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="User
 @blp.route("")
 class TasksResource(MethodView):
     @requires("admin", "auditor", "clerk")
-    @blp.arguments(TaskArgsSchema, location="query")
+    @blp.arguments(TaskArgsSchema(), location="query")
     @blp.response(200, TaskPageSchema)
     def get(self, args):
         """List ready tasks the caller may act on, due date first then oldest
@@ -76,7 +76,7 @@ class UnclaimResource(MethodView):
 @blp.route("/<task_id>/complete")
 class CompleteResource(MethodView):
     @requires("clerk", "admin")
-    @blp.arguments(CompleteSchema)
+    @blp.arguments(CompleteSchema())
     @blp.response(200, InstanceSchema)
     def post(self, body, task_id):
         """Complete a task with its form data; returns the instance after the engine ran on

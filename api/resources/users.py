@@ -16,7 +16,7 @@ blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User
 @blp.route("")
 class UsersResource(MethodView):
     @requires("admin")
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, UserPageSchema)
     def get(self, args):
         """List users, by username"""
@@ -24,7 +24,7 @@ class UsersResource(MethodView):
         return {"items": items, "total": total, **args}
 
     @requires("admin")
-    @blp.arguments(UserCreateSchema)
+    @blp.arguments(UserCreateSchema())
     @blp.response(201, UserSchema)
     def post(self, body):
         """Create a user with roles (admin, designer, clerk, auditor) and groups
@@ -44,7 +44,7 @@ class UserResource(MethodView):
         return current_users().get_user(username)
 
     @requires("admin")
-    @blp.arguments(UserUpdateSchema)
+    @blp.arguments(UserUpdateSchema())
     @blp.response(200, AdminUserSchema)
     def patch(self, body, username):
         """Change a user's roles, groups, or disable/enable them (absent fields: unchanged)
@@ -59,7 +59,7 @@ class UserResource(MethodView):
 @blp.route("/<username>/password")
 class PasswordResource(MethodView):
     @requires("admin")
-    @blp.arguments(PasswordSchema)
+    @blp.arguments(PasswordSchema())
     @blp.response(204)
     def post(self, body, username):
         """Reset a user's password; their tokens and sessions are revoked"""
