@@ -112,12 +112,15 @@ def test_write_problem__sqlite_write_lock_held_then_released(tmp_path):
     engine.dispose()
 
 
-def _terminate_backends(url: str) -> int:
+def _terminate_backends(url: str, wait: bool = True) -> int:
+    """Terminate the database's other client backends; with `wait`, return once they have exited
+    (PostgreSQL 14+: by then each has sent its connection the notice that tells it is gone)."""
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    call = "pg_terminate_backend(pid, 5000)" if wait else "pg_terminate_backend(pid)"
     try:
         with admin.connect() as conn:
             return conn.execute(sa.text(
-                "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = current_database() "
+                f"select count({call}) from pg_stat_activity where datname = current_database() "
                 "and pid <> pg_backend_pid() and backend_type = 'client backend'")).scalar()
     finally:
         admin.dispose()
@@ -190,7 +193,7 @@ def test_postgresql_backends_killed_during_commands__each_is_done_or_unavailable
 
     def killer():
         while not stop.is_set():
-            _terminate_backends(PG_URL)
+            _terminate_backends(PG_URL, wait=False)
             stop.wait(0.01)
 
     thread = threading.Thread(target=killer)
