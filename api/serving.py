@@ -14,6 +14,9 @@ it and its client sees the connection close.
 """
 from __future__ import annotations
 
+import socket
+from concurrent import futures
+
 import orjson
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
@@ -82,6 +85,72 @@ class JsonErrorWorker(_JsonErrors, SyncWorker):
 class JsonErrorThreadWorker(_JsonErrors, ThreadWorker):
     """gunicorn's threaded worker (the default: DIWAN_THREADS threads). A request that runs past
     --timeout takes its whole worker down: only the sync worker can answer it with a 503."""
+
+    def enqueue_req(self, conn):
+        """Serve a request on the worker's main thread when it has arrived whole and cannot wait;
+        hand it to a pool thread otherwise (gunicorn's way).
+
+        gunicorn's threaded worker hands every request from the main thread, which accepts, to
+        a pool thread and back: two thread switches, a pipe write and a selector per request,
+        about a fifth of a short request's cost. A request already received whole (its head
+        and its Content-Length of body, peeked without reading) cannot keep the main thread
+        waiting on its client, and one that is not a long-polling fetchAndLock does not wait
+        on the engine: it is served where it was accepted, as gunicorn's sync worker does. The
+        others (a client still sending, chunked, an upgrade, TLS, a long poll) go to the pool,
+        so no client and no long poll holds up the worker.
+        """
+        if self.cfg.is_ssl or (conn.parser is not None and conn.parser.unreader.buf.getvalue()):
+            return super().enqueue_req(conn)
+        head = whole_request_head(conn.sock)
+        if head is None or may_wait(head):
+            return super().enqueue_req(conn)
+        conn.data_ready = True
+        done: futures.Future = futures.Future()
+        try:
+            done.set_result(self.handle(conn))
+        except SystemExit as exc:  # the arbiter aborted this worker (past --timeout): answer, then stop
+            self.handle_error(None, conn.sock, conn.client, exc)
+            self.alive = False
+            done.set_result(False)
+        self.finish_request(conn, done)
+
+
+PEEK_BYTES = 65_536  # a request whose head and body do not fit goes to a pool thread
+LONG_POLL_SUFFIX = b"/external-task/fetchAndLock"  # /engine-rest/... (api/resources/external_tasks.py) may wait
+
+
+def whole_request_head(sock: socket.socket) -> bytes | None:
+    """The head of the HTTP/1 request waiting on `sock` when all of it and its body have arrived
+    (peeked: the bytes stay for gunicorn's parser); None when some is still to come, when it is
+    chunked, an upgrade or a 100-continue, or when the socket has nothing or an error (a pool
+    thread meets it as gunicorn does)."""
+    try:
+        data = sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except OSError:
+        return None
+    end = data.find(b"\r\n\r\n")
+    if end < 0 or data.startswith(b"PRI "):  # incomplete, or HTTP/2's preface
+        return None
+    head = data[:end]
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name in (b"transfer-encoding", b"upgrade", b"expect"):
+            return None
+        if name == b"content-length":
+            try:
+                length = int(value.strip())
+            except ValueError:
+                return None  # gunicorn answers it (400)
+    return head if len(data) >= end + 4 + length else None
+
+
+def may_wait(head: bytes) -> bool:
+    """Whether the request may wait on the engine (a long-polling fetchAndLock)."""
+    target = head.split(b"\r\n", 1)[0].split(b" ")
+    path = target[1].split(b"?", 1)[0] if len(target) > 1 else b""
+    return path.endswith(LONG_POLL_SUFFIX)
 
 
 def _path(req, exc) -> str | None:

@@ -1,0 +1,310 @@
+"""The threaded worker serves a request that arrived whole on its main thread, and hands the
+others (a client still sending, a long-polling fetchAndLock) to its pool: api/serving.py.
+
+In process: a real gunicorn worker object over real sockets, with a WSGI app that records the
+thread it runs on. Through `diwan serve`: a long poll and a stalled client never hold up a
+one-worker server.
+"""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent import futures
+from pathlib import Path
+
+import pytest
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+from gunicorn.workers.gthread import TConn
+
+from api.serving import JsonErrorThreadWorker, may_wait, whole_request_head
+from engine import Engine, EngineSettings
+from engine.identity import UserStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pair() -> tuple[socket.socket, socket.socket]:
+    """A connected TCP pair on 127.0.0.1: (client, server side)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        served, _ = listener.accept()
+    return client, served
+
+
+def _settled(sock: socket.socket) -> None:
+    """Wait until what the peer sent is readable here (loopback delivers at once, but not in the
+    same instruction)."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        selector.select(2)
+
+
+@pytest.mark.parametrize("raw", [
+    b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n",
+    b'POST /api/v1/auth/token HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}',
+    b"POST /x HTTP/1.1\r\nHost: t\r\ncontent-length: 0\r\n\r\n",
+])
+def test_whole_request_head__a_request_received_whole_is_peeked_and_left_on_the_socket(raw):
+    client, served = _pair()
+    with client, served:
+        client.sendall(raw)
+        _settled(served)
+        assert whole_request_head(served) == raw.split(b"\r\n\r\n")[0]
+        assert served.recv(65536) == raw  # still there for gunicorn's parser
+
+
+@pytest.mark.parametrize("raw", [
+    b"",  # nothing yet
+    b"GET /healthz HTTP/1.1\r\nHost: t\r\n",  # the head is still coming
+    b'POST /api/v1/auth/token HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{"user',  # the body is
+    b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"POST /x HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: h2c\r\n\r\n",
+    b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+    b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: many\r\n\r\n",
+])
+def test_whole_request_head__none_when_it_may_still_have_to_read_from_the_client(raw):
+    client, served = _pair()
+    with client, served:
+        if raw:
+            client.sendall(raw)
+            _settled(served)
+        assert whole_request_head(served) is None
+
+
+def test_whole_request_head__none_on_a_closed_socket():
+    client, served = _pair()
+    client.close()
+    served.close()
+    assert whole_request_head(served) is None
+
+
+def test_may_wait__only_the_long_polling_fetch_and_lock():
+    assert may_wait(b"POST /engine-rest/external-task/fetchAndLock HTTP/1.1\r\nHost: t")
+    assert may_wait(b"POST /engine-rest/external-task/fetchAndLock?x=1 HTTP/1.1")
+    assert not may_wait(b"POST /engine-rest/external-task/x/complete HTTP/1.1\r\nHost: t")
+    assert not may_wait(b"GET /api/v1/tasks HTTP/1.1")
+    assert not may_wait(b"garbage")
+
+
+def test_may_wait__names_a_route_of_the_app(database_url):
+    from api import create_app
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "t"})
+    assert any(may_wait(f"POST {rule.rule} HTTP/1.1".encode()) for rule in app.url_map.iter_rules())
+
+
+class _Worker:
+    """A real JsonErrorThreadWorker, its loop driven by the test (gunicorn's run() would block)."""
+
+    def __init__(self, app):
+        cfg = Config()
+        cfg.set("threads", 4)
+        cfg.set("keepalive", 2)
+        self.worker = JsonErrorThreadWorker(0, os.getppid(), [], None, 30, cfg, Logger(cfg))
+        self.worker.wsgi = app
+        self.worker.tpool = futures.ThreadPoolExecutor(4)
+        self.worker.poller = selectors.DefaultSelector()
+        self.worker.method_queue.init()
+        self.worker.poller.register(self.worker.method_queue.fileno(), selectors.EVENT_READ,
+                                    self.worker.method_queue.run_callbacks)
+
+    def serve(self, served: socket.socket) -> None:
+        served.setblocking(True)
+        self.worker.nr_conns += 1
+        self.worker.enqueue_req(TConn(self.worker.cfg, served, ("127.0.0.1", 1), ("127.0.0.1", 2)))
+
+    def turn(self) -> None:
+        self.worker.wait_for_and_dispatch_events(0.05)
+
+    def close(self) -> None:
+        self.worker.tpool.shutdown(wait=True)
+        self.worker.poller.close()
+        self.worker.method_queue.close()
+
+
+def _recording_app(threads: list[int]):
+    def app(environ, start_response):
+        threads.append(threading.get_ident())
+        body = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body) + 2))])
+        return [b"[" + body + b"]"]
+
+    return app
+
+
+def _answer(client: socket.socket) -> bytes:
+    """One whole answer (head and Content-Length of body)."""
+    client.settimeout(5)
+    data = b""
+    while True:
+        head, found, body = data.partition(b"\r\n\r\n")
+        if found:
+            lengths = [int(line.split(b":")[1]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")]
+            if len(body) >= (lengths[0] if lengths else 0):
+                return data
+        chunk = client.recv(65536)
+        assert chunk, data
+        data += chunk
+
+
+def test_worker__a_whole_request_is_served_on_the_main_thread_before_enqueue_returns():
+    threads: list[int] = []
+    worker = _Worker(_recording_app(threads))
+    client, served = _pair()
+    try:
+        client.sendall(b"POST /api/v1/tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}")
+        _settled(served)
+        worker.serve(served)
+        assert threads == [threading.get_ident()]
+        assert _answer(client).startswith(b"HTTP/1.1 200 OK")
+        # Kept alive: the next request on the connection is served inline too, from the poller.
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        deadline = time.monotonic() + 5
+        while len(threads) < 2 and time.monotonic() < deadline:
+            worker.turn()
+        assert threads == [threading.get_ident()] * 2
+    finally:
+        client.close()
+        worker.close()
+
+
+def test_worker__a_request_still_arriving_goes_to_a_pool_thread_which_waits_for_the_rest():
+    threads: list[int] = []
+    worker = _Worker(_recording_app(threads))
+    client, served = _pair()
+    try:
+        client.sendall(b"POST /api/v1/tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 7\r\n\r\n{\"a\"")
+        _settled(served)
+        worker.serve(served)  # returns at once: the main thread does not wait for the client
+        assert threads == []
+        client.sendall(b":1}")
+        answer = _answer(client)
+        assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b'[{"a":1}]')
+        assert len(threads) == 1 and threads[0] != threading.get_ident()
+    finally:
+        client.close()
+        worker.close()
+
+
+def test_worker__a_long_poll_goes_to_a_pool_thread():
+    threads: list[int] = []
+    worker = _Worker(_recording_app(threads))
+    client, served = _pair()
+    try:
+        client.sendall(b"POST /engine-rest/external-task/fetchAndLock HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}")
+        _settled(served)
+        worker.serve(served)
+        assert _answer(client).startswith(b"HTTP/1.1 200 OK")
+        assert len(threads) == 1 and threads[0] != threading.get_ident()
+    finally:
+        client.close()
+        worker.close()
+
+
+def test_worker__a_request_aborted_inline_past_the_timeout_gets_a_json_503_and_the_worker_stops():
+    def aborted(environ, start_response):
+        raise SystemExit(1)  # what gunicorn's SIGABRT handler raises in the running frame
+
+    worker = _Worker(aborted)
+    client, served = _pair()
+    try:
+        client.sendall(b"GET /api/v1/tasks HTTP/1.1\r\nHost: t\r\n\r\n")
+        _settled(served)
+        worker.serve(served)
+        head, _, body = _answer(client).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503") and b"Retry-After: 5" in head
+        assert json.loads(body)["code"] == "unavailable"
+        assert worker.worker.alive is False
+    finally:
+        client.close()
+        worker.close()
+
+
+# Through `diwan serve`: one worker, so anything that held its main thread would show.
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _call(port: int, method: str, path: str, body=None, token: str | None = None, timeout: float = 30):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, json.loads(data) if data else None
+
+
+@pytest.fixture
+def one_worker(database_url, tmp_path):
+    engine = Engine(settings=EngineSettings(database_url=database_url))
+    engine.upgrade_schema()
+    UserStore(engine.db).create_user("robot", "robot-password-1", ["worker"], [])
+    engine.dispose()
+    port = _free_port()
+    env = {**os.environ, "DIWAN_DATABASE_URL": database_url, "DIWAN_WORKER": "off", "DIWAN_WORKERS": "1",
+           "DIWAN_THREADS": "4", "DIWAN_SECRET_KEY": "test-secret", "DIWAN_LOG_LEVEL": "WARNING",
+           "DIWAN_PASSWORD_PROFILE": "CHEAPEST", "PYTHONPATH": str(ROOT)}
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--no-deploy"],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if _call(port, "GET", "/healthz", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
+def test_serve__a_long_poll_and_a_stalled_client_do_not_hold_up_a_one_worker_server(one_worker):
+    port = one_worker
+    status, body = _call(port, "POST", "/api/v1/auth/token", {"username": "robot", "password": "robot-password-1"})
+    assert status == 200, body
+    token = body["token"]
+    polled: list = []
+    started = time.monotonic()
+    poll = threading.Thread(target=lambda: polled.append(_call(
+        port, "POST", "/engine-rest/external-task/fetchAndLock",
+        {"workerId": "w1", "maxTasks": 1, "asyncResponseTimeout": 3000, "topics": [{"topicName": "none",
+                                                                                     "lockDuration": 1000}]},
+        token)))
+    poll.start()
+    stalled = socket.create_connection(("127.0.0.1", port))
+    try:
+        stalled.sendall(b"POST /api/v1/auth/token HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{\"us")
+        time.sleep(0.5)
+        for _ in range(5):  # answered while the poll waits and the stalled client sends nothing
+            t0 = time.monotonic()
+            assert _call(port, "GET", "/healthz", timeout=5)[0] == 200
+            assert time.monotonic() - t0 < 1.0
+        assert not polled and time.monotonic() - started < 2.5
+        poll.join(30)
+        assert polled == [(200, [])]
+        assert time.monotonic() - started >= 2.5
+    finally:
+        stalled.close()
