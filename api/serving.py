@@ -83,8 +83,10 @@ class JsonErrorWorker(_JsonErrors, SyncWorker):
 
 
 class JsonErrorThreadWorker(_JsonErrors, ThreadWorker):
-    """gunicorn's threaded worker (the default: DIWAN_THREADS threads). A request that runs past
-    --timeout takes its whole worker down: only the sync worker can answer it with a 503."""
+    """gunicorn's threaded worker (the default: DIWAN_THREADS threads), serving on its main thread
+    the requests that arrived whole. One of those that runs past --timeout is answered with a
+    503 and the worker restarts, as in the sync worker; --timeout never stops a request on a
+    pool thread (the main thread keeps telling the arbiter the worker is alive)."""
 
     def enqueue_req(self, conn):
         """Serve a request on the worker's main thread when it has arrived whole and cannot wait;

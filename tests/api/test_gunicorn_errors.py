@@ -110,8 +110,8 @@ def test_gunicorn__the_app_answers_its_own_errors_as_before(server):
 
 def test_gunicorn__a_request_past_the_worker_timeout_gets_a_json_503_not_a_500_page(server, request):
     if request.node.callspec.params.get("server") != "1":
-        pytest.skip("a threaded worker never times out on a client that stalls (its other threads keep it alive): "
-                    "only the sync worker answers a request cut by --timeout")
+        pytest.skip("a threaded worker hands a client that stalls mid-request to a pool thread and never times "
+                    "out on it (its main thread keeps it alive): tests/api/test_inline_serving.py covers its 503")
     started = time.monotonic()
     # A client that announces a body and stops sending: the worker waits on it until
     # gunicorn's timeout aborts it; the client still gets an answer in our shape.
