@@ -132,8 +132,8 @@ class _Worker:
 
 def _recording_app(threads: list[int]):
     def app(environ, start_response):
+        body = environ["wsgi.input"].read()  # then the thread: the request is whole
         threads.append(threading.get_ident())
-        body = environ["wsgi.input"].read()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body) + 2))])
         return [b"[" + body + b"]"]
 
