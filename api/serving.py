@@ -96,15 +96,16 @@ class JsonErrorThreadWorker(_JsonErrors, ThreadWorker):
         a pool thread and back: two thread switches, a pipe write and a selector per request,
         about a fifth of a short request's cost. A request already received whole (its head
         and its Content-Length of body, peeked without reading) cannot keep the main thread
-        waiting on its client, and one that is not a long-polling fetchAndLock does not wait
-        on the engine: it is served where it was accepted, as gunicorn's sync worker does. The
-        others (a client still sending, chunked, an upgrade, TLS, a long poll) go to the pool,
-        so no client and no long poll holds up the worker.
+        waiting on its client: unless it may wait on the engine (a long-polling fetchAndLock)
+        or send a file (a bundle of the modeler, at the client's pace), it is served where it
+        was accepted, as gunicorn's sync worker does. The others (a client still sending,
+        chunked, an upgrade, TLS, a long poll, a file) go to the pool, so neither a slow
+        client nor a long poll holds up the worker.
         """
         if self.cfg.is_ssl or (conn.parser is not None and conn.parser.unreader.buf.getvalue()):
             return super().enqueue_req(conn)
         head = whole_request_head(conn.sock)
-        if head is None or may_wait(head):
+        if head is None or for_pool(head):
             return super().enqueue_req(conn)
         conn.data_ready = True
         done: futures.Future = futures.Future()
@@ -119,6 +120,7 @@ class JsonErrorThreadWorker(_JsonErrors, ThreadWorker):
 
 PEEK_BYTES = 65_536  # a request whose head and body do not fit goes to a pool thread
 LONG_POLL_SUFFIX = b"/external-task/fetchAndLock"  # /engine-rest/... (api/resources/external_tasks.py) may wait
+FILE_PREFIXES = (b"/vendor/", b"/assets/", b"/static/", b"/api/docs/assets/")  # api/web/assets.py, api/docs.py
 
 
 def whole_request_head(sock: socket.socket) -> bytes | None:
@@ -148,11 +150,12 @@ def whole_request_head(sock: socket.socket) -> bytes | None:
     return head if len(data) >= end + 4 + length else None
 
 
-def may_wait(head: bytes) -> bool:
-    """Whether the request may wait on the engine (a long-polling fetchAndLock)."""
+def for_pool(head: bytes) -> bool:
+    """Whether a request that arrived whole still goes to a pool thread: a long-polling
+    fetchAndLock (it may wait on the engine) or a file (sent at the client's pace)."""
     target = head.split(b"\r\n", 1)[0].split(b" ")
     path = target[1].split(b"?", 1)[0] if len(target) > 1 else b""
-    return path.endswith(LONG_POLL_SUFFIX)
+    return path.endswith(LONG_POLL_SUFFIX) or path.startswith(FILE_PREFIXES)
 
 
 def _path(req, exc) -> str | None:

@@ -23,7 +23,7 @@ from gunicorn.config import Config
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn
 
-from api.serving import JsonErrorThreadWorker, may_wait, whole_request_head
+from api.serving import FILE_PREFIXES, JsonErrorThreadWorker, for_pool, whole_request_head
 from engine import Engine, EngineSettings
 from engine.identity import UserStore
 
@@ -86,19 +86,25 @@ def test_whole_request_head__none_on_a_closed_socket():
     assert whole_request_head(served) is None
 
 
-def test_may_wait__only_the_long_polling_fetch_and_lock():
-    assert may_wait(b"POST /engine-rest/external-task/fetchAndLock HTTP/1.1\r\nHost: t")
-    assert may_wait(b"POST /engine-rest/external-task/fetchAndLock?x=1 HTTP/1.1")
-    assert not may_wait(b"POST /engine-rest/external-task/x/complete HTTP/1.1\r\nHost: t")
-    assert not may_wait(b"GET /api/v1/tasks HTTP/1.1")
-    assert not may_wait(b"garbage")
+def test_for_pool__the_long_polling_fetch_and_lock_and_the_files():
+    assert for_pool(b"POST /engine-rest/external-task/fetchAndLock HTTP/1.1\r\nHost: t")
+    assert for_pool(b"POST /engine-rest/external-task/fetchAndLock?x=1 HTTP/1.1")
+    assert for_pool(b"GET /vendor/bpmn-js/dist/bpmn-modeler.development.js HTTP/1.1\r\nHost: t")
+    assert for_pool(b"GET /assets/diwan.css HTTP/1.1")
+    assert not for_pool(b"POST /engine-rest/external-task/x/complete HTTP/1.1\r\nHost: t")
+    assert not for_pool(b"GET /api/v1/tasks HTTP/1.1")
+    assert not for_pool(b"GET /api/v1/vendor/ HTTP/1.1")
+    assert not for_pool(b"garbage")
 
 
-def test_may_wait__names_a_route_of_the_app(database_url):
+def test_for_pool__names_routes_of_the_app(database_url):
     from api import create_app
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "t"})
-    assert any(may_wait(f"POST {rule.rule} HTTP/1.1".encode()) for rule in app.url_map.iter_rules())
+    rules = [rule.rule for rule in app.url_map.iter_rules()]
+    assert [r for r in rules if r.endswith("/external-task/fetchAndLock")]
+    for prefix in FILE_PREFIXES:  # each is a route that sends files
+        assert [r for r in rules if r.startswith(prefix.decode()) and "<" in r], prefix
 
 
 class _Worker:
@@ -194,12 +200,15 @@ def test_worker__a_request_still_arriving_goes_to_a_pool_thread_which_waits_for_
         worker.close()
 
 
-def test_worker__a_long_poll_goes_to_a_pool_thread():
+@pytest.mark.parametrize("line", [b"POST /engine-rest/external-task/fetchAndLock HTTP/1.1",
+                                  b"GET /vendor/bpmn-js/dist/bpmn-modeler.development.js HTTP/1.1"],
+                         ids=["long poll", "file"])
+def test_worker__a_long_poll_or_a_file_goes_to_a_pool_thread(line):
     threads: list[int] = []
     worker = _Worker(_recording_app(threads))
     client, served = _pair()
     try:
-        client.sendall(b"POST /engine-rest/external-task/fetchAndLock HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}")
+        client.sendall(line + b"\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}")
         _settled(served)
         worker.serve(served)
         assert _answer(client).startswith(b"HTTP/1.1 200 OK")
