@@ -25,7 +25,7 @@ BEARER_AUTH = {"bearerAuth": {"type": "http", "scheme": "bearer"}}
 
 
 def bearer_token(req: Request) -> str | None:
-    header = req.headers.get("Authorization", "")
+    header = req.environ.get("HTTP_AUTHORIZATION", "")  # headers.get raises inside when it lacks one
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
         return None

@@ -55,10 +55,29 @@ class DiwanParser(FlaskParser):
             value = json.loads(body)
         return value
 
+    def load_querystring(self, req: Request, schema: ma.Schema) -> typing.Any:
+        return self._makeproxy(QueryArgs(req.args), schema)
+
     def load_files(self, req: Request, schema: ma.Schema) -> typing.Any:
         if req.mimetype != "multipart/form-data":
             abort(400, message="Wrong content type: send multipart/form-data.")
         return super().load_files(req, schema)
+
+
+class QueryArgs(dict):
+    """A request's query arguments as webargs reads them (`get`: the first value, `getlist`: all),
+    without werkzeug's MultiDict, whose `get` raises and catches an HTTP exception for each
+    absent key: a schema's every optional argument that a request leaves out."""
+
+    def __init__(self, args):
+        super().__init__(args.lists())
+
+    def get(self, key, default=None):
+        values = dict.get(self, key)
+        return values[0] if values else default
+
+    def getlist(self, key) -> list:
+        return list(dict.get(self, key, ()))
 
 
 def _shape(value: typing.Any) -> tuple[int, bool]:

@@ -59,7 +59,7 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get("X-Request-Id", "")
+        incoming = request.environ.get("HTTP_X_REQUEST_ID", "")  # headers.get raises inside when it lacks one
         g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 

@@ -78,11 +78,15 @@ def allow_inline_styles() -> None:
 
 
 def _security_headers(response: Response) -> Response:
+    """The headers every answer carries unless its view set them. (Looked for in one pass:
+    werkzeug's `setdefault` raises and catches an HTTP exception for each header it lacks.)"""
     inline = g.get("csp_inline_styles") or request.path.startswith("/api/docs")
-    response.headers.setdefault("Content-Security-Policy", CSP.format(inline=" 'unsafe-inline'" if inline else ""))
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    present = {name.lower() for name in response.headers.keys()}
+    for name, value in (("Content-Security-Policy", CSP.format(inline=" 'unsafe-inline'" if inline else "")),
+                        ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                        ("Referrer-Policy", "same-origin")):
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response
 
 

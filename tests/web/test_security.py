@@ -122,3 +122,24 @@ def test_unknown_task_and_instance_pages_are_404_pages(client):
     for path in ["/tasks/nope", "/instances/nope"]:
         response = client.get(path)
         assert response.status_code == 404 and "introuvable" in response.text, path
+
+
+def test_security_headers_once_each_and_a_views_own_kept(client):
+    from flask import Response
+
+    app = client.application
+
+    @app.get("/_own_frame_policy")
+    def _own():
+        return Response("x", headers={"X-Frame-Options": "SAMEORIGIN", "referrer-policy": "no-referrer"})
+
+    own = client.get("/_own_frame_policy")
+    assert own.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert own.headers.getlist("Referrer-Policy") == ["no-referrer"]  # named in another case: still its own
+    assert own.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert len(own.headers.getlist("Content-Security-Policy")) == 1
+    page = client.get("/login")
+    for name, value in (("X-Frame-Options", "DENY"), ("X-Content-Type-Options", "nosniff"),
+                        ("Referrer-Policy", "same-origin")):
+        assert page.headers.getlist(name) == [value]
+    assert len(page.headers.getlist("Content-Security-Policy")) == 1
