@@ -59,6 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None, engine: Engine | None 
 
 def _refuse_nul():
     """NUL characters reach no database: refuse them in the path and query up front."""
-    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+    query = request.environ.get("QUERY_STRING", "")
+    suspect = "%00" in query or "\x00" in query  # a NUL in the arguments came as one of these
+    if "\x00" in request.path or (suspect and any("\x00" in k or "\x00" in v
+                                                  for k, v in request.args.items(multi=True))):
         return error_response(400, "bad_request", "NUL characters are not allowed in the path or query.")
     return None

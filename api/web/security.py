@@ -18,6 +18,7 @@ import secrets
 from datetime import timedelta
 
 from flask import Flask, Request, Response, current_app, g, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from engine.identity import UserView
 
@@ -99,9 +100,21 @@ def register(app: Flask) -> None:
         SESSION_COOKIE_SECURE=(not app.testing) if secure is None else bool(secure),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=float(app.config["TOKEN_TTL_HOURS"])),
     )
+    app.session_interface = CookieOnDemandSessions()
     auth.add_authenticator(app, session_user)
     app.after_request(_security_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token
+
+
+class CookieOnDemandSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a request without the session cookie (an API
+    client with a bearer token) gets its empty session without the signing serializer, which
+    Flask builds at every request before it looks for the cookie."""
+
+    def open_session(self, app: Flask, request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def web_post_refused() -> bool:
