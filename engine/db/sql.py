@@ -79,12 +79,22 @@ class Statement:
 class Db:
     """The DBAPI side of one SQLAlchemy connection (for the length of one transaction)."""
 
-    __slots__ = ("raw", "sqlite", "_last_ts", "_last_text")
+    __slots__ = ("raw", "sqlite", "_last_ts", "_last_text", "_cursor")
 
     def __init__(self, conn: Connection):
         self.raw = conn.connection.driver_connection
         self.sqlite = conn.dialect.name == "sqlite"
         self._last_ts = self._last_text = None
+        self._cursor = None
+
+    def cursor(self):
+        """The connection's one cursor for these statements, kept (a statement reads its whole
+        result before it returns, so none is left half read): psycopg builds a cursor's
+        adapters and state at each `cursor()`, several microseconds a statement."""
+        cur = self._cursor
+        if cur is None:  # this object lives as long as its DBAPI connection (see `db`)
+            cur = self._cursor = self.raw.cursor()
+        return cur
 
     def ts(self, value: datetime | None):
         """A timestamp parameter (aware datetimes only, as `UTCDateTime`)."""
@@ -120,12 +130,9 @@ class Db:
 
     def execute(self, stmt: Statement, params: dict[str, Any] | None = None) -> int:
         """Run a statement; returns the number of rows it changed."""
-        cur = self.raw.cursor()
-        try:
-            cur.execute(stmt.text(self.sqlite), self.params(params, stmt.stamps) if params else {})
-            return cur.rowcount
-        finally:
-            cur.close()
+        cur = self.cursor()
+        cur.execute(stmt.text(self.sqlite), self.params(params, stmt.stamps) if params else {})
+        return cur.rowcount
 
     def execute_many(self, stmt: Statement, rows: list[dict[str, Any]]) -> int:
         """Run a statement once per parameter set; returns the rows changed in all."""
@@ -133,28 +140,22 @@ class Db:
             return 0
         if len(rows) == 1:
             return self.execute(stmt, rows[0])
-        cur = self.raw.cursor()
-        try:
-            stamps, convert = stmt.stamps, self.params
-            cur.executemany(stmt.text(self.sqlite), [convert(r, stamps) for r in rows])
-            return cur.rowcount
-        finally:
-            cur.close()
+        cur = self.cursor()
+        stamps, convert = stmt.stamps, self.params
+        cur.executemany(stmt.text(self.sqlite), [convert(r, stamps) for r in rows])
+        return cur.rowcount
 
     def all(self, stmt: Statement, params: dict[str, Any] | None = None) -> list:
         """The result rows (named tuples; timestamps as aware UTC datetimes)."""
-        cur = self.raw.cursor()
-        try:
-            cur.execute(stmt.text(self.sqlite), self.params(params, stmt.stamps) if params else {})
-            names = stmt.names if not self.sqlite else None
-            if names is None or len(names) != cur.pgresult.nfields:
-                # psycopg builds a Column object per column for `description`, at every call.
-                names = tuple(d[0] for d in cur.description)
-                if not self.sqlite:
-                    stmt.names = names
-            rows = cur.fetchall()
-        finally:
-            cur.close()
+        cur = self.cursor()
+        cur.execute(stmt.text(self.sqlite), self.params(params, stmt.stamps) if params else {})
+        names = stmt.names if not self.sqlite else None
+        if names is None or len(names) != cur.pgresult.nfields:
+            # psycopg builds a Column object per column for `description`, at every call.
+            names = tuple(d[0] for d in cur.description)
+            if not self.sqlite:
+                stmt.names = names
+        rows = cur.fetchall()
         Row, stamps = stmt.row_type(names)
         if not stamps:
             return [Row(*r) for r in rows]
