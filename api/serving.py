@@ -136,18 +136,20 @@ def whole_request_head(sock: socket.socket) -> bytes | None:
     if end < 0 or data.startswith(b"PRI "):  # incomplete, or HTTP/2's preface
         return None
     head = data[:end]
-    length = 0
+    length = None
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
         if name in (b"transfer-encoding", b"upgrade", b"expect"):
             return None
         if name == b"content-length":
+            if length is not None:  # two lengths: which one gunicorn reads is its business
+                return None
             try:
                 length = int(value.strip())
             except ValueError:
                 return None  # gunicorn answers it (400)
-    return head if len(data) >= end + 4 + length else None
+    return head if len(data) >= end + 4 + (length or 0) else None
 
 
 def for_pool(head: bytes) -> bool:

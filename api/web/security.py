@@ -112,7 +112,7 @@ class CookieOnDemandSessions(SecureCookieSessionInterface):
     Flask builds at every request before it looks for the cookie."""
 
     def open_session(self, app: Flask, request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:  # (`get` raises inside)
             return self.session_class()
         return super().open_session(app, request)
 

@@ -69,6 +69,7 @@ def test_whole_request_head__a_request_received_whole_is_peeked_and_left_on_the_
     b"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: h2c\r\n\r\n",
     b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
     b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: many\r\n\r\n",
+    b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nContent-Length: 50\r\n\r\n",
 ])
 def test_whole_request_head__none_when_it_may_still_have_to_read_from_the_client(raw):
     client, served = _pair()
