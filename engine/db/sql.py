@@ -77,7 +77,7 @@ class Statement:
 
 
 class Db:
-    """The DBAPI side of one SQLAlchemy connection (for the length of one transaction)."""
+    """The DBAPI side of one SQLAlchemy connection, kept with its DBAPI connection (`db`)."""
 
     __slots__ = ("raw", "sqlite", "_last_ts", "_last_text", "_cursor")
 

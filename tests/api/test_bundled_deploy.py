@@ -2,12 +2,6 @@
 and `diwan deploy` of the disk files never put them back over what a designer published."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,39 +10,15 @@ from click.testing import CliRunner
 from api.cli import main
 from engine import Engine, EngineSettings
 
-ROOT = Path(__file__).resolve().parents[2]
+from .serve_process import ROOT, diwan_serve
+
 COMPLAINT = ROOT / "processes" / "bpmn" / "complaint_handling.bpmn"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _serve_once(database_url: str, log_path: Path) -> None:
     """Run `diwan serve` until /healthz answers, then stop it (a start and a stop of the server)."""
-    port = _free_port()
-    env = {**os.environ, "DIWAN_DATABASE_URL": database_url, "DIWAN_WORKER": "off", "DIWAN_WORKERS": "1",
-           "DIWAN_SECRET_KEY": "test-secret", "DIWAN_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
-    with log_path.open("a") as log:
-        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=ROOT,
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                assert process.poll() is None, log_path.read_text()
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
-                        if r.status == 200:
-                            return
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.3)
-        finally:
-            process.terminate()
-            process.wait(30)
+    with diwan_serve(database_url, log_path, deploy=True, ready_seconds=90):
+        pass
 
 
 def _edited(with_forms: bool = False) -> list[tuple[str, bytes]]:

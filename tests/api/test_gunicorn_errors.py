@@ -4,26 +4,17 @@ body under /api, not gunicorn's HTML."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import PG_URL
 
-ROOT = Path(__file__).resolve().parents[2]
+from .serve_process import diwan_serve
+
 TIMEOUT = 2  # gunicorn's --timeout for these tests (DIWAN_REQUEST_TIMEOUT_SECONDS)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _exchange(port: int, *parts: bytes, pause: float = 0.0, timeout: float = 30) -> bytes:
@@ -52,29 +43,9 @@ def server(request, _template, tmp_path_factory):
     threaded workers (DIWAN_THREADS=8) and the sync worker (DIWAN_THREADS=1)."""
     tmp_path = tmp_path_factory.mktemp("serve")
     database_url = _template if PG_URL else f"sqlite:///{shutil.copy(_template, tmp_path / 'diwan.db')}"
-    port = _free_port()
-    env = {**os.environ, "DIWAN_DATABASE_URL": database_url, "DIWAN_WORKER": "off", "DIWAN_WORKERS": "1", "DIWAN_THREADS": request.param,
-           "DIWAN_REQUEST_TIMEOUT_SECONDS": str(TIMEOUT), "DIWAN_SECRET_KEY": "test-secret",
-           "DIWAN_LOG_LEVEL": "WARNING", "DIWAN_PASSWORD_PROFILE": "CHEAPEST", "PYTHONPATH": str(ROOT)}
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--no-deploy"],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if _parse(_exchange(port, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", timeout=5))[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-            time.sleep(0.2)
+    with diwan_serve(database_url, tmp_path / "serve.log", THREADS=request.param,
+                     REQUEST_TIMEOUT_SECONDS=str(TIMEOUT), PASSWORD_PROFILE="CHEAPEST") as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
 
 
 def _json_error(raw: bytes, status: int, code: str) -> dict:

@@ -11,12 +11,9 @@ import json
 import os
 import selectors
 import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent import futures
-from pathlib import Path
 
 import pytest
 from gunicorn.config import Config
@@ -27,7 +24,8 @@ from api.serving import FILE_PREFIXES, JsonErrorThreadWorker, for_pool, whole_re
 from engine import Engine, EngineSettings
 from engine.identity import UserStore
 
-ROOT = Path(__file__).resolve().parents[2]
+from .serve_process import diwan_serve
+
 
 
 def _pair() -> tuple[socket.socket, socket.socket]:
@@ -240,12 +238,6 @@ def test_worker__a_request_aborted_inline_past_the_timeout_gets_a_json_503_and_t
 
 # Through `diwan serve`: one worker, so anything that held its main thread would show.
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _call(port: int, method: str, path: str, body=None, token: str | None = None, timeout: float = 30):
     import http.client
 
@@ -266,29 +258,8 @@ def one_worker(database_url, tmp_path):
     engine.upgrade_schema()
     UserStore(engine.db).create_user("robot", "robot-password-1", ["worker"], [])
     engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "DIWAN_DATABASE_URL": database_url, "DIWAN_WORKER": "off", "DIWAN_WORKERS": "1",
-           "DIWAN_THREADS": "4", "DIWAN_SECRET_KEY": "test-secret", "DIWAN_LOG_LEVEL": "WARNING",
-           "DIWAN_PASSWORD_PROFILE": "CHEAPEST", "PYTHONPATH": str(ROOT)}
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--no-deploy"],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if _call(port, "GET", "/healthz", timeout=5)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-            time.sleep(0.2)
+    with diwan_serve(database_url, tmp_path / "serve.log", THREADS="4", PASSWORD_PROFILE="CHEAPEST") as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
 
 
 def test_serve__a_long_poll_and_a_stalled_client_do_not_hold_up_a_one_worker_server(one_worker):
