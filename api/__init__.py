@@ -36,7 +36,8 @@ def create_app(test_config: dict[str, Any] | None = None, engine: Engine | None 
         max_failures=int(app.config["LOGIN_MAX_FAILURES"]),
         max_address_failures=int(app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
         failure_window=timedelta(seconds=float(app.config["LOGIN_WINDOW_SECONDS"])),
-        hasher=password_hasher(app.config["PASSWORD_PROFILE"]), kept=engine.kept)
+        hasher=password_hasher(app.config["PASSWORD_PROFILE"]), kept=engine.kept,
+        cache=engine.token_cache)
     app.extensions["diwan.access"] = InstanceAccess(engine.db)
 
     proxies = int(app.config["TRUSTED_PROXIES"])

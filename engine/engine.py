@@ -28,6 +28,7 @@ from .db import incidents as incidents_db
 from .db.base import create_db_engine
 from .db.checkpoints import WalCheckpointer
 from .db.connections import KeptConnections
+from .token_cache import TokenCache
 from .admin import AdminMethods
 from .attachments import AttachmentMethods
 from .clerk_work import ClerkWorkMethods
@@ -83,6 +84,7 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods, ClerkWorkMethod
         self.connectors = connectors
         self.kept = KeptConnections(self.db)
         self.checkpointer = _wal_checkpointer(self.settings.database_url)
+        self.token_cache = _token_cache(self.db, self.settings.token_cache_seconds)
         self.scripts = shared_host(ScriptLimits(
             timeout_seconds=self.settings.script_timeout_seconds, memory_mb=self.settings.script_memory_mb,
             max_steps=self.settings.script_max_steps, max_variable_bytes=self.settings.max_variable_kb * 1024))
@@ -129,6 +131,8 @@ class Engine(ExternalTaskMethods, DesignerMethods, AdminMethods, ClerkWorkMethod
     def dispose(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.close()
+        if self.token_cache is not None:
+            self.token_cache.close()
         self.kept.close_all()
         self.db.dispose()
 
@@ -631,6 +635,13 @@ def _wal_checkpointer(url: str) -> WalCheckpointer | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return WalCheckpointer(parsed.database)
+
+
+def _token_cache(db, seconds: float) -> TokenCache | None:
+    """The bearer-token cache: PostgreSQL only (engine/token_cache.py), unless turned off."""
+    if db.dialect.name != "postgresql" or seconds <= 0:
+        return None
+    return TokenCache(db, seconds)
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -20,6 +20,7 @@ from .db import users
 from .db.connections import KeptConnections
 from .db.failures import reported_unavailable
 from .errors import Conflict, DiwanError, InvalidData, NotFound, Unavailable
+from .token_cache import TokenCache
 from .views import Actor
 
 ROLES = ("admin", "designer", "clerk", "auditor", "worker", "supervisor")  # worker: external-task clients;
@@ -104,8 +105,9 @@ class UserStore:
     def __init__(self, db: SAEngine, *, token_ttl: timedelta = timedelta(hours=12), max_failures: int = 5,
                  max_address_failures: int = 30, failure_window: timedelta = timedelta(minutes=15),
                  hasher: PasswordHasher | None = None, clock: Clock | None = None,
-                 kept: KeptConnections | None = None):
+                 kept: KeptConnections | None = None, cache: TokenCache | None = None):
         self.db = db
+        self.cache = cache  # the serving engine's token checks (engine/token_cache.py), on PostgreSQL
         # Token checks (every API request) run on the thread's kept connection of the engine
         # serving them, as one statement outside a transaction (db/connections.py); without one
         # (the command line), on a connection of the pool.
@@ -171,6 +173,7 @@ class UserStore:
             if row is None:
                 raise NotFound(f"user {username!r} not found")
             users.set_language(conn, row.id, language)
+        self._identity_changed()
 
     def list_users(self, page: int = 1, per_page: int = 50) -> tuple[list[UserView], int]:
         with reported_unavailable(), self.db.connect() as conn:
@@ -246,23 +249,41 @@ class UserStore:
         """The user holding a live token, or None (unknown, expired or revoked)."""
         if not token or len(token) > 200:
             return None
+        token_hash, now, cache = hash_token(token), self.clock.now(), self.cache
+        if cache is not None:
+            view = cache.get(token_hash, now)
+            if view is not None:
+                return view
+            generation = cache.generation  # before the query: a change after it is not missed
         if self.kept is not None:
             with self.kept.transaction(write=False, single=True) as conn:
-                rows = users.token_owner_grants(conn, hash_token(token), self.clock.now())
+                rows = users.token_owner_grants(conn, token_hash, now)
         else:
             with reported_unavailable(), self.db.connect() as conn:
-                rows = users.token_owner_grants(conn, hash_token(token), self.clock.now())
+                rows = users.token_owner_grants(conn, token_hash, now)
         if not rows:
             return None
         row = rows[0]
         roles = sorted(r.name for r in rows if r.kind == "role")
         groups = sorted(r.name for r in rows if r.kind == "group")
-        return UserView(row.username, tuple(roles), tuple(groups), _utc(row.created_at), None, row.language)
+        view = UserView(row.username, tuple(roles), tuple(groups), _utc(row.created_at), None, row.language)
+        if cache is not None:
+            cache.put(token_hash, view, _utc(row.expires_at), generation)
+        return view
 
     def revoke(self, token: str) -> bool:
         """Revoke a token (logout); False when it was not live."""
         with reported_unavailable(), self.db.begin() as conn:
-            return users.revoke_token(conn, hash_token(token), self.clock.now())
+            revoked = users.revoke_token(conn, hash_token(token), self.clock.now())
+        if revoked:
+            self._identity_changed()
+        return revoked
+
+    def _identity_changed(self) -> None:
+        """After a commit that changed what token checks find: this process's cache forgets
+        at once (the others hear the transaction's notice)."""
+        if self.cache is not None:
+            self.cache.clear()
 
     def _verify(self, password_hash: str | None, password: str) -> bool:
         """Whether `password` matches; an unknown user costs the same time as a known one.

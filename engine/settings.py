@@ -46,6 +46,9 @@ class EngineSettings:
         applicant_fields: the variables that name or reach the applicant, searched by the inbox's
             text search with the business key (DIWAN_APPLICANT_FIELDS, comma-separated).
         consulate_field: the variable the SLA dashboard groups overdue tasks by (DIWAN_CONSULATE_FIELD).
+        token_cache_seconds: on PostgreSQL, how long a process may reuse a bearer token check
+            (engine/token_cache.py: emptied at once by any change to tokens, users or groups;
+            0 turns the cache off).
     """
 
     database_url: str = "sqlite:///diwan.db"
@@ -74,6 +77,7 @@ class EngineSettings:
     applicant_fields: tuple[str, ...] = ("applicant_name", "association_name", "contact_name", "first_name",
                                          "last_name", "email")
     consulate_field: str = "consulate"
+    token_cache_seconds: float = 30.0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -108,6 +112,7 @@ class EngineSettings:
             "applicant_fields": tuple(f.strip() for f in _env("APPLICANT_FIELDS", ",".join(cls.applicant_fields))
                                       .split(",") if f.strip()),
             "consulate_field": _env("CONSULATE_FIELD", cls.consulate_field),
+            "token_cache_seconds": float(_env("TOKEN_CACHE_SECONDS", str(cls.token_cache_seconds))),
         }
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})

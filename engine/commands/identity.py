@@ -90,6 +90,7 @@ def update_user(cmd: UpdateUser, ctx: CommandContext):
         change["disabled"] = cmd.disabled
     if change:
         record(ctx, "user_changed", f"user:{cmd.username}", change, cmd.actor.username)
+        _forget_token_checks(ctx)
     return _view(conn, users.by_username(conn, cmd.username))
 
 
@@ -108,6 +109,7 @@ def reset_password(cmd: ResetPassword, ctx: CommandContext) -> None:
     users.set_password_hash(ctx.conn, row.id, cmd.password_hash)
     users.revoke_all_tokens(ctx.conn, row.id, ctx.now)
     record(ctx, "password_reset", f"user:{cmd.username}", {}, cmd.actor.username)
+    _forget_token_checks(ctx)
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,18 @@ def save_group(cmd: SaveGroup, ctx: CommandContext) -> dict:
             groups = set(groups) | {cmd.name} if username in wanted else set(groups) - {cmd.name}
             users.set_groups(conn, row.id, sorted(groups))
         payload["added"], payload["removed"] = sorted(wanted - before), sorted(before - wanted)
+        if wanted != before:
+            _forget_token_checks(ctx)
     record(ctx, "group_saved", f"group:{cmd.name}", payload, cmd.actor.username)
     return {"name": cmd.name, "label": label, "members": users.members(conn, cmd.name)}
+
+
+def _forget_token_checks(ctx: CommandContext) -> None:
+    """Once committed, this process's token cache forgets what it knew (the writes in
+    db/users.py sent the notice that tells the other processes)."""
+    cache = ctx.engine.token_cache
+    if cache is not None:
+        ctx.after_commit.append(cache.clear)
 
 
 def _user(conn, username: str):

@@ -107,6 +107,7 @@ def insert_user(conn: Connection, *, user_id: str, username: str, password_hash:
 
 def set_password_hash(conn: Connection, user_id: str, password_hash: str) -> None:
     conn.execute(sa.update(user_account).where(user_account.c.id == user_id).values(password_hash=password_hash))
+    identity_changed(conn)
 
 
 def page(conn: Connection, page: int, per_page: int) -> tuple[list[sa.Row], int]:
@@ -123,7 +124,7 @@ def insert_token(conn: Connection, **values) -> None:
 # The owner of a live token with their roles and groups, in one statement (every API request
 # runs it): one row per role or group, or one with a null kind for a user with none.
 TOKEN_OWNER_GRANTS = Statement(
-    "SELECT u.id, u.username, u.created_at, u.language, g.kind, g.name "
+    "SELECT u.id, u.username, u.created_at, u.language, t.expires_at, g.kind, g.name "
     "FROM api_token t JOIN user_account u ON u.id = t.user_id "
     "LEFT JOIN (SELECT user_id, 'role' AS kind, role AS name FROM user_role "
     "           UNION ALL SELECT user_id, 'group' AS kind, group_name AS name FROM user_group) g "
@@ -133,7 +134,7 @@ TOKEN_OWNER_GRANTS = Statement(
 
 
 def token_owner_grants(conn: Connection, token_hash: str, now: datetime) -> list:
-    """Rows of (id, username, created_at, language, kind, name) for the user holding the live
+    """Rows of (id, username, created_at, language, expires_at, kind, name) for the user holding the live
     token `token_hash` (none when it is unknown, expired or revoked, or the user disabled)."""
     return db(conn).all(TOKEN_OWNER_GRANTS, {"token_hash": token_hash, "b_expires_at": now})
 
@@ -141,6 +142,8 @@ def token_owner_grants(conn: Connection, token_hash: str, now: datetime) -> list
 def revoke_token(conn: Connection, token_hash: str, now: datetime) -> bool:
     result = conn.execute(sa.update(api_token).where(api_token.c.token_hash == token_hash,
                                                      api_token.c.revoked_at.is_(None)).values(revoked_at=now))
+    if result.rowcount == 1:
+        identity_changed(conn)
     return result.rowcount == 1
 
 
@@ -183,30 +186,47 @@ def forget_failures(conn: Connection, username: str | None = None, remote_addr: 
     conn.execute(stmt)
 
 
+# What a token check finds changed: engine/token_cache.py empties the caches on this notice.
+IDENTITY_CHANNEL = "diwan_identity"
+_IDENTITY_NOTICE = Statement(f"SELECT pg_notify('{IDENTITY_CHANNEL}', '')")
+
+
+def identity_changed(conn: Connection) -> None:
+    """Tell every process's token cache, at commit, that a token, a user's roles, groups,
+    language or password changed in this transaction (PostgreSQL; SQLite has no cache)."""
+    if conn.dialect.name == "postgresql":
+        db(conn).all(_IDENTITY_NOTICE)
+
+
 # -- administration (commands in engine/commands/identity.py) ------------------------------
 def set_roles(conn: Connection, user_id: str, roles: list[str]) -> None:
     conn.execute(sa.delete(user_role).where(user_role.c.user_id == user_id))
     if roles:
         conn.execute(sa.insert(user_role), [{"user_id": user_id, "role": r} for r in roles])
+    identity_changed(conn)
 
 
 def set_groups(conn: Connection, user_id: str, groups: list[str]) -> None:
     conn.execute(sa.delete(user_group).where(user_group.c.user_id == user_id))
     if groups:
         conn.execute(sa.insert(user_group), [{"user_id": user_id, "group_name": g} for g in groups])
+    identity_changed(conn)
 
 
 def set_language(conn: Connection, user_id: str, language: str | None) -> None:
     conn.execute(sa.update(user_account).where(user_account.c.id == user_id).values(language=language))
+    identity_changed(conn)
 
 
 def set_disabled(conn: Connection, user_id: str, at: datetime | None) -> None:
     conn.execute(sa.update(user_account).where(user_account.c.id == user_id).values(disabled_at=at))
+    identity_changed(conn)
 
 
 def revoke_all_tokens(conn: Connection, user_id: str, now: datetime) -> None:
     conn.execute(sa.update(api_token).where(api_token.c.user_id == user_id, api_token.c.revoked_at.is_(None))
                  .values(revoked_at=now))
+    identity_changed(conn)
 
 
 def members(conn: Connection, group: str) -> list[str]:

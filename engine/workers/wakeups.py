@@ -36,6 +36,9 @@ FIRST_PAUSE, LONGEST_PAUSE = 0.5, 30.0
 class _Watcher:
     """A daemon thread that calls `on_wake(parts)` when other processes may have added work."""
 
+    label = "wake-up"  # in its log lines
+    meanwhile = "the sweep covers meanwhile"  # what stands in while it is not connected
+
     def __init__(self, db: SAEngine, on_wake: Callable[[Parts], None], *, name: str):
         self.db = db
         self.on_wake = on_wake
@@ -59,8 +62,8 @@ class _Watcher:
             try:
                 conn = self._connect()
             except Exception as exc:  # noqa: BLE001 - the database may be down: try again later
-                log.warning("wake-up connection failed (%s); the sweep covers meanwhile; retrying in %.1f s",
-                            exc, pause)
+                log.warning("%s connection failed (%s); %s; retrying in %.1f s", self.label, exc, self.meanwhile,
+                            pause)
                 self.ready.set()
                 self._stop.wait(pause)
                 pause = min(pause * 2, LONGEST_PAUSE)
@@ -73,7 +76,7 @@ class _Watcher:
                 self._watch(conn)
             except Exception as exc:  # noqa: BLE001 - a broken link: reconnect
                 if not self._stop.is_set():
-                    log.warning("wake-up connection lost (%s); the sweep covers meanwhile; reconnecting", exc)
+                    log.warning("%s connection lost (%s); %s; reconnecting", self.label, exc, self.meanwhile)
             finally:
                 self.connected.clear()
                 try:
@@ -96,18 +99,24 @@ class _Watcher:
 
 
 class PostgresListener(_Watcher):
-    """LISTEN on a connection of its own; hands on each notice's parts."""
+    """LISTEN on a connection of its own; hands on each notice's parts.
 
-    def __init__(self, db: SAEngine, on_wake: Callable[[Parts], None], *, name: str, check_seconds: float):
+    `channel`: the wake-up channel by default; the identity channel for the token cache
+    (engine/token_cache.py), whose notices carry no parts worth reading.
+    """
+
+    def __init__(self, db: SAEngine, on_wake: Callable[[Parts], None], *, name: str, check_seconds: float,
+                 channel: str = notify.CHANNEL):
         super().__init__(db, on_wake, name=name)
         self.check_seconds = check_seconds
+        self.channel = channel
         self.backend_pid: int | None = None
 
     def _connect(self):
         cargs, cparams = self.db.dialect.create_connect_args(self.db.url)
         conn = self.db.dialect.connect(*cargs, **{**cparams, "autocommit": True, "connect_timeout": 10,
                                                  "application_name": f"diwan-listen {self.name}"[:63]})
-        conn.execute(f"LISTEN {notify.CHANNEL}")
+        conn.execute(f"LISTEN {self.channel}")
         self.backend_pid = conn.info.backend_pid
         return conn
 
