@@ -25,6 +25,9 @@ from sqlalchemy.engine import Connection
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 _DATETIME = datetime
 _TIMESTAMPS: frozenset[str] | None = None
+# PostgreSQL: rows per multi-row INSERT (a batch's text is cached per size: at most this many
+# texts per statement; a wide command's thousands of rows go this many at a time).
+ROWS_PER_INSERT = 32
 
 
 def timestamp_names() -> frozenset[str]:
@@ -45,16 +48,22 @@ def is_timestamp(column: str) -> bool:
 
 
 class Statement:
-    """One SQL statement with `:name` parameters, in each driver's style on demand."""
+    """One SQL statement with `:name` parameters, in each driver's style on demand.
 
-    __slots__ = ("sql", "_pyformat", "_row_types", "_stamps", "names")
+    `columns`: for an INSERT of one row whose values are the parameters named after these
+    columns (`insert`), which PostgreSQL can then be sent as one INSERT of many rows.
+    """
 
-    def __init__(self, sql: str):
+    __slots__ = ("sql", "_pyformat", "_row_types", "_stamps", "names", "columns", "_rows_texts")
+
+    def __init__(self, sql: str, columns: tuple[str, ...] | None = None):
         self.sql = " ".join(sql.split())
         self._pyformat = _NAMED.sub(r"%(\1)s", self.sql.replace("%", "%%"))
         self._row_types: dict[tuple[str, ...], tuple[type, list[int]]] = {}
         self._stamps: tuple[str, ...] | None = None
         self.names: tuple[str, ...] | None = None  # the result's column names (PostgreSQL's, once seen)
+        self.columns = columns
+        self._rows_texts: dict[int, str] = {}
 
     @property
     def stamps(self) -> tuple[str, ...]:
@@ -66,6 +75,15 @@ class Statement:
 
     def text(self, sqlite: bool) -> str:
         return self.sql if sqlite else self._pyformat
+
+    def rows_text(self, n: int) -> str:
+        """This INSERT of `n` rows, with positional parameters (psycopg's style), row after row."""
+        text = self._rows_texts.get(n)
+        if text is None:
+            head = self.sql.partition(" VALUES ")[0]
+            row = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
+            text = self._rows_texts[n] = f"{head} VALUES {', '.join([row] * n)}"
+        return text
 
     def row_type(self, names: tuple[str, ...]) -> tuple[type, list[int]]:
         """The named tuple for these result columns, and which of them hold timestamps."""
@@ -142,8 +160,26 @@ class Db:
             return self.execute(stmt, rows[0])
         cur = self.cursor()
         stamps, convert = stmt.stamps, self.params
+        if stmt.columns is not None and not self.sqlite:
+            return self._insert_rows(cur, stmt, [convert(r, stamps) for r in rows])
         cur.executemany(stmt.text(self.sqlite), [convert(r, stamps) for r in rows])
         return cur.rowcount
+
+    def _insert_rows(self, cur, stmt: Statement, rows: list[dict[str, Any]]) -> int:
+        """PostgreSQL: rows inserted ROWS_PER_INSERT at a time, each batch one statement.
+
+        psycopg's `executemany` sends one execution per row through its pipeline, and its
+        Python side costs more than PostgreSQL spends on a row: a command's audit events,
+        tasks and offers as one statement each took about 8% of an API instance's CPU off
+        (server and database, bench/api_throughput.py's loop, 2026-12-07). SQLite keeps
+        `executemany` (a prepared statement stepped per row, cheaper than a longer text).
+        """
+        columns, count = stmt.columns, 0
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            batch = rows[start:start + ROWS_PER_INSERT]
+            cur.execute(stmt.rows_text(len(batch)), [row[name] for row in batch for name in columns])
+            count += cur.rowcount
+        return count
 
     def all(self, stmt: Statement, params: dict[str, Any] | None = None) -> list:
         """The result rows (named tuples; timestamps as aware UTC datetimes)."""
@@ -202,4 +238,5 @@ def columns(table: sa.Table, *, prefix: str = "", exclude: Iterable[str] = ()) -
 def insert(table: sa.Table) -> Statement:
     """INSERT of every column of `table`, parameters named after the columns."""
     names = [c.name for c in table.c]
-    return Statement(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})")
+    return Statement(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})",
+                     columns=tuple(names))

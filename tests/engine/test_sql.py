@@ -69,3 +69,19 @@ def test_timestamp_parameters_are_found_by_name_and_anywhere_else(conn):
         assert expected == "2026-03-29 00:30:00.000000"  # naive UTC text, as SQLAlchemy writes it
     else:
         assert expected == at  # the driver takes aware datetimes
+
+
+def test_insert_of_many_rows__every_row_written_on_each_database(conn):
+    # PostgreSQL sends ROWS_PER_INSERT rows per statement (a last, shorter batch too);
+    # SQLite steps one prepared statement per row. Both write the same rows, timestamps included.
+    from engine.db import sql
+    from engine.db.sql import insert
+
+    stmt = insert(definitions.deployment)
+    at = datetime(2026, 3, 29, 1, 30, 0, 5, tzinfo=timezone(timedelta(hours=1)))
+    rows = [{"id": f"d{i:03d}", "deployed_at": at + timedelta(seconds=i), "deployed_by": f"u{i} 50% :x %(y)s"}
+            for i in range(2 * sql.ROWS_PER_INSERT + 5)]
+    assert db(conn).execute_many(stmt, rows) == len(rows)
+    stored = {r.id: (r.deployed_at, r.deployed_by) for r in conn.execute(sa.select(definitions.deployment))}
+    assert stored == {r["id"]: (r["deployed_at"], r["deployed_by"]) for r in rows}
+    assert stmt.rows_text(2).endswith("VALUES " + ", ".join(["(" + ", ".join(["%s"] * len(stmt.columns)) + ")"] * 2))
