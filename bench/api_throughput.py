@@ -1,8 +1,11 @@
 """API throughput through real HTTP: gunicorn (2 workers) on SQLite and on PostgreSQL.
 
 4 client threads each run, over and over: start an instance of a simple process
-(start -> script -> user task -> end), find its task, complete it. Prints instances/s
-and p50/p99 latency per call; last line `api instances/s: N` (SQLite).
+(start -> script -> user task -> end), find its task, complete it. Prints instances/s,
+p50/p99 latency per call and the CPU time one instance cost (the server's processes, the
+database's backends on PostgreSQL and this client, read from /proc on Linux: steadier than
+instances/s on a machine whose load varies, so compare code by it, back to back); last
+line `api instances/s: N` (SQLite).
 
 Usage: .venv/bin/python bench/api_throughput.py [--seconds 20] [--pg postgresql+psycopg://postgres@127.0.0.1/db]
 """
@@ -20,6 +23,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -59,7 +64,35 @@ def _call(port, method, path, token=None, body=None, content_type="application/j
     return response.status, (json.loads(payload) if payload else None), elapsed
 
 
-def run(url: str, seconds: float) -> tuple[float, dict[str, list[float]]]:
+def _cpu_seconds(server_pid: int, database: str | None) -> float | None:
+    """CPU time so far of the server and every process under it (workers, script hosts), of
+    PostgreSQL's backends serving `database`, and of this process (None without /proc)."""
+    if not os.path.isdir("/proc/self"):
+        return None
+    tick, procs = os.sysconf("SC_CLK_TCK"), {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().split(b"\0")[0]
+        except OSError:  # ended meanwhile
+            continue
+        procs[int(pid)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, command)
+    ours = {server_pid, os.getpid()}
+    grew = True
+    while grew:  # the server's descendants
+        more = {pid for pid, (ppid, _, _) in procs.items() if ppid in ours} - ours
+        ours |= more
+        grew = bool(more)
+    backend = f" {database} ".encode() if database else None
+    return sum(cpu for pid, (_, cpu, command) in procs.items()
+               if pid in ours or (backend and command.startswith(b"postgres: ") and backend in command))
+
+
+def run(url: str, seconds: float) -> tuple[float, dict[str, list[float]], float | None]:
     from engine import Engine, EngineSettings
     from engine.identity import UserStore
 
@@ -104,25 +137,31 @@ def run(url: str, seconds: float) -> tuple[float, dict[str, list[float]]]:
                     latencies["complete"].append(t3)
                     done[0] += 1
 
+        database = make_url(url).database if url.startswith("postgresql") else None
+        cpu0 = _cpu_seconds(server.pid, database)
         t0 = time.perf_counter()
         threads = [threading.Thread(target=client) for _ in range(THREADS)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        return done[0] / (time.perf_counter() - t0), latencies
+        rate = done[0] / (time.perf_counter() - t0)
+        cpu1 = _cpu_seconds(server.pid, database)
+        cpu = (cpu1 - cpu0) / done[0] if cpu0 is not None and done[0] else None
+        return rate, latencies, cpu
     finally:
         server.terminate()
         server.wait(30)
 
 
-def report(name: str, rate: float, latencies: dict[str, list[float]]) -> None:
+def report(name: str, rate: float, latencies: dict[str, list[float]], cpu: float | None) -> None:
     parts = []
     for call, values in latencies.items():
         values = sorted(values)
         p99 = values[max(int(len(values) * 0.99) - 1, 0)]
         parts.append(f"{call} p50 {statistics.median(values) * 1000:.1f} ms / p99 {p99 * 1000:.1f} ms")
-    print(f"{name}: {rate:.0f} instances/s; " + "; ".join(parts))
+    cpu_text = f"; CPU {cpu * 1000:.1f} ms/instance" if cpu is not None else ""
+    print(f"{name}: {rate:.0f} instances/s; " + "; ".join(parts) + cpu_text)
 
 
 def main() -> None:
@@ -133,8 +172,8 @@ def main() -> None:
     if args.pg:
         report("postgresql, gunicorn 2 workers, 4 clients", *run(args.pg, args.seconds))
     with tempfile.TemporaryDirectory() as tmp:
-        rate, latencies = run(f"sqlite:///{tmp}/api.db", args.seconds)
-    report("sqlite, gunicorn 2 workers, 4 clients", rate, latencies)
+        rate, latencies, cpu = run(f"sqlite:///{tmp}/api.db", args.seconds)
+    report("sqlite, gunicorn 2 workers, 4 clients", rate, latencies, cpu)
     print(f"api instances/s: {rate:.0f}")
 
 
