@@ -1,8 +1,8 @@
 """Bearer tokens checked recently, kept per process on PostgreSQL: a token check without its query.
 
 Every API request checks its token; on PostgreSQL that check is a round trip and a join,
-about a sixth of an API instance's CPU in the serving process and the database together
-(bench/api_throughput.py's loop, 2026-12-07). The cache keeps what a check found (the
+about a tenth of an API instance's CPU in the serving processes and the database together
+(bench/api_throughput.py, paired runs, 2026-12-07). The cache keeps what a check found (the
 user with roles, groups and language, and the token's expiry) for `ttl_seconds` at most,
 and only while it hears of the changes:
 
