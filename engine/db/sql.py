@@ -160,9 +160,10 @@ class Db:
             return self.execute(stmt, rows[0])
         cur = self.cursor()
         stamps, convert = stmt.stamps, self.params
+        rows = [convert(r, stamps) for r in rows]
         if stmt.columns is not None and not self.sqlite:
-            return self._insert_rows(cur, stmt, [convert(r, stamps) for r in rows])
-        cur.executemany(stmt.text(self.sqlite), [convert(r, stamps) for r in rows])
+            return self._insert_rows(cur, stmt, rows)
+        cur.executemany(stmt.text(self.sqlite), rows)
         return cur.rowcount
 
     def _insert_rows(self, cur, stmt: Statement, rows: list[dict[str, Any]]) -> int:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 
 import pytest
 
@@ -10,6 +9,7 @@ from engine import Actor, Engine, EngineSettings
 from engine.db.checkpoints import WalCheckpointer
 from engine.engine import _wal_checkpointer
 from tests.conftest import PG_URL, fixture_files
+from tests.waiting import wait_for
 
 CLERK = Actor("amina", groups=("clerks", "finance"), roles=("clerk",))
 sqlite_only = pytest.mark.skipif(PG_URL is not None, reason="SQLite's WAL")
@@ -26,15 +26,6 @@ def _wal_state(path: str) -> tuple[int, int]:
         conn.close()
 
 
-def _wait_for(predicate, timeout=10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 @sqlite_only
 def test_commands_are_checkpointed_in_the_background(database_url, clock):
     engine = Engine(settings=EngineSettings(database_url=database_url), clock=clock)
@@ -45,7 +36,7 @@ def test_commands_are_checkpointed_in_the_background(database_url, clock):
         engine.deploy(fixture_files("representative.bpmn"))
         for amount in range(6):
             engine.start("representative", {"amount": amount}, actor=CLERK)
-        assert _wait_for(lambda: checkpointer.checkpoints >= 1)
+        assert wait_for(lambda: checkpointer.checkpoints >= 1)
         thread = checkpointer._thread
         assert thread is not None and thread.daemon and thread.is_alive()
     finally:
@@ -66,7 +57,7 @@ def test_quiet_commits_are_checkpointed_within_the_idle_delay(tmp_path):
     try:
         conn.execute("insert into t values (1)")
         checkpointer.committed()  # one commit, far from `every`
-        assert _wait_for(lambda: checkpointer.checkpoints == 1)
+        assert wait_for(lambda: checkpointer.checkpoints == 1)
         log, copied = _wal_state(str(path))
         assert log > 0 and log == copied
     finally:

@@ -4,6 +4,7 @@ while it cannot hear, never past the token's expiry or the cache's TTL."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,12 +14,18 @@ from engine import Engine, EngineSettings, ManualClock
 from engine.db.users import api_token, identity_changed
 from engine.identity import UserStore, hash_token
 from tests.conftest import PG_URL
+from tests.waiting import wait_for
 
 pg_only = pytest.mark.skipif(PG_URL is None, reason="the token cache is PostgreSQL's")
 
 
-def _engine(url: str, **settings) -> Engine:
-    return Engine(settings=EngineSettings(database_url=url, **settings))
+@contextmanager
+def _engine(url: str, **settings):
+    engine = Engine(settings=EngineSettings(database_url=url, **settings))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _store(engine: Engine, clock=None) -> UserStore:
@@ -28,11 +35,11 @@ def _store(engine: Engine, clock=None) -> UserStore:
 def _listening(store: UserStore, token: str) -> None:
     """Check `token` until the cache keeps the check (the first check starts its listener;
     until that is connected, and emptied the cache once, nothing is kept)."""
-    deadline = time.monotonic() + 15
-    while store.cache.get(hash_token(token), store.clock.now()) is None:
+    def kept() -> bool:
         assert store.resolve(token) is not None
-        assert time.monotonic() < deadline, "the token cache's listener never connected"
-        time.sleep(0.02)
+        return store.cache.get(hash_token(token), store.clock.now()) is not None
+
+    assert wait_for(kept, 15), "the token cache's listener never connected"
 
 
 def _revoke_behind_our_back(engine: Engine, token: str) -> None:
@@ -42,24 +49,13 @@ def _revoke_behind_our_back(engine: Engine, token: str) -> None:
                      .values(revoked_at=datetime.now(timezone.utc)))
 
 
-def _eventually(check, seconds: float = 5.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.02)
-
-
 @pytest.fixture
 def two(database_url):
     """Two engines on one database, as two serving processes would have."""
     if not PG_URL:
         pytest.skip("the token cache is PostgreSQL's")
-    a, b = _engine(database_url), _engine(database_url)
-    yield a, b
-    a.dispose()
-    b.dispose()
+    with _engine(database_url) as a, _engine(database_url) as b:
+        yield a, b
 
 
 @pytest.fixture
@@ -73,16 +69,10 @@ def amina(two):
 
 
 def test_sqlite_or_turned_off__no_cache(database_url):
-    engine = _engine(database_url, token_cache_seconds=0)
-    try:
+    with _engine(database_url, token_cache_seconds=0) as engine:
         assert engine.token_cache is None
-    finally:
-        engine.dispose()
-    engine = _engine(database_url)
-    try:
+    with _engine(database_url) as engine:
         assert (engine.token_cache is not None) == database_url.startswith("postgresql")
-    finally:
-        engine.dispose()
 
 
 @pg_only
@@ -93,7 +83,7 @@ def test_check__reused_until_a_notice_says_identities_changed(two, amina):
     assert store.resolve(token).username == "amina", "a repeated check reads the cache, not the table"
     with b.db.begin() as conn:  # any writer of identities sends this in its transaction
         identity_changed(conn)
-    assert _eventually(lambda: store.resolve(token) is None)
+    assert wait_for(lambda: store.resolve(token) is None)
 
 
 @pg_only
@@ -101,9 +91,9 @@ def test_changes_in_another_process__heard_there(two, amina):
     a, b = two
     store, token = amina
     b.update_user("amina", groups=["clerks", "finance"])
-    assert _eventually(lambda: store.resolve(token).groups == ("clerks", "finance"))
+    assert wait_for(lambda: store.resolve(token).groups == ("clerks", "finance"))
     assert _store(b).revoke(token)
-    assert _eventually(lambda: store.resolve(token) is None)
+    assert wait_for(lambda: store.resolve(token) is None)
 
 
 @pg_only
@@ -132,8 +122,7 @@ def test_expired_token__not_served_from_the_cache(two):
 
 @pg_only
 def test_ttl__bounds_a_change_nobody_told(database_url):
-    engine = _engine(database_url, token_cache_seconds=0.5)
-    try:
+    with _engine(database_url, token_cache_seconds=0.5) as engine:
         store = _store(engine)
         store.create_user("salma", "salma-password", ["clerk"])
         token = store.login("salma", "salma-password").token
@@ -142,8 +131,6 @@ def test_ttl__bounds_a_change_nobody_told(database_url):
         assert store.resolve(token) is not None
         time.sleep(0.6)
         assert store.resolve(token) is None
-    finally:
-        engine.dispose()
 
 
 @pg_only
@@ -155,7 +142,7 @@ def test_listener_link_killed__cache_unused_then_starts_over_empty(two, amina):
     with b.db.connect() as conn:
         assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": old_pid}).scalar()
     _revoke_behind_our_back(b, token)  # while (most likely) nobody listens: its notice would be lost
-    assert _eventually(lambda: listener.backend_pid != old_pid and listener.connected.is_set(), 20)
+    assert wait_for(lambda: listener.backend_pid != old_pid and listener.connected.is_set(), 20)
     assert store.resolve(token) is None
 
 
