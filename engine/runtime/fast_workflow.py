@@ -147,6 +147,19 @@ class DiwanTask(Task):
         super().set_data(**kwargs)
         state_journal.mark(self)
 
+    def is_descendant_of(self, task) -> bool:
+        # Task.is_descendant_of as a loop, one parent lookup per level instead of two and a
+        # call: a parallel join asks it of every task of its spec at each update, up the tree.
+        tasks, parent_id = self.workflow.tasks, self._parent
+        while parent_id is not None:
+            parent = tasks.get(parent_id)
+            if parent is None:
+                return False
+            if parent == task:
+                return True
+            parent_id = parent._parent
+        return False
+
     def _add_child(self, task_spec, state=TaskState.MAYBE):
         # Task._add_child, building this class.
         if self.has_state(TaskState.PREDICTED_MASK) and state & TaskState.PREDICTED_MASK == 0:

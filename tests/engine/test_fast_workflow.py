@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine.definitions import safe_xml
@@ -107,6 +108,12 @@ def _same_answers(wf) -> None:
             assert sub.get_tasks(spec_name=spec_name) == list(BpmnTaskIterator(sub.task_tree, spec_name=spec_name))
             assert sub.get_tasks(end_at_spec=spec_name) == \
                 list(BpmnTaskIterator(sub.task_tree, end_at_spec=spec_name))
+        # DiwanTask.is_descendant_of (a loop) answers as Task's (recursive), against a sample of
+        # the tree's tasks (ancestors, the task itself, tasks of other branches).
+        tasks = list(sub.tasks.values())
+        for task in tasks:
+            for other in tasks[:30]:
+                assert task.is_descendant_of(other) is Task.is_descendant_of(task, other)
 
 
 def _step(wf, action) -> tuple[str, list[str]]:
