@@ -108,11 +108,15 @@ def _same_answers(wf) -> None:
             assert sub.get_tasks(spec_name=spec_name) == list(BpmnTaskIterator(sub.task_tree, spec_name=spec_name))
             assert sub.get_tasks(end_at_spec=spec_name) == \
                 list(BpmnTaskIterator(sub.task_tree, end_at_spec=spec_name))
-        # DiwanTask.is_descendant_of (a loop) answers as Task's (recursive), against a sample of
-        # the tree's tasks (ancestors, the task itself, tasks of other branches).
+        # DiwanTask.is_descendant_of (a loop) answers as Task's (recursive), against every
+        # ancestor of the task, the task itself and the tree's first 30 tasks (other branches).
         tasks = list(sub.tasks.values())
         for task in tasks:
-            for other in tasks[:30]:
+            ancestors, parent = [], task.parent
+            while parent is not None:
+                ancestors.append(parent)
+                parent = parent.parent
+            for other in [task, *ancestors, *tasks[:30]]:
                 assert task.is_descendant_of(other) is Task.is_descendant_of(task, other)
 
 
