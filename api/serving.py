@@ -100,13 +100,18 @@ class JsonErrorThreadWorker(_JsonErrors, ThreadWorker):
         or send a file (a bundle of the modeler, at the client's pace), it is served where it
         was accepted, as gunicorn's sync worker does. The others (a client still sending,
         chunked, an upgrade, TLS, a long poll, a file) go to the pool, so neither a slow
-        client nor a long poll holds up the worker.
+        client nor a long poll holds up the worker. A kept-alive connection that its client
+        closed or reset (the peek finds its end) is closed here too: gunicorn would hand it to a pool
+        thread only to read that end, which cost a tenth of the server's CPU when every
+        client call opened its own connection (bench/api_throughput.py).
         """
         if self.cfg.is_ssl or (conn.parser is not None and conn.parser.unreader.buf.getvalue()):
             return super().enqueue_req(conn)
-        head = whole_request_head(conn.sock)
-        if head is None or for_pool(head):
-            return super().enqueue_req(conn)
+        waiting = peek(conn.sock)
+        if waiting != b"":  # b"": the client closed or reset; handle() meets that at once
+            head = whole_request_head(waiting)
+            if head is None or for_pool(head):
+                return super().enqueue_req(conn)
         conn.data_ready = True
         done: futures.Future = futures.Future()
         try:
@@ -123,14 +128,23 @@ LONG_POLL_SUFFIX = b"/external-task/fetchAndLock"  # /engine-rest/... (api/resou
 FILE_PREFIXES = (b"/vendor/", b"/assets/", b"/static/", b"/api/docs/assets/")  # api/web/assets.py, api/docs.py
 
 
-def whole_request_head(sock: socket.socket) -> bytes | None:
-    """The head of the HTTP/1 request waiting on `sock` when all of it and its body have arrived
-    (peeked: the bytes stay for gunicorn's parser); None when some is still to come, when it is
-    chunked, an upgrade or a 100-continue, or when the socket has nothing or an error (a pool
-    thread meets it as gunicorn does)."""
+def peek(sock: socket.socket) -> bytes | None:
+    """What waits on `sock`, left there for gunicorn's parser (up to PEEK_BYTES); None when
+    nothing has arrived yet. b"" when the client closed its side and sent nothing more, or on
+    an error (a reset): gunicorn's `handle` meets either at once, without waiting."""
     try:
-        data = sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        return sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except (BlockingIOError, InterruptedError):
+        return None
     except OSError:
+        return b""
+
+
+def whole_request_head(data: bytes | None) -> bytes | None:
+    """The head of the HTTP/1 request `data` (peeked) when all of it and its body have arrived;
+    None when some is still to come, when it is chunked, an upgrade or a 100-continue, or when
+    nothing came."""
+    if not data:
         return None
     end = data.find(b"\r\n\r\n")
     if end < 0 or data.startswith(b"PRI "):  # incomplete, or HTTP/2's preface

@@ -11,6 +11,7 @@ import json
 import os
 import selectors
 import socket
+import struct
 import threading
 import time
 from concurrent import futures
@@ -20,7 +21,7 @@ from gunicorn.config import Config
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn
 
-from api.serving import FILE_PREFIXES, JsonErrorThreadWorker, for_pool, whole_request_head
+from api.serving import FILE_PREFIXES, JsonErrorThreadWorker, for_pool, peek, whole_request_head
 from engine import Engine, EngineSettings
 from engine.identity import UserStore
 
@@ -54,7 +55,7 @@ def test_whole_request_head__a_request_received_whole_is_peeked_and_left_on_the_
     with client, served:
         client.sendall(raw)
         _settled(served)
-        assert whole_request_head(served) == raw.split(b"\r\n\r\n")[0]
+        assert whole_request_head(peek(served)) == raw.split(b"\r\n\r\n")[0]
         assert served.recv(65536) == raw  # still there for gunicorn's parser
 
 
@@ -75,14 +76,18 @@ def test_whole_request_head__none_when_it_may_still_have_to_read_from_the_client
         if raw:
             client.sendall(raw)
             _settled(served)
-        assert whole_request_head(served) is None
+        assert whole_request_head(peek(served)) is None
 
 
-def test_whole_request_head__none_on_a_closed_socket():
+def test_peek__nothing_yet_is_none_the_end_or_an_error_is_empty():
     client, served = _pair()
-    client.close()
-    served.close()
-    assert whole_request_head(served) is None
+    with served:
+        assert peek(served) is None  # nothing yet: a pool thread waits for it
+        client.close()
+        _settled(served)
+        assert peek(served) == b""  # the client closed
+    assert peek(served) == b""  # an error (here: the socket is closed): handle() meets it at once
+    assert whole_request_head(None) is None and whole_request_head(b"") is None
 
 
 def test_for_pool__the_long_polling_fetch_and_lock_and_the_files():
@@ -106,6 +111,18 @@ def test_for_pool__names_routes_of_the_app(database_url):
         assert [r for r in rules if r.startswith(prefix.decode()) and "<" in r], prefix
 
 
+class _CountingPool(futures.ThreadPoolExecutor):
+    """A real pool that counts what is handed to it."""
+
+    def __init__(self, workers: int):
+        super().__init__(workers)
+        self.submitted = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.submitted += 1
+        return super().submit(fn, *args, **kwargs)
+
+
 class _Worker:
     """A real JsonErrorThreadWorker, its loop driven by the test (gunicorn's run() would block)."""
 
@@ -115,7 +132,7 @@ class _Worker:
         cfg.set("keepalive", 2)
         self.worker = JsonErrorThreadWorker(0, os.getppid(), [], None, 30, cfg, Logger(cfg))
         self.worker.wsgi = app
-        self.worker.tpool = futures.ThreadPoolExecutor(4)
+        self.worker.tpool = _CountingPool(4)
         self.worker.poller = selectors.DefaultSelector()
         self.worker.method_queue.init()
         self.worker.poller.register(self.worker.method_queue.fileno(), selectors.EVENT_READ,
@@ -176,6 +193,30 @@ def test_worker__a_whole_request_is_served_on_the_main_thread_before_enqueue_ret
         while len(threads) < 2 and time.monotonic() < deadline:
             worker.turn()
         assert threads == [threading.get_ident()] * 2
+    finally:
+        client.close()
+        worker.close()
+
+
+@pytest.mark.parametrize("ending", ["close", "reset"])
+def test_worker__a_kept_alive_connection_its_client_ends_is_closed_on_the_main_thread(ending):
+    threads: list[int] = []
+    worker = _Worker(_recording_app(threads))
+    client, served = _pair()
+    try:
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        _settled(served)
+        worker.serve(served)
+        assert _answer(client).startswith(b"HTTP/1.1 200 OK")
+        assert worker.worker.keepalived_conns  # waiting on the poller for a next request
+        if ending == "reset":
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        deadline = time.monotonic() + 5
+        while worker.worker.nr_conns and time.monotonic() < deadline:
+            worker.turn()
+        assert worker.worker.nr_conns == 0 and served.fileno() == -1
+        assert worker.worker.tpool.submitted == 0  # gunicorn alone hands it to a pool thread
     finally:
         client.close()
         worker.close()
