@@ -100,20 +100,23 @@ class JsonErrorThreadWorker(_JsonErrors, ThreadWorker):
         or send a file (a bundle of the modeler, at the client's pace), it is served where it
         was accepted, as gunicorn's sync worker does. The others (a client still sending,
         chunked, an upgrade, TLS, a long poll, a file) go to the pool, so neither a slow
-        client nor a long poll holds up the worker. A kept-alive connection that its client
-        closed or reset (the peek finds its end) is closed here too: gunicorn would hand it to a pool
-        thread only to read that end, which cost a tenth of the server's CPU when every
-        client call opened its own connection (bench/api_throughput.py).
+        client nor a long poll holds up the worker. A connection that its client
+        closed or reset (the peek finds its end, and nothing before it) is closed here at once:
+        gunicorn would hand it to a pool thread, which builds a parser and a request only to
+        meet that end. With a connection for each client call, as in
+        bench/api_throughput.py, that was a tenth of the server's CPU.
         """
         if self.cfg.is_ssl or (conn.parser is not None and conn.parser.unreader.buf.getvalue()):
             return super().enqueue_req(conn)
         waiting = peek(conn.sock)
-        if waiting != b"":  # b"": the client closed or reset; handle() meets that at once
-            head = whole_request_head(waiting)
-            if head is None or for_pool(head):
-                return super().enqueue_req(conn)
-        conn.data_ready = True
         done: futures.Future = futures.Future()
+        if waiting == b"":  # the client closed or reset, and sent nothing more: close our side
+            done.set_result(False)
+            return self.finish_request(conn, done)
+        head = whole_request_head(waiting)
+        if head is None or for_pool(head):
+            return super().enqueue_req(conn)
+        conn.data_ready = True
         try:
             done.set_result(self.handle(conn))
         except SystemExit as exc:  # the arbiter aborted this worker (past --timeout): answer, then stop
@@ -131,7 +134,7 @@ FILE_PREFIXES = (b"/vendor/", b"/assets/", b"/static/", b"/api/docs/assets/")  #
 def peek(sock: socket.socket) -> bytes | None:
     """What waits on `sock`, left there for gunicorn's parser (up to PEEK_BYTES); None when
     nothing has arrived yet. b"" when the client closed its side and sent nothing more, or on
-    an error (a reset): gunicorn's `handle` meets either at once, without waiting."""
+    an error (a reset): there is no request to read, only the connection to close."""
     try:
         return sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except (BlockingIOError, InterruptedError):

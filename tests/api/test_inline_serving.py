@@ -123,6 +123,16 @@ class _CountingPool(futures.ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
+class _CountingWorker(JsonErrorThreadWorker):
+    """The real worker, counting the connections it reads a request from."""
+
+    handled = 0
+
+    def handle(self, conn):
+        self.handled += 1
+        return super().handle(conn)
+
+
 class _Worker:
     """A real JsonErrorThreadWorker, its loop driven by the test (gunicorn's run() would block)."""
 
@@ -130,7 +140,7 @@ class _Worker:
         cfg = Config()
         cfg.set("threads", 4)
         cfg.set("keepalive", 2)
-        self.worker = JsonErrorThreadWorker(0, os.getppid(), [], None, 30, cfg, Logger(cfg))
+        self.worker = _CountingWorker(0, os.getppid(), [], None, 30, cfg, Logger(cfg))
         self.worker.wsgi = app
         self.worker.tpool = _CountingPool(4)
         self.worker.poller = selectors.DefaultSelector()
@@ -216,7 +226,8 @@ def test_worker__a_kept_alive_connection_its_client_ends_is_closed_on_the_main_t
         while worker.worker.nr_conns and time.monotonic() < deadline:
             worker.turn()
         assert worker.worker.nr_conns == 0 and served.fileno() == -1
-        assert worker.worker.tpool.submitted == 0  # gunicorn alone hands it to a pool thread
+        assert worker.worker.tpool.submitted == 0  # gunicorn alone hands it to a pool thread,
+        assert worker.worker.handled == 1  # which reads it (a parser, a request) to meet its end
     finally:
         client.close()
         worker.close()
