@@ -4,8 +4,10 @@
 (start -> script -> user task -> end), find its task, complete it. Prints instances/s,
 p50/p99 latency per call and the CPU time one instance cost (the server's processes, the
 database's backends on PostgreSQL and this client, read from /proc on Linux: steadier than
-instances/s on a machine whose load varies, so compare code by it, back to back); last
-line `api instances/s: N` (SQLite).
+instances/s on a machine whose load varies, so compare code by it, back to back). The client's
+work does not change with the server's code, so `server/client` (the server's CPU over the
+client's) compares two versions of the server even when the machine's speed drifts between
+their runs. Last line `api instances/s: N` (SQLite).
 
 Usage: .venv/bin/python bench/api_throughput.py [--seconds 20] [--pg postgresql+psycopg://postgres@127.0.0.1/db]
 """
@@ -64,9 +66,9 @@ def _call(port, method, path, token=None, body=None, content_type="application/j
     return response.status, (json.loads(payload) if payload else None), elapsed
 
 
-def _cpu_seconds(server_pid: int, database: str | None) -> float | None:
+def _cpu_seconds(server_pid: int, database: str | None) -> dict[str, float] | None:
     """CPU time so far of the server and every process under it (workers, script hosts), of
-    PostgreSQL's backends serving `database`, and of this process (None without /proc)."""
+    PostgreSQL's backends serving `database`, and of this process, the client (None without /proc)."""
     if not os.path.isdir("/proc/self"):
         return None
     tick, procs = os.sysconf("SC_CLK_TCK"), {}
@@ -88,11 +90,18 @@ def _cpu_seconds(server_pid: int, database: str | None) -> float | None:
         ours |= more
         grew = bool(more)
     backend = f" {database} ".encode() if database else None
-    return sum(cpu for pid, (_, cpu, command) in procs.items()
-               if pid in ours or (backend and command.startswith(b"postgres: ") and backend in command))
+    out = {"server": 0.0, "database": 0.0, "client": 0.0}
+    for pid, (_, cpu, command) in procs.items():
+        if pid == os.getpid():
+            out["client"] += cpu
+        elif pid in ours:
+            out["server"] += cpu
+        elif backend and command.startswith(b"postgres: ") and backend in command:
+            out["database"] += cpu
+    return out
 
 
-def run(url: str, seconds: float) -> tuple[float, dict[str, list[float]], float | None]:
+def run(url: str, seconds: float) -> tuple[float, dict[str, list[float]], dict[str, float] | None]:
     from engine import Engine, EngineSettings
     from engine.identity import UserStore
 
@@ -147,20 +156,25 @@ def run(url: str, seconds: float) -> tuple[float, dict[str, list[float]], float 
             t.join()
         rate = done[0] / (time.perf_counter() - t0)
         cpu1 = _cpu_seconds(server.pid, database)
-        cpu = (cpu1 - cpu0) / done[0] if cpu0 is not None and done[0] else None
+        cpu = {k: (cpu1[k] - cpu0[k]) / done[0] for k in cpu1} if cpu0 is not None and done[0] else None
         return rate, latencies, cpu
     finally:
         server.terminate()
         server.wait(30)
 
 
-def report(name: str, rate: float, latencies: dict[str, list[float]], cpu: float | None) -> None:
+def report(name: str, rate: float, latencies: dict[str, list[float]], cpu: dict[str, float] | None) -> None:
     parts = []
     for call, values in latencies.items():
         values = sorted(values)
         p99 = values[max(int(len(values) * 0.99) - 1, 0)]
         parts.append(f"{call} p50 {statistics.median(values) * 1000:.1f} ms / p99 {p99 * 1000:.1f} ms")
-    cpu_text = f"; CPU {cpu * 1000:.1f} ms/instance" if cpu is not None else ""
+    cpu_text = ""
+    if cpu is not None:
+        parts_ms = ", ".join(f"{k} {v * 1000:.2f}" for k, v in cpu.items() if v or k != "database")
+        cpu_text = f"; CPU {sum(cpu.values()) * 1000:.1f} ms/instance ({parts_ms})"
+        if cpu["client"]:
+            cpu_text += f"; server/client {cpu['server'] / cpu['client']:.2f}"
     print(f"{name}: {rate:.0f} instances/s; " + "; ".join(parts) + cpu_text)
 
 
