@@ -104,7 +104,7 @@ class JsonErrorThreadWorker(_JsonErrors, ThreadWorker):
         closed or reset (the peek finds its end, and nothing before it) is closed here at once:
         gunicorn would hand it to a pool thread, which builds a parser and a request only to
         meet that end. With a connection for each client call, as in
-        bench/api_throughput.py, that was a tenth of the server's CPU.
+        bench/api_throughput.py, that was about a tenth of the server's CPU.
         """
         if self.cfg.is_ssl or (conn.parser is not None and conn.parser.unreader.buf.getvalue()):
             return super().enqueue_req(conn)

@@ -86,7 +86,7 @@ def test_peek__nothing_yet_is_none_the_end_or_an_error_is_empty():
         client.close()
         _settled(served)
         assert peek(served) == b""  # the client closed
-    assert peek(served) == b""  # an error (here: the socket is closed): handle() meets it at once
+    assert peek(served) == b""  # an error (here: our side is closed): no request, a connection to close
     assert whole_request_head(None) is None and whole_request_head(b"") is None
 
 
