@@ -7,6 +7,7 @@ one-worker server.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -187,68 +188,65 @@ def _answer(client: socket.socket) -> bytes:
         data += chunk
 
 
-def test_worker__a_whole_request_is_served_on_the_main_thread_before_enqueue_returns():
-    threads: list[int] = []
-    worker = _Worker(_recording_app(threads))
+@contextlib.contextmanager
+def _serving(app, raw: bytes):
+    """A real worker serving `app`, handed a connection on which `raw` has arrived:
+    yields (worker, client socket, served socket)."""
+    worker = _Worker(app)
     client, served = _pair()
     try:
-        client.sendall(b"POST /api/v1/tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}")
+        client.sendall(raw)
         _settled(served)
         worker.serve(served)
-        assert threads == [threading.get_ident()]
-        assert _answer(client).startswith(b"HTTP/1.1 200 OK")
-        # Kept alive: the next request on the connection is served inline too, from the poller.
-        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-        deadline = time.monotonic() + 5
-        while len(threads) < 2 and time.monotonic() < deadline:
-            worker.turn()
-        assert threads == [threading.get_ident()] * 2
+        yield worker, client, served
     finally:
         client.close()
         worker.close()
 
 
+def _turn_until(worker: _Worker, done) -> None:
+    """Run the worker's loop until `done()` (at most 5 s)."""
+    deadline = time.monotonic() + 5
+    while not done() and time.monotonic() < deadline:
+        worker.turn()
+
+
+def test_worker__a_whole_request_is_served_on_the_main_thread_before_enqueue_returns():
+    threads: list[int] = []
+    raw = b"POST /api/v1/tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}"
+    with _serving(_recording_app(threads), raw) as (worker, client, _):
+        assert threads == [threading.get_ident()]
+        assert _answer(client).startswith(b"HTTP/1.1 200 OK")
+        # Kept alive: the next request on the connection is served inline too, from the poller.
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        _turn_until(worker, lambda: len(threads) >= 2)
+        assert threads == [threading.get_ident()] * 2
+
+
 @pytest.mark.parametrize("ending", ["close", "reset"])
 def test_worker__a_kept_alive_connection_its_client_ends_is_closed_on_the_main_thread(ending):
-    threads: list[int] = []
-    worker = _Worker(_recording_app(threads))
-    client, served = _pair()
-    try:
-        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-        _settled(served)
-        worker.serve(served)
+    with _serving(_recording_app([]), b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n") as (worker, client, served):
         assert _answer(client).startswith(b"HTTP/1.1 200 OK")
         assert worker.worker.keepalived_conns  # waiting on the poller for a next request
         if ending == "reset":
             client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         client.close()
-        deadline = time.monotonic() + 5
-        while worker.worker.nr_conns and time.monotonic() < deadline:
-            worker.turn()
+        _turn_until(worker, lambda: not worker.worker.nr_conns)
         assert worker.worker.nr_conns == 0 and served.fileno() == -1
         assert worker.worker.tpool.submitted == 0  # gunicorn alone hands it to a pool thread,
         assert worker.worker.handled == 1  # which reads it (a parser, a request) to meet its end
-    finally:
-        client.close()
-        worker.close()
 
 
 def test_worker__a_request_still_arriving_goes_to_a_pool_thread_which_waits_for_the_rest():
     threads: list[int] = []
-    worker = _Worker(_recording_app(threads))
-    client, served = _pair()
-    try:
-        client.sendall(b"POST /api/v1/tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 7\r\n\r\n{\"a\"")
-        _settled(served)
-        worker.serve(served)  # returns at once: the main thread does not wait for the client
+    raw = b"POST /api/v1/tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 7\r\n\r\n{\"a\""
+    with _serving(_recording_app(threads), raw) as (_, client, _):
+        # serve() returned at once: the main thread does not wait for the client
         assert threads == []
         client.sendall(b":1}")
         answer = _answer(client)
         assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b'[{"a":1}]')
         assert len(threads) == 1 and threads[0] != threading.get_ident()
-    finally:
-        client.close()
-        worker.close()
 
 
 @pytest.mark.parametrize("line", [b"POST /engine-rest/external-task/fetchAndLock HTTP/1.1",
@@ -256,36 +254,20 @@ def test_worker__a_request_still_arriving_goes_to_a_pool_thread_which_waits_for_
                          ids=["long poll", "file"])
 def test_worker__a_long_poll_or_a_file_goes_to_a_pool_thread(line):
     threads: list[int] = []
-    worker = _Worker(_recording_app(threads))
-    client, served = _pair()
-    try:
-        client.sendall(line + b"\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}")
-        _settled(served)
-        worker.serve(served)
+    with _serving(_recording_app(threads), line + b"\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}") as (_, client, _):
         assert _answer(client).startswith(b"HTTP/1.1 200 OK")
         assert len(threads) == 1 and threads[0] != threading.get_ident()
-    finally:
-        client.close()
-        worker.close()
 
 
 def test_worker__a_request_aborted_inline_past_the_timeout_gets_a_json_503_and_the_worker_stops():
     def aborted(environ, start_response):
         raise SystemExit(1)  # what gunicorn's SIGABRT handler raises in the running frame
 
-    worker = _Worker(aborted)
-    client, served = _pair()
-    try:
-        client.sendall(b"GET /api/v1/tasks HTTP/1.1\r\nHost: t\r\n\r\n")
-        _settled(served)
-        worker.serve(served)
+    with _serving(aborted, b"GET /api/v1/tasks HTTP/1.1\r\nHost: t\r\n\r\n") as (worker, client, _):
         head, _, body = _answer(client).partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 503") and b"Retry-After: 5" in head
         assert json.loads(body)["code"] == "unavailable"
         assert worker.worker.alive is False
-    finally:
-        client.close()
-        worker.close()
 
 
 # Through `diwan serve`: one worker, so anything that held its main thread would show.
